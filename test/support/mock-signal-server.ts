@@ -1,0 +1,95 @@
+// Starts @signalapp/mock-server in this process on an ephemeral loopback port.
+// The signal tier uses `environment` directly; the e2e tier writes the plain values
+// (url, port, caCertPem, trustRoot, params) into the bridge's YAML config.
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Http2SecureServer, ServerHttp2Session } from "node:http2";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Server, loadCertificates } from "@signalapp/mock-server";
+import { localTestEnvironment, type LocalTestEnvironment } from "../../src/signal/environment.js";
+
+export interface MockSignalServer {
+  server: Server;
+  port: number;
+  /** `https://127.0.0.1:<port>`: chat, and the origin of storage, groups and CDNs. */
+  url: string;
+  caCertPem: string;
+  caCertDer: Uint8Array<ArrayBuffer>;
+  /** The sealed-sender trust root (base64 serialized public key). */
+  trustRoot: string;
+  serverPublicParams: string;
+  genericServerPublicParams: string;
+  backupServerPublicParams: string;
+  /** Temporary directory the mock keeps CDN 3 uploads in. */
+  cdn3Path: string;
+  environment: LocalTestEnvironment;
+  /** Drops all client connections, stops the server (bounded wait) and removes the temp dir. */
+  close(): Promise<void>;
+}
+
+const CLOSE_TIMEOUT_MS = 5_000;
+
+export async function startMockSignalServer(): Promise<MockSignalServer> {
+  const cdn3Path = await mkdtemp(join(tmpdir(), "mock-signal-cdn3-"));
+  const server = new Server({ cdn3Path });
+  try {
+    await server.listen(0);
+  } catch (error) {
+    await rm(cdn3Path, { recursive: true, force: true });
+    throw error;
+  }
+  // The mock keeps its HTTP/2 server private and its close() waits for every open session;
+  // tracking sessions here lets close() end them instead of hanging on a client that lingers.
+  const http2Server = (server as unknown as { https: Http2SecureServer }).https;
+  const sessions = new Set<ServerHttp2Session>();
+  http2Server.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  const port = server.address().port;
+  const certs = await loadCertificates();
+  const trustRoot = certs.serverTrustRoots[0];
+  if (trustRoot === undefined) throw new Error("mock server published no sealed-sender trust root");
+  const caCertDer = new Uint8Array(new X509Certificate(certs.certificateAuthority).raw);
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const session of sessions) session.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([server.close(), timeout]);
+    } finally {
+      clearTimeout(timer);
+      await rm(cdn3Path, { recursive: true, force: true });
+    }
+  };
+
+  return {
+    server,
+    port,
+    url: `https://127.0.0.1:${port}`,
+    caCertPem: certs.certificateAuthority,
+    caCertDer,
+    trustRoot,
+    serverPublicParams: certs.serverPublicParams,
+    genericServerPublicParams: certs.genericServerPublicParams,
+    backupServerPublicParams: certs.backupServerPublicParams,
+    cdn3Path,
+    environment: localTestEnvironment({
+      port,
+      caCertificatePem: certs.certificateAuthority,
+      serverTrustRoots: certs.serverTrustRoots,
+      serverPublicParams: certs.serverPublicParams,
+      genericServerPublicParams: certs.genericServerPublicParams,
+      backupServerPublicParams: certs.backupServerPublicParams,
+    }),
+    close,
+  };
+}
