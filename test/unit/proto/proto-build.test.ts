@@ -50,3 +50,31 @@ test("hand-built bytes decode with the expected field numbers", () => {
   );
   assert.equal(sync.sent?.message?.body, "hi");
 });
+
+test("websocket, provisioning, groups and storage field numbers", () => {
+  // WebSocketMessage{type=REQUEST(1), request{verb="PUT"(1), id=7(4)}}.
+  const ws = signalservice.WebSocketMessage.decode(
+    Uint8Array.from([0x08, 0x01, 0x12, 0x07, 0x0a, 0x03, 0x50, 0x55, 0x54, 0x20, 0x07]),
+  );
+  assert.equal(ws.type, signalservice.WebSocketMessage.Type.REQUEST);
+  assert.equal(ws.request?.verb, "PUT");
+  assert.equal(String(ws.request?.id), "7");
+
+  // ProvisionMessage aciBinary is field 17 (tag 0x8a 0x01), provisioningCode 4.
+  const pm = signalservice.ProvisionMessage.decode(
+    Uint8Array.from([0x8a, 0x01, 0x01, 0xaa, 0x22, 0x01, 0x39]),
+  );
+  assert.deepEqual([...(pm.aciBinary ?? [])], [0xaa]);
+  assert.equal(pm.provisioningCode, "9");
+
+  // GroupChange.Actions: version 2, modifyTitle 10 { title 1 }.
+  const actions = signalservice.GroupChange.Actions.decode(
+    Uint8Array.from([0x10, 0x05, 0x52, 0x03, 0x0a, 0x01, 0x78]),
+  );
+  assert.equal(actions.version, 5);
+  assert.deepEqual([...(actions.modifyTitle?.title ?? [])], [0x78]);
+
+  // StorageRecord.account is field 4; AccountRecord.givenName is field 2.
+  const rec = signalservice.StorageRecord.decode(Uint8Array.from([0x22, 0x03, 0x12, 0x01, 0x41]));
+  assert.equal(rec.account?.givenName, "A");
+});
