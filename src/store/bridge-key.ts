@@ -1,0 +1,50 @@
+import type { Database } from "better-sqlite3";
+
+import { CorruptRecordError, KeyFileError, KeyMismatchError } from "./errors.js";
+import { createBridgeKey, keyFileExists, readBridgeKey } from "./key-file.js";
+import { open, rowBinding, seal } from "./sealing.js";
+
+// A value sealed under the bridge key when the database is first used. Opening it proves the
+// key file belongs to this database before anything else gets decrypted (or, worse, written
+// under a different key).
+const CHECK_NAME = "bridge_key_check";
+const CHECK_PLAINTEXT = Buffer.from("signal-matrix-bridge key check v1", "utf8");
+const CHECK_BINDING = rowBinding("store_meta", CHECK_NAME);
+
+export const KEY_MISMATCH_MESSAGE = "the key file does not match this database";
+
+/**
+ * Loads the bridge key for `db`, creating the key file on first start. Refuses to invent a new
+ * key for a database that already holds data encrypted under an old one.
+ */
+export function loadBridgeKey(db: Database, keyFilePath: string, databasePath: string): Buffer {
+  const row = db.prepare("SELECT value FROM store_meta WHERE name = ?").get(CHECK_NAME) as
+    { value: Buffer } | undefined;
+  if (row === undefined) {
+    const key = keyFileExists(keyFilePath) ? readBridgeKey(keyFilePath) : createBridgeKey(keyFilePath);
+    db.prepare("INSERT INTO store_meta (name, value) VALUES (?, ?)").run(
+      CHECK_NAME,
+      seal(key, CHECK_PLAINTEXT, CHECK_BINDING),
+    );
+    return key;
+  }
+  if (!keyFileExists(keyFilePath)) {
+    throw new KeyFileError(
+      `the bridge key file ${keyFilePath} is missing, but the database ${databasePath} was encrypted ` +
+        `with a key file; restore it from backup (a new key cannot read the existing data)`,
+    );
+  }
+  const key = readBridgeKey(keyFilePath);
+  try {
+    open(key, row.value, CHECK_BINDING);
+  } catch (error) {
+    if (error instanceof CorruptRecordError) {
+      throw new KeyMismatchError(
+        `${KEY_MISMATCH_MESSAGE}: ${keyFilePath} cannot decrypt ${databasePath}; ` +
+          `configure the key file that was used when this database was created`,
+      );
+    }
+    throw error;
+  }
+  return key;
+}

@@ -1,0 +1,123 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+import BetterSqlite3, { type Database } from "better-sqlite3";
+
+import type { SignalStorage } from "../signal/storage.js";
+
+import { loadBridgeKey } from "./bridge-key.js";
+import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
+import { StoreError } from "./errors.js";
+import { migrate } from "./migrate.js";
+import { migrations } from "./migrations/list.js";
+import { SqliteSignalStorage } from "./sqlite-signal-storage.js";
+
+export interface OpenDatabaseOptions {
+  /** SQLite file; it and its directory are created if missing. */
+  databasePath: string;
+  /** Bridge key file; created (mode 0600) on first start, required to match afterwards. */
+  keyFilePath: string;
+  /** Clock for stored timestamps; tests pass their own. */
+  now?: () => number;
+}
+
+/** The bridge's persistent state. */
+export interface Store {
+  /**
+   * The Signal storage of one account, created empty (with a fresh data key) the first time
+   * `accountId` is used. `accountId` is any stable string the caller picks (e.g. the Matrix user
+   * id of the login); it is bound into every encrypted value of the account.
+   */
+  signalStorage(accountId: string): SignalStorage;
+  /** Ids of all accounts that have Signal storage, oldest first. */
+  listSignalAccounts(): string[];
+  /** Deletes the account and every Signal row it owns (logout); its data key is destroyed with it. */
+  deleteSignalAccount(accountId: string): void;
+  /** Closes the database; the storages handed out must not be used afterwards. */
+  close(): void;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating and migrating as needed) the database and checks the bridge key against it. */
+export function openDatabase(options: OpenDatabaseOptions): Store {
+  const { databasePath, keyFilePath } = options;
+  mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
+  const db = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    configure(db, databasePath);
+    migrate(db, migrations, databasePath);
+    const bridgeKey = loadBridgeKey(db, keyFilePath, databasePath);
+    return new SqliteStore(db, bridgeKey, options.now ?? Date.now);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function configure(db: Database, databasePath: string): void {
+  try {
+    db.pragma("journal_mode = WAL");
+  } catch (error) {
+    if ((error as { code?: string }).code === "SQLITE_NOTADB") {
+      throw new StoreError(`${databasePath} is not a SQLite database; check database.path in the config`);
+    }
+    throw error;
+  }
+  db.pragma("foreign_keys = ON");
+  // An envelope is acknowledged to Signal right after its commit, so the commit must survive a
+  // power cut, not only a crash of the process.
+  db.pragma("synchronous = FULL");
+  // Deleted rows (a logged-out account's wrapped data key above all) are overwritten, not left
+  // readable in free pages.
+  db.pragma("secure_delete = ON");
+}
+
+/** Exported for store/ modules that add tables (bridge_*); others use the {@link Store} interface. */
+export class SqliteStore implements Store {
+  private readonly signalStorages = new Map<string, SqliteSignalStorage>();
+
+  constructor(
+    readonly db: Database,
+    private readonly bridgeKey: Buffer,
+    private readonly now: () => number,
+  ) {}
+
+  signalStorage(accountId: string): SignalStorage {
+    const existing = this.signalStorages.get(accountId);
+    if (existing !== undefined) return existing;
+    const storage = new SqliteSignalStorage(this.db, accountId, this.dataKey(accountId), this.now);
+    this.signalStorages.set(accountId, storage);
+    return storage;
+  }
+
+  listSignalAccounts(): string[] {
+    return this.db
+      .prepare("SELECT account_id FROM signal_accounts ORDER BY created_at, account_id")
+      .pluck()
+      .all() as string[];
+  }
+
+  deleteSignalAccount(accountId: string): void {
+    this.db.prepare("DELETE FROM signal_accounts WHERE account_id = ?").run(accountId);
+    this.signalStorages.delete(accountId);
+  }
+
+  close(): void {
+    this.signalStorages.clear();
+    this.db.close();
+  }
+
+  private dataKey(accountId: string): Buffer {
+    const wrapped = this.db
+      .prepare("SELECT data_key_wrapped FROM signal_accounts WHERE account_id = ?")
+      .pluck()
+      .get(accountId) as Buffer | undefined;
+    if (wrapped !== undefined) return unwrapDataKey(this.bridgeKey, accountId, wrapped);
+    const created = newWrappedDataKey(this.bridgeKey, accountId);
+    this.db
+      .prepare("INSERT INTO signal_accounts (account_id, data_key_wrapped, created_at) VALUES (?, ?, ?)")
+      .run(accountId, created.wrapped, this.now());
+    return created.key;
+  }
+}
