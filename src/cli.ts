@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+/**
+ * Composition root: parses flags, loads config, wires the layers together, starts and stops.
+ * The only file that knows every layer.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+import {
+  MatrixCryptoUnavailableError,
+  startAppservice,
+  UnsupportedConfigError,
+  type RunningBridge,
+} from "./bridge/index.js";
+import {
+  type BridgeConfig,
+  ConfigError,
+  generateRegistration,
+  loadConfig,
+  type Registration,
+} from "./config/index.js";
+import { createLogger, type Logger } from "./logger.js";
+
+const usage = `Usage: signal-matrix-bridge [options]
+
+A Matrix application service that bridges Signal accounts, linked as secondary devices.
+
+Options:
+  -c, --config <file>            Config file (default: config.yaml). Start from config.sample.yaml.
+  -r, --generate-registration    Write the appservice registration for the homeserver, then exit.
+  -f, --file <file>              With -r: where to write it (default: appservice.registration from config).
+  -u, --url <url>                With -r: URL the homeserver uses to reach the bridge
+                                 (default: appservice.address from config).
+  -h, --help                     Show this help.
+
+Without -r the bridge starts, using the registration file named by appservice.registration.`;
+
+class UsageError extends Error {}
+
+interface CliOptions {
+  configPath: string;
+  generateRegistration: boolean;
+  registrationFile?: string;
+  url?: string;
+  help: boolean;
+}
+
+function parseCli(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        config: { type: "string", short: "c", default: "config.yaml" },
+        "generate-registration": { type: "boolean", short: "r", default: false },
+        file: { type: "string", short: "f" },
+        url: { type: "string", short: "u" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (!values["generate-registration"] && (values.file !== undefined || values.url !== undefined)) {
+    throw new UsageError("-f/--file and -u/--url only apply together with -r/--generate-registration");
+  }
+  return {
+    configPath: values.config,
+    generateRegistration: values["generate-registration"],
+    help: values.help,
+    ...(values.file !== undefined ? { registrationFile: values.file } : {}),
+    ...(values.url !== undefined ? { url: values.url } : {}),
+  };
+}
+
+function writeRegistration(config: BridgeConfig, options: CliOptions): string {
+  const path =
+    options.registrationFile === undefined
+      ? config.appservice.registration
+      : resolve(options.registrationFile);
+  if (options.url !== undefined) {
+    try {
+      new URL(options.url);
+    } catch {
+      throw new UsageError(
+        `-u/--url: "${options.url}" is not a URL; write it in full, e.g. http://localhost:29328`,
+      );
+    }
+  }
+  const registration = generateRegistration(config, options.url);
+  mkdirSync(dirname(path), { recursive: true });
+  // The tokens in it let anyone act as the bridge: readable by its owner only.
+  writeFileSync(path, toYaml(registration), { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
+function readRegistration(config: BridgeConfig, configPath: string): Registration {
+  const path = config.appservice.registration;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(configPath, [
+      {
+        key: "appservice.registration",
+        problem: `cannot read ${path}`,
+        fix: `generate it with "signal-matrix-bridge -c ${configPath} -r" and add it to the homeserver's app_service_config_files`,
+      },
+    ]);
+  }
+  const registration = parseYaml(text) as Partial<Registration> | null;
+  if (!registration?.as_token || !registration.hs_token) {
+    throw new ConfigError(configPath, [
+      {
+        key: "appservice.registration",
+        problem: `${path} has no as_token/hs_token`,
+        fix: "regenerate it with -r and restart the homeserver",
+      },
+    ]);
+  }
+  if (registration.sender_localpart !== config.appservice.bot.localpart) {
+    throw new ConfigError(configPath, [
+      {
+        key: "appservice.bot.localpart",
+        problem: `the registration's sender_localpart is "${registration.sender_localpart}" but the config says "${config.appservice.bot.localpart}"`,
+        fix: "regenerate the registration with -r after changing the config, then restart the homeserver",
+      },
+    ]);
+  }
+  return registration as Registration;
+}
+
+async function run(config: BridgeConfig, configPath: string, logger: Logger): Promise<void> {
+  logger.info(`config loaded from ${resolve(configPath)}`);
+  const registration = readRegistration(config, configPath);
+  logger.info(`registration "${registration.id}" loaded from ${config.appservice.registration}`);
+
+  const running: RunningBridge = await startAppservice({ config, registration, logger });
+  logger.info(`bridge started; talk to ${running.botUserId}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(`${signal} received: shutting down`);
+    running
+      .stop()
+      .then(() => {
+        logger.info("stopped cleanly");
+        process.exit(0);
+      })
+      .catch((error) => {
+        logger.error("shutdown failed", error);
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** Resolves to an exit code, or to undefined while the bridge keeps running. */
+async function main(argv: string[]): Promise<number | undefined> {
+  const options = parseCli(argv);
+  if (options.help) {
+    process.stdout.write(usage + "\n");
+    return 0;
+  }
+  const config = loadConfig(options.configPath);
+  if (options.generateRegistration) {
+    const path = writeRegistration(config, options);
+    process.stdout.write(
+      `Wrote the registration to ${path}.\nAdd it to the homeserver's app_service_config_files and restart the homeserver.\n`,
+    );
+    return 0;
+  }
+  await run(config, options.configPath, createLogger(config.logging.level));
+  return undefined;
+}
+
+/** Errors whose message already tells the operator what to do; no stack trace needed. */
+function isActionable(error: unknown): error is Error {
+  return (
+    error instanceof ConfigError ||
+    error instanceof MatrixCryptoUnavailableError ||
+    error instanceof UnsupportedConfigError
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${usage}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(
+      isActionable(error)
+        ? `${error.message}\n`
+        : `Start-up failed: ${String((error as Error)?.stack ?? error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,153 @@
+import {
+  boolean,
+  integer,
+  mapOf,
+  oneOf,
+  optional,
+  path,
+  section,
+  string,
+  url,
+  type Infer,
+} from "./schema-dsl.js";
+
+export const permissionLevels = ["relay", "user", "admin"] as const;
+export type PermissionLevel = (typeof permissionLevels)[number];
+
+const localpart = /^[a-z0-9._=\-/]+$/;
+
+/** The whole configuration, described once. Validation, sample and docs derive from it. */
+export const configSchema = section("Bridge configuration", {
+  homeserver: section("The Matrix homeserver the bridge belongs to.", {
+    url: url({
+      description: "Client-server API URL the bridge uses to reach the homeserver.",
+      example: "http://localhost:8008",
+    }),
+    domain: string({
+      description: "The homeserver's server name: the part after the colon in user IDs.",
+      example: "example.org",
+      pattern: /^[A-Za-z0-9.-]+(:\d+)?$/,
+      patternHint: "use the bare server name such as example.org, without https:// or a path",
+    }),
+  }),
+  appservice: section("How the homeserver and the bridge reach each other.", {
+    id: string({
+      description: "Application service ID written into the registration file.",
+      default: "signal",
+    }),
+    address: url({
+      description: "URL the homeserver uses to push events to the bridge.",
+      default: "http://localhost:29328",
+    }),
+    hostname: string({
+      description: "Address the bridge's HTTP listener binds to.",
+      default: "127.0.0.1",
+    }),
+    port: integer({
+      description: "Port the bridge's HTTP listener binds to.",
+      default: 29328,
+      min: 1,
+      max: 65535,
+    }),
+    registration: path({
+      description:
+        "Registration file made with --generate-registration; the bridge reads its tokens from it.",
+      default: "./registration.yaml",
+    }),
+    bot: section("The bridge bot users talk to.", {
+      localpart: string({
+        description: "Localpart of the bot's user ID (@<localpart>:<domain>).",
+        default: "signalbot",
+        pattern: localpart,
+        patternHint: "use lowercase letters, digits and . _ = - / only",
+      }),
+      display_name: string({
+        description: "Display name of the bot.",
+        default: "Signal bridge bot",
+      }),
+    }),
+    ghosts: section("Matrix users that stand for Signal contacts.", {
+      localpart_template: string({
+        description: "Localpart of a ghost user; {aci} is replaced by the contact's lowercase Signal ACI.",
+        default: "signal_{aci}",
+        pattern: /^[a-z0-9._=\-/]*\{aci\}[a-z0-9._=\-/]*$/,
+        patternHint: "include {aci} exactly once, with lowercase letters, digits and . _ = - / around it",
+      }),
+      display_name_template: string({
+        description:
+          "Display name of a ghost user; {name} is replaced by the contact's profile name, contact name or number.",
+        default: "{name} (Signal)",
+        pattern: /\{name\}/,
+        patternHint: "include {name}",
+      }),
+    }),
+  }),
+  database: section("Where the bridge keeps its state.", {
+    path: path({
+      description: "SQLite database file (created if missing).",
+      default: "./data/bridge.db",
+    }),
+    key_file: path({
+      description:
+        "File holding the key that encrypts Signal secrets in the database. Created with mode 0600 on first start; back it up with the database, losing it loses all logins.",
+      default: "./data/bridge.key",
+    }),
+  }),
+  signal: section("The Signal side.", {
+    device_name: string({
+      description: "Name of the linked device as the Signal app on the phone shows it.",
+      default: "Matrix bridge",
+    }),
+    environment: oneOf(["production", "local"], {
+      description:
+        "Which Signal service to use: production, or a local test server described under signal.local.",
+      default: "production",
+    }),
+    local: section("A local Signal test server (used only when signal.environment is local).", {
+      port: optional(
+        integer({
+          description: "Port of the local server on 127.0.0.1 (chat, storage and CDN).",
+          min: 1,
+          max: 65535,
+        }),
+      ),
+      ca_file: optional(
+        path({ description: "PEM file of the CA that signed the local server's certificate." }),
+      ),
+      trust_root: optional(
+        string({ description: "Base64 public key that signs sealed-sender certificates." }),
+      ),
+      server_public_params: optional(string({ description: "Base64 zkgroup server public parameters." })),
+      generic_server_public_params: optional(
+        string({ description: "Base64 generic zkgroup server public parameters." }),
+      ),
+      backup_server_public_params: optional(
+        string({ description: "Base64 backup zkgroup server public parameters." }),
+      ),
+    }),
+  }),
+  encryption: section("End-to-bridge encryption of Matrix rooms.", {
+    allow: boolean({
+      description:
+        "Let the bridge join encrypted rooms. Needs the native @matrix-org/matrix-sdk-crypto-nodejs library.",
+      default: false,
+    }),
+  }),
+  permissions: mapOf(
+    "user ID, server name or *",
+    oneOf(permissionLevels, { description: "Permission level." }),
+    {
+      description:
+        "Who may use the bridge. Keys are full user IDs, server names or * for everyone; levels: relay (may be relayed), user (may log in), admin (may manage the bridge). The most specific entry wins.",
+      example: { "*": "relay", "example.org": "user", "@admin:example.org": "admin" },
+    },
+  ),
+  logging: section("Log output.", {
+    level: oneOf(["debug", "info", "warn", "error"], {
+      description: "Lowest level that is written to the log.",
+      default: "info",
+    }),
+  }),
+});
+
+export type BridgeConfig = Infer<typeof configSchema>;
