@@ -9,3 +9,8 @@ mkdir -p "$out"
 npx pbjs -t static-module -w es6 --force-number --no-beautify --no-verify --no-delimited \
   -o "$out/signal.js" proto/*.proto
 npx pbts --no-comments -o "$out/signal.d.ts" "$out/signal.js"
+# --force-number only changes the typings: with the `long` package installed, protobufjs still
+# decodes 64-bit fields as Long objects. Switch Long off inside the generated module itself,
+# before it builds its default values, so runtime values match the `number` typings.
+sed -i 's|^import \$protobuf from "protobufjs/minimal.js";$|&\n$protobuf.util.Long = undefined;\n$protobuf.configure();|' "$out/signal.js"
+grep -q '^\$protobuf.configure();$' "$out/signal.js" || { echo "build-proto: could not disable Long in $out/signal.js" >&2; exit 1; }

@@ -78,3 +78,10 @@ test("websocket, provisioning, groups and storage field numbers", () => {
   const rec = signalservice.StorageRecord.decode(Uint8Array.from([0x22, 0x03, 0x12, 0x01, 0x41]));
   assert.equal(rec.account?.givenName, "A");
 });
+
+test("64-bit fields decode as plain numbers, as the generated typings say", () => {
+  const timestamp = 1_732_240_000_123;
+  const decoded = signalservice.Envelope.decode(signalservice.Envelope.encode({ timestamp }).finish());
+  assert.equal(decoded.timestamp, timestamp);
+  assert.equal(typeof signalservice.Envelope.decode(new Uint8Array()).serverTimestamp, "number");
+});
