@@ -149,11 +149,11 @@ export interface SignalStorage {
   getPreKey(ours: OwnIdentity, id: number): Promise<Uint8Array | null>;
   /** A signed pre-key, or null. */
   getSignedPreKey(ours: OwnIdentity, id: number): Promise<Uint8Array | null>;
-  /** Ids of all signed pre-keys we keep, ascending. */
+  /** Ids of all signed pre-keys we keep, oldest first (ids wrap, so not by value). */
   listSignedPreKeyIds(ours: OwnIdentity): Promise<number[]>;
   /** A Kyber pre-key, or null. */
   getKyberPreKey(ours: OwnIdentity, id: number): Promise<KyberPreKeyEntry | null>;
-  /** Ids of all last-resort Kyber pre-keys we keep, ascending. */
+  /** Ids of all last-resort Kyber pre-keys we keep, oldest first (ids wrap, so not by value). */
   listLastResortKyberPreKeyIds(ours: OwnIdentity): Promise<number[]>;
   /** Whether `kyber-base-key-used` was committed for exactly this triple. */
   isKyberBaseKeyUsed(
