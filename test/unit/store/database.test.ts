@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { test } from "node:test";
+
+import BetterSqlite3 from "better-sqlite3";
+
+import { DatabaseTooNewError, openDatabase, StoreError } from "../../../src/store/index.js";
+import { migrate } from "../../../src/store/migrate.js";
+import type { Migration } from "../../../src/store/migrations/migration.js";
+import { migrations } from "../../../src/store/migrations/list.js";
+import { sampleAccount } from "./sample-records.js";
+import { storePaths, tempDir } from "./temp-store.js";
+
+function tableNames(databasePath: string): string[] {
+  const db = new BetterSqlite3(databasePath, { readonly: true });
+  try {
+    return db
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
+      .pluck()
+      .all() as string[];
+  } finally {
+    db.close();
+  }
+}
+
+function userVersion(databasePath: string): number {
+  const db = new BetterSqlite3(databasePath, { readonly: true });
+  try {
+    return db.pragma("user_version", { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
+test("opening a missing database creates it, in WAL mode, at the latest schema version", (t) => {
+  const paths = storePaths(tempDir(t));
+  const store = openDatabase(paths);
+  store.close();
+
+  assert.equal(userVersion(paths.databasePath), migrations.length);
+  assert.deepEqual(tableNames(paths.databasePath), [
+    "signal_accounts",
+    "signal_event_buffer",
+    "signal_identities",
+    "signal_kyber_base_keys_used",
+    "signal_kyber_pre_keys",
+    "signal_pre_keys",
+    "signal_recipients",
+    "signal_sender_keys",
+    "signal_sessions",
+    "signal_signed_pre_keys",
+    "store_meta",
+  ]);
+  const db = new BetterSqlite3(paths.databasePath, { readonly: true });
+  assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+  db.close();
+});
+
+test("reopening keeps the data and the schema version", async (t) => {
+  const paths = storePaths(tempDir(t));
+  const account = sampleAccount();
+  const first = openDatabase(paths);
+  await first.signalStorage("@alice:example.org").commit([{ type: "account", account }]);
+  first.close();
+
+  const second = openDatabase(paths);
+  t.after(() => second.close());
+  assert.deepEqual(await second.signalStorage("@alice:example.org").getAccount(), account);
+  assert.deepEqual(second.listSignalAccounts(), ["@alice:example.org"]);
+  assert.equal(userVersion(paths.databasePath), migrations.length);
+});
+
+test("a database from a newer bridge version is refused with the versions in the message", (t) => {
+  const paths = storePaths(tempDir(t));
+  openDatabase(paths).close();
+  const db = new BetterSqlite3(paths.databasePath);
+  db.pragma(`user_version = ${migrations.length + 5}`);
+  db.close();
+
+  assert.throws(
+    () => openDatabase(paths),
+    (error: unknown) =>
+      error instanceof DatabaseTooNewError &&
+      error.message.includes(`schema version ${migrations.length + 5}`) &&
+      error.message.includes("upgrade the bridge"),
+  );
+});
+
+test("a failing migration leaves the database at the previous version with none of its changes", (t) => {
+  const databasePath = storePaths(tempDir(t)).databasePath;
+  const db = new BetterSqlite3(":memory:");
+  t.after(() => db.close());
+  const steps: Migration[] = [
+    { version: 1, description: "first", up: (d) => d.exec("CREATE TABLE bridge_one (x INTEGER) STRICT") },
+    {
+      version: 2,
+      description: "broken",
+      up: (d) => {
+        d.exec("CREATE TABLE bridge_two (x INTEGER) STRICT");
+        d.exec("INSERT INTO no_such_table VALUES (1)");
+      },
+    },
+  ];
+
+  assert.throws(() => migrate(db, steps, databasePath), /no such table: no_such_table/);
+  assert.equal(db.pragma("user_version", { simple: true }), 1);
+  const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+  assert.deepEqual(names, ["bridge_one"]);
+
+  // Fixing the step and migrating again finishes the job.
+  steps[1] = { ...steps[1]!, up: (d) => d.exec("CREATE TABLE bridge_two (x INTEGER) STRICT") };
+  migrate(db, steps, databasePath);
+  assert.equal(db.pragma("user_version", { simple: true }), 2);
+});
+
+test("a migration listed out of order is rejected before anything runs", (t) => {
+  const db = new BetterSqlite3(":memory:");
+  t.after(() => db.close());
+  const steps: Migration[] = [
+    { version: 2, description: "misnumbered", up: (d) => d.exec("CREATE TABLE x (a)") },
+  ];
+  assert.throws(() => migrate(db, steps, ":memory:"), /version 2 but is listed at position 1/);
+  assert.equal(db.pragma("user_version", { simple: true }), 0);
+});
+
+test("a file that is not a SQLite database gives a clear error", (t) => {
+  const paths = storePaths(tempDir(t));
+  openDatabase(paths).close();
+  writeFileSync(
+    paths.databasePath,
+    "this is not a database, just some text that is long enough ".repeat(200),
+  );
+  assert.throws(
+    () => openDatabase(paths),
+    (error: unknown) => error instanceof StoreError && /is not a SQLite database/.test(error.message),
+  );
+});

@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import BetterSqlite3 from "better-sqlite3";
+
+import type { IdentityRecord, StorageWrite } from "../../../src/signal/storage.js";
+import { AccountDeletedError, CorruptRecordError, openDatabase } from "../../../src/store/index.js";
+import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
+import { openTempStore } from "./temp-store.js";
+
+const ALICE = "@alice:example.org";
+const BOB = "@bob:example.org";
+const CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
+const DISTRIBUTION = "a3b1c2d4-e5f6-4789-8abc-def012345678";
+
+test("every record kind reads back as written, also after reopening", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const account = sampleAccount();
+  const recipient = sampleRecipient(CONTACT);
+  const identity: IdentityRecord = {
+    publicKey: bytes(33),
+    verification: "verified",
+    firstSeenAt: 1_700_000_000_500,
+  };
+  const session = bytes(400);
+  const pniSession = bytes(300);
+  const preKey = bytes(80);
+  const signedPreKey = bytes(150);
+  const kyberPreKey = bytes(2400);
+  const lastResortKyber = bytes(2400);
+  const baseKey = bytes(33);
+  const senderKey = bytes(200);
+  await store.signalStorage(ALICE).commit([
+    { type: "account", account },
+    { type: "identity", serviceId: CONTACT, identity },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 2, record: session },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+    { type: "session", ours: "pni", serviceId: `PNI:${CONTACT}`, deviceId: 1, record: pniSession },
+    { type: "pre-key", ours: "aci", id: 101, record: preKey },
+    { type: "signed-pre-key", ours: "pni", id: 7, record: signedPreKey },
+    { type: "signed-pre-key", ours: "pni", id: 3, record: bytes(150) },
+    { type: "kyber-pre-key", ours: "aci", id: 11, record: kyberPreKey, lastResort: false },
+    { type: "kyber-pre-key", ours: "aci", id: 12, record: lastResortKyber, lastResort: true },
+    { type: "kyber-base-key-used", ours: "aci", id: 12, signedPreKeyId: 7, baseKey },
+    { type: "sender-key", serviceId: CONTACT, deviceId: 1, distributionId: DISTRIBUTION, record: senderKey },
+    { type: "recipient", recipient },
+  ]);
+  store.close();
+
+  const reopened = openDatabase(paths);
+  t.after(() => reopened.close());
+  const s = reopened.signalStorage(ALICE);
+  assert.deepEqual(await s.getAccount(), account);
+  assert.deepEqual(await s.getIdentity(CONTACT), identity);
+  assert.deepEqual(await s.getSession("aci", CONTACT, 2), session);
+  assert.deepEqual(await s.getSession("pni", `PNI:${CONTACT}`, 1), pniSession);
+  assert.deepEqual(await s.listSessionDevices("aci", CONTACT), [1, 2]);
+  assert.deepEqual(await s.getPreKey("aci", 101), preKey);
+  assert.deepEqual(await s.getSignedPreKey("pni", 7), signedPreKey);
+  assert.deepEqual(await s.listSignedPreKeyIds("pni"), [3, 7]);
+  assert.deepEqual(await s.getKyberPreKey("aci", 11), { record: kyberPreKey, lastResort: false });
+  assert.deepEqual(await s.getKyberPreKey("aci", 12), { record: lastResortKyber, lastResort: true });
+  assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), [12]);
+  assert.equal(await s.isKyberBaseKeyUsed("aci", 12, 7, baseKey), true);
+  assert.equal(await s.isKyberBaseKeyUsed("aci", 12, 8, baseKey), false);
+  assert.equal(await s.isKyberBaseKeyUsed("aci", 12, 7, bytes(33)), false);
+  assert.deepEqual(await s.getSenderKey(CONTACT, 1, DISTRIBUTION), senderKey);
+  assert.deepEqual(await s.getRecipient(CONTACT), recipient);
+
+  // The other identity and unknown keys are separate and absent.
+  assert.equal(await s.getSession("pni", CONTACT, 2), null);
+  assert.equal(await s.getPreKey("pni", 101), null);
+  assert.equal(await s.getSignedPreKey("aci", 7), null);
+  assert.equal(await s.getKyberPreKey("pni", 11), null);
+  assert.equal(await s.getSenderKey(CONTACT, 2, DISTRIBUTION), null);
+  assert.equal(await s.getIdentity(`PNI:${CONTACT}`), null);
+  assert.equal(await s.getRecipient("00000000-0000-4000-8000-000000000000"), null);
+});
+
+test("an account without linking data reads as null everywhere", async (t) => {
+  const { store } = openTempStore(t);
+  const s = store.signalStorage(ALICE);
+  assert.equal(await s.getAccount(), null);
+  assert.deepEqual(await s.listSessionDevices("aci", CONTACT), []);
+  assert.deepEqual(await s.listPendingEvents(), []);
+});
+
+test("writes replace and delete records", async (t) => {
+  const { store } = openTempStore(t);
+  const s = store.signalStorage(ALICE);
+  const account = sampleAccount();
+  const newer = bytes(400);
+  await s.commit([
+    { type: "account", account },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+    { type: "pre-key", ours: "aci", id: 5, record: bytes(80) },
+    { type: "signed-pre-key", ours: "aci", id: 6, record: bytes(150) },
+    { type: "kyber-pre-key", ours: "aci", id: 7, record: bytes(2400), lastResort: true },
+    { type: "kyber-base-key-used", ours: "aci", id: 7, signedPreKeyId: 6, baseKey: bytes(33) },
+    { type: "recipient", recipient: sampleRecipient(CONTACT) },
+  ]);
+  const renamed = { ...sampleRecipient(CONTACT), profileKey: null, profileName: "Alice B." };
+  const rotated = { ...account, signedPreKeyRotatedAt: 1_800_000_000_000, number: null, profileKey: null };
+  await s.commit([
+    { type: "account", account: rotated },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: newer },
+    { type: "pre-key-delete", ours: "aci", id: 5 },
+    { type: "signed-pre-key-delete", ours: "aci", id: 6 },
+    { type: "kyber-pre-key-delete", ours: "aci", id: 7 },
+    { type: "recipient", recipient: renamed },
+  ]);
+
+  assert.deepEqual(await s.getAccount(), rotated);
+  assert.deepEqual(await s.getSession("aci", CONTACT, 1), newer);
+  assert.equal(await s.getPreKey("aci", 5), null);
+  assert.equal(await s.getSignedPreKey("aci", 6), null);
+  assert.equal(await s.getKyberPreKey("aci", 7), null);
+  assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), []);
+  assert.deepEqual(await s.getRecipient(CONTACT), renamed);
+
+  await s.commit([
+    { type: "session-delete", ours: "aci", serviceId: CONTACT, deviceId: 1 },
+    { type: "session-delete", ours: "aci", serviceId: CONTACT, deviceId: 9 },
+  ]);
+  assert.equal(await s.getSession("aci", CONTACT, 1), null);
+});
+
+test("a batch with a failing write leaves nothing of the batch behind", async (t) => {
+  const { store } = openTempStore(t);
+  const s = store.signalStorage(ALICE);
+  const before = bytes(400);
+  await s.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: before }]);
+
+  const failing: StorageWrite[] = [
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+    { type: "pre-key-delete", ours: "aci", id: 1 },
+    { type: "event", key: "envelope-1", payload: bytes(100) },
+    // Violates the CHECK on `ours`, as a disk error or a bug in a later write would fail.
+    { type: "pre-key", ours: "bogus" as "aci", id: 2, record: bytes(80) },
+  ];
+  await assert.rejects(s.commit(failing), /CHECK constraint failed/);
+
+  assert.deepEqual(await s.getSession("aci", CONTACT, 1), before);
+  assert.equal(await s.getEvent("envelope-1"), null);
+  assert.deepEqual(await s.listPendingEvents(), []);
+
+  // The same writes without the broken one commit fine afterwards.
+  await s.commit(failing.slice(0, 3));
+  assert.notEqual(await s.getEvent("envelope-1"), null);
+});
+
+test("buffered events replay in insertion order, done ones drop out, duplicates are ignored", async (t) => {
+  let clock = 1_700_000_000_000;
+  const { store, paths } = openTempStore(t, () => clock);
+  const s = store.signalStorage(ALICE);
+  const first = bytes(64);
+  const second = bytes(64);
+  const third = bytes(64);
+  await s.commit([{ type: "event", key: "guid-b", payload: first }]);
+  await s.commit([
+    { type: "event", key: "guid-a", payload: second },
+    { type: "event", key: "guid-c", payload: third },
+  ]);
+  // A redelivered envelope already buffered keeps its first content.
+  await s.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
+
+  assert.deepEqual(await s.listPendingEvents(), [
+    { key: "guid-b", payload: first, state: "pending" },
+    { key: "guid-a", payload: second, state: "pending" },
+    { key: "guid-c", payload: third, state: "pending" },
+  ]);
+
+  await s.commit([{ type: "event-done", key: "guid-a" }]);
+  assert.deepEqual(
+    (await s.listPendingEvents()).map((e) => e.key),
+    ["guid-b", "guid-c"],
+  );
+  const done = await s.getEvent("guid-a");
+  assert.equal(done?.state, "done");
+  // Marking done again, or an unknown key, changes nothing.
+  await s.commit([
+    { type: "event-done", key: "guid-a" },
+    { type: "event-done", key: "guid-unknown" },
+  ]);
+  // A done event is still recognised when its envelope comes again, and is not revived.
+  await s.commit([{ type: "event", key: "guid-a", payload: bytes(64) }]);
+  assert.equal((await s.getEvent("guid-a"))?.state, "done");
+
+  // Events of another account are separate.
+  const other = store.signalStorage(BOB);
+  await other.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
+  assert.equal((await s.listPendingEvents()).length, 2);
+
+  // Pending events survive a restart in the same order.
+  store.close();
+  const reopened = openDatabase({ ...paths, now: () => clock });
+  t.after(() => reopened.close());
+  assert.deepEqual(
+    (await reopened.signalStorage(ALICE).listPendingEvents()).map((e) => [e.key, e.payload]),
+    [
+      ["guid-b", first],
+      ["guid-c", third],
+    ],
+  );
+
+  // Done keys are forgotten only long after (two weeks), when the server cannot redeliver.
+  clock += 15 * 24 * 60 * 60 * 1000;
+  await reopened.signalStorage(ALICE).commit([{ type: "event-done", key: "guid-b" }]);
+  assert.equal(await reopened.signalStorage(ALICE).getEvent("guid-a"), null);
+  assert.equal((await reopened.signalStorage(ALICE).getEvent("guid-b"))?.state, "done");
+});
+
+test("deleting an account removes all its Signal rows and leaves other accounts alone", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const everything = (): StorageWrite[] => [
+    { type: "account", account: sampleAccount() },
+    {
+      type: "identity",
+      serviceId: CONTACT,
+      identity: { publicKey: bytes(33), verification: "default", firstSeenAt: 1 },
+    },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+    { type: "pre-key", ours: "aci", id: 1, record: bytes(80) },
+    { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
+    { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
+    { type: "kyber-base-key-used", ours: "aci", id: 1, signedPreKeyId: 1, baseKey: bytes(33) },
+    { type: "sender-key", serviceId: CONTACT, deviceId: 1, distributionId: DISTRIBUTION, record: bytes(200) },
+    { type: "recipient", recipient: sampleRecipient(CONTACT) },
+    { type: "event", key: "guid-1", payload: bytes(64) },
+  ];
+  const alice = store.signalStorage(ALICE);
+  await alice.commit(everything());
+  await store.signalStorage(BOB).commit(everything());
+
+  store.deleteSignalAccount(ALICE);
+
+  assert.deepEqual(store.listSignalAccounts(), [BOB]);
+  const db = new BetterSqlite3(paths.databasePath, { readonly: true });
+  t.after(() => db.close());
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'signal_%'")
+    .pluck()
+    .all() as string[];
+  for (const table of tables) {
+    const count = (name: string) =>
+      db.prepare(`SELECT count(*) FROM ${table} WHERE account_id = ?`).pluck().get(name) as number;
+    assert.equal(count(ALICE), 0, `${table} still holds rows of the deleted account`);
+    assert.ok(count(BOB) > 0, `${table} lost rows of the other account`);
+  }
+  // A client still holding the deleted account's storage cannot write it back.
+  await assert.rejects(
+    alice.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) }]),
+    AccountDeletedError,
+  );
+  // Linking again starts from nothing.
+  assert.equal(await store.signalStorage(ALICE).getAccount(), null);
+});
+
+test("an encrypted value moved to another row or account does not decrypt", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const alice = store.signalStorage(ALICE);
+  const bob = store.signalStorage(BOB);
+  await alice.commit([
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 2, record: bytes(400) },
+  ]);
+  await bob.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 3, record: bytes(400) }]);
+
+  const db = new BetterSqlite3(paths.databasePath);
+  t.after(() => db.close());
+  db.prepare(
+    `UPDATE signal_sessions SET record_sealed =
+       (SELECT record_sealed FROM signal_sessions WHERE account_id = ? AND device_id = 1)
+     WHERE account_id = ? AND device_id IN (2, 3)`,
+  ).run(ALICE, ALICE);
+  db.prepare(
+    `UPDATE signal_sessions SET record_sealed =
+       (SELECT record_sealed FROM signal_sessions WHERE account_id = ? AND device_id = 1)
+     WHERE account_id = ?`,
+  ).run(ALICE, BOB);
+
+  await assert.rejects(alice.getSession("aci", CONTACT, 2), CorruptRecordError);
+  await assert.rejects(bob.getSession("aci", CONTACT, 3), CorruptRecordError);
+  assert.ok(await alice.getSession("aci", CONTACT, 1));
+});
