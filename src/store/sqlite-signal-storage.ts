@@ -365,7 +365,7 @@ function prepareStatements(db: Database) {
       `SELECT record_sealed FROM signal_signed_pre_keys WHERE account_id = ? AND ours = ? AND key_id = ?`,
     ),
     listSignedPreKeyIds: db
-      .prepare(`SELECT key_id FROM signal_signed_pre_keys WHERE account_id = ? AND ours = ? ORDER BY key_id`)
+      .prepare(`SELECT key_id FROM signal_signed_pre_keys WHERE account_id = ? AND ours = ? ORDER BY seq`)
       .pluck(),
     putSignedPreKey: db.prepare(
       `INSERT OR REPLACE INTO signal_signed_pre_keys (account_id, ours, key_id, record_sealed) VALUES (?, ?, ?, ?)`,
@@ -378,7 +378,7 @@ function prepareStatements(db: Database) {
     ),
     listLastResortKyberPreKeyIds: db
       .prepare(
-        `SELECT key_id FROM signal_kyber_pre_keys WHERE account_id = ? AND ours = ? AND last_resort = 1 ORDER BY key_id`,
+        `SELECT key_id FROM signal_kyber_pre_keys WHERE account_id = ? AND ours = ? AND last_resort = 1 ORDER BY seq`,
       )
       .pluck(),
     putKyberPreKey: db.prepare(

@@ -50,21 +50,25 @@ export const signalState: Migration = {
         PRIMARY KEY (account_id, ours, key_id)
       ) STRICT;
 
+      -- Key ids wrap around, so "oldest first" needs its own order: seq grows with every insert
+      -- (a replaced key counts as new) and, being an INTEGER PRIMARY KEY, survives VACUUM.
       CREATE TABLE signal_signed_pre_keys (
+        seq INTEGER PRIMARY KEY,
         account_id TEXT NOT NULL REFERENCES signal_accounts (account_id) ON DELETE CASCADE,
         ours TEXT NOT NULL CHECK (ours IN ('aci', 'pni')),
         key_id INTEGER NOT NULL,
         record_sealed BLOB NOT NULL,
-        PRIMARY KEY (account_id, ours, key_id)
+        UNIQUE (account_id, ours, key_id)
       ) STRICT;
 
       CREATE TABLE signal_kyber_pre_keys (
+        seq INTEGER PRIMARY KEY,
         account_id TEXT NOT NULL REFERENCES signal_accounts (account_id) ON DELETE CASCADE,
         ours TEXT NOT NULL CHECK (ours IN ('aci', 'pni')),
         key_id INTEGER NOT NULL,
         last_resort INTEGER NOT NULL CHECK (last_resort IN (0, 1)),
         record_sealed BLOB NOT NULL,
-        PRIMARY KEY (account_id, ours, key_id)
+        UNIQUE (account_id, ours, key_id)
       ) STRICT;
 
       CREATE TABLE signal_kyber_base_keys_used (

@@ -57,7 +57,7 @@ test("every record kind reads back as written, also after reopening", async (t) 
   assert.deepEqual(await s.listSessionDevices("aci", CONTACT), [1, 2]);
   assert.deepEqual(await s.getPreKey("aci", 101), preKey);
   assert.deepEqual(await s.getSignedPreKey("pni", 7), signedPreKey);
-  assert.deepEqual(await s.listSignedPreKeyIds("pni"), [3, 7]);
+  assert.deepEqual(await s.listSignedPreKeyIds("pni"), [7, 3]);
   assert.deepEqual(await s.getKyberPreKey("aci", 11), { record: kyberPreKey, lastResort: false });
   assert.deepEqual(await s.getKyberPreKey("aci", 12), { record: lastResortKyber, lastResort: true });
   assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), [12]);
@@ -123,6 +123,37 @@ test("writes replace and delete records", async (t) => {
     { type: "session-delete", ours: "aci", serviceId: CONTACT, deviceId: 9 },
   ]);
   assert.equal(await s.getSession("aci", CONTACT, 1), null);
+});
+
+test("signed and last-resort Kyber key ids list oldest first, across id wrap-around", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const s = store.signalStorage(ALICE);
+  const maxId = 0xffffff;
+  await s.commit([
+    { type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) },
+    { type: "kyber-pre-key", ours: "aci", id: maxId, record: bytes(2400), lastResort: true },
+  ]);
+  await s.commit([
+    { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
+    { type: "kyber-pre-key", ours: "aci", id: 2, record: bytes(2400), lastResort: false },
+    { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
+  ]);
+  assert.deepEqual(await s.listSignedPreKeyIds("aci"), [maxId, 1]);
+  assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), [maxId, 1]);
+
+  // A key written again under an old id is a new key.
+  await s.commit([{ type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) }]);
+  assert.deepEqual(await s.listSignedPreKeyIds("aci"), [1, maxId]);
+
+  // The order survives VACUUM, which may renumber implicit rowids.
+  store.close();
+  const db = new BetterSqlite3(paths.databasePath);
+  db.exec("VACUUM");
+  db.close();
+  const reopened = openDatabase(paths);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.signalStorage(ALICE).listSignedPreKeyIds("aci"), [1, maxId]);
+  assert.deepEqual(await reopened.signalStorage(ALICE).listLastResortKyberPreKeyIds("aci"), [maxId, 1]);
 });
 
 test("a batch with a failing write leaves nothing of the batch behind", async (t) => {
