@@ -9,7 +9,7 @@ import { open, rowBinding, seal } from "./sealing.js";
 // under a different key).
 const CHECK_NAME = "bridge_key_check";
 const CHECK_PLAINTEXT = Buffer.from("signal-matrix-bridge key check v1", "utf8");
-const CHECK_BINDING = rowBinding("store_meta", CHECK_NAME);
+const CHECK_BINDING = rowBinding("store_meta.value", CHECK_NAME);
 
 export const KEY_MISMATCH_MESSAGE = "the key file does not match this database";
 

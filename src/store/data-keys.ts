@@ -8,7 +8,7 @@ import { KEY_MISMATCH_MESSAGE } from "./bridge-key.js";
 // key. Deleting an account's row destroys the only copy of its data key, and the account id in
 // the associated data stops a wrapped key from being reused for another account.
 function wrapBinding(accountId: string): Buffer {
-  return rowBinding("signal_accounts", "data_key", accountId);
+  return rowBinding("signal_accounts.data_key_wrapped", accountId);
 }
 
 export function newWrappedDataKey(

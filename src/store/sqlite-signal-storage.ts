@@ -19,11 +19,20 @@ import { open, rowBinding, seal } from "./sealing.js";
 /** Done events keep their key this long, so a late redelivery is still recognised as seen. */
 export const DONE_EVENT_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 
-type KeyTable = "signal_pre_keys" | "signal_signed_pre_keys" | "signal_kyber_pre_keys";
+/** Every encrypted column; its name is part of the associated data of the values it holds. */
+type SealedColumn =
+  | "signal_accounts.secrets_sealed"
+  | "signal_sessions.record_sealed"
+  | "signal_pre_keys.record_sealed"
+  | "signal_signed_pre_keys.record_sealed"
+  | "signal_kyber_pre_keys.record_sealed"
+  | "signal_sender_keys.record_sealed"
+  | "signal_recipients.profile_key_sealed"
+  | "signal_event_buffer.payload_sealed";
 
 /**
  * The Signal storage of one account in SQLite. Secret columns are sealed under the account's data
- * key with the row's identity (table, column, account, primary key) as associated data.
+ * key with the value's place (table.column, account, primary key) as associated data.
  */
 export class SqliteSignalStorage implements SignalStorage {
   private readonly statements: ReturnType<typeof prepareStatements>;
@@ -55,7 +64,7 @@ export class SqliteSignalStorage implements SignalStorage {
     const row = this.statements.getAccount.get(this.accountId) as
       (AccountColumns & { secrets_sealed: Buffer | null }) | undefined;
     if (row === undefined || row.secrets_sealed === null) return null;
-    return accountFromRow(row, this.open(row.secrets_sealed, "signal_accounts", "secrets"));
+    return accountFromRow(row, this.open(row.secrets_sealed, "signal_accounts.secrets_sealed"));
   }
 
   async getIdentity(serviceId: string): Promise<IdentityRecord | null> {
@@ -73,7 +82,7 @@ export class SqliteSignalStorage implements SignalStorage {
     const row = this.statements.getSession.get(this.accountId, ours, serviceId, deviceId) as
       { record_sealed: Buffer } | undefined;
     if (row === undefined) return null;
-    return this.openBytes(row.record_sealed, "signal_sessions", ours, serviceId, deviceId);
+    return this.openBytes(row.record_sealed, "signal_sessions.record_sealed", ours, serviceId, deviceId);
   }
 
   async listSessionDevices(ours: OwnIdentity, serviceId: string): Promise<number[]> {
@@ -81,11 +90,11 @@ export class SqliteSignalStorage implements SignalStorage {
   }
 
   async getPreKey(ours: OwnIdentity, id: number): Promise<Uint8Array | null> {
-    return this.getKey("signal_pre_keys", ours, id);
+    return this.getKey("signal_pre_keys.record_sealed", ours, id);
   }
 
   async getSignedPreKey(ours: OwnIdentity, id: number): Promise<Uint8Array | null> {
-    return this.getKey("signal_signed_pre_keys", ours, id);
+    return this.getKey("signal_signed_pre_keys.record_sealed", ours, id);
   }
 
   async listSignedPreKeyIds(ours: OwnIdentity): Promise<number[]> {
@@ -97,7 +106,7 @@ export class SqliteSignalStorage implements SignalStorage {
       { record_sealed: Buffer; last_resort: number } | undefined;
     if (row === undefined) return null;
     return {
-      record: this.openBytes(row.record_sealed, "signal_kyber_pre_keys", ours, id),
+      record: this.openBytes(row.record_sealed, "signal_kyber_pre_keys.record_sealed", ours, id),
       lastResort: row.last_resort === 1,
     };
   }
@@ -125,7 +134,13 @@ export class SqliteSignalStorage implements SignalStorage {
     const row = this.statements.getSenderKey.get(this.accountId, serviceId, deviceId, distributionId) as
       { record_sealed: Buffer } | undefined;
     if (row === undefined) return null;
-    return this.openBytes(row.record_sealed, "signal_sender_keys", serviceId, deviceId, distributionId);
+    return this.openBytes(
+      row.record_sealed,
+      "signal_sender_keys.record_sealed",
+      serviceId,
+      deviceId,
+      distributionId,
+    );
   }
 
   async getRecipient(aci: string): Promise<RecipientRecord | null> {
@@ -146,7 +161,7 @@ export class SqliteSignalStorage implements SignalStorage {
       profileKey:
         row.profile_key_sealed === null
           ? null
-          : this.openBytes(row.profile_key_sealed, "signal_recipients", aci),
+          : this.openBytes(row.profile_key_sealed, "signal_recipients.profile_key_sealed", aci),
       profileName: row.profile_name,
       contactName: row.contact_name,
     };
@@ -180,7 +195,7 @@ export class SqliteSignalStorage implements SignalStorage {
         s.putAccount.run({
           ...columns,
           account_id: account,
-          secrets_sealed: this.seal(secrets, "signal_accounts", "secrets"),
+          secrets_sealed: this.seal(secrets, "signal_accounts.secrets_sealed"),
         });
         return;
       }
@@ -199,7 +214,13 @@ export class SqliteSignalStorage implements SignalStorage {
           write.ours,
           write.serviceId,
           write.deviceId,
-          this.seal(write.record, "signal_sessions", write.ours, write.serviceId, write.deviceId),
+          this.seal(
+            write.record,
+            "signal_sessions.record_sealed",
+            write.ours,
+            write.serviceId,
+            write.deviceId,
+          ),
         );
         return;
       case "session-delete":
@@ -210,7 +231,7 @@ export class SqliteSignalStorage implements SignalStorage {
           account,
           write.ours,
           write.id,
-          this.seal(write.record, "signal_pre_keys", write.ours, write.id),
+          this.seal(write.record, "signal_pre_keys.record_sealed", write.ours, write.id),
         );
         return;
       case "pre-key-delete":
@@ -221,7 +242,7 @@ export class SqliteSignalStorage implements SignalStorage {
           account,
           write.ours,
           write.id,
-          this.seal(write.record, "signal_signed_pre_keys", write.ours, write.id),
+          this.seal(write.record, "signal_signed_pre_keys.record_sealed", write.ours, write.id),
         );
         return;
       case "signed-pre-key-delete":
@@ -233,7 +254,7 @@ export class SqliteSignalStorage implements SignalStorage {
           write.ours,
           write.id,
           write.lastResort ? 1 : 0,
-          this.seal(write.record, "signal_kyber_pre_keys", write.ours, write.id),
+          this.seal(write.record, "signal_kyber_pre_keys.record_sealed", write.ours, write.id),
         );
         return;
       case "kyber-pre-key-delete":
@@ -251,7 +272,7 @@ export class SqliteSignalStorage implements SignalStorage {
           write.distributionId,
           this.seal(
             write.record,
-            "signal_sender_keys",
+            "signal_sender_keys.record_sealed",
             write.serviceId,
             write.deviceId,
             write.distributionId,
@@ -260,7 +281,10 @@ export class SqliteSignalStorage implements SignalStorage {
         return;
       case "recipient": {
         const r = write.recipient;
-        const profileKey = r.profileKey === null ? null : this.seal(r.profileKey, "signal_recipients", r.aci);
+        const profileKey =
+          r.profileKey === null
+            ? null
+            : this.seal(r.profileKey, "signal_recipients.profile_key_sealed", r.aci);
         s.putRecipient.run(account, r.aci, r.pni, r.number, profileKey, r.profileName, r.contactName);
         return;
       }
@@ -268,7 +292,7 @@ export class SqliteSignalStorage implements SignalStorage {
         s.insertEvent.run(
           account,
           write.key,
-          this.seal(write.payload, "signal_event_buffer", write.key),
+          this.seal(write.payload, "signal_event_buffer.payload_sealed", write.key),
           this.now(),
         );
         return;
@@ -286,32 +310,40 @@ export class SqliteSignalStorage implements SignalStorage {
     }
   }
 
-  private getKey(table: KeyTable, ours: OwnIdentity, id: number): Uint8Array | null {
+  private getKey(
+    column: "signal_pre_keys.record_sealed" | "signal_signed_pre_keys.record_sealed",
+    ours: OwnIdentity,
+    id: number,
+  ): Uint8Array | null {
     const statement =
-      table === "signal_pre_keys" ? this.statements.getPreKey : this.statements.getSignedPreKey;
+      column === "signal_pre_keys.record_sealed"
+        ? this.statements.getPreKey
+        : this.statements.getSignedPreKey;
     const row = statement.get(this.accountId, ours, id) as { record_sealed: Buffer } | undefined;
     if (row === undefined) return null;
-    return this.openBytes(row.record_sealed, table, ours, id);
+    return this.openBytes(row.record_sealed, column, ours, id);
   }
 
   private eventPayload(key: string, sealed: Buffer | null): Uint8Array {
-    return sealed === null ? new Uint8Array(0) : this.openBytes(sealed, "signal_event_buffer", key);
+    return sealed === null
+      ? new Uint8Array(0)
+      : this.openBytes(sealed, "signal_event_buffer.payload_sealed", key);
   }
 
-  private binding(table: string, rowKey: readonly (string | number)[]): Buffer {
-    return rowBinding(table, this.accountId, ...rowKey);
+  private binding(column: SealedColumn, rowKey: readonly (string | number)[]): Buffer {
+    return rowBinding(column, this.accountId, ...rowKey);
   }
 
-  private seal(plaintext: Uint8Array, table: string, ...rowKey: (string | number)[]): Buffer {
-    return seal(this.dataKey, plaintext, this.binding(table, rowKey));
+  private seal(plaintext: Uint8Array, column: SealedColumn, ...rowKey: (string | number)[]): Buffer {
+    return seal(this.dataKey, plaintext, this.binding(column, rowKey));
   }
 
-  private open(sealed: Uint8Array, table: string, ...rowKey: (string | number)[]): Buffer {
-    return open(this.dataKey, sealed, this.binding(table, rowKey));
+  private open(sealed: Uint8Array, column: SealedColumn, ...rowKey: (string | number)[]): Buffer {
+    return open(this.dataKey, sealed, this.binding(column, rowKey));
   }
 
-  private openBytes(sealed: Uint8Array, table: string, ...rowKey: (string | number)[]): Uint8Array {
-    return new Uint8Array(this.open(sealed, table, ...rowKey));
+  private openBytes(sealed: Uint8Array, column: SealedColumn, ...rowKey: (string | number)[]): Uint8Array {
+    return new Uint8Array(this.open(sealed, column, ...rowKey));
   }
 }
 
