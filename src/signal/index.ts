@@ -1,0 +1,12 @@
+// Public boundary of the Signal client library.
+export { linkDevice, type LinkDeviceOptions, type LinkedAccount } from "./link-device.js";
+export {
+  localTestEnvironment,
+  PRODUCTION_ENVIRONMENT,
+  type LocalTestEnvironment,
+  type LocalTestServerParams,
+  type ProductionEnvironment,
+  type SignalEnvironment,
+} from "./environment.js";
+export * from "./errors.js";
+export type * from "./storage.js";
