@@ -15,7 +15,8 @@ export function migrate(db: Database, migrations: readonly Migration[], database
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
       throw new StoreError(
-        `migration "${migration.description}" has version ${migration.version} but is listed at position ${index + 1}`,
+        `migration "${migration.description}" has version ${migration.version} ` +
+          `but is listed at position ${index + 1}`,
       );
     }
   });

@@ -10,9 +10,9 @@ const TAG_BYTES = 16;
 export const KEY_BYTES = 32;
 
 /**
- * Associated data naming where a sealed value lives (table and row key). Binding it means a blob
- * copied into another row, another column or another account fails to open instead of being
- * accepted. Parts are length-prefixed so ("ab","c") and ("a","bc") differ.
+ * Associated data naming where a sealed value lives (table.column, account, row key). Binding
+ * it means a blob copied into another row, another column or another account fails to open
+ * instead of being accepted. Parts are length-prefixed so ("ab","c") and ("a","bc") differ.
  */
 export function rowBinding(...parts: readonly (string | number)[]): Buffer {
   const chunks: Buffer[] = [];

@@ -364,10 +364,12 @@ function prepareStatements(db: Database) {
         WHERE account_id = @account_id`,
     ),
     getIdentity: db.prepare(
-      `SELECT public_key, verification, first_seen_at FROM signal_identities WHERE account_id = ? AND service_id = ?`,
+      `SELECT public_key, verification, first_seen_at FROM signal_identities
+        WHERE account_id = ? AND service_id = ?`,
     ),
     putIdentity: db.prepare(
-      `INSERT OR REPLACE INTO signal_identities (account_id, service_id, public_key, verification, first_seen_at)
+      `INSERT OR REPLACE INTO signal_identities
+         (account_id, service_id, public_key, verification, first_seen_at)
        VALUES (?, ?, ?, ?, ?)`,
     ),
     getSession: db.prepare(
@@ -376,7 +378,8 @@ function prepareStatements(db: Database) {
     ),
     listSessionDevices: db
       .prepare(
-        `SELECT device_id FROM signal_sessions WHERE account_id = ? AND ours = ? AND service_id = ? ORDER BY device_id`,
+        `SELECT device_id FROM signal_sessions
+          WHERE account_id = ? AND ours = ? AND service_id = ? ORDER BY device_id`,
       )
       .pluck(),
     putSession: db.prepare(
@@ -400,17 +403,20 @@ function prepareStatements(db: Database) {
       .prepare(`SELECT key_id FROM signal_signed_pre_keys WHERE account_id = ? AND ours = ? ORDER BY seq`)
       .pluck(),
     putSignedPreKey: db.prepare(
-      `INSERT OR REPLACE INTO signal_signed_pre_keys (account_id, ours, key_id, record_sealed) VALUES (?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO signal_signed_pre_keys (account_id, ours, key_id, record_sealed)
+       VALUES (?, ?, ?, ?)`,
     ),
     deleteSignedPreKey: db.prepare(
       `DELETE FROM signal_signed_pre_keys WHERE account_id = ? AND ours = ? AND key_id = ?`,
     ),
     getKyberPreKey: db.prepare(
-      `SELECT record_sealed, last_resort FROM signal_kyber_pre_keys WHERE account_id = ? AND ours = ? AND key_id = ?`,
+      `SELECT record_sealed, last_resort FROM signal_kyber_pre_keys
+        WHERE account_id = ? AND ours = ? AND key_id = ?`,
     ),
     listLastResortKyberPreKeyIds: db
       .prepare(
-        `SELECT key_id FROM signal_kyber_pre_keys WHERE account_id = ? AND ours = ? AND last_resort = 1 ORDER BY seq`,
+        `SELECT key_id FROM signal_kyber_pre_keys
+          WHERE account_id = ? AND ours = ? AND last_resort = 1 ORDER BY seq`,
       )
       .pluck(),
     putKyberPreKey: db.prepare(
@@ -425,7 +431,8 @@ function prepareStatements(db: Database) {
     ),
     isKyberBaseKeyUsed: db.prepare(
       `SELECT 1 FROM signal_kyber_base_keys_used
-        WHERE account_id = ? AND ours = ? AND kyber_pre_key_id = ? AND signed_pre_key_id = ? AND base_key = ?`,
+        WHERE account_id = ? AND ours = ? AND kyber_pre_key_id = ?
+          AND signed_pre_key_id = ? AND base_key = ?`,
     ),
     putKyberBaseKeyUsed: db.prepare(
       `INSERT OR IGNORE INTO signal_kyber_base_keys_used
@@ -436,7 +443,8 @@ function prepareStatements(db: Database) {
         WHERE account_id = ? AND service_id = ? AND device_id = ? AND distribution_id = ?`,
     ),
     putSenderKey: db.prepare(
-      `INSERT OR REPLACE INTO signal_sender_keys (account_id, service_id, device_id, distribution_id, record_sealed)
+      `INSERT OR REPLACE INTO signal_sender_keys
+         (account_id, service_id, device_id, distribution_id, record_sealed)
        VALUES (?, ?, ?, ?, ?)`,
     ),
     getRecipient: db.prepare(
@@ -445,7 +453,8 @@ function prepareStatements(db: Database) {
     ),
     putRecipient: db.prepare(
       `INSERT OR REPLACE INTO signal_recipients
-         (account_id, aci, pni, number, profile_key_sealed, profile_name, contact_name) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+         (account_id, aci, pni, number, profile_key_sealed, profile_name, contact_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     getEvent: db.prepare(
       `SELECT state, payload_sealed FROM signal_event_buffer WHERE account_id = ? AND envelope_key = ?`,
