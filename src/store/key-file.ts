@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 import { KeyFileError } from "./errors.js";
@@ -10,7 +10,9 @@ import { KEY_BYTES } from "./sealing.js";
  * whoever holds this key can decrypt every linked Signal account.
  */
 export function readBridgeKey(path: string): Buffer {
-  const stats = lstatSync(path);
+  // stat, not lstat: secret stores (e.g. Kubernetes volumes) mount files through symlinks, and
+  // what must be private is the file the link points to.
+  const stats = statSync(path);
   if (!stats.isFile()) {
     throw new KeyFileError(
       `the bridge key file ${path} is not a regular file; point the config at the key file`,
@@ -58,7 +60,7 @@ export function createBridgeKey(path: string): Buffer {
 
 export function keyFileExists(path: string): boolean {
   try {
-    lstatSync(path);
+    statSync(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
