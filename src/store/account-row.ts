@@ -1,4 +1,4 @@
-import type { AccountRecord, KeyIdState, OwnIdentity } from "../signal/storage.js";
+import type { AccountRecord, KeyIdState, OwnIdentity } from "../signal/index.js";
 
 import { CorruptRecordError } from "./errors.js";
 

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 
 import BetterSqlite3, { type Database } from "better-sqlite3";
 
-import type { SignalStorage } from "../signal/storage.js";
+import type { SignalStorage } from "../signal/index.js";
 
 import { loadBridgeKey } from "./bridge-key.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";

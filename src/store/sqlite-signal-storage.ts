@@ -10,7 +10,7 @@ import type {
   RecipientRecord,
   SignalStorage,
   StorageWrite,
-} from "../signal/storage.js";
+} from "../signal/index.js";
 
 import { accountFromRow, accountToRow, type AccountColumns } from "./account-row.js";
 import { AccountDeletedError } from "./errors.js";

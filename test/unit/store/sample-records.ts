@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import { IdentityKeyPair } from "@signalapp/libsignal-client";
 
-import type { AccountRecord, RecipientRecord } from "../../../src/signal/storage.js";
+import type { AccountRecord, RecipientRecord } from "../../../src/signal/index.js";
 
 export const bytes = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 

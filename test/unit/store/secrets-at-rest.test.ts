@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import type { StorageWrite } from "../../../src/signal/storage.js";
+import type { StorageWrite } from "../../../src/signal/index.js";
 import { openDatabase } from "../../../src/store/index.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
 import { storePaths, tempDir } from "./temp-store.js";

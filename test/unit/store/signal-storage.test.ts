@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import BetterSqlite3 from "better-sqlite3";
 
-import type { IdentityRecord, StorageWrite } from "../../../src/signal/storage.js";
+import type { IdentityRecord, StorageWrite } from "../../../src/signal/index.js";
 import { AccountDeletedError, CorruptRecordError, openDatabase } from "../../../src/store/index.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
 import { openTempStore } from "./temp-store.js";
