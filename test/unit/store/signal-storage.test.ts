@@ -4,7 +4,12 @@ import { test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 
 import type { IdentityRecord, StorageWrite } from "../../../src/signal/index.js";
-import { AccountDeletedError, CorruptRecordError, openDatabase } from "../../../src/store/index.js";
+import {
+  AccountDeletedError,
+  CorruptRecordError,
+  KeyMismatchError,
+  openDatabase,
+} from "../../../src/store/index.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
 import { openTempStore } from "./temp-store.js";
 
@@ -313,4 +318,28 @@ test("an encrypted value moved to another row or account does not decrypt", asyn
   await assert.rejects(alice.getSession("aci", CONTACT, 2), CorruptRecordError);
   await assert.rejects(bob.getSession("aci", CONTACT, 3), CorruptRecordError);
   assert.ok(await alice.getSession("aci", CONTACT, 1));
+});
+
+test("an account's wrapped data key copied to another account is refused", async (t) => {
+  const { store, paths } = openTempStore(t);
+  await store.signalStorage(ALICE).commit([{ type: "account", account: sampleAccount() }]);
+  await store.signalStorage(BOB).commit([{ type: "account", account: sampleAccount() }]);
+  store.close();
+
+  const db = new BetterSqlite3(paths.databasePath);
+  db.prepare(
+    `UPDATE signal_accounts SET data_key_wrapped =
+       (SELECT data_key_wrapped FROM signal_accounts WHERE account_id = ?)
+     WHERE account_id = ?`,
+  ).run(ALICE, BOB);
+  db.close();
+
+  const reopened = openDatabase(paths);
+  t.after(() => reopened.close());
+  assert.ok(await reopened.signalStorage(ALICE).getAccount());
+  assert.throws(
+    () => reopened.signalStorage(BOB),
+    (error: unknown) =>
+      error instanceof KeyMismatchError && error.message.includes(`data key of account ${BOB}`),
+  );
 });
