@@ -1,0 +1,70 @@
+/**
+ * Message conversion between Signal content and Matrix event content: pure functions, no
+ * I/O, no clock, no randomness. Everything about the world comes in through the context
+ * objects the bridge passes; media is uploaded/downloaded by the bridge, never here.
+ *
+ * Signal -> Matrix (every function returns what to do in the portal room):
+ * - `signalMessageToMatrix(dataMessage, senderAci, ctx)` -> `MatrixAction[]`: new events
+ *   (text with formatting and mention pills, attachments, stickers, contact cards, locations,
+ *   polls, link previews, replies), a reaction (redacting the reaction it replaces), redactions
+ *   for remote deletes, or a notice (timer change, payment, group call, pin, ...). Before
+ *   calling, download and upload the files listed by `mediaSlotsOf(dataMessage)` and pass
+ *   them in `ctx.media` under their slot; a missing slot becomes a visible "could not be
+ *   bridged" notice. Record each `send` with a `part` under (sender, timestamp, part).
+ * - `signalEditToMatrix(editMessage, senderAci, ctx)`: an `m.replace` of the message's last
+ *   part (its text), or the whole message if it was never bridged.
+ * - `signalGroupChangeToMatrix(change, ctx)`, `signalCallToMatrix`, `signalCallEventToMatrix`,
+ *   `signalStoryToMatrix`, `safetyNumberChangedNotice`, `decryptionFailedNotice`: notices.
+ *
+ * Matrix -> Signal:
+ * - `matrixEventToSignal(event, ctx)` -> `SignalOutgoing`: a partial `DataMessage` (text with
+ *   body ranges and mentions, quote) plus `AttachmentDescription`s to upload; an edit; a
+ *   reaction; or `ignored` with a reason to show the sender.
+ * - `matrixRedactionToSignal(redacted)`: a delete for everyone, or a reaction removal.
+ *
+ * Building blocks, also public: `htmlToStyledText`, `styledTextToHtml`, `fromBodyRanges`,
+ * `toBodyRanges`, `normalizeRanges`, `stripReplyFallback`. Body-range offsets are UTF-16
+ * code units throughout, as on Signal.
+ */
+export { fromBodyRanges, toBodyRanges } from "./body-ranges.js";
+export { htmlToStyledText, type AciOfMatrixUser } from "./html-to-styled-text.js";
+export * from "./matrix-content.js";
+export {
+  matrixEventToSignal,
+  matrixRedactionToSignal,
+  parseGeoUri,
+  type AttachmentDescription,
+  type MatrixEvent,
+  type MatrixToSignalContext,
+  type RedactedEvent,
+  type SignalOutgoing,
+} from "./matrix-event-to-signal.js";
+export { stripReplyFallback, type SplitReply } from "./reply-fallback.js";
+export { aciFromBytes } from "./service-id.js";
+export { type MediaSource, type UploadedMedia } from "./signal-attachment-to-matrix.js";
+export {
+  signalGroupChangeToMatrix,
+  type GroupAccess,
+  type GroupChange,
+  type GroupChangeAction,
+} from "./signal-group-change-to-matrix.js";
+export { mediaSlotsOf, signalEditToMatrix, signalMessageToMatrix } from "./signal-message-to-matrix.js";
+export {
+  decryptionFailedNotice,
+  safetyNumberChangedNotice,
+  signalCallEventToMatrix,
+  signalCallToMatrix,
+  signalStoryToMatrix,
+} from "./signal-notices.js";
+export type { MatrixAction, SignalMessageRef, SignalToMatrixContext } from "./signal-to-matrix-context.js";
+export {
+  MENTION_PLACEHOLDER,
+  TEXT_STYLES,
+  normalizeRanges,
+  type MentionRange,
+  type StyleRange,
+  type StyledText,
+  type TextRange,
+  type TextStyle,
+} from "./styled-text.js";
+export { styledTextToHtml, type MentionTarget, type RenderedText } from "./styled-text-to-html.js";

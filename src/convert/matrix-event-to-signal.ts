@@ -1,0 +1,314 @@
+import type { signalservice } from "../proto/generated/signal.js";
+import { toBodyRanges } from "./body-ranges.js";
+import { htmlToStyledText } from "./html-to-styled-text.js";
+import { HTML_FORMAT, type EncryptedFile } from "./matrix-content.js";
+import { stripReplyFallback } from "./reply-fallback.js";
+import type { MediaSource } from "./signal-attachment-to-matrix.js";
+import type { SignalMessageRef } from "./signal-to-matrix-context.js";
+import type { StyledText } from "./styled-text.js";
+
+type DataMessage = signalservice.IDataMessage;
+
+// Bits of signalservice.AttachmentPointer.Flags.
+const VOICE_MESSAGE = 1;
+const GIF = 8;
+
+/** A Matrix event as it arrives from the homeserver; content is untrusted and checked field by field. */
+export interface MatrixEvent {
+  type: string;
+  content: Record<string, unknown>;
+}
+
+/** What Matrix -> Signal conversion needs to know, supplied by the bridge. */
+export interface MatrixToSignalContext {
+  /** The Signal account behind a Matrix user (a ghost, or a logged-in user), for mentions. */
+  aciOfMatrixUser(userId: string): string | undefined;
+  /** The Signal message a Matrix event was bridged to or from. */
+  signalMessageOf(eventId: string): SignalMessageRef | undefined;
+}
+
+/**
+ * A Matrix file to send to Signal. The bridge downloads `source` (decrypting it if it is an
+ * encrypted file), encrypts and uploads it to Signal, and merges the upload's fields
+ * (cdnKey, key, digest, size ...) into `pointer`.
+ */
+export interface AttachmentDescription {
+  source: MediaSource;
+  pointer: signalservice.IAttachmentPointer;
+}
+
+export type SignalOutgoing =
+  /** A new message; the bridge adds timestamp, group context, timer, profile key and attachments. */
+  | { kind: "message"; dataMessage: DataMessage; attachments: AttachmentDescription[] }
+  /** An edit of the message sent at `targetSentTimestamp` (send as `EditMessage`). */
+  | { kind: "edit"; targetSentTimestamp: number; dataMessage: DataMessage }
+  /** A reaction, or its removal; send as a `DataMessage` with only `reaction` set. */
+  | { kind: "reaction"; dataMessage: DataMessage }
+  /** A delete for everyone; send as a `DataMessage` with only `delete` set. */
+  | { kind: "delete"; dataMessage: DataMessage }
+  /** Nothing to send; `reason` says why, for a notice to the sender. */
+  | { kind: "ignored"; reason: string };
+
+/** What the bridge knows about a redacted Matrix event. */
+export type RedactedEvent =
+  | { kind: "message"; message: SignalMessageRef }
+  | { kind: "reaction"; emoji: string; target: SignalMessageRef };
+
+function asString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function asPositiveInteger(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Converts a Matrix event (`m.room.message`, `m.sticker`, `m.reaction`) to what should be sent
+ * to Signal. Redactions need what was redacted: use `matrixRedactionToSignal`.
+ */
+export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalContext): SignalOutgoing {
+  const content = event.content;
+  const relatesTo = asRecord(content["m.relates_to"]);
+  if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);
+  if (event.type === "m.sticker") return mediaToSignal("m.image", content, relatesTo, ctx);
+  if (event.type !== "m.room.message")
+    return { kind: "ignored", reason: `Events of type ${event.type} are not bridged to Signal` };
+
+  if (relatesTo?.rel_type === "m.replace") {
+    const target = asString(relatesTo.event_id);
+    const message = target ? ctx.signalMessageOf(target) : undefined;
+    const newContent = asRecord(content["m.new_content"]);
+    if (!message || !newContent)
+      return { kind: "ignored", reason: "The edited message is not on Signal, so the edit was not sent" };
+    const text = messageText(newContent, undefined, ctx);
+    if (text === undefined) return { kind: "ignored", reason: "Only text messages can be edited on Signal" };
+    return {
+      kind: "edit",
+      targetSentTimestamp: message.sentTimestamp,
+      dataMessage: textMessage(text.styled),
+    };
+  }
+
+  const msgtype = asString(content.msgtype);
+  switch (msgtype) {
+    case "m.text":
+    case "m.notice":
+    case "m.emote": {
+      const text = messageText(content, relatesTo, ctx) as NonNullable<ReturnType<typeof messageText>>;
+      if (!text.styled.text.trim()) return { kind: "ignored", reason: "The message is empty" };
+      const dataMessage = textMessage(text.styled);
+      const quote = quoteFor(relatesTo, text.quotedText, ctx);
+      if (quote) dataMessage.quote = quote;
+      return { kind: "message", dataMessage, attachments: [] };
+    }
+    case "m.image":
+    case "m.video":
+    case "m.audio":
+    case "m.file":
+      return mediaToSignal(msgtype, content, relatesTo, ctx);
+    case "m.location":
+      return locationToSignal(content, relatesTo, ctx);
+    default:
+      return { kind: "ignored", reason: `Messages of type ${msgtype ?? "(none)"} cannot be sent to Signal` };
+  }
+}
+
+/** A Matrix redaction as a Signal delete for everyone, or as the removal of a reaction. */
+export function matrixRedactionToSignal(redacted: RedactedEvent): SignalOutgoing {
+  if (redacted.kind === "reaction") {
+    return {
+      kind: "reaction",
+      dataMessage: {
+        reaction: {
+          emoji: redacted.emoji,
+          remove: true,
+          targetAuthorAci: redacted.target.authorAci,
+          targetSentTimestamp: redacted.target.sentTimestamp,
+        },
+      },
+    };
+  }
+  return { kind: "delete", dataMessage: { delete: { targetSentTimestamp: redacted.message.sentTimestamp } } };
+}
+
+function textMessage(styled: StyledText): DataMessage {
+  const dataMessage: DataMessage = { body: styled.text };
+  const bodyRanges = toBodyRanges(styled);
+  if (bodyRanges.length > 0) dataMessage.bodyRanges = bodyRanges;
+  return dataMessage;
+}
+
+/**
+ * The text of a text-like content: formatted HTML when present, else the plain body. Reply
+ * fallbacks are removed (only when the event is a reply, as "> " may be the user's own quote).
+ * Emotes become "/me ..." since Signal has none. Undefined for non-text msgtypes.
+ */
+function messageText(
+  content: Record<string, unknown>,
+  relatesTo: Record<string, unknown> | undefined,
+  ctx: MatrixToSignalContext,
+): { styled: StyledText; quotedText?: string } | undefined {
+  const msgtype = asString(content.msgtype);
+  if (msgtype !== "m.text" && msgtype !== "m.notice" && msgtype !== "m.emote") return undefined;
+  const isReply = asRecord(relatesTo?.["m.in_reply_to"]) !== undefined;
+  const body = asString(content.body) ?? "";
+  const split = isReply ? stripReplyFallback(body) : { body };
+  const formatted = asString(content.formatted_body);
+  let styled: StyledText =
+    content.format === HTML_FORMAT && formatted !== undefined
+      ? htmlToStyledText(formatted, (userId) => ctx.aciOfMatrixUser(userId))
+      : { text: split.body, ranges: [] };
+  if (msgtype === "m.emote") styled = prefixText("/me ", styled);
+  return split.quotedText === undefined ? { styled } : { styled, quotedText: split.quotedText };
+}
+
+function prefixText(prefix: string, styled: StyledText): StyledText {
+  return {
+    text: prefix + styled.text,
+    ranges: styled.ranges.map((range) => ({ ...range, start: range.start + prefix.length })),
+  };
+}
+
+function quoteFor(
+  relatesTo: Record<string, unknown> | undefined,
+  quotedText: string | undefined,
+  ctx: MatrixToSignalContext,
+): signalservice.DataMessage.IQuote | undefined {
+  const eventId = asString(asRecord(relatesTo?.["m.in_reply_to"])?.event_id);
+  const message = eventId ? ctx.signalMessageOf(eventId) : undefined;
+  if (!message) return undefined;
+  // Signal shows its own copy of the quoted message; the text is what it shows without one.
+  return { id: message.sentTimestamp, authorAci: message.authorAci, text: quotedText ?? "", bodyRanges: [] };
+}
+
+const DEFAULT_CONTENT_TYPES: Readonly<Record<string, string>> = {
+  "m.image": "image/jpeg",
+  "m.video": "video/mp4",
+  "m.audio": "audio/mpeg",
+  "m.file": "application/octet-stream",
+};
+
+function sourceOf(content: Record<string, unknown>): MediaSource | undefined {
+  const url = asString(content.url);
+  if (url?.startsWith("mxc://")) return { url };
+  const file = asRecord(content.file);
+  if (file && asString(file.url)?.startsWith("mxc://") && asRecord(file.key) && asString(file.iv)) {
+    return { file: file as unknown as EncryptedFile };
+  }
+  return undefined;
+}
+
+/**
+ * A Matrix media message as a Signal attachment. A caption (MSC2530: a `body` that differs
+ * from `filename`) becomes the message text; voice messages (MSC3245) become Signal voice notes.
+ */
+function mediaToSignal(
+  msgtype: "m.image" | "m.video" | "m.audio" | "m.file",
+  content: Record<string, unknown>,
+  relatesTo: Record<string, unknown> | undefined,
+  ctx: MatrixToSignalContext,
+): SignalOutgoing {
+  const source = sourceOf(content);
+  if (!source)
+    return { kind: "ignored", reason: "The file has no valid mxc:// URL, so it could not be sent to Signal" };
+  const info = asRecord(content.info) ?? {};
+  const body = asString(content.body) ?? "";
+  const filename = asString(content.filename);
+  const contentType = asString(info.mimetype) || (DEFAULT_CONTENT_TYPES[msgtype] as string);
+
+  const pointer: signalservice.IAttachmentPointer = { contentType };
+  const fileName = filename || body;
+  if (fileName) pointer.fileName = fileName;
+  const size = asPositiveInteger(info.size);
+  if (size !== undefined) pointer.size = size;
+  const width = asPositiveInteger(info.w);
+  const height = asPositiveInteger(info.h);
+  if (width !== undefined && height !== undefined) {
+    pointer.width = width;
+    pointer.height = height;
+  }
+  const blurHash = asString(info["xyz.amorgan.blurhash"]);
+  if (blurHash) pointer.blurHash = blurHash;
+  let flags = 0;
+  if (msgtype === "m.audio" && content["org.matrix.msc3245.voice"] !== undefined) flags |= VOICE_MESSAGE;
+  if (info["fi.mau.gif"] === true || contentType === "image/gif") flags |= GIF;
+  if (flags) pointer.flags = flags;
+
+  let dataMessage: DataMessage = {};
+  if (filename && body && body !== filename) {
+    const captionContent = { ...content, msgtype: "m.text" };
+    const caption = messageText(captionContent, relatesTo, ctx);
+    if (caption) dataMessage = textMessage(caption.styled);
+  }
+  const quote = quoteFor(relatesTo, undefined, ctx);
+  if (quote) dataMessage.quote = quote;
+  return { kind: "message", dataMessage, attachments: [{ source, pointer }] };
+}
+
+/** Parses `geo:lat,lon[,alt][;params]` (RFC 5870). */
+export function parseGeoUri(uri: string): { latitude: number; longitude: number } | undefined {
+  const match = /^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)/i.exec(uri.trim());
+  if (!match) return undefined;
+  const latitude = Number(match[1]);
+  const longitude = Number(match[2]);
+  if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return undefined;
+  return { latitude, longitude };
+}
+
+/**
+ * A Matrix location as text with a map link, in the form Signal's Android app uses for
+ * shared places (description, then a Google Maps link), which Signal users can open anywhere.
+ */
+function locationToSignal(
+  content: Record<string, unknown>,
+  relatesTo: Record<string, unknown> | undefined,
+  ctx: MatrixToSignalContext,
+): SignalOutgoing {
+  const geo = parseGeoUri(asString(content.geo_uri) ?? "");
+  if (!geo)
+    return {
+      kind: "ignored",
+      reason: "The location has no valid geo: URI, so it could not be sent to Signal",
+    };
+  const body = asString(content.body)?.trim() ?? "";
+  const description = asString(asRecord(content["org.matrix.msc3488.location"])?.description)?.trim();
+  const label = description || (body && !body.includes("geo:") ? body : "Location");
+  const text = `${label}\nhttps://maps.google.com/maps?q=${geo.latitude},${geo.longitude}`;
+  const dataMessage: DataMessage = { body: text };
+  const quote = quoteFor(relatesTo, undefined, ctx);
+  if (quote) dataMessage.quote = quote;
+  return { kind: "message", dataMessage, attachments: [] };
+}
+
+function reactionToSignal(
+  relatesTo: Record<string, unknown> | undefined,
+  ctx: MatrixToSignalContext,
+): SignalOutgoing {
+  const eventId = asString(relatesTo?.event_id);
+  const key = asString(relatesTo?.key);
+  if (relatesTo?.rel_type !== "m.annotation" || !eventId || !key) {
+    return { kind: "ignored", reason: "The reaction is malformed" };
+  }
+  if (!/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(key)) {
+    return { kind: "ignored", reason: `Signal reactions are emoji; "${key}" is not one` };
+  }
+  const target = ctx.signalMessageOf(eventId);
+  if (!target) return { kind: "ignored", reason: "The message reacted to is not on Signal" };
+  return {
+    kind: "reaction",
+    dataMessage: {
+      reaction: {
+        emoji: key,
+        remove: false,
+        targetAuthorAci: target.authorAci,
+        targetSentTimestamp: target.sentTimestamp,
+      },
+    },
+  };
+}

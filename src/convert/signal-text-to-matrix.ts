@@ -1,0 +1,151 @@
+import type { signalservice } from "../proto/generated/signal.js";
+import { fromBodyRanges } from "./body-ranges.js";
+import { escapeHtml, matrixToEventLink, matrixToUserLink, textToHtml } from "./html.js";
+import { HTML_FORMAT, type LinkPreview, type MessageContent } from "./matrix-content.js";
+import { pickAci } from "./service-id.js";
+import type { SignalToMatrixContext } from "./signal-to-matrix-context.js";
+import type { StyledText } from "./styled-text.js";
+import { styledTextToHtml, type RenderedText } from "./styled-text-to-html.js";
+
+/** The name to show for a Signal account: its Signal name, else its Matrix user id. */
+export function nameOf(aci: string, ctx: SignalToMatrixContext): string {
+  return ctx.displayNameOf(aci) || ctx.ghostUserIdOf(aci);
+}
+
+export function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext): RenderedText {
+  return styledTextToHtml(styled, (aci) => ({
+    userId: ctx.ghostUserIdOf(aci),
+    displayName: nameOf(aci, ctx),
+  }));
+}
+
+/** An `m.text` (or other text msgtype) for Signal text; HTML only when the text has formatting. */
+export function textContent(
+  styled: StyledText,
+  ctx: SignalToMatrixContext,
+  msgtype: "m.text" | "m.notice" = "m.text",
+): MessageContent {
+  const rendered = renderSignalText(styled, ctx);
+  const content: MessageContent = { msgtype, body: rendered.body, "m.mentions": {} };
+  if (styled.ranges.length > 0) {
+    content.format = HTML_FORMAT;
+    content.formatted_body = rendered.html;
+  }
+  if (rendered.mentionedUserIds.length > 0) content["m.mentions"] = { user_ids: rendered.mentionedUserIds };
+  return content;
+}
+
+/** A notice in the room; `html`, when given, must already be escaped. */
+export function noticeContent(body: string, html?: string): MessageContent {
+  const content: MessageContent = { msgtype: "m.notice", body, "m.mentions": {} };
+  if (html !== undefined) {
+    content.format = HTML_FORMAT;
+    content.formatted_body = html;
+  }
+  return content;
+}
+
+/** Prefixes a quotation (already rendered) to a text content, as plain "> " lines and a blockquote. */
+function prefixQuotation(
+  content: MessageContent,
+  quoteBody: string,
+  quoteHtml: string,
+  wrapInMxReply: boolean,
+): void {
+  const quotedLines = quoteBody
+    .split("\n")
+    .map((line) => `> ${line}`)
+    .join("\n");
+  const html = content.formatted_body ?? textToHtml(content.body);
+  const block = `<blockquote>${quoteHtml}</blockquote>`;
+  content.body = `${quotedLines}\n\n${content.body}`;
+  content.format = HTML_FORMAT;
+  content.formatted_body = `${wrapInMxReply ? `<mx-reply>${block}</mx-reply>` : block}${html}`;
+}
+
+function quotedMessageText(
+  quote: signalservice.DataMessage.IQuote,
+  ctx: SignalToMatrixContext,
+): RenderedText {
+  if (quote.text) return renderSignalText(fromBodyRanges(quote.text, quote.bodyRanges), ctx);
+  const attachment = quote.attachments?.[0];
+  const description = attachment
+    ? attachment.fileName || attachment.contentType || "an attachment"
+    : "a message";
+  const text = attachment
+    ? `Sent ${description}`
+    : `${description.charAt(0).toUpperCase()}${description.slice(1)}`;
+  return { body: text, html: escapeHtml(text), mentionedUserIds: [] };
+}
+
+/**
+ * Makes `content` a reply to a Signal quote. If the quoted message was bridged, it gets
+ * `m.in_reply_to` and, for text, the classic reply fallback (for clients that show no replies);
+ * if not, the quotation is shown inline so the context is not lost.
+ */
+export function applyQuote(
+  content: MessageContent,
+  quote: signalservice.DataMessage.IQuote,
+  ctx: SignalToMatrixContext,
+): void {
+  const authorAci = pickAci(quote.authorAci, quote.authorAciBinary);
+  const eventId = authorAci ? ctx.eventIdsOf({ authorAci, sentTimestamp: quote.id ?? 0 })[0] : undefined;
+  const quoted = quotedMessageText(quote, ctx);
+  const isText =
+    content.msgtype === "m.text" || content.msgtype === "m.notice" || content.msgtype === "m.emote";
+
+  if (eventId === undefined || authorAci === undefined) {
+    if (!isText) return;
+    const name = authorAci ? nameOf(authorAci, ctx) : "Unknown";
+    prefixQuotation(
+      content,
+      `${name}: ${quoted.body}`,
+      `<strong>${escapeHtml(name)}</strong>: ${quoted.html}`,
+      false,
+    );
+    return;
+  }
+
+  const authorUserId = ctx.ghostUserIdOf(authorAci);
+  content["m.relates_to"] = { ...content["m.relates_to"], "m.in_reply_to": { event_id: eventId } };
+  const mentioned = content["m.mentions"]?.user_ids ?? [];
+  if (!mentioned.includes(authorUserId)) content["m.mentions"] = { user_ids: [...mentioned, authorUserId] };
+  if (!isText) return;
+  prefixQuotation(
+    content,
+    `<${authorUserId}> ${quoted.body}`,
+    `<a href="${escapeHtml(matrixToEventLink(ctx.roomId, eventId))}">In reply to</a> ` +
+      `<a href="${escapeHtml(matrixToUserLink(authorUserId))}">${escapeHtml(authorUserId)}</a><br>${quoted.html}`,
+    true,
+  );
+}
+
+/** Signal link previews as Beeper link previews, with the preview image if the bridge uploaded it. */
+export function linkPreviews(
+  previews: readonly signalservice.IPreview[],
+  ctx: SignalToMatrixContext,
+): LinkPreview[] {
+  const result: LinkPreview[] = [];
+  previews.forEach((preview, index) => {
+    if (!preview.url) return;
+    const entry: LinkPreview = { matched_url: preview.url, "og:url": preview.url };
+    if (preview.title) entry["og:title"] = preview.title;
+    if (preview.description) entry["og:description"] = preview.description;
+    const image = ctx.media.get(`preview:${index}`);
+    if (image && preview.image) {
+      if (image.url !== undefined) {
+        entry["og:image"] = image.url;
+      } else {
+        entry["og:image"] = image.file.url;
+        entry["beeper:image:encryption"] = image.file;
+      }
+      if (preview.image.contentType) entry["og:image:type"] = preview.image.contentType;
+      if (preview.image.width) entry["og:image:width"] = preview.image.width;
+      if (preview.image.height) entry["og:image:height"] = preview.image.height;
+      const size = preview.image.size || image.size;
+      if (size) entry["matrix:image:size"] = size;
+    }
+    result.push(entry);
+  });
+  return result;
+}
