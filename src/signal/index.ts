@@ -10,3 +10,6 @@ export {
 } from "./environment.js";
 export * from "./errors.js";
 export type * from "./storage.js";
+export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
+export type { ReconnectPolicy } from "./chat-connection.js";
+export type * from "./events.js";

@@ -1,0 +1,208 @@
+// A linked Signal device at work: keeps the chat connection, decrypts what arrives, buffers it,
+// and emits typed events until the consumer marks them handled.
+import type {
+  AuthenticatedChatConnection,
+  ChatServerMessageAck,
+  Net,
+} from "@signalapp/libsignal-client/dist/net.js";
+import { decodeBufferedItem } from "./buffered-item.js";
+import { ChatConnectionKeeper, DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./chat-connection.js";
+import { eventFromItem } from "./content-events.js";
+import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
+import type { SignalEnvironment } from "./environment.js";
+import { SignalClientError } from "./errors.js";
+import type { ConnectionState, SignalEvent, SignalEventOf, SignalEventType } from "./events.js";
+import type { LinkedAccount } from "./link-device.js";
+import { MessageSender } from "./message-sender.js";
+import { createNet, DEFAULT_USER_AGENT } from "./net.js";
+import { maintainPreKeys } from "./pre-keys.js";
+import type { AccountRecord, SignalStorage } from "./storage.js";
+
+export interface SignalClientOptions {
+  environment: SignalEnvironment;
+  storage: SignalStorage;
+  userAgent?: string;
+  reconnect?: Partial<ReconnectPolicy>;
+}
+
+/** The storage holds no linked account. */
+export class NotLinkedError extends SignalClientError {
+  constructor() {
+    super("No Signal account is linked for this login. Link a device first.");
+  }
+}
+
+type Listener<T extends SignalEventType> = (event: SignalEventOf<T>) => void;
+
+export class SignalClient {
+  private readonly listeners = new Map<SignalEventType, Set<(event: SignalEvent) => void>>();
+  private readonly net: Net;
+  private readonly receiver: EnvelopeReceiver;
+  private readonly keeper: ChatConnectionKeeper;
+  private processing: Promise<void> = Promise.resolve();
+  private state: ConnectionState = "stopped";
+  private started = false;
+
+  private constructor(
+    private readonly options: SignalClientOptions,
+    private readonly accountRecord: AccountRecord,
+  ) {
+    this.net = createNet(options.environment, options.userAgent ?? DEFAULT_USER_AGENT);
+    this.receiver = new EnvelopeReceiver(
+      options.storage,
+      accountRecord,
+      options.environment.serverTrustRoots,
+    );
+    this.keeper = new ChatConnectionKeeper(
+      this.net,
+      `${accountRecord.aci}.${accountRecord.deviceId}`,
+      accountRecord.password,
+      {
+        onEnvelope: (envelope, timestamp, ack) => this.enqueue(envelope, timestamp, ack),
+        onQueueEmpty: () => this.onQueueEmpty(),
+        onConnected: () => undefined,
+        onState: (state, detail) => this.setState(state, detail),
+      },
+      { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect },
+    );
+  }
+
+  /** Opens the client for the account in `storage`; throws NotLinkedError if there is none. */
+  static async open(options: SignalClientOptions): Promise<SignalClient> {
+    const account = await options.storage.getAccount();
+    if (!account) throw new NotLinkedError();
+    return new SignalClient(options, account);
+  }
+
+  get account(): LinkedAccount {
+    const { aci, pni, number, deviceId } = this.accountRecord;
+    return { aci, pni, number, deviceId };
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  on<T extends SignalEventType>(type: T, listener: Listener<T>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    const wrapped = listener as (event: SignalEvent) => void;
+    set.add(wrapped);
+    return () => set.delete(wrapped);
+  }
+
+  /** Emits buffered events not yet handled (from before a restart), then connects. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const pending of await this.options.storage.listPendingEvents()) {
+      const event = eventFromItem(pending.key, decodeBufferedItem(pending.payload));
+      if (event) this.emit(event);
+      else await this.markHandled(pending.key);
+    }
+    this.keeper.start();
+  }
+
+  /** Disconnects and waits until the envelopes already received are buffered. */
+  async stop(): Promise<void> {
+    await this.keeper.stop();
+    await this.processing;
+  }
+
+  /** Marks a buffered event handled: it will not be emitted again. */
+  async markHandled(id: string): Promise<void> {
+    await this.options.storage.commit([{ type: "event-done", key: id }]);
+  }
+
+  /** A sender on the current connection (waits for one). */
+  async sender(): Promise<MessageSender> {
+    const connection = await this.keeper.waitForConnection();
+    return new MessageSender(connection, this.options.storage, this.accountRecord);
+  }
+
+  private emit(event: SignalEvent): void {
+    for (const listener of this.listeners.get(event.type) ?? []) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not stop the pipeline; the event stays buffered until handled.
+      }
+    }
+  }
+
+  private setState(state: ConnectionState, detail: string | null): void {
+    this.state = state;
+    this.emit({ type: "connection-state", state, detail });
+    if (state === "logged-out") {
+      this.emit({ type: "logged-out", reason: detail ?? "credentials refused" });
+    }
+  }
+
+  // Envelopes are handled one at a time, in arrival order: decryption must see the protocol
+  // state left by the previous envelope.
+  private enqueue(envelope: Uint8Array, serverTimestamp: number, ack: ChatServerMessageAck): void {
+    this.processing = this.processing.then(() => this.process(envelope, serverTimestamp, ack));
+  }
+
+  private async process(
+    envelope: Uint8Array,
+    serverTimestamp: number,
+    ack: ChatServerMessageAck,
+  ): Promise<void> {
+    let result;
+    try {
+      result = await this.receiver.receive(envelope, serverTimestamp);
+    } catch (error) {
+      // Not buffered, so not acknowledged: the server delivers it again after a reconnect.
+      this.setState(
+        "error",
+        `could not store an incoming message: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    ack.send(200);
+    for (const change of result.identityChanges)
+      this.emit({ type: "identity-change", serviceId: change.serviceId });
+    if (result.item) {
+      const event = eventFromItem(result.key, result.item);
+      if (event) this.emit(event);
+    }
+    if (result.retry) void this.sendRetryRequest(result.retry);
+  }
+
+  private async sendRetryRequest(retry: RetryRequest): Promise<void> {
+    const connection = this.keeper.connection;
+    if (!connection) return;
+    try {
+      await new MessageSender(connection, this.options.storage, this.accountRecord).sendToServiceId(
+        retry.sender.aci,
+        { kind: "plaintext", plaintext: retry.plaintext },
+        { timestamp: Date.now(), urgent: false },
+      );
+    } catch {
+      // The sender may still resend on its own; a failed retry request must not stop receiving.
+    }
+  }
+
+  private onQueueEmpty(): void {
+    this.processing = this.processing.then(async () => {
+      this.emit({ type: "queue-empty" });
+      const connection = this.keeper.connection;
+      if (connection) await this.maintainKeys(connection);
+    });
+  }
+
+  private async maintainKeys(connection: AuthenticatedChatConnection): Promise<void> {
+    try {
+      await maintainPreKeys(connection, this.options.storage);
+    } catch (error) {
+      this.setState(
+        "error",
+        `could not refresh pre-keys: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}

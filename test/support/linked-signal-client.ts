@@ -1,0 +1,99 @@
+// Links a SignalClient to a simulated phone on the mock server and collects its events.
+import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import {
+  linkDevice,
+  SignalClient,
+  type SignalEvent,
+  type SignalEventOf,
+  type SignalEventType,
+} from "../../src/signal/index.js";
+import type { SignalStorage } from "../../src/signal/storage.js";
+import type { MockSignalServer } from "./mock-signal-server.js";
+import { withTimeout } from "./wait.js";
+
+/** Links `storage` to `phone` and returns the mock's view of the new device. */
+export async function linkToPhone(
+  mock: MockSignalServer,
+  storage: SignalStorage,
+  phone: PrimaryDevice,
+): Promise<Device> {
+  let resolveUrl!: (url: string) => void;
+  const firstUrl = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const provisioned = (async () => {
+    const pending = await mock.server.waitForProvision();
+    return pending.complete({ provisionURL: await firstUrl, primaryDevice: phone });
+  })();
+  await withTimeout(
+    linkDevice({
+      environment: mock.environment,
+      storage,
+      deviceName: "Matrix bridge",
+      onLinkUrl: resolveUrl,
+    }),
+    30_000,
+    "linking to finish",
+  );
+  return withTimeout(provisioned, 20_000, "the mock server to register the linked device");
+}
+
+/** Gives `contact` a one-time key of `device`, as a real contact would fetch one from the server. */
+export async function introduce(contact: PrimaryDevice, device: Device): Promise<void> {
+  await contact.addSingleUseKey(device, await device.popSingleUseKey());
+}
+
+/** Records every event of a client and lets a test wait for one. */
+export class EventLog {
+  readonly events: SignalEvent[] = [];
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(client: SignalClient) {
+    const types: SignalEventType[] = [
+      "message",
+      "edit",
+      "reaction",
+      "delete",
+      "sync-sent",
+      "sync-read",
+      "contacts-sync",
+      "receipt",
+      "typing",
+      "decryption-error",
+      "identity-change",
+      "queue-empty",
+      "connection-state",
+      "logged-out",
+    ];
+    for (const type of types) {
+      client.on(type, (event) => {
+        this.events.push(event);
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    }
+  }
+
+  of<T extends SignalEventType>(type: T): Array<SignalEventOf<T>> {
+    return this.events.filter((event): event is SignalEventOf<T> => event.type === type);
+  }
+
+  /** Waits until an event of `type` matching `predicate` has arrived; returns it. */
+  async waitFor<T extends SignalEventType>(
+    type: T,
+    predicate: (event: SignalEventOf<T>) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<SignalEventOf<T>> {
+    return withTimeout(
+      (async () => {
+        for (;;) {
+          const found = this.of(type).find(predicate);
+          if (found) return found;
+          await new Promise<void>((resolve) => this.waiters.push(resolve));
+        }
+      })(),
+      timeoutMs,
+      what,
+    );
+  }
+}
