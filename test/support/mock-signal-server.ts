@@ -24,6 +24,8 @@ export interface MockSignalServer {
   /** Temporary directory the mock keeps CDN 3 uploads in. */
   cdn3Path: string;
   environment: LocalTestEnvironment;
+  /** Cuts every client connection at once, as a network failure or a crash would. */
+  dropConnections(): void;
   /** Drops all client connections, stops the server (bounded wait) and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -54,11 +56,15 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
   if (trustRoot === undefined) throw new Error("mock server published no sealed-sender trust root");
   const caCertDer = new Uint8Array(new X509Certificate(certs.certificateAuthority).raw);
 
+  const dropConnections = (): void => {
+    for (const session of sessions) session.destroy();
+  };
+
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    for (const session of sessions) session.destroy();
+    dropConnections();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
@@ -90,6 +96,7 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
       genericServerPublicParams: certs.genericServerPublicParams,
       backupServerPublicParams: certs.backupServerPublicParams,
     }),
+    dropConnections,
     close,
   };
 }
