@@ -63,7 +63,7 @@ export function signalMessageToMatrix(
     const target = { authorAci, sentTimestamp: message.adminDelete.targetSentTimestamp ?? 0 };
     return redactAll(target, "Deleted by a group admin on Signal", ctx);
   }
-  const notice = noticeFor(message, ctx);
+  const notice = noticeFor(message, senderAci, ctx);
   if (notice) return [{ kind: "send", eventType: "m.room.message", content: notice, part: 0 }];
   return partsOf(message, ctx);
 }
@@ -141,7 +141,11 @@ function targetOf(aciBinary: Uint8Array | null | undefined, sentTimestamp: numbe
 }
 
 /** Messages that are about something rather than content: shown as one notice each. */
-function noticeFor(message: DataMessage, ctx: SignalToMatrixContext): MessageContent | undefined {
+function noticeFor(
+  message: DataMessage,
+  senderAci: string,
+  ctx: SignalToMatrixContext,
+): MessageContent | undefined {
   const flags = message.flags ?? 0;
   if (message.pinMessage) {
     const pin = message.pinMessage;
@@ -168,7 +172,9 @@ function noticeFor(message: DataMessage, ctx: SignalToMatrixContext): MessageCon
     return replyNotice(text, targetOf(vote.targetAuthorAciBinary, vote.targetSentTimestamp), ctx);
   }
   if (message.pollTerminate) {
-    return replyNotice("Ended the poll", undefined, ctx);
+    // Only a poll's author can end it.
+    const target = { authorAci: senderAci, sentTimestamp: message.pollTerminate.targetSentTimestamp ?? 0 };
+    return replyNotice("Ended the poll", target, ctx);
   }
   if (flags & END_SESSION) return noticeContent("Reset the secure session with you");
   if (flags & EXPIRATION_TIMER_UPDATE) {

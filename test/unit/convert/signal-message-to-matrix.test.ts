@@ -468,6 +468,17 @@ test("Signal -> Matrix: a pin notice replies to the pinned message", () => {
   assert.deepEqual(content["m.relates_to"], { "m.in_reply_to": { event_id: "$pinned" } });
 });
 
+test("Signal -> Matrix: ending a poll replies to the poll", () => {
+  const content = onlyContent(
+    signalMessageToMatrix(
+      { pollTerminate: { targetSentTimestamp: 1000 } },
+      BOB,
+      signalContext({ bridged: [bridgedBobMessage] }),
+    ),
+  );
+  assert.deepEqual(content["m.relates_to"], { "m.in_reply_to": { event_id: "$bob-image" } });
+});
+
 test("Signal -> Matrix: a poll is readable text with numbered options", () => {
   const content = onlyContent(
     signalMessageToMatrix(
