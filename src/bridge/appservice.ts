@@ -1,6 +1,7 @@
 import {
   AppServiceRegistration,
   Bridge,
+  type Intent,
   Logger as LibraryLogger,
   type Request,
   type WeakEvent,
@@ -36,6 +37,12 @@ function checkEncryptionRequest(config: BridgeConfig): void {
   );
 }
 
+/** Sets a display name unless it is already set; a brand-new user may have no profile row yet. */
+async function ensureDisplayName(intent: Intent, name: string): Promise<void> {
+  const current = await intent.getProfileInfo(intent.userId, "displayname", false).catch(() => undefined);
+  if (current?.displayname !== name) await intent.setDisplayName(name);
+}
+
 /** Starts the application service: the HTTP listener the homeserver pushes to, and the bot. */
 export async function startAppservice({
   config,
@@ -57,7 +64,30 @@ export async function startAppservice({
     userId === botUserId ||
     (userId.endsWith(`${ghostSuffix}:${domain}`) && userId.startsWith(`@${ghostPrefix}`));
 
-  let bot: Bot | undefined;
+  const bot = new Bot({
+    botUserId,
+    permissions: config.permissions,
+    logger: logger.child("bot"),
+    isBridgeUser,
+    actions: {
+      join: async (roomId) => {
+        await bridge.getIntent().join(roomId);
+      },
+      // The library's Intent.leave re-registers the bot first, which Synapse answers with 500
+      // for an existing user; the bot is registered at start, so leave directly.
+      leave: async (roomId, reason) => {
+        await bridge.getIntent().matrixClient.leaveRoom(roomId, reason);
+      },
+      sendNotice: async (roomId, text, html) => {
+        await bridge.getIntent().sendMessage(roomId, {
+          msgtype: "m.notice",
+          body: text,
+          ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
+        });
+      },
+      joinedMembers: (roomId) => bridge.getIntent().matrixClient.getJoinedRoomMembers(roomId),
+    },
+  });
   const bridge = new Bridge({
     homeserverUrl: config.homeserver.url,
     domain,
@@ -69,40 +99,18 @@ export async function startAppservice({
       onEvent: (request: Request<WeakEvent>) => {
         const event = request.getData();
         bot
-          ?.handleEvent(event)
+          .handleEvent(event)
           .catch((error) => logger.error(`handling ${event.type} in ${event.room_id} failed`, error));
       },
     },
   });
   await bridge.initialise();
   const botIntent = bridge.getIntent();
-  bot = new Bot({
-    botUserId,
-    permissions: config.permissions,
-    logger: logger.child("bot"),
-    isBridgeUser,
-    actions: {
-      join: async (roomId) => {
-        await botIntent.join(roomId);
-      },
-      leave: async (roomId, reason) => {
-        await botIntent.leave(roomId, reason);
-      },
-      sendNotice: async (roomId, text, html) => {
-        await botIntent.sendMessage(roomId, {
-          msgtype: "m.notice",
-          body: text,
-          ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
-        });
-      },
-      joinedMembers: (roomId) => botIntent.matrixClient.getJoinedRoomMembers(roomId),
-    },
-  });
 
   await bridge.listen(config.appservice.port, config.appservice.hostname);
   logger.info(`appservice listening on ${config.appservice.hostname}:${config.appservice.port}`);
   await botIntent.ensureRegistered();
-  await botIntent.ensureProfile(config.appservice.bot.display_name);
+  await ensureDisplayName(botIntent, config.appservice.bot.display_name);
   logger.info(`bot ${botUserId} is ready`);
 
   return {

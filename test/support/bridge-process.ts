@@ -1,0 +1,101 @@
+/**
+ * The bridge as a user runs it: its CLI in a child process, with a config file in a temporary
+ * directory. Generates the registration through the CLI (-r) so the homeserver can load it.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { freePort, projectRoot, waitFor } from "./wait.js";
+
+const run = promisify(execFile);
+const cli = join(projectRoot, "dist/src/cli.js");
+
+export interface BridgeProcess {
+  dir: string;
+  configFile: string;
+  registrationFile: string;
+  botUserId: string;
+  /** Everything the bridge logged so far. */
+  output(): string;
+  start(): Promise<void>;
+  /** SIGTERM (or the given signal) and wait for exit; resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+export interface BridgeSetup {
+  homeserverUrl: string;
+  serverName: string;
+  permissions: Record<string, string>;
+  /** Extra top-level config sections, merged over the defaults. */
+  extraConfig?: Record<string, unknown>;
+}
+
+/** Writes a config, runs `-r`, and returns a handle to start the bridge once the homeserver knows it. */
+export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "bridge-"));
+  const port = await freePort();
+  const configFile = join(dir, "config.yaml");
+  const registrationFile = join(dir, "registration.yaml");
+  const config = {
+    homeserver: { url: setup.homeserverUrl, domain: setup.serverName },
+    appservice: {
+      hostname: "127.0.0.1",
+      port,
+      address: `http://127.0.0.1:${port}`,
+      registration: "registration.yaml",
+    },
+    database: { path: "bridge.db", key_file: "bridge.key" },
+    permissions: setup.permissions,
+    logging: { level: "debug" },
+    ...setup.extraConfig,
+  };
+  await writeFile(configFile, stringify(config));
+  await run(process.execPath, [cli, "-c", configFile, "-r"], { cwd: dir });
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<number | null> = Promise.resolve(null);
+  let output = "";
+  const handle: BridgeProcess = {
+    dir,
+    configFile,
+    registrationFile,
+    botUserId: `@signalbot:${setup.serverName}`,
+    output: () => output,
+    async start() {
+      const process_ = spawn(process.execPath, [cli, "-c", configFile], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child = process_;
+      exited = new Promise((resolve) => process_.once("exit", (code) => resolve(code)));
+      const collect = (chunk: Buffer) => (output += chunk.toString());
+      process_.stdout?.on("data", collect);
+      process_.stderr?.on("data", collect);
+      await waitFor(
+        () => {
+          if (process_.exitCode !== null)
+            throw new Error(`the bridge exited with ${process_.exitCode}:\n${output}`);
+          return output.includes("bridge started");
+        },
+        { timeoutMs: 60_000, what: () => `the bridge to log "bridge started"; it logged:\n${output}` },
+      );
+    },
+    async stop(signal = "SIGTERM") {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+      child.kill(signal);
+      const forced = setTimeout(() => child?.kill("SIGKILL"), 20_000);
+      const code = await exited;
+      clearTimeout(forced);
+      return code;
+    },
+    async cleanup() {
+      await handle.stop("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,102 @@
+/**
+ * A Matrix user as Element would drive it: matrix-js-sdk syncing against the test homeserver.
+ * Waits look at the timeline the client has synced, so they see what a user would see.
+ */
+import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from "matrix-js-sdk";
+import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
+import { withTimeout } from "./wait.js";
+
+// The SDK logs every request and sync step; test output should show what the tests say.
+// Its logger is a loglevel logger at runtime, though the typings leave out setLevel.
+(sdkLogger as unknown as { setLevel(level: "warn"): void }).setLevel("warn");
+
+export interface MatrixUser {
+  userId: string;
+  client: MatrixClient;
+  /** Creates a direct chat with `other` and returns its room ID. */
+  createDirectRoom(other: string): Promise<string>;
+  sendText(roomId: string, body: string): Promise<string>;
+  /** Resolves with the first timeline event in `roomId` (already synced or arriving) that matches. */
+  waitForEvent(
+    roomId: string,
+    matches: (event: MatrixEvent) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<MatrixEvent>;
+  /** Resolves when `userId` has left `roomId` (or never joined and was refused). */
+  waitForMembership(roomId: string, userId: string, membership: string, timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+export async function startMatrixUser(baseUrl: string, credentials: { userId: string; accessToken: string }) {
+  const client = createClient({ baseUrl, userId: credentials.userId, accessToken: credentials.accessToken });
+  const ready = new Promise<void>((resolve) => {
+    client.on(ClientEvent.Sync, (state) => {
+      if (state === "PREPARED") resolve();
+    });
+  });
+  await client.startClient({ initialSyncLimit: 20 });
+  await withTimeout(ready, 30_000, `the first sync of ${credentials.userId}`);
+
+  const timelineOf = (roomId: string) => client.getRoom(roomId)?.getLiveTimeline().getEvents() ?? [];
+
+  const waitForEvent: MatrixUser["waitForEvent"] = (roomId, matches, what, timeoutMs = 30_000) => {
+    const existing = timelineOf(roomId).find(matches);
+    if (existing) return Promise.resolve(existing);
+    let listener: ((event: MatrixEvent) => void) | undefined;
+    const arrived = new Promise<MatrixEvent>((resolve) => {
+      listener = (event: MatrixEvent) => {
+        if (event.getRoomId() === roomId && matches(event)) resolve(event);
+      };
+      client.on(RoomEvent.Timeline, listener);
+    });
+    return withTimeout(
+      arrived,
+      timeoutMs,
+      `${what} in ${roomId} (seen: ${describeTimeline(timelineOf(roomId))})`,
+    ).finally(() => listener && client.off(RoomEvent.Timeline, listener));
+  };
+
+  const user: MatrixUser = {
+    userId: credentials.userId,
+    client,
+    async createDirectRoom(other) {
+      const { room_id } = await client.createRoom({
+        is_direct: true,
+        invite: [other],
+        preset: "trusted_private_chat" as never,
+      });
+      return room_id;
+    },
+    async sendText(roomId, body) {
+      const { event_id } = await client.sendEvent(
+        roomId,
+        "m.room.message" as never,
+        { msgtype: "m.text", body } as never,
+      );
+      return event_id;
+    },
+    waitForEvent,
+    async waitForMembership(roomId, userId, membership, timeoutMs = 30_000) {
+      await waitForEvent(
+        roomId,
+        (event) =>
+          event.getType() === "m.room.member" &&
+          event.getStateKey() === userId &&
+          event.getContent()["membership"] === membership,
+        `${userId} to have membership ${membership}`,
+        timeoutMs,
+      );
+    },
+    stop: () => client.stopClient(),
+  };
+  return user;
+}
+
+function describeTimeline(events: MatrixEvent[]): string {
+  const shown = events.slice(-8).map((e) => {
+    const body = e.getContent()["body"];
+    return `${e.getType()} from ${e.getSender()}${typeof body === "string" ? `: ${JSON.stringify(body.slice(0, 80))}` : ""}`;
+  });
+  return shown.length > 0 ? shown.join("; ") : "nothing";
+}

@@ -1,0 +1,161 @@
+/**
+ * A real Synapse homeserver for end-to-end tests: installed from PyPI into a project-local
+ * virtual environment (scripts/ensure-synapse.sh), configured in a temporary directory,
+ * listening on an ephemeral loopback port, stopped with SIGTERM afterwards.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { freePort, projectRoot, waitFor } from "./wait.js";
+
+const run = promisify(execFile);
+
+export interface Synapse {
+  url: string;
+  serverName: string;
+  /** Creates a user with the shared-secret admin API and returns its credentials. */
+  registerUser(
+    localpart: string,
+    options?: { admin?: boolean },
+  ): Promise<{ userId: string; accessToken: string }>;
+  /** The end of Synapse's log, for failure messages. */
+  logTail(lines?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function synapsePython(): Promise<string> {
+  const { stdout } = await run("bash", [join(projectRoot, "scripts/ensure-synapse.sh")], {
+    maxBuffer: 10 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
+  return stdout.trim().split("\n").pop() ?? "";
+}
+
+function homeserverConfig(dir: string, port: number, secret: string, appserviceFiles: string[]) {
+  const generous = { per_second: 1000, burst_count: 1000 };
+  return {
+    server_name: "localhost",
+    public_baseurl: `http://127.0.0.1:${port}/`,
+    pid_file: join(dir, "homeserver.pid"),
+    listeners: [
+      {
+        port,
+        bind_addresses: ["127.0.0.1"],
+        type: "http",
+        tls: false,
+        x_forwarded: false,
+        resources: [{ names: ["client"], compress: false }],
+      },
+    ],
+    database: { name: "sqlite3", args: { database: join(dir, "homeserver.db") } },
+    log_config: join(dir, "log.yaml"),
+    media_store_path: join(dir, "media"),
+    signing_key_path: join(dir, "signing.key"),
+    report_stats: false,
+    enable_registration: false,
+    registration_shared_secret: secret,
+    macaroon_secret_key: randomBytes(16).toString("hex"),
+    form_secret: randomBytes(16).toString("hex"),
+    trusted_key_servers: [],
+    suppress_key_server_warning: true,
+    federation_domain_whitelist: [],
+    app_service_config_files: appserviceFiles,
+    rc_message: generous,
+    rc_registration: generous,
+    rc_login: { address: generous, account: generous, failed_attempts: generous },
+    rc_joins: { local: generous, remote: generous },
+    rc_joins_per_room: generous,
+    rc_invites: { per_room: generous, per_user: generous, per_issuer: generous },
+    rc_admin_redaction: generous,
+    rc_3pid_validation: generous,
+  };
+}
+
+const logConfig = (file: string) => ({
+  version: 1,
+  formatters: { precise: { format: "%(asctime)s %(levelname)s %(name)s %(message)s" } },
+  handlers: { file: { class: "logging.FileHandler", formatter: "precise", filename: file } },
+  root: { level: "INFO", handlers: ["file"] },
+  disable_existing_loggers: false,
+});
+
+/**
+ * Starts Synapse with the given appservice registration files. Pass `port` (from `freePort()`)
+ * when the bridge's config must name the homeserver URL before Synapse starts.
+ */
+export async function startSynapse(
+  options: { appserviceFiles?: string[]; port?: number } = {},
+): Promise<Synapse> {
+  const python = await synapsePython();
+  const dir = await mkdtemp(join(tmpdir(), "synapse-"));
+  const port = options.port ?? (await freePort());
+  const secret = randomBytes(16).toString("hex");
+  const configFile = join(dir, "homeserver.yaml");
+  const logFile = join(dir, "homeserver.log");
+  await writeFile(configFile, stringify(homeserverConfig(dir, port, secret, options.appserviceFiles ?? [])));
+  await writeFile(join(dir, "log.yaml"), stringify(logConfig(logFile)));
+  await run(python, ["-m", "synapse.app.homeserver", "-c", configFile, "--generate-keys"], { cwd: dir });
+
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(python, ["-m", "synapse.app.homeserver", "-c", configFile], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const logTail = async (lines = 40) => {
+    const text = await readFile(logFile, "utf8").catch(() => "");
+    return text.split("\n").slice(-lines).join("\n") + (stderr ? `\nstderr:\n${stderr}` : "");
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`Synapse exited with code ${child.exitCode}:\n${await logTail()}`);
+        const response = await fetch(`${url}/_matrix/client/versions`).catch(() => undefined);
+        return response?.ok === true;
+      },
+      { timeoutMs: 120_000, what: `Synapse answering on ${url}` },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const registerUser = async (localpart: string, opts: { admin?: boolean } = {}) => {
+    const endpoint = `${url}/_synapse/admin/v1/register`;
+    const { nonce } = (await (await fetch(endpoint)).json()) as { nonce: string };
+    const password = randomBytes(12).toString("hex");
+    const admin = opts.admin ?? false;
+    const mac = createHmac("sha1", secret)
+      .update([nonce, localpart, password, admin ? "admin" : "notadmin"].join("\0"))
+      .digest("hex");
+    const response = await fetch(endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ nonce, username: localpart, password, admin, mac }),
+    });
+    if (!response.ok)
+      throw new Error(`registering ${localpart} failed: ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { user_id: string; access_token: string };
+    return { userId: body.user_id, accessToken: body.access_token };
+  };
+
+  return { url, serverName: "localhost", registerUser, logTail, stop };
+}
