@@ -21,6 +21,7 @@ import {
   type Registration,
 } from "./config/index.js";
 import { createLogger, type Logger } from "./logger.js";
+import { openDatabase, StoreError, type Store } from "./store/index.js";
 
 const usage = `Usage: signal-matrix-bridge [options]
 
@@ -140,7 +141,19 @@ async function run(config: BridgeConfig, configPath: string, logger: Logger): Pr
   const registration = readRegistration(config, configPath);
   logger.info(`registration "${registration.id}" loaded from ${config.appservice.registration}`);
 
-  const running: RunningBridge = await startAppservice({ config, registration, logger });
+  const store: Store = openDatabase({
+    databasePath: config.database.path,
+    keyFilePath: config.database.key_file,
+  });
+  logger.info(`database opened at ${config.database.path}`);
+
+  let running: RunningBridge;
+  try {
+    running = await startAppservice({ config, registration, logger });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   logger.info(`bridge started; talk to ${running.botUserId}`);
 
   let stopping = false;
@@ -154,6 +167,7 @@ async function run(config: BridgeConfig, configPath: string, logger: Logger): Pr
     running
       .stop()
       .then(() => {
+        store.close();
         logger.info("stopped cleanly");
         process.exit(0);
       })
@@ -189,6 +203,7 @@ async function main(argv: string[]): Promise<number | undefined> {
 function isActionable(error: unknown): error is Error {
   return (
     error instanceof ConfigError ||
+    error instanceof StoreError ||
     error instanceof MatrixCryptoUnavailableError ||
     error instanceof UnsupportedConfigError
   );

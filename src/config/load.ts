@@ -22,7 +22,7 @@ export class ConfigError extends Error {
 export function validateConfig(raw: unknown, source = "configuration"): BridgeConfig {
   const problems: ConfigProblem[] = [];
   const config = configSchema.parse(raw, "", problems);
-  if (config) problems.push(...crossFieldProblems(config));
+  if (config && problems.length === 0) problems.push(...crossFieldProblems(config));
   if (problems.length > 0 || !config) throw new ConfigError(source, problems);
   return config;
 }
@@ -84,15 +84,6 @@ function crossFieldProblems(config: BridgeConfig): ConfigProblem[] {
           fix: "set it to the local test server's value, or set signal.environment to production",
         });
       }
-    }
-  }
-  for (const entry of Object.keys(config.permissions)) {
-    if (entry !== "*" && !/^@[^:]+:.+$/.test(entry) && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(entry)) {
-      problems.push({
-        key: `permissions["${entry}"]`,
-        problem: "is neither a user ID, a server name nor *",
-        fix: "use a full user ID like @alice:example.org, a server name like example.org, or *",
-      });
     }
   }
   return problems;

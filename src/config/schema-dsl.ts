@@ -181,7 +181,10 @@ export function oneOf<const V extends string>(values: readonly V[], options: Lea
 export function mapOf<V>(
   keyName: string,
   value: LeafField<V>,
-  options: LeafOptions<Record<string, V>>,
+  options: LeafOptions<Record<string, V>> & {
+    /** Returns why a key is not allowed, or undefined when it is. */
+    checkKey?: (key: string) => { problem: string; fix: string } | undefined;
+  },
 ): MapField<Record<string, V>> {
   return {
     kind: "map",
@@ -198,6 +201,8 @@ export function mapOf<V>(
       }
       const out: Record<string, V> = {};
       for (const [entryKey, entryValue] of Object.entries(raw)) {
+        const keyProblem = options.checkKey?.(entryKey);
+        if (keyProblem) problems.push({ key: `${key}["${entryKey}"]`, ...keyProblem });
         const parsed = value.parse(entryValue, `${key}["${entryKey}"]`, problems);
         if (parsed !== undefined) out[entryKey] = parsed;
       }

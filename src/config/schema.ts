@@ -140,6 +140,13 @@ export const configSchema = section("Bridge configuration", {
       description:
         "Who may use the bridge. Keys are full user IDs, server names or * for everyone; levels: relay (may be relayed), user (may log in), admin (may manage the bridge). The most specific entry wins.",
       example: { "*": "relay", "example.org": "user", "@admin:example.org": "admin" },
+      checkKey: (entry) =>
+        entry === "*" || /^@[^:]+:.+$/.test(entry) || /^[A-Za-z0-9.-]+(:\d+)?$/.test(entry)
+          ? undefined
+          : {
+              problem: "is neither a user ID, a server name nor *",
+              fix: "use a full user ID like @alice:example.org, a server name like example.org, or *",
+            },
     },
   ),
   logging: section("Log output.", {

@@ -1,0 +1,87 @@
+// The CLI as an operator uses it: flags, registration output and start-up errors.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { parse, stringify } from "yaml";
+import { projectRoot } from "../support/wait.js";
+
+const cli = join(projectRoot, "dist/src/cli.js");
+const dir = mkdtempSync(join(tmpdir(), "cli-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function runCli(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: "utf8", timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
+  const file = join(dir, name);
+  const config = {
+    homeserver: { url: "http://127.0.0.1:1", domain: "example.org" },
+    permissions: { "example.org": "user" },
+    database: { path: `${name}.db`, key_file: `${name}.key` },
+    ...extra,
+  };
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+test("--help prints the usage and exits 0", () => {
+  const { code, stdout } = runCli("--help");
+  assert.equal(code, 0);
+  assert.match(stdout, /--generate-registration/);
+  assert.match(stdout, /--config/);
+});
+
+test("an unknown flag exits 2 with the usage", () => {
+  const { code, stderr } = runCli("--frobnicate");
+  assert.equal(code, 2);
+  assert.match(stderr, /Unknown option '--frobnicate'/);
+  assert.match(stderr, /Usage:/);
+});
+
+test("-r writes a registration readable only by its owner, with -u overriding the URL", () => {
+  const config = writeConfig("reg.yaml");
+  const file = join(dir, "out/registration.yaml");
+  const { code, stdout } = runCli("-c", config, "-r", "-f", file, "-u", "http://bridge.internal:9000");
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /app_service_config_files/);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const registration = parse(readFileSync(file, "utf8"));
+  assert.equal(registration.url, "http://bridge.internal:9000");
+  assert.equal(registration.sender_localpart, "signalbot");
+  assert.equal(registration["de.sorunome.msc2409.push_ephemeral"], true);
+});
+
+test("a broken config stops start-up with the key, the problem and the fix, without a stack trace", () => {
+  const file = join(dir, "broken.yaml");
+  writeFileSync(file, "homeserver:\n  url: http://localhost:8008\npermissions:\n  '*': everyone\n");
+  const { code, stderr } = runCli("-c", file);
+  assert.equal(code, 1);
+  assert.match(stderr, /homeserver\.domain: missing required key\. Fix: add it/);
+  assert.match(
+    stderr,
+    /permissions\["\*"\]: string "everyone" is not allowed\. Fix: use one of: relay, user, admin/,
+  );
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+});
+
+test("a missing registration file names the command that makes it", () => {
+  const config = writeConfig("noreg.yaml");
+  const { code, stderr } = runCli("-c", config);
+  assert.equal(code, 1);
+  assert.match(stderr, /appservice\.registration: cannot read .*registration\.yaml/);
+  assert.match(stderr, /-r/);
+});
+
+test("asking for encryption without the native Matrix crypto library is a clear error", () => {
+  const config = writeConfig("enc.yaml", { encryption: { allow: true } });
+  assert.equal(runCli("-c", config, "-r").code, 0);
+  const { code, stderr } = runCli("-c", config);
+  assert.equal(code, 1);
+  assert.match(stderr, /encryption\.allow/);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+});
