@@ -6,6 +6,7 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import type { SignalStorage } from "../signal/index.js";
 
 import { loadBridgeKey } from "./bridge-key.js";
+import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
@@ -33,6 +34,8 @@ export interface Store {
   listSignalAccounts(): string[];
   /** Deletes the account and every Signal row it owns (logout); its data key is destroyed with it. */
   deleteSignalAccount(accountId: string): void;
+  /** The bridge's own tables (portals, message mapping, ghosts ...). */
+  readonly bridge: BridgeTables;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -76,12 +79,15 @@ function configure(db: Database, databasePath: string): void {
 /** Exported for store/ modules that add tables (bridge_*); others use the {@link Store} interface. */
 export class SqliteStore implements Store {
   private readonly signalStorages = new Map<string, SqliteSignalStorage>();
+  readonly bridge: BridgeTables;
 
   constructor(
     readonly db: Database,
     private readonly bridgeKey: Buffer,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.bridge = new BridgeTables(db, now);
+  }
 
   signalStorage(accountId: string): SignalStorage {
     const existing = this.signalStorages.get(accountId);

@@ -7,3 +7,12 @@ export {
   KeyMismatchError,
   StoreError,
 } from "./errors.js";
+export {
+  BridgeTables,
+  type GhostRow,
+  type MessageRef,
+  type OutgoingRow,
+  type OutgoingState,
+  type PortalKind,
+  type PortalRow,
+} from "./bridge-tables.js";

@@ -41,6 +41,11 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
+    "bridge_ghosts",
+    "bridge_messages",
+    "bridge_outgoing",
+    "bridge_portals",
+    "bridge_users",
     "signal_accounts",
     "signal_event_buffer",
     "signal_identities",

@@ -1,0 +1,235 @@
+import type { Database } from "better-sqlite3";
+
+export type PortalKind = "direct" | "group";
+
+export interface PortalRow {
+  portalKey: string;
+  roomId: string;
+  kind: PortalKind;
+  /** Contact ACI (direct) or base64 group identifier (group). */
+  chatId: string;
+  /** The Matrix user a direct chat belongs to; undefined for groups. */
+  receiver: string | undefined;
+  name: string | undefined;
+  topic: string | undefined;
+  avatarUrl: string | undefined;
+}
+
+/** Where a Signal message (or one part of it) lives in Matrix. */
+export interface MessageRef {
+  roomId: string;
+  authorAci: string;
+  sentAt: number;
+  part: number;
+  eventId: string;
+}
+
+export type OutgoingState = "sending" | "sent" | "failed";
+
+export interface OutgoingRow {
+  eventId: string;
+  roomId: string;
+  sentAt: number;
+  state: OutgoingState;
+}
+
+export interface GhostRow {
+  aci: string;
+  displayName: string | undefined;
+  avatarUrl: string | undefined;
+  avatarHash: string | undefined;
+}
+
+interface PortalRecord {
+  portal_key: string;
+  room_id: string;
+  kind: PortalKind;
+  chat_id: string;
+  receiver: string | null;
+  name: string | null;
+  topic: string | null;
+  avatar_url: string | null;
+}
+
+interface MessageRecord {
+  room_id: string;
+  author_aci: string;
+  sent_at: number;
+  part: number;
+  event_id: string;
+}
+
+const messageColumns = "room_id, author_aci, sent_at, part, event_id";
+
+function messageFromRecord(r: MessageRecord): MessageRef {
+  return { roomId: r.room_id, authorAci: r.author_aci, sentAt: r.sent_at, part: r.part, eventId: r.event_id };
+}
+
+const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function portalFromRecord(record: PortalRecord | undefined): PortalRow | undefined {
+  if (!record) return undefined;
+  return {
+    portalKey: record.portal_key,
+    roomId: record.room_id,
+    kind: record.kind,
+    chatId: record.chat_id,
+    receiver: orUndefined(record.receiver),
+    name: orUndefined(record.name),
+    topic: orUndefined(record.topic),
+    avatarUrl: orUndefined(record.avatar_url),
+  };
+}
+
+/** The bridge's own tables: who has which management room, portals, message ids, ghosts. */
+export class BridgeTables {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+  ) {}
+
+  managementRoomOf(userId: string): string | undefined {
+    const roomId = this.db
+      .prepare("SELECT management_room_id FROM bridge_users WHERE matrix_user_id = ?")
+      .pluck()
+      .get(userId) as string | null | undefined;
+    return roomId ?? undefined;
+  }
+
+  setManagementRoom(userId: string, roomId: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_users (matrix_user_id, management_room_id) VALUES (?, ?)
+         ON CONFLICT (matrix_user_id) DO UPDATE SET management_room_id = excluded.management_room_id`,
+      )
+      .run(userId, roomId);
+  }
+
+  portalByKey(portalKey: string): PortalRow | undefined {
+    return portalFromRecord(
+      this.db.prepare("SELECT * FROM bridge_portals WHERE portal_key = ?").get(portalKey) as
+        PortalRecord | undefined,
+    );
+  }
+
+  portalByRoom(roomId: string): PortalRow | undefined {
+    return portalFromRecord(
+      this.db.prepare("SELECT * FROM bridge_portals WHERE room_id = ?").get(roomId) as
+        PortalRecord | undefined,
+    );
+  }
+
+  /** Direct-chat portals of one Matrix user. */
+  portalsOf(receiver: string): PortalRow[] {
+    const records = this.db
+      .prepare("SELECT * FROM bridge_portals WHERE receiver = ? ORDER BY created_at")
+      .all(receiver) as PortalRecord[];
+    return records.map((r) => portalFromRecord(r)!);
+  }
+
+  savePortal(portal: PortalRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_portals (portal_key, room_id, kind, chat_id, receiver, name, topic, avatar_url, created_at)
+         VALUES (@portalKey, @roomId, @kind, @chatId, @receiver, @name, @topic, @avatarUrl, @createdAt)
+         ON CONFLICT (portal_key) DO UPDATE SET
+           room_id = excluded.room_id, name = excluded.name, topic = excluded.topic, avatar_url = excluded.avatar_url`,
+      )
+      .run({
+        ...portal,
+        receiver: portal.receiver ?? null,
+        name: portal.name ?? null,
+        topic: portal.topic ?? null,
+        avatarUrl: portal.avatarUrl ?? null,
+        createdAt: this.now(),
+      });
+  }
+
+  /** Records a bridged message part; false when that part was already recorded (a redelivery). */
+  recordMessage(ref: MessageRef): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT INTO bridge_messages (room_id, author_aci, sent_at, part, event_id)
+         VALUES (@roomId, @authorAci, @sentAt, @part, @eventId) ON CONFLICT DO NOTHING`,
+      )
+      .run(ref);
+    return result.changes === 1;
+  }
+
+  /** The Matrix events of one Signal message in a room, by part. */
+  eventsOfMessage(roomId: string, authorAci: string, sentAt: number): MessageRef[] {
+    const records = this.db
+      .prepare(
+        `SELECT ${messageColumns} FROM bridge_messages WHERE room_id = ? AND author_aci = ? AND sent_at = ? ORDER BY part`,
+      )
+      .all(roomId, authorAci, sentAt) as MessageRecord[];
+    return records.map(messageFromRecord);
+  }
+
+  /** The Signal message a Matrix event stands for. */
+  messageOfEvent(eventId: string): MessageRef | undefined {
+    const record = this.db
+      .prepare(`SELECT ${messageColumns} FROM bridge_messages WHERE event_id = ?`)
+      .get(eventId) as MessageRecord | undefined;
+    return record && messageFromRecord(record);
+  }
+
+  /**
+   * Claims a Matrix event for sending to Signal with timestamp `sentAt`. Returns the existing claim
+   * when the homeserver delivers the event again, so the caller can skip it or resend it unchanged.
+   */
+  claimOutgoing(eventId: string, roomId: string, sentAt: number): { claim: OutgoingRow; isNew: boolean } {
+    const existing = this.db
+      .prepare("SELECT event_id, room_id, sent_at, state FROM bridge_outgoing WHERE event_id = ?")
+      .get(eventId) as
+      { event_id: string; room_id: string; sent_at: number; state: OutgoingState } | undefined;
+    if (existing) {
+      return {
+        claim: {
+          eventId: existing.event_id,
+          roomId: existing.room_id,
+          sentAt: existing.sent_at,
+          state: existing.state,
+        },
+        isNew: false,
+      };
+    }
+    this.db
+      .prepare("INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')")
+      .run(eventId, roomId, sentAt);
+    return { claim: { eventId, roomId, sentAt, state: "sending" }, isNew: true };
+  }
+
+  setOutgoingState(eventId: string, state: OutgoingState): void {
+    this.db.prepare("UPDATE bridge_outgoing SET state = ? WHERE event_id = ?").run(state, eventId);
+  }
+
+  ghost(aci: string): GhostRow | undefined {
+    const r = this.db.prepare("SELECT * FROM bridge_ghosts WHERE aci = ?").get(aci) as
+      | { aci: string; display_name: string | null; avatar_url: string | null; avatar_hash: string | null }
+      | undefined;
+    return (
+      r && {
+        aci: r.aci,
+        displayName: orUndefined(r.display_name),
+        avatarUrl: orUndefined(r.avatar_url),
+        avatarHash: orUndefined(r.avatar_hash),
+      }
+    );
+  }
+
+  saveGhost(ghost: GhostRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_ghosts (aci, display_name, avatar_url, avatar_hash) VALUES (@aci, @displayName, @avatarUrl, @avatarHash)
+         ON CONFLICT (aci) DO UPDATE SET display_name = excluded.display_name,
+           avatar_url = excluded.avatar_url, avatar_hash = excluded.avatar_hash`,
+      )
+      .run({
+        aci: ghost.aci,
+        displayName: ghost.displayName ?? null,
+        avatarUrl: ghost.avatarUrl ?? null,
+        avatarHash: ghost.avatarHash ?? null,
+      });
+  }
+}

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test, type TestContext } from "node:test";
+import { openDatabase, type Store } from "../../../src/store/index.js";
+
+function open(
+  t: TestContext,
+  dir = mkdtempSync(join(tmpdir(), "bridge-tables-")),
+): { store: Store; dir: string } {
+  const store = openDatabase({ databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") });
+  t.after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, dir };
+}
+
+test("portals are found by key and by room, and direct ones by their user", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePortal({
+    portalKey: "direct:@alice:hs:aci-1",
+    roomId: "!dm:hs",
+    kind: "direct",
+    chatId: "aci-1",
+    receiver: "@alice:hs",
+    name: "Bob",
+    topic: undefined,
+    avatarUrl: undefined,
+  });
+  bridge.savePortal({
+    portalKey: "group:Z3JvdXA=",
+    roomId: "!group:hs",
+    kind: "group",
+    chatId: "Z3JvdXA=",
+    receiver: undefined,
+    name: "Friends",
+    topic: "weekend plans",
+    avatarUrl: "mxc://hs/a",
+  });
+  assert.equal(bridge.portalByKey("direct:@alice:hs:aci-1")?.roomId, "!dm:hs");
+  assert.equal(bridge.portalByRoom("!group:hs")?.topic, "weekend plans");
+  assert.equal(bridge.portalByRoom("!group:hs")?.receiver, undefined);
+  assert.deepEqual(
+    bridge.portalsOf("@alice:hs").map((p) => p.roomId),
+    ["!dm:hs"],
+  );
+  assert.equal(bridge.portalByRoom("!nope:hs"), undefined);
+});
+
+test("a message part is recorded once; redelivery is recognised", (t) => {
+  const { bridge } = open(t).store;
+  const ref = { roomId: "!r:hs", authorAci: "aci-1", sentAt: 1000, part: 0, eventId: "$a" };
+  assert.equal(bridge.recordMessage(ref), true);
+  assert.equal(bridge.recordMessage({ ...ref }), false);
+  assert.equal(bridge.recordMessage({ ...ref, part: 1, eventId: "$b" }), true);
+  assert.deepEqual(
+    bridge.eventsOfMessage("!r:hs", "aci-1", 1000).map((r) => r.eventId),
+    ["$a", "$b"],
+  );
+  assert.deepEqual(bridge.messageOfEvent("$b"), { ...ref, part: 1, eventId: "$b" });
+});
+
+test("an outgoing Matrix event keeps its first Signal timestamp when delivered again", (t) => {
+  const { bridge } = open(t).store;
+  const first = bridge.claimOutgoing("$e", "!r:hs", 111);
+  assert.equal(first.isNew, true);
+  const again = bridge.claimOutgoing("$e", "!r:hs", 222);
+  assert.equal(again.isNew, false);
+  assert.equal(again.claim.sentAt, 111);
+  bridge.setOutgoingState("$e", "sent");
+  assert.equal(bridge.claimOutgoing("$e", "!r:hs", 333).claim.state, "sent");
+});
+
+test("management rooms and ghosts survive a reopen", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bridge-tables-"));
+  const first = openDatabase({ databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") });
+  first.bridge.setManagementRoom("@alice:hs", "!mgmt:hs");
+  first.bridge.saveGhost({
+    aci: "aci-1",
+    displayName: "Bob (Signal)",
+    avatarUrl: undefined,
+    avatarHash: undefined,
+  });
+  first.close();
+  const { bridge } = open(t, dir).store;
+  assert.equal(bridge.managementRoomOf("@alice:hs"), "!mgmt:hs");
+  assert.equal(bridge.ghost("aci-1")?.displayName, "Bob (Signal)");
+  assert.equal(bridge.managementRoomOf("@bob:hs"), undefined);
+});
