@@ -133,6 +133,12 @@ export interface LoggedOutEvent {
   reason: string;
 }
 
+/** Something failed that the client retries on its own (key refresh, storing an envelope); for logs. */
+export interface ClientErrorEvent {
+  type: "client-error";
+  message: string;
+}
+
 export type BufferedSignalEvent =
   | MessageEvent
   | EditEvent
@@ -146,7 +152,12 @@ export type BufferedSignalEvent =
   | DecryptionErrorEvent;
 
 export type SignalEvent =
-  BufferedSignalEvent | IdentityChangeEvent | QueueEmptyEvent | ConnectionStateEvent | LoggedOutEvent;
+  | BufferedSignalEvent
+  | IdentityChangeEvent
+  | QueueEmptyEvent
+  | ConnectionStateEvent
+  | LoggedOutEvent
+  | ClientErrorEvent;
 
 export type SignalEventType = SignalEvent["type"];
 export type SignalEventOf<T extends SignalEventType> = Extract<SignalEvent, { type: T }>;

@@ -9,6 +9,7 @@ import type {
 import { signalservice } from "../proto/generated/signal.js";
 import { chatRequest, toBase64 } from "./chat-api.js";
 import { encryptDeviceName } from "./device-name.js";
+import { EnvelopeReceiver } from "./envelope-receiver.js";
 import type { SignalEnvironment } from "./environment.js";
 import { LinkingCancelledError, LinkingError } from "./errors.js";
 import { MessageSender } from "./message-sender.js";
@@ -268,8 +269,19 @@ export async function linkDevice(options: LinkDeviceOptions): Promise<LinkedAcco
     },
   ]);
 
+  // The phone answers the sync requests at once; whatever arrives on this short-lived connection
+  // is buffered and acknowledged like on any other, and emitted when the client starts.
+  const receiver = new EnvelopeReceiver(storage, account, options.environment.serverTrustRoots);
+  let receiving: Promise<unknown> = Promise.resolve();
   const chat = await net.connectAuthenticatedChat(`${aci}.${account.deviceId}`, password, false, {
-    onIncomingMessage: () => undefined,
+    onIncomingMessage: (envelope, timestamp, ack) => {
+      receiving = receiving
+        .then(async () => {
+          await receiver.receive(envelope, timestamp);
+          ack.send(200);
+        })
+        .catch(() => undefined);
+    },
     onQueueEmpty: () => undefined,
     onConnectionInterrupted: () => undefined,
   });
@@ -278,6 +290,7 @@ export async function linkDevice(options: LinkDeviceOptions): Promise<LinkedAcco
     await uploadKeys(chat, "pni", oneTime.pni);
     await requestSyncs(new MessageSender(chat, storage, account));
   } finally {
+    await receiving;
     await chat.disconnect().catch(() => undefined);
   }
   return { aci, pni, number: account.number, deviceId: account.deviceId };

@@ -32,6 +32,10 @@ export class NotLinkedError extends SignalClientError {
   }
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 type Listener<T extends SignalEventType> = (event: SignalEventOf<T>) => void;
 
 export class SignalClient {
@@ -157,13 +161,15 @@ export class SignalClient {
       result = await this.receiver.receive(envelope, serverTimestamp);
     } catch (error) {
       // Not buffered, so not acknowledged: the server delivers it again after a reconnect.
-      this.setState(
-        "error",
-        `could not store an incoming message: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.emit({ type: "client-error", message: `could not store an incoming message: ${describe(error)}` });
       return;
     }
-    ack.send(200);
+    try {
+      ack.send(200);
+    } catch {
+      // The connection closed after the envelope was buffered; the server redelivers it and
+      // the buffer recognises it, so the event is still emitted exactly once (below).
+    }
     for (const change of result.identityChanges)
       this.emit({ type: "identity-change", serviceId: change.serviceId });
     if (result.item) {
@@ -199,10 +205,10 @@ export class SignalClient {
     try {
       await maintainPreKeys(connection, this.options.storage);
     } catch (error) {
-      this.setState(
-        "error",
-        `could not refresh pre-keys: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      // Retried after the next connection's queue-empty; a lost connection reports itself.
+      if (this.keeper.connection === connection) {
+        this.emit({ type: "client-error", message: `could not refresh pre-keys: ${describe(error)}` });
+      }
     }
   }
 }

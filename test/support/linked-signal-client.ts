@@ -64,6 +64,7 @@ export class EventLog {
       "queue-empty",
       "connection-state",
       "logged-out",
+      "client-error",
     ];
     for (const type of types) {
       client.on(type, (event) => {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { Http2SecureServer, ServerHttp2Session } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Server, loadCertificates } from "@signalapp/mock-server";
+import { Server, loadCertificates, type Device, type PrimaryDevice } from "@signalapp/mock-server";
 import { localTestEnvironment, type LocalTestEnvironment } from "../../src/signal/environment.js";
 
 export interface MockSignalServer {
@@ -26,11 +26,15 @@ export interface MockSignalServer {
   environment: LocalTestEnvironment;
   /** Cuts every client connection at once, as a network failure or a crash would. */
   dropConnections(): void;
+  /** Removes a linked device as the phone's "unlink" does: its credentials stop working and its socket closes. */
+  unlinkDevice(phone: PrimaryDevice, device: Device): Promise<void>;
   /** Drops all client connections, stops the server (bounded wait) and removes the temp dir. */
   close(): Promise<void>;
 }
 
 const CLOSE_TIMEOUT_MS = 5_000;
+// What the Signal service sends when a device's credentials are revoked.
+const UNLINKED_CLOSE_CODE = 4401;
 
 export async function startMockSignalServer(): Promise<MockSignalServer> {
   const cdn3Path = await mkdtemp(join(tmpdir(), "mock-signal-cdn3-"));
@@ -58,6 +62,16 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
 
   const dropConnections = (): void => {
     for (const session of sessions) session.destroy();
+  };
+
+  // The mock's own unlink() only forgets the device on the phone's side; the server must forget
+  // its credentials and close its socket (as the real service does) for the client to notice.
+  const unlinkDevice = async (phone: PrimaryDevice, device: Device): Promise<void> => {
+    await phone.unlink(device);
+    await server.removeDeviceByServiceId(device.aci, device.deviceId);
+    const sockets = (server as unknown as { webSockets: Map<Device, { close(code: number): void }> })
+      .webSockets;
+    sockets.get(device)?.close(UNLINKED_CLOSE_CODE);
   };
 
   let closed = false;
@@ -97,6 +111,7 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
       backupServerPublicParams: certs.backupServerPublicParams,
     }),
     dropConnections,
+    unlinkDevice,
     close,
   };
 }
