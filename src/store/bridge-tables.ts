@@ -24,6 +24,16 @@ export interface MessageRef {
   eventId: string;
 }
 
+/** A Signal user's reaction on a message, as a Matrix event. */
+export interface ReactionRef {
+  roomId: string;
+  reactorAci: string;
+  targetAuthorAci: string;
+  targetSentAt: number;
+  emoji: string;
+  eventId: string;
+}
+
 export type OutgoingState = "sending" | "sent" | "failed";
 
 export interface OutgoingRow {
@@ -172,6 +182,38 @@ export class BridgeTables {
       .prepare(`SELECT ${messageColumns} FROM bridge_messages WHERE event_id = ?`)
       .get(eventId) as MessageRecord | undefined;
     return record && messageFromRecord(record);
+  }
+
+  /** Records (or replaces) a Signal user's reaction on a message. */
+  saveReaction(reaction: ReactionRef): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_reactions (room_id, reactor_aci, target_author_aci, target_sent_at, emoji, event_id)
+         VALUES (@roomId, @reactorAci, @targetAuthorAci, @targetSentAt, @emoji, @eventId)
+         ON CONFLICT (room_id, reactor_aci, target_author_aci, target_sent_at)
+         DO UPDATE SET emoji = excluded.emoji, event_id = excluded.event_id`,
+      )
+      .run(reaction);
+  }
+
+  reaction(
+    roomId: string,
+    reactorAci: string,
+    targetAuthorAci: string,
+    targetSentAt: number,
+  ): ReactionRef | undefined {
+    const r = this.db
+      .prepare(
+        `SELECT emoji, event_id FROM bridge_reactions
+         WHERE room_id = ? AND reactor_aci = ? AND target_author_aci = ? AND target_sent_at = ?`,
+      )
+      .get(roomId, reactorAci, targetAuthorAci, targetSentAt) as
+      { emoji: string; event_id: string } | undefined;
+    return r && { roomId, reactorAci, targetAuthorAci, targetSentAt, emoji: r.emoji, eventId: r.event_id };
+  }
+
+  deleteReaction(eventId: string): void {
+    this.db.prepare("DELETE FROM bridge_reactions WHERE event_id = ?").run(eventId);
   }
 
   /**

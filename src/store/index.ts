@@ -15,4 +15,5 @@ export {
   type OutgoingState,
   type PortalKind,
   type PortalRow,
+  type ReactionRef,
 } from "./bridge-tables.js";

@@ -2,7 +2,7 @@ import type { Migration } from "./migration.js";
 
 export const bridgeTables: Migration = {
   version: 3,
-  description: "bridge tables: users, portals, message mapping, outgoing sends, ghosts",
+  description: "bridge tables: users, portals, message and reaction mapping, outgoing sends, ghosts",
   up(db) {
     db.exec(`
       CREATE TABLE bridge_users (
@@ -34,6 +34,18 @@ export const bridgeTables: Migration = {
         PRIMARY KEY (room_id, author_aci, sent_at, part)
       ) STRICT;
       CREATE UNIQUE INDEX bridge_messages_by_event ON bridge_messages (event_id);
+
+      -- The reaction each Signal user has on a message in a room (Signal allows one per user).
+      CREATE TABLE bridge_reactions (
+        room_id TEXT NOT NULL,
+        reactor_aci TEXT NOT NULL,
+        target_author_aci TEXT NOT NULL,
+        target_sent_at INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        PRIMARY KEY (room_id, reactor_aci, target_author_aci, target_sent_at)
+      ) STRICT;
+      CREATE UNIQUE INDEX bridge_reactions_by_event ON bridge_reactions (event_id);
 
       -- Matrix events being sent to Signal: claimed before sending so a retried transaction
       -- resends with the same Signal timestamp (recipients deduplicate on it) instead of twice.

@@ -89,3 +89,17 @@ test("management rooms and ghosts survive a reopen", (t) => {
   assert.equal(bridge.ghost("aci-1")?.displayName, "Bob (Signal)");
   assert.equal(bridge.managementRoomOf("@bob:hs"), undefined);
 });
+
+test("a Signal user's reaction on a message is replaced, found and removed", (t) => {
+  const { bridge } = open(t).store;
+  const base = { roomId: "!r:hs", reactorAci: "aci-2", targetAuthorAci: "aci-1", targetSentAt: 1000 };
+  bridge.saveReaction({ ...base, emoji: "👍", eventId: "$r1" });
+  bridge.saveReaction({ ...base, emoji: "❤️", eventId: "$r2" });
+  assert.deepEqual(bridge.reaction("!r:hs", "aci-2", "aci-1", 1000), {
+    ...base,
+    emoji: "❤️",
+    eventId: "$r2",
+  });
+  bridge.deleteReaction("$r2");
+  assert.equal(bridge.reaction("!r:hs", "aci-2", "aci-1", 1000), undefined);
+});

@@ -45,6 +45,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_messages",
     "bridge_outgoing",
     "bridge_portals",
+    "bridge_reactions",
     "bridge_users",
     "signal_accounts",
     "signal_event_buffer",
