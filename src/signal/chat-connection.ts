@@ -101,9 +101,11 @@ export class ChatConnectionKeeper {
 
   private async run(): Promise<void> {
     let attempt = 0;
+    let first = true;
     while (!this.stopped) {
-      this.handlers.onState(attempt === 0 ? "connecting" : "reconnecting", null);
-      let interruption: unknown = null;
+      this.handlers.onState(first ? "connecting" : "reconnecting", null);
+      first = false;
+      let interruption: unknown;
       try {
         interruption = await this.connectAndServe();
         attempt = 0;

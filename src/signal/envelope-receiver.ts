@@ -119,7 +119,7 @@ export class EnvelopeReceiver {
   }
 
   async receive(raw: Uint8Array, receivedAt: number): Promise<ReceiveResult> {
-    let envelope: signalservice.Envelope | null = null;
+    let envelope: signalservice.Envelope | null;
     try {
       envelope = signalservice.Envelope.decode(raw);
     } catch {

@@ -35,7 +35,13 @@ export async function linkToPhone(
     30_000,
     "linking to finish",
   );
-  return withTimeout(provisioned, 20_000, "the mock server to register the linked device");
+  const device = await withTimeout(provisioned, 20_000, "the mock server to register the linked device");
+  // The mock tracks a linking device's first key uploads under one entry per service id but
+  // removes only the last one, so a later refill of the other kind would fail its duplicate check.
+  (
+    mock.server as unknown as { provisionResultQueueByKey: Map<string, unknown> }
+  ).provisionResultQueueByKey.clear();
+  return device;
 }
 
 /** Gives `contact` a one-time key of `device`, as a real contact would fetch one from the server. */

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { signalservice } from "../../../src/proto/generated/signal.js";
+import {
+  decodeBufferedItem,
+  encodeBufferedItem,
+  type BufferedItem,
+} from "../../../src/signal/buffered-item.js";
+import { eventFromItem } from "../../../src/signal/content-events.js";
+
+const FRIEND = "9d0652a3-dcc3-4d11-975f-74d61598733f";
+const FRIEND_BINARY = Buffer.from(FRIEND.replaceAll("-", ""), "hex");
+
+function item(content: signalservice.Content.$Properties): BufferedItem {
+  return {
+    kind: "content",
+    sender: { aci: FRIEND, deviceId: 2 },
+    timestamp: 1000,
+    serverTimestamp: 1001,
+    sealed: true,
+    content: signalservice.Content.encode(content).finish(),
+  };
+}
+
+/** Events are derived from what was buffered, so they must survive the buffer's encoding. */
+function eventFor(content: signalservice.Content.$Properties): ReturnType<typeof eventFromItem> {
+  return eventFromItem("k", decodeBufferedItem(encodeBufferedItem(item(content))));
+}
+
+test("a text in a group becomes a message event with the group's master key", () => {
+  const masterKey = new Uint8Array(32).fill(7);
+  const event = eventFor({ dataMessage: { body: "hi", groupV2: { masterKey, revision: 3 } } });
+  assert.equal(event?.type, "message");
+  if (event?.type !== "message") return;
+  assert.equal(event.message.body, "hi");
+  assert.deepEqual(Buffer.from(event.groupMasterKey ?? []), Buffer.from(masterKey));
+  assert.deepEqual(event.sender, { aci: FRIEND, deviceId: 2 });
+  assert.equal(event.sealed, true);
+});
+
+test("reactions and deletes become their own events", () => {
+  const reaction = eventFor({
+    dataMessage: { reaction: { emoji: "👍", targetAuthorAciBinary: FRIEND_BINARY, targetSentTimestamp: 5 } },
+  });
+  assert.deepEqual(
+    reaction?.type === "reaction" && [
+      reaction.emoji,
+      reaction.remove,
+      reaction.targetAuthorAci,
+      reaction.targetTimestamp,
+    ],
+    ["👍", false, FRIEND, 5],
+  );
+  const deletion = eventFor({ dataMessage: { delete: { targetSentTimestamp: 9 } } });
+  assert.equal(deletion?.type === "delete" && deletion.targetTimestamp, 9);
+});
+
+test("edits, receipts, typing and read syncs carry what they refer to", () => {
+  const edit = eventFor({ editMessage: { targetSentTimestamp: 4, dataMessage: { body: "fixed" } } });
+  assert.deepEqual(edit?.type === "edit" && [edit.targetTimestamp, edit.message.body], [4, "fixed"]);
+  const receipt = eventFor({
+    receiptMessage: { type: signalservice.ReceiptMessage.Type.READ, timestamp: [1, 2] },
+  });
+  assert.deepEqual(receipt?.type === "receipt" && [receipt.receipt, receipt.timestamps], ["read", [1, 2]]);
+  const typing = eventFor({
+    typingMessage: { action: signalservice.TypingMessage.Action.STOPPED, timestamp: 3 },
+  });
+  assert.deepEqual(typing?.type === "typing" && [typing.action, typing.groupId], ["stopped", null]);
+  const read = eventFor({ syncMessage: { read: [{ senderAciBinary: FRIEND_BINARY, timestamp: 8 }] } });
+  assert.deepEqual(read?.type === "sync-read" && read.reads, [{ senderAci: FRIEND, timestamp: 8 }]);
+});
+
+test("content nobody acts on (sync requests, null messages) yields no event", () => {
+  assert.equal(eventFor({ nullMessage: { padding: new Uint8Array(3) } }), null);
+  assert.equal(
+    eventFor({ syncMessage: { request: { type: signalservice.SyncMessage.Request.Type.CONTACTS } } }),
+    null,
+  );
+});
+
+test("a failure becomes a decryption-error event naming the sender when known", () => {
+  const failed: BufferedItem = {
+    kind: "failed",
+    sender: null,
+    timestamp: 1,
+    serverTimestamp: 2,
+    reason: "bad MAC",
+  };
+  assert.deepEqual(eventFromItem("k", decodeBufferedItem(encodeBufferedItem(failed))), {
+    type: "decryption-error",
+    id: "k",
+    sender: null,
+    timestamp: 1,
+    serverTimestamp: 2,
+    reason: "bad MAC",
+  });
+});
