@@ -1,0 +1,215 @@
+// Groups v2 for one account: fetch a group by master key, follow its changes (from the change log
+// or from a change carried in a group message), change it, and fetch its avatar.
+import { NotarySignature, ServerPublicParams } from "@signalapp/libsignal-client/dist/zkgroup/index.js";
+import { fromBase64, type ChatRequester } from "../chat-api.js";
+import type { SignalEnvironment } from "../environment.js";
+import { signalservice } from "../../proto/generated/signal.js";
+import { GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
+import { applyGroupChange } from "./group-change-apply.js";
+import { decryptGroupChangeActions, type DecryptedGroupChange } from "./group-change.js";
+import { GroupCredentials } from "./group-credentials.js";
+import type { GroupRole, SignalGroup } from "./group-model.js";
+import { fetchGroupAvatar, fetchGroupLogPage, fetchGroupState, patchGroup } from "./groups-api.js";
+
+export interface GroupsClientOptions {
+  environment: SignalEnvironment;
+  /** An authenticated chat connection of the account; needed about once a week for credentials. */
+  chat: ChatRequester;
+  /** Our ACI and PNI as lowercase UUIDs (no prefix). */
+  aci: string;
+  pni: string;
+  /** Milliseconds since the epoch; tests pass a fixed clock. */
+  now?: () => number;
+}
+
+/** The group after following its changes, and the changes in order (for notices). */
+export interface GroupUpdate {
+  group: SignalGroup;
+  changes: DecryptedGroupChange[];
+}
+
+/** The groups v2 part of a group message (`DataMessage.groupV2`). */
+export interface GroupMessageContext {
+  revision: number;
+  /** Serialized signed `GroupChange`, when the sender attached the change that made `revision`. */
+  groupChange?: Uint8Array | null;
+}
+
+/** A change we can make to a group. */
+export type GroupModification =
+  | { kind: "title"; title: string }
+  | { kind: "description"; description: string }
+  | { kind: "timer"; seconds: number }
+  | { kind: "remove-member"; aci: string }
+  | { kind: "role"; aci: string; role: GroupRole };
+
+/** Our change as the server accepted it. */
+export interface GroupModificationResult extends GroupUpdate {
+  /**
+   * The signed change (serialized `GroupChange`): put it in `groupV2.groupChange`, with the new
+   * revision, of the group message that tells the members.
+   */
+  signedChange: Uint8Array;
+}
+
+export class GroupsClient {
+  private readonly credentials: GroupCredentials;
+  private readonly serverParams: ServerPublicParams;
+
+  constructor(private readonly options: GroupsClientOptions) {
+    this.credentials = new GroupCredentials(options);
+    this.serverParams = new ServerPublicParams(fromBase64(options.environment.serverPublicParams));
+  }
+
+  /** The group's current state. */
+  async fetchGroup(masterKey: Uint8Array): Promise<SignalGroup> {
+    const cipher = new GroupCipher(masterKey);
+    const state = await fetchGroupState(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+    );
+    return cipher.decryptGroup(state);
+  }
+
+  /** Follows the change log from the group's revision to the current one. */
+  async update(group: SignalGroup): Promise<GroupUpdate> {
+    const cipher = new GroupCipher(group.masterKey);
+    const changes: DecryptedGroupChange[] = [];
+    let current = group;
+    let latestState: signalservice.Group.$Properties | null = null;
+    let since: number | null = group.revision + 1;
+    while (since !== null) {
+      const page = await fetchGroupLogPage(
+        this.options.environment,
+        await this.credentials.authorization(cipher),
+        since,
+      );
+      for (const entry of page.changes) {
+        const actionsBytes = entry.groupChange?.actions;
+        if (actionsBytes?.length) {
+          const change = decryptGroupChangeActions(
+            cipher,
+            signalservice.GroupChange.Actions.decode(actionsBytes),
+          );
+          if (change.revision > current.revision) {
+            changes.push(change);
+            current = applyGroupChange(current, change);
+          }
+        }
+        if (entry.groupState) latestState = entry.groupState;
+      }
+      since = page.nextSince;
+    }
+    // The server's own state wins over ours where both exist: it also covers changes the log
+    // leaves out (e.g. from before we could see the group).
+    if (latestState && (latestState.version ?? 0) >= current.revision)
+      current = cipher.decryptGroup(latestState);
+    return { group: current, changes };
+  }
+
+  /**
+   * Brings the group to the revision a group message names. The change the sender attached is
+   * used when it is the next one and carries a valid server signature; otherwise the log is read.
+   */
+  async applyMessageContext(group: SignalGroup, context: GroupMessageContext): Promise<GroupUpdate> {
+    if (context.revision <= group.revision) return { group, changes: [] };
+    if (context.revision === group.revision + 1 && context.groupChange?.length) {
+      const change = this.verifiedChange(group, context.groupChange);
+      if (change && change.revision === context.revision) {
+        return { group: applyGroupChange(group, change), changes: [change] };
+      }
+    }
+    return this.update(group);
+  }
+
+  /** Makes the changes in one step; fails with GroupConflictError if someone was faster. */
+  async modify(
+    group: SignalGroup,
+    modifications: readonly GroupModification[],
+  ): Promise<GroupModificationResult> {
+    if (modifications.length === 0)
+      throw new GroupDataError("A group change needs at least one modification.");
+    const cipher = new GroupCipher(group.masterKey);
+    const actions = buildActions(cipher, group.revision + 1, modifications);
+    const signed = await patchGroup(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      signalservice.GroupChange.Actions.encode(actions).finish(),
+    );
+    if (!signed.actions?.length) throw new GroupDataError("The groups service returned an empty change.");
+    const change = decryptGroupChangeActions(
+      cipher,
+      signalservice.GroupChange.Actions.decode(signed.actions),
+    );
+    return {
+      group: applyGroupChange(group, change),
+      changes: [change],
+      signedChange: signalservice.GroupChange.encode(signed).finish(),
+    };
+  }
+
+  /** The group's avatar image, or null when it has none. */
+  async fetchAvatar(group: SignalGroup): Promise<Uint8Array | null> {
+    if (!group.avatarKey) return null;
+    const encrypted = await fetchGroupAvatar(this.options.environment, group.avatarKey);
+    const avatar = new GroupCipher(group.masterKey).blob(encrypted, "avatar")?.avatar;
+    return avatar && avatar.length > 0 ? avatar : null;
+  }
+
+  // A change from a message comes from another member, so it counts only if the server signed it.
+  private verifiedChange(group: SignalGroup, serialized: Uint8Array): DecryptedGroupChange | null {
+    try {
+      const signed = signalservice.GroupChange.decode(serialized);
+      if (!signed.actions.length || !signed.serverSignature.length) return null;
+      this.serverParams.verifySignature(
+        new Uint8Array(signed.actions),
+        new NotarySignature(new Uint8Array(signed.serverSignature)),
+      );
+      const actions = signalservice.GroupChange.Actions.decode(signed.actions);
+      if (actions.groupId.length > 0 && !Buffer.from(actions.groupId).equals(Buffer.from(group.id)))
+        return null;
+      return decryptGroupChangeActions(new GroupCipher(group.masterKey), actions);
+    } catch {
+      return null;
+    }
+  }
+}
+
+function buildActions(
+  cipher: GroupCipher,
+  version: number,
+  modifications: readonly GroupModification[],
+): signalservice.GroupChange.Actions.$Properties {
+  const actions: signalservice.GroupChange.Actions.$Properties = {
+    version,
+    deleteMembers: [],
+    modifyMemberRoles: [],
+  };
+  for (const modification of modifications) {
+    switch (modification.kind) {
+      case "title":
+        actions.modifyTitle = { title: cipher.encryptBlob({ title: modification.title }) };
+        break;
+      case "description":
+        actions.modifyDescription = {
+          description: cipher.encryptBlob({ descriptionText: modification.description }),
+        };
+        break;
+      case "timer":
+        actions.modifyDisappearingMessageTimer = {
+          timer: cipher.encryptBlob({ disappearingMessagesDuration: modification.seconds }),
+        };
+        break;
+      case "remove-member":
+        actions.deleteMembers?.push({ deletedUserId: cipher.encryptServiceId(modification.aci) });
+        break;
+      case "role":
+        actions.modifyMemberRoles?.push({
+          userId: cipher.encryptServiceId(modification.aci),
+          role: roleToProto(modification.role),
+        });
+        break;
+    }
+  }
+  return actions;
+}
