@@ -13,3 +13,4 @@ export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
 export type { ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
+export { MessageSender, type OutgoingPayload, type SendOptions } from "./message-sender.js";

@@ -32,6 +32,8 @@ export class NotLinkedError extends SignalClientError {
   }
 }
 
+const KEY_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -46,6 +48,7 @@ export class SignalClient {
   private processing: Promise<void> = Promise.resolve();
   private state: ConnectionState = "stopped";
   private started = false;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: SignalClientOptions,
@@ -108,10 +111,20 @@ export class SignalClient {
       else await this.markHandled(pending.key);
     }
     this.keeper.start();
+    // Queue-empty only comes once per connection; a connection that stays up for days still
+    // needs its signed pre-keys rotated and its one-time keys refilled.
+    this.maintenanceTimer = setInterval(() => {
+      this.processing = this.processing.then(async () => {
+        const connection = this.keeper.connection;
+        if (connection) await this.maintainKeys(connection);
+      });
+    }, KEY_MAINTENANCE_INTERVAL_MS);
+    this.maintenanceTimer.unref();
   }
 
   /** Disconnects and waits until the envelopes already received are buffered. */
   async stop(): Promise<void> {
+    clearInterval(this.maintenanceTimer);
     await this.keeper.stop();
     await this.processing;
   }
