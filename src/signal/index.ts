@@ -14,3 +14,65 @@ export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal
 export type { ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
 export { MessageSender, type OutgoingPayload, type SendOptions } from "./message-sender.js";
+export {
+  StorageServiceReader,
+  type StorageServiceReaderOptions,
+  type StorageServiceSnapshot,
+} from "./storage-service/storage-service-reader.js";
+export type {
+  PinnedConversation,
+  StorageAccount,
+  StorageContact,
+  StorageGroup,
+} from "./storage-service/storage-records.js";
+export { StorageServiceError, type AccountKeyMaterial } from "./storage-service/storage-keys.js";
+export {
+  GroupsClient,
+  type GroupMessageContext,
+  type GroupModification,
+  type GroupModificationResult,
+  type GroupsClientOptions,
+  type GroupUpdate,
+} from "./groups/groups-client.js";
+export type * from "./groups/group-model.js";
+export type { DecryptedGroupChange, GroupEdit } from "./groups/group-change.js";
+export {
+  groupChangeNotice,
+  type GroupChangeNotice,
+  type GroupNoticeAction,
+  type GroupNoticeAccess,
+} from "./groups/group-change-notice.js";
+export { GroupDataError } from "./groups/group-cipher.js";
+export { GroupAccessDeniedError, GroupConflictError } from "./groups/groups-api.js";
+export * from "./attachments/attachment-errors.js";
+export {
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  downloadAttachment,
+  downloadAttachmentBytes,
+  type AttachmentDownload,
+  type AttachmentPointerFields,
+  type DownloadedAttachment,
+  type DownloadOptions,
+} from "./attachments/attachment-download.js";
+export {
+  uploadAttachment,
+  uploadFormsOf,
+  type AttachmentSource,
+  type AttachmentUploadDetails,
+  type UploadFormSource,
+  type UploadOptions,
+} from "./attachments/attachment-upload.js";
+export { ContactSyncError } from "./contacts/contact-details-reader.js";
+export { syncContacts, type ContactSyncOptions, type SyncedContact } from "./contacts/contact-sync.js";
+export { ProfileDecryptionError } from "./profiles/profile-cipher.js";
+export { deriveAccessKey } from "./profiles/profile-keys.js";
+export {
+  fetchProfile,
+  profileDisplayName,
+  ProfileNotFoundError,
+  type FetchProfileOptions,
+  type SealedSenderAccess,
+  type SignalProfile,
+} from "./profiles/profile-fetch.js";
+export { downloadProfileAvatar } from "./profiles/profile-avatar.js";
+export { ProfileCache, type ProfileCacheOptions } from "./profiles/profile-cache.js";
