@@ -76,33 +76,3 @@ export {
 } from "./profiles/profile-fetch.js";
 export { downloadProfileAvatar } from "./profiles/profile-avatar.js";
 export { ProfileCache, type ProfileCacheOptions } from "./profiles/profile-cache.js";
-export {
-  StorageServiceReader,
-  type StorageServiceReaderOptions,
-  type StorageServiceSnapshot,
-} from "./storage-service/storage-service-reader.js";
-export type {
-  PinnedConversation,
-  StorageAccount,
-  StorageContact,
-  StorageGroup,
-} from "./storage-service/storage-records.js";
-export { StorageServiceError, type AccountKeyMaterial } from "./storage-service/storage-keys.js";
-export {
-  GroupsClient,
-  type GroupMessageContext,
-  type GroupModification,
-  type GroupModificationResult,
-  type GroupsClientOptions,
-  type GroupUpdate,
-} from "./groups/groups-client.js";
-export type * from "./groups/group-model.js";
-export type { DecryptedGroupChange, GroupEdit } from "./groups/group-change.js";
-export {
-  groupChangeNotice,
-  type GroupChangeNotice,
-  type GroupNoticeAction,
-  type GroupNoticeAccess,
-} from "./groups/group-change-notice.js";
-export { GroupDataError } from "./groups/group-cipher.js";
-export { GroupAccessDeniedError, GroupConflictError } from "./groups/groups-api.js";
