@@ -216,6 +216,38 @@ test("a title set from our device is what the group's members see", async () => 
   ours = result.group;
 });
 
+test("an invitation by another member shows the invitee as pending", async () => {
+  const stranger = await mock.server.createPrimaryDevice({ profileName: "Stranger" });
+  await friend.inviteToGroup(await serverView(), stranger.device, { sendUpdateTo: [] });
+  const update = await groups.update(ours);
+  assert.deepEqual(
+    update.group.pendingMembers.map(({ serviceId, addedByAci }) => ({ serviceId, addedByAci })),
+    [{ serviceId: stranger.device.aci, addedByAci: friend.device.aci }],
+  );
+  assert.deepEqual(groupChangeNotice(update.changes[0]!), {
+    editorAci: friend.device.aci,
+    actions: [{ kind: "member-invited", serviceId: stranger.device.aci }],
+  });
+  ours = update.group;
+});
+
+test("the group avatar downloads from the CDN and decrypts", async () => {
+  // The mock cannot change avatars through group changes, so the avatar is put into its stored
+  // state directly, as if an admin had set it.
+  const image = Buffer.from("not really a PNG, but bytes all the same");
+  const view = await serverView();
+  const cdn = mock.server as unknown as { storeAttachment(data: Buffer): Promise<string> };
+  const id = await cdn.storeAttachment(view.encryptBlob({ content: { avatar: image } }));
+  const serverGroup = await mock.server.getGroup(mockGroup.publicParams.serialize());
+  (serverGroup!.state as { avatarUrl: string | null }).avatarUrl = `attachments/${id}`;
+
+  const fetched = await groups.fetchGroup(ours.masterKey);
+  assert.equal(fetched.avatarKey, `attachments/${id}`);
+  assert.deepEqual(Buffer.from((await groups.fetchAvatar(fetched)) ?? []), image);
+  assert.equal(await groups.fetchAvatar({ ...fetched, avatarKey: null }), null);
+  ours = fetched;
+});
+
 test("a member removed from our device is gone from the group", async () => {
   const result = await groups.modify(ours, [{ kind: "remove-member", aci: friend.device.aci }]);
   assert.deepEqual(
