@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { PrimaryDevice } from "@signalapp/mock-server";
+import { AttachmentCorruptError } from "../../src/signal/attachments/attachment-errors.js";
 import { syncContacts } from "../../src/signal/contacts/contact-sync.js";
 import { SignalClient } from "../../src/signal/index.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
@@ -81,4 +83,25 @@ test("a repeated contact sync keeps what is known about a recipient and takes th
   assert.equal(after?.contactName, ada.profileName, "the phone's contact name wins");
   assert.equal(after?.profileName, "Ada (profile)", "the profile name is kept");
   assert.deepEqual(after?.profileKey, profileKey, "a profile key the list lacks is kept");
+});
+
+test("a contact list that fails verification is rejected and changes no recipient", async () => {
+  const event = log.of("contacts-sync")[0];
+  assert.ok(event);
+  const [grace] = friends.slice(1);
+  assert.ok(grace);
+  const before = await storage.getRecipient(grace.device.aci);
+  assert.ok(before);
+  await storage.commit([{ type: "recipient", recipient: { ...before, contactName: "Renamed locally" } }]);
+
+  await assert.rejects(
+    syncContacts({
+      environment: mock.environment,
+      storage,
+      blob: { ...event.blob, digest: randomBytes(32) },
+    }),
+    AttachmentCorruptError,
+  );
+
+  assert.equal((await storage.getRecipient(grace.device.aci))?.contactName, "Renamed locally");
 });
