@@ -28,7 +28,7 @@ import { encodeBufferedItem, type BufferedItem } from "./buffered-item.js";
 import { eventFromItem } from "./content-events.js";
 import type { SignalSender } from "./events.js";
 import { unpadContent } from "./padding.js";
-import { StoreTransaction, type IdentityKeyChange } from "./protocol-stores.js";
+import { StoreTransaction, withProtocolLock, type IdentityKeyChange } from "./protocol-stores.js";
 import type { AccountRecord, OwnIdentity, SignalStorage, StorageWrite } from "./storage.js";
 
 /** Ask the sender to resend: a DecryptionErrorMessage for the envelope we could not decrypt. */
@@ -119,6 +119,10 @@ export class EnvelopeReceiver {
   }
 
   async receive(raw: Uint8Array, receivedAt: number): Promise<ReceiveResult> {
+    return withProtocolLock(this.storage, () => this.receiveLocked(raw, receivedAt));
+  }
+
+  private async receiveLocked(raw: Uint8Array, receivedAt: number): Promise<ReceiveResult> {
     let envelope: signalservice.Envelope | null;
     try {
       envelope = signalservice.Envelope.decode(raw);

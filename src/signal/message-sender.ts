@@ -15,7 +15,7 @@ import {
 import { chatRequest, chatRequestOk, fromBase64, toBase64, type ChatRequester } from "./chat-api.js";
 import { SendError, ServiceRequestError } from "./errors.js";
 import { padContent } from "./padding.js";
-import { StoreTransaction } from "./protocol-stores.js";
+import { StoreTransaction, withProtocolLock } from "./protocol-stores.js";
 import type { AccountRecord, SignalStorage } from "./storage.js";
 
 // Envelope.Type values the server expects in `messages[].type`.
@@ -70,17 +70,25 @@ export class MessageSender {
   async sendToServiceId(serviceId: string, payload: OutgoingPayload, options: SendOptions): Promise<void> {
     const isSelf = serviceId === this.account.aci;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const tx = new StoreTransaction(this.storage, this.account);
-      let devices = await this.storage.listSessionDevices("aci", serviceId);
-      if (isSelf) devices = devices.filter((id) => id !== this.account.deviceId);
-      if (devices.length === 0 && attempt === 0) {
-        devices = await this.establishSessions(tx, serviceId, "*");
+      // Session state is committed before the request: the recipient may answer on the new
+      // session before the server has even answered us.
+      const messages = await withProtocolLock(this.storage, async () => {
+        const tx = new StoreTransaction(this.storage, this.account);
+        let devices = await this.storage.listSessionDevices("aci", serviceId);
         if (isSelf) devices = devices.filter((id) => id !== this.account.deviceId);
-        // Our own account may have no other device; then there is nobody to send to.
-        if (devices.length === 0 && isSelf) return;
-      }
-      const messages: OutgoingMessage[] = [];
-      for (const deviceId of devices) messages.push(await this.encryptFor(tx, serviceId, deviceId, payload));
+        if (devices.length === 0 && attempt === 0) {
+          devices = await this.establishSessions(tx, serviceId, "*");
+          if (isSelf) devices = devices.filter((id) => id !== this.account.deviceId);
+          // Our own account may have no other device; then there is nobody to send to.
+          if (devices.length === 0 && isSelf) return null;
+        }
+        const encrypted: OutgoingMessage[] = [];
+        for (const deviceId of devices)
+          encrypted.push(await this.encryptFor(tx, serviceId, deviceId, payload));
+        await tx.commit();
+        return encrypted;
+      });
+      if (!messages) return;
       const path = `/v1/messages/${serviceId}`;
       const response = await chatRequest(this.connection, "PUT", path, {
         messages,
@@ -88,30 +96,31 @@ export class MessageSender {
         online: options.online ?? false,
         urgent: options.urgent ?? true,
       });
-      if (response.status === 200) {
-        await tx.commit();
-        return;
-      }
+      if (response.status === 200) return;
       if (response.status === 409) {
         const body = response.json as { missingDevices?: number[]; extraDevices?: number[] };
-        const repair = new StoreTransaction(this.storage, this.account);
-        for (const deviceId of body.extraDevices ?? []) {
-          repair.write({ type: "session-delete", ours: "aci", serviceId, deviceId });
-        }
-        for (const deviceId of body.missingDevices ?? []) {
-          await this.establishSessions(repair, serviceId, String(deviceId));
-        }
-        await repair.commit();
+        await withProtocolLock(this.storage, async () => {
+          const repair = new StoreTransaction(this.storage, this.account);
+          for (const deviceId of body.extraDevices ?? []) {
+            repair.write({ type: "session-delete", ours: "aci", serviceId, deviceId });
+          }
+          for (const deviceId of body.missingDevices ?? []) {
+            await this.establishSessions(repair, serviceId, String(deviceId));
+          }
+          await repair.commit();
+        });
         continue;
       }
       if (response.status === 410) {
         const body = response.json as { staleDevices?: number[] };
-        const repair = new StoreTransaction(this.storage, this.account);
-        for (const deviceId of body.staleDevices ?? []) {
-          repair.write({ type: "session-delete", ours: "aci", serviceId, deviceId });
-          await this.establishSessions(repair, serviceId, String(deviceId));
-        }
-        await repair.commit();
+        await withProtocolLock(this.storage, async () => {
+          const repair = new StoreTransaction(this.storage, this.account);
+          for (const deviceId of body.staleDevices ?? []) {
+            repair.write({ type: "session-delete", ours: "aci", serviceId, deviceId });
+            await this.establishSessions(repair, serviceId, String(deviceId));
+          }
+          await repair.commit();
+        });
         continue;
       }
       throw new ServiceRequestError("PUT", path, response.status, "message was not accepted");

@@ -46,6 +46,25 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
+const locks = new WeakMap<SignalStorage, Promise<unknown>>();
+
+/**
+ * Runs `operation` while no other protocol operation on the same storage runs. Transactions
+ * read committed state when they start and overwrite it when they commit, so a decrypt and an
+ * encrypt touching the same session must not overlap or one would lose the other's update.
+ */
+export async function withProtocolLock<T>(storage: SignalStorage, operation: () => Promise<T>): Promise<T> {
+  const previous = locks.get(storage) ?? Promise.resolve();
+  const result = previous.then(operation, operation);
+  const settled = result.catch(() => undefined);
+  locks.set(storage, settled);
+  try {
+    return await result;
+  } finally {
+    if (locks.get(storage) === settled) locks.delete(storage);
+  }
+}
+
 export class StoreTransaction {
   readonly writes: StorageWrite[] = [];
   readonly identityChanges: IdentityKeyChange[] = [];
