@@ -42,12 +42,12 @@ export function attachmentSizeBucket(size: number): number {
 }
 
 /** The blob length for `paddedSize` bytes of padded plaintext (PKCS#7 always adds 1..16 bytes). */
-export function encryptedAttachmentSize(paddedSize: number): number {
+function encryptedAttachmentSize(paddedSize: number): number {
   return IV_LENGTH + (Math.floor(paddedSize / BLOCK_LENGTH) + 1) * BLOCK_LENGTH + MAC_LENGTH;
 }
 
 /** The largest blob a sender may produce for a file of `size` bytes. */
-export function maxBlobSize(size: number): number {
+function maxBlobSize(size: number): number {
   // One block of slack: other clients compute the bucket with their own floating-point library.
   return encryptedAttachmentSize(attachmentSizeBucket(size)) + BLOCK_LENGTH;
 }

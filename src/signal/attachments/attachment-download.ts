@@ -41,7 +41,7 @@ export interface DownloadedAttachment extends AttachmentDescription {
 }
 
 /** The CDN URL of an attachment: CDN 0 by numeric id, CDNs 2 and 3 by key. */
-export function attachmentUrl(environment: SignalEnvironment, pointer: AttachmentPointerFields): string {
+function attachmentUrl(environment: SignalEnvironment, pointer: AttachmentPointerFields): string {
   const cdnNumber = pointer.cdnNumber ?? 0;
   const base = environment.cdnUrls[cdnNumber];
   if (base === undefined) throw new AttachmentPointerError(`it names CDN ${cdnNumber}, which is unknown`);
