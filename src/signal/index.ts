@@ -76,3 +76,6 @@ export {
 } from "./profiles/profile-fetch.js";
 export { downloadProfileAvatar } from "./profiles/profile-avatar.js";
 export { ProfileCache, type ProfileCacheOptions } from "./profiles/profile-cache.js";
+export type { ChatRequester } from "./chat-api.js";
+export { sendDataMessage, type Destination, type SentMessage } from "./outgoing-message.js";
+export type { signalservice } from "../proto/generated/signal.js";

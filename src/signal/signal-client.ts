@@ -6,6 +6,7 @@ import type {
   Net,
 } from "@signalapp/libsignal-client/dist/net.js";
 import { decodeBufferedItem } from "./buffered-item.js";
+import type { ChatRequester } from "./chat-api.js";
 import { ChatConnectionKeeper, DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./chat-connection.js";
 import { eventFromItem } from "./content-events.js";
 import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
@@ -88,6 +89,15 @@ export class SignalClient {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  get environment(): SignalEnvironment {
+    return this.options.environment;
+  }
+
+  /** Requests over whichever chat connection is current (each waits for one), surviving reconnects. */
+  get chat(): ChatRequester {
+    return { fetch: async (request) => (await this.keeper.waitForConnection()).fetch(request) };
   }
 
   on<T extends SignalEventType>(type: T, listener: Listener<T>): () => void {
