@@ -74,6 +74,29 @@ export interface RecipientRecord {
   contactName: string | null;
 }
 
+/** A member device that holds our sender key of a group, as it was when it got the key. */
+export interface SenderKeyHolder {
+  serviceId: string;
+  deviceId: number;
+  registrationId: number;
+}
+
+/**
+ * Our sender key for one group: its distribution id and the member devices we gave it to.
+ * A device missing here (or with another registration id) must get the key before it can read
+ * our next group message; a holder who left the group means the key must be replaced.
+ */
+export interface SenderKeyDistributionRecord {
+  /** Base64 group identifier; the key of the record. */
+  groupId: string;
+  /** UUID naming our sender key (the record itself is a `sender-key` write under our address). */
+  distributionId: string;
+  /** Milliseconds since the epoch when this sender key was created. */
+  createdAt: number;
+  /** Sealed at rest: it tells who is in our groups. */
+  sharedWith: SenderKeyHolder[];
+}
+
 /** Processing state of a buffered incoming event. */
 export type BufferedEventState = "pending" | "done";
 
@@ -118,6 +141,8 @@ export type StorageWrite =
     }
   /** Create or replace a sender key; record is `SenderKeyRecord.serialize()`. SECRET. */
   | { type: "sender-key"; serviceId: string; deviceId: number; distributionId: string; record: Uint8Array }
+  /** Create or replace our sender-key distribution state for a group (keyed by group id). */
+  | { type: "sender-key-distribution"; record: SenderKeyDistributionRecord }
   /** Create or replace a recipient (keyed by ACI). */
   | { type: "recipient"; recipient: RecipientRecord }
   /** Insert a pending buffered event; if one with the same key exists, leave it unchanged. */
@@ -164,6 +189,9 @@ export interface SignalStorage {
   ): Promise<boolean>;
   /** A sender key, or null. */
   getSenderKey(serviceId: string, deviceId: number, distributionId: string): Promise<Uint8Array | null>;
+
+  /** Our sender-key distribution state for a group, or null if we never sent to it with a sender key. */
+  getSenderKeyDistribution(groupId: string): Promise<SenderKeyDistributionRecord | null>;
 
   /** A recipient by ACI, or null. */
   getRecipient(aci: string): Promise<RecipientRecord | null>;

@@ -8,6 +8,8 @@ import type {
   KyberPreKeyEntry,
   OwnIdentity,
   RecipientRecord,
+  SenderKeyDistributionRecord,
+  SenderKeyHolder,
   SignalStorage,
   StorageWrite,
 } from "../signal/index.js";
@@ -27,6 +29,7 @@ type SealedColumn =
   | "signal_signed_pre_keys.record_sealed"
   | "signal_kyber_pre_keys.record_sealed"
   | "signal_sender_keys.record_sealed"
+  | "signal_sender_key_distributions.shared_with_sealed"
   | "signal_recipients.profile_key_sealed"
   | "signal_event_buffer.payload_sealed";
 
@@ -141,6 +144,20 @@ export class SqliteSignalStorage implements SignalStorage {
       deviceId,
       distributionId,
     );
+  }
+
+  async getSenderKeyDistribution(groupId: string): Promise<SenderKeyDistributionRecord | null> {
+    const row = this.statements.getSenderKeyDistribution.get(this.accountId, groupId) as
+      { distribution_id: string; created_at: number; shared_with_sealed: Buffer } | undefined;
+    if (row === undefined) return null;
+    const sharedWith = JSON.parse(
+      this.open(
+        row.shared_with_sealed,
+        "signal_sender_key_distributions.shared_with_sealed",
+        groupId,
+      ).toString("utf8"),
+    ) as SenderKeyHolder[];
+    return { groupId, distributionId: row.distribution_id, createdAt: row.created_at, sharedWith };
   }
 
   async getRecipient(aci: string): Promise<RecipientRecord | null> {
@@ -279,6 +296,26 @@ export class SqliteSignalStorage implements SignalStorage {
           ),
         );
         return;
+      case "sender-key-distribution": {
+        const r = write.record;
+        const holders = r.sharedWith.map(({ serviceId, deviceId, registrationId }) => ({
+          serviceId,
+          deviceId,
+          registrationId,
+        }));
+        s.putSenderKeyDistribution.run(
+          account,
+          r.groupId,
+          r.distributionId,
+          r.createdAt,
+          this.seal(
+            Buffer.from(JSON.stringify(holders), "utf8"),
+            "signal_sender_key_distributions.shared_with_sealed",
+            r.groupId,
+          ),
+        );
+        return;
+      }
       case "recipient": {
         const r = write.recipient;
         const profileKey =
@@ -445,6 +482,15 @@ function prepareStatements(db: Database) {
     putSenderKey: db.prepare(
       `INSERT OR REPLACE INTO signal_sender_keys
          (account_id, service_id, device_id, distribution_id, record_sealed)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    getSenderKeyDistribution: db.prepare(
+      `SELECT distribution_id, created_at, shared_with_sealed FROM signal_sender_key_distributions
+        WHERE account_id = ? AND group_id = ?`,
+    ),
+    putSenderKeyDistribution: db.prepare(
+      `INSERT OR REPLACE INTO signal_sender_key_distributions
+         (account_id, group_id, distribution_id, created_at, shared_with_sealed)
        VALUES (?, ?, ?, ?, ?)`,
     ),
     getRecipient: db.prepare(

@@ -2,9 +2,15 @@ import type { Migration } from "./migration.js";
 import { storeMeta } from "./001-store-meta.js";
 import { signalState } from "./002-signal-state.js";
 import { bridgeTables } from "./003-bridge-tables.js";
+import { senderKeyDistributions } from "./004-sender-key-distributions.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
  * Migration with the next version and append it here; never edit a released one.
  */
-export const migrations: readonly Migration[] = [storeMeta, signalState, bridgeTables];
+export const migrations: readonly Migration[] = [
+  storeMeta,
+  signalState,
+  bridgeTables,
+  senderKeyDistributions,
+];

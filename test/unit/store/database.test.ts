@@ -54,6 +54,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "signal_kyber_pre_keys",
     "signal_pre_keys",
     "signal_recipients",
+    "signal_sender_key_distributions",
     "signal_sender_keys",
     "signal_sessions",
     "signal_signed_pre_keys",

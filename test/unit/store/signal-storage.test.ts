@@ -261,6 +261,15 @@ test("deleting an account removes all its Signal rows and leaves other accounts 
     { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
     { type: "kyber-base-key-used", ours: "aci", id: 1, signedPreKeyId: 1, baseKey: bytes(33) },
     { type: "sender-key", serviceId: CONTACT, deviceId: 1, distributionId: DISTRIBUTION, record: bytes(200) },
+    {
+      type: "sender-key-distribution",
+      record: {
+        groupId: "Z3JvdXA=",
+        distributionId: DISTRIBUTION,
+        createdAt: 1,
+        sharedWith: [{ serviceId: CONTACT, deviceId: 1, registrationId: 7 }],
+      },
+    },
     { type: "recipient", recipient: sampleRecipient(CONTACT) },
     { type: "event", key: "guid-1", payload: bytes(64) },
   ];

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import type { SenderKeyDistributionRecord } from "../../../src/signal/index.js";
+import { openDatabase } from "../../../src/store/index.js";
+import { sampleAccount } from "./sample-records.js";
+import { openTempStore } from "./temp-store.js";
+
+const ALICE = "@alice:example.org";
+const GROUP = "Zm9vYmFyYmF6Z3JvdXBpZGVudGlmaWVyMTIzNDU2Nzg=";
+const MEMBER = "7c9d1e2f-3a4b-4c5d-8e6f-708192a3b4c5";
+
+function sampleDistribution(): SenderKeyDistributionRecord {
+  return {
+    groupId: GROUP,
+    distributionId: "a3b1c2d4-e5f6-4789-8abc-def012345678",
+    createdAt: 1_700_000_000_000,
+    sharedWith: [
+      { serviceId: MEMBER, deviceId: 1, registrationId: 1234 },
+      { serviceId: MEMBER, deviceId: 2, registrationId: 5678 },
+    ],
+  };
+}
+
+test("a group's sender-key distribution reads back after reopening, and a rewrite replaces it", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const storage = store.signalStorage(ALICE);
+  await storage.commit([{ type: "account", account: sampleAccount() }]);
+  assert.equal(await storage.getSenderKeyDistribution(GROUP), null, "nothing before the first group send");
+
+  const first = sampleDistribution();
+  await storage.commit([{ type: "sender-key-distribution", record: first }]);
+  store.close();
+
+  const reopened = openDatabase(paths);
+  t.after(() => reopened.close());
+  const again = reopened.signalStorage(ALICE);
+  assert.deepEqual(await again.getSenderKeyDistribution(GROUP), first);
+
+  const rotated: SenderKeyDistributionRecord = {
+    ...first,
+    distributionId: "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f",
+    sharedWith: [],
+  };
+  await again.commit([{ type: "sender-key-distribution", record: rotated }]);
+  assert.deepEqual(await again.getSenderKeyDistribution(GROUP), rotated);
+  assert.equal(await reopened.signalStorage("@bob:example.org").getSenderKeyDistribution(GROUP), null);
+});
+
+test("who holds our sender key is not readable in the database file", async (t) => {
+  const { store, paths } = openTempStore(t);
+  const storage = store.signalStorage(ALICE);
+  await storage.commit([
+    { type: "account", account: sampleAccount() },
+    { type: "sender-key-distribution", record: sampleDistribution() },
+  ]);
+  store.close();
+  const raw = readFileSync(paths.databasePath);
+  assert.equal(raw.indexOf(Buffer.from(MEMBER)), -1, "a member's ACI is stored in plaintext");
+});
