@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import {
   MatrixCryptoUnavailableError,
-  startAppservice,
+  startBridge,
   UnsupportedConfigError,
   type RunningBridge,
 } from "./bridge/index.js";
@@ -149,7 +149,7 @@ async function run(config: BridgeConfig, configPath: string, logger: Logger): Pr
 
   let running: RunningBridge;
   try {
-    running = await startAppservice({ config, registration, logger });
+    running = await startBridge({ config, registration, store, logger });
   } catch (error) {
     store.close();
     throw error;

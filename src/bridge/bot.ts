@@ -17,7 +17,11 @@ export interface BotEvent {
 export interface BotActions {
   join(roomId: string): Promise<void>;
   leave(roomId: string, reason: string): Promise<void>;
-  sendNotice(roomId: string, text: string, html?: string): Promise<void>;
+  /** Sends an m.notice; resolves to its event ID. */
+  sendNotice(roomId: string, text: string, html?: string): Promise<string>;
+  /** Uploads a PNG and sends it as an m.image; resolves to its event ID. */
+  sendPng(roomId: string, png: Buffer, body: string): Promise<string>;
+  redact(roomId: string, eventId: string, reason: string): Promise<void>;
   joinedMembers(roomId: string): Promise<string[]>;
 }
 
@@ -28,6 +32,8 @@ export interface BotOptions {
   logger: Logger;
   /** Tells whether a user ID belongs to the bridge (bot or ghost); their messages are never commands. */
   isBridgeUser(userId: string): boolean;
+  /** A permitted user opened a direct chat with the bot: their management room. */
+  onManagementRoom(userId: string, roomId: string): void;
 }
 
 const refusal =
@@ -73,6 +79,7 @@ export class Bot {
       return;
     }
     logger.info(`joined ${event.room_id} on invite from ${event.sender}`);
+    if (event.content["is_direct"] === true) this.options.onManagementRoom(event.sender, event.room_id);
     await actions.sendNotice(
       event.room_id,
       "Hello! I am the Signal bridge bot. Send help to see what I can do.",
@@ -93,7 +100,9 @@ export class Bot {
     if (!parsed) return;
 
     const { actions, logger } = this.options;
-    const reply = (text: string, html?: string) => actions.sendNotice(event.room_id, text, html);
+    const reply = async (text: string, html?: string) => {
+      await actions.sendNotice(event.room_id, text, html);
+    };
     const level = permissionLevelOf(event.sender, this.options.permissions);
     const command = this.commands.get(parsed.name);
     if (level === undefined) {

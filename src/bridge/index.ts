@@ -6,9 +6,9 @@
 import "./native-matrix-crypto.js";
 
 export {
-  startAppservice,
+  startBridge,
   UnsupportedConfigError,
   type BridgeOptions,
   type RunningBridge,
-} from "./appservice.js";
+} from "./start-bridge.js";
 export { MatrixCryptoUnavailableError } from "./native-matrix-crypto.js";

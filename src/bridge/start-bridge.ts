@@ -8,12 +8,24 @@ import {
 } from "matrix-appservice-bridge";
 import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
+import type { Store } from "../store/index.js";
 import { Bot } from "./bot.js";
+import { ContactNameDirectory } from "./contact-names.js";
+import { botActions } from "./bot-actions.js";
+import { Ghosts } from "./ghosts.js";
+import { GroupDirectory } from "./group-directory.js";
+import { loginCommands } from "./login-commands.js";
+import { LoginManager } from "./logins.js";
+import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
+import { Portals } from "./portals.js";
+import { signalEnvironmentFrom } from "./signal-environment.js";
+import { SignalToMatrix } from "./signal-to-matrix.js";
 
 export interface BridgeOptions {
   config: BridgeConfig;
   registration: Registration;
+  store: Store;
   logger: Logger;
 }
 
@@ -43,10 +55,14 @@ async function ensureDisplayName(intent: Intent, name: string): Promise<void> {
   if (current?.displayname !== name) await intent.setDisplayName(name);
 }
 
-/** Starts the application service: the HTTP listener the homeserver pushes to, and the bot. */
-export async function startAppservice({
+/**
+ * Starts the bridge: the appservice listener the homeserver pushes to, the bot, and the Signal
+ * client of every logged-in user, wired to portals and ghosts.
+ */
+export async function startBridge({
   config,
   registration,
+  store,
   logger,
 }: BridgeOptions): Promise<RunningBridge> {
   checkEncryptionRequest(config);
@@ -56,41 +72,14 @@ export async function startAppservice({
     );
   }
   LibraryLogger.configure({ console: config.logging.level === "debug" ? "info" : "warn" });
+  const environment = signalEnvironmentFrom(config);
+  const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  const { domain } = config.homeserver;
-  const botUserId = `@${config.appservice.bot.localpart}:${domain}`;
-  const [ghostPrefix = "", ghostSuffix = ""] = config.appservice.ghosts.localpart_template.split("{aci}");
-  const isBridgeUser = (userId: string) =>
-    userId === botUserId ||
-    (userId.endsWith(`${ghostSuffix}:${domain}`) && userId.startsWith(`@${ghostPrefix}`));
-
-  const bot = new Bot({
-    botUserId,
-    permissions: config.permissions,
-    logger: logger.child("bot"),
-    isBridgeUser,
-    actions: {
-      join: async (roomId) => {
-        await bridge.getIntent().join(roomId);
-      },
-      // The library's Intent.leave re-registers the bot first, which Synapse answers with 500
-      // for an existing user; the bot is registered at start, so leave directly.
-      leave: async (roomId, reason) => {
-        await bridge.getIntent().matrixClient.leaveRoom(roomId, reason);
-      },
-      sendNotice: async (roomId, text, html) => {
-        await bridge.getIntent().sendMessage(roomId, {
-          msgtype: "m.notice",
-          body: text,
-          ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
-        });
-      },
-      joinedMembers: (roomId) => bridge.getIntent().matrixClient.getJoinedRoomMembers(roomId),
-    },
-  });
+  // Components are created before the library's Bridge only where its controller needs them.
+  let onMatrixEvent: (event: WeakEvent) => Promise<void> = async () => undefined;
   const bridge = new Bridge({
     homeserverUrl: config.homeserver.url,
-    domain,
+    domain: config.homeserver.domain,
     registration: AppServiceRegistration.fromObject(registration),
     // Our own database is the source of truth; the library's NeDB stores stay off.
     disableStores: true,
@@ -98,23 +87,74 @@ export async function startAppservice({
     controller: {
       onEvent: (request: Request<WeakEvent>) => {
         const event = request.getData();
-        bot
-          .handleEvent(event)
-          .catch((error) => logger.error(`handling ${event.type} in ${event.room_id} failed`, error));
+        onMatrixEvent(event).catch((error) =>
+          logger.error(`handling ${event.type} in ${event.room_id} failed`, error),
+        );
       },
     },
   });
   await bridge.initialise();
-  const botIntent = bridge.getIntent();
+
+  const actions = botActions(bridge);
+  const ghosts = new Ghosts(bridge, store.bridge, config);
+  const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
+  const groups = new GroupDirectory(logger.child("groups"));
+  const signalToMatrix = new SignalToMatrix({
+    store,
+    ghosts,
+    portals,
+    names: new ContactNameDirectory(store, logger.child("names")),
+    groupInfoOf: (login, masterKey, revision) => groups.infoOf(login, masterKey, revision),
+    logger: logger.child("signal->matrix"),
+  });
+  const logins = new LoginManager({
+    store,
+    environment,
+    deviceName: config.signal.device_name,
+    logger: logger.child("logins"),
+    notifyUser: async (userId, text) => {
+      const roomId = store.bridge.managementRoomOf(userId);
+      if (roomId) await actions.sendNotice(roomId, text);
+      else logger.warn(`no management room to tell ${userId}: ${text}`);
+    },
+    handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+  });
+  const matrixToSignal = new MatrixToSignal({
+    store,
+    ghosts,
+    logins,
+    groups,
+    portals,
+    logger: logger.child("matrix->signal"),
+  });
+  const bot = new Bot({
+    botUserId,
+    permissions: config.permissions,
+    logger: logger.child("bot"),
+    isBridgeUser: (userId) => userId === botUserId || ghosts.aciOf(userId) !== undefined,
+    onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
+    actions,
+  });
+  for (const command of loginCommands(logins, actions, logger.child("login"))) bot.register(command);
+
+  onMatrixEvent = async (event) => {
+    if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
+    else await bot.handleEvent(event);
+  };
 
   await bridge.listen(config.appservice.port, config.appservice.hostname);
   logger.info(`appservice listening on ${config.appservice.hostname}:${config.appservice.port}`);
+  const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
   await ensureDisplayName(botIntent, config.appservice.bot.display_name);
   logger.info(`bot ${botUserId} is ready`);
+  await logins.startAll();
 
   return {
     botUserId,
-    stop: () => bridge.close(),
+    async stop() {
+      await logins.stopAll();
+      await bridge.close();
+    },
   };
 }

@@ -76,7 +76,15 @@ function resolvePaths(schema: Field<unknown>, value: Record<string, unknown>, ba
 function crossFieldProblems(config: BridgeConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (config.signal.environment === "local") {
-    for (const key of ["port", "ca_file", "trust_root", "server_public_params"] as const) {
+    const needed = [
+      "port",
+      "ca_file",
+      "trust_root",
+      "server_public_params",
+      "generic_server_public_params",
+      "backup_server_public_params",
+    ] as const;
+    for (const key of needed) {
       if (config.signal.local[key] === undefined) {
         problems.push({
           key: `signal.local.${key}`,

@@ -11,6 +11,33 @@ import type { SignalStorage } from "../../src/signal/storage.js";
 import type { MockSignalServer } from "./mock-signal-server.js";
 import { withTimeout } from "./wait.js";
 
+/**
+ * The phone scans a link URL: the mock completes the provisioning the device started and returns
+ * its view of the new device once the device has registered and uploaded its keys.
+ */
+export async function scanLinkUrl(
+  mock: MockSignalServer,
+  phone: PrimaryDevice,
+  linkUrl: Promise<string>,
+): Promise<Device> {
+  const pending = await withTimeout(
+    mock.server.waitForProvision(),
+    30_000,
+    "the device to ask for provisioning",
+  );
+  const device = await withTimeout(
+    pending.complete({ provisionURL: await linkUrl, primaryDevice: phone }),
+    30_000,
+    "the mock server to register the linked device",
+  );
+  // The mock tracks a linking device's first key uploads under one entry per service id but
+  // removes only the last one, so a later refill of the other kind would fail its duplicate check.
+  (
+    mock.server as unknown as { provisionResultQueueByKey: Map<string, unknown> }
+  ).provisionResultQueueByKey.clear();
+  return device;
+}
+
 /** Links `storage` to `phone` and returns the mock's view of the new device. */
 export async function linkToPhone(
   mock: MockSignalServer,
@@ -21,10 +48,7 @@ export async function linkToPhone(
   const firstUrl = new Promise<string>((resolve) => {
     resolveUrl = resolve;
   });
-  const provisioned = (async () => {
-    const pending = await mock.server.waitForProvision();
-    return pending.complete({ provisionURL: await firstUrl, primaryDevice: phone });
-  })();
+  const scanned = scanLinkUrl(mock, phone, firstUrl);
   await withTimeout(
     linkDevice({
       environment: mock.environment,
@@ -35,13 +59,7 @@ export async function linkToPhone(
     30_000,
     "linking to finish",
   );
-  const device = await withTimeout(provisioned, 20_000, "the mock server to register the linked device");
-  // The mock tracks a linking device's first key uploads under one entry per service id but
-  // removes only the last one, so a later refill of the other kind would fail its duplicate check.
-  (
-    mock.server as unknown as { provisionResultQueueByKey: Map<string, unknown> }
-  ).provisionResultQueueByKey.clear();
-  return device;
+  return scanned;
 }
 
 /** Gives `contact` a one-time key of `device`, as a real contact would fetch one from the server. */

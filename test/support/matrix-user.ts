@@ -4,7 +4,7 @@
  */
 import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
-import { withTimeout } from "./wait.js";
+import { waitFor, withTimeout } from "./wait.js";
 
 // The SDK logs every request and sync step; test output should show what the tests say.
 // Its logger is a loglevel logger at runtime, though the typings leave out setLevel.
@@ -23,6 +23,8 @@ export interface MatrixUser {
     what: string,
     timeoutMs?: number,
   ): Promise<MatrixEvent>;
+  /** Waits for an invite to a room not seen before, joins it and returns its ID. */
+  acceptNextInvite(what: string, timeoutMs?: number): Promise<string>;
   /** Resolves when `userId` has left `roomId` (or never joined and was refused). */
   waitForMembership(roomId: string, userId: string, membership: string, timeoutMs?: number): Promise<void>;
   stop(): void;
@@ -57,6 +59,7 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
     ).finally(() => listener && client.off(RoomEvent.Timeline, listener));
   };
 
+  const handledInvites = new Set<string>();
   const user: MatrixUser = {
     userId: credentials.userId,
     client,
@@ -77,6 +80,21 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
       return event_id;
     },
     waitForEvent,
+    async acceptNextInvite(what, timeoutMs = 30_000) {
+      let roomId: string | undefined;
+      await waitFor(
+        () => {
+          roomId = client
+            .getRooms()
+            .find((room) => room.getMyMembership() === "invite" && !handledInvites.has(room.roomId))?.roomId;
+          return roomId !== undefined;
+        },
+        { timeoutMs, what: `an invite to ${what}` },
+      );
+      handledInvites.add(roomId!);
+      await client.joinRoom(roomId!);
+      return roomId!;
+    },
     async waitForMembership(roomId, userId, membership, timeoutMs = 30_000) {
       await waitForEvent(
         roomId,

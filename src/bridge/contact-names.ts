@@ -1,0 +1,45 @@
+import type { Logger } from "../logger.js";
+import { ProfileCache, profileDisplayName } from "../signal/index.js";
+import type { Store } from "../store/index.js";
+import type { ContactNames } from "./ghosts.js";
+import type { Login } from "./logins.js";
+
+/**
+ * Names of Signal contacts as one login knows them: the profile name (fetched with the contact's
+ * profile key and cached), else the phone's contact name, else the number.
+ */
+export class ContactNameDirectory {
+  private readonly profiles = new Map<string, ProfileCache>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  async namesOf(login: Login, aci: string): Promise<ContactNames> {
+    const recipient = await this.store.signalStorage(login.userId).getRecipient(aci);
+    let profileName = recipient?.profileName ?? null;
+    if (recipient?.profileKey) {
+      try {
+        const profile = await this.profilesOf(login).get(aci);
+        profileName = (profile && profileDisplayName(profile)) ?? profileName;
+      } catch (error) {
+        this.logger.debug(`profile of ${aci} unavailable: ${(error as Error).message}`);
+      }
+    }
+    return { profileName, contactName: recipient?.contactName ?? null, number: recipient?.number ?? null };
+  }
+
+  private profilesOf(login: Login): ProfileCache {
+    let cache = this.profiles.get(login.userId);
+    if (!cache) {
+      const chat = login.client.chat;
+      cache = new ProfileCache({
+        storage: this.store.signalStorage(login.userId),
+        connection: async () => chat,
+      });
+      this.profiles.set(login.userId, cache);
+    }
+    return cache;
+  }
+}

@@ -1,0 +1,135 @@
+import type { WeakEvent } from "matrix-appservice-bridge";
+import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
+import type { Logger } from "../logger.js";
+import { type Destination, sendDataMessage, type signalservice } from "../signal/index.js";
+import type { PortalRow, Store } from "../store/index.js";
+import type { Ghosts } from "./ghosts.js";
+import type { GroupDirectory } from "./group-directory.js";
+import type { Login, LoginManager } from "./logins.js";
+import type { Portals } from "./portals.js";
+
+export interface MatrixToSignalOptions {
+  store: Store;
+  ghosts: Ghosts;
+  logins: LoginManager;
+  groups: GroupDirectory;
+  portals: Portals;
+  logger: Logger;
+}
+
+/** Relays what logged-in Matrix users do in portals to their Signal chats. */
+export class MatrixToSignal {
+  constructor(private readonly options: MatrixToSignalOptions) {}
+
+  async handle(event: WeakEvent): Promise<void> {
+    const { store, logins, logger } = this.options;
+    const portal = store.bridge.portalByRoom(event.room_id);
+    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return;
+    const login = logins.loginOf(event.sender);
+    if (!login || (portal.kind === "direct" && portal.receiver !== event.sender)) {
+      logger.debug(
+        `${event.event_id} in ${event.room_id}: ${event.sender} has no Signal login for this chat`,
+      );
+      return;
+    }
+    const { claim, isNew } = store.bridge.claimOutgoing(event.event_id, event.room_id, Date.now());
+    if (!isNew && claim.state !== "sending") return; // the homeserver delivered it again
+    try {
+      const outgoing = this.convert(event);
+      if (outgoing.kind === "ignored") {
+        store.bridge.setOutgoingState(event.event_id, "failed");
+        await this.notice(portal, `Not sent to Signal: ${outgoing.reason}`);
+        return;
+      }
+      await this.send(login, portal, event, outgoing, claim.sentAt);
+      store.bridge.setOutgoingState(event.event_id, "sent");
+    } catch (error) {
+      store.bridge.setOutgoingState(event.event_id, "failed");
+      logger.warn(`sending ${event.event_id} to Signal failed`, error);
+      await this.notice(portal, `Your message was not delivered to Signal: ${(error as Error).message}`);
+    }
+  }
+
+  private convert(event: WeakEvent): SignalOutgoing {
+    const tables = this.options.store.bridge;
+    if (event.type === "m.room.redaction") {
+      const redacts =
+        (event as { redacts?: string }).redacts ?? (event.content["redacts"] as string | undefined);
+      const message = redacts ? tables.messageOfEvent(redacts) : undefined;
+      if (!message) return { kind: "ignored", reason: "the redacted event was never bridged" };
+      return matrixRedactionToSignal({
+        kind: "message",
+        message: { authorAci: message.authorAci, sentTimestamp: message.sentAt },
+      });
+    }
+    return matrixEventToSignal(
+      { type: event.type, content: event.content },
+      {
+        aciOfMatrixUser: (userId) =>
+          this.options.ghosts.aciOf(userId) ?? this.options.logins.loginOf(userId)?.client.account.aci,
+        signalMessageOf: (eventId) => {
+          const ref = tables.messageOfEvent(eventId);
+          return ref && { authorAci: ref.authorAci, sentTimestamp: ref.sentAt };
+        },
+      },
+    );
+  }
+
+  private async send(
+    login: Login,
+    portal: PortalRow,
+    event: WeakEvent,
+    outgoing: Exclude<SignalOutgoing, { kind: "ignored" }>,
+    timestamp: number,
+  ): Promise<void> {
+    if (outgoing.kind === "edit") throw new Error("editing messages from Matrix is not supported yet");
+    if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
+      throw new Error("sending files from Matrix is not supported yet");
+    }
+    const destination = await this.destinationOf(login, portal);
+    const result = await sendDataMessage(
+      login.client,
+      destination,
+      outgoing.dataMessage as signalservice.IDataMessage,
+      timestamp,
+    );
+    if (outgoing.kind === "message") {
+      this.options.store.bridge.recordMessage({
+        roomId: portal.roomId,
+        authorAci: login.client.account.aci,
+        sentAt: result.timestamp,
+        part: 0,
+        eventId: event.event_id,
+      });
+    }
+    if (result.failed.length > 0) {
+      await this.notice(
+        portal,
+        `Not delivered to ${result.failed.length} member(s): ${result.failed.map((f) => f.error.message).join("; ")}`,
+      );
+    }
+  }
+
+  private async destinationOf(login: Login, portal: PortalRow): Promise<Destination> {
+    if (portal.kind === "direct") return { kind: "direct", aci: portal.chatId };
+    const group = await this.options.groups.byId(login, portal.chatId);
+    return {
+      kind: "group",
+      masterKey: group.masterKey,
+      revision: group.revision,
+      memberAcis: group.members.map((m) => m.aci),
+    };
+  }
+
+  private async notice(portal: PortalRow, text: string): Promise<void> {
+    await this.options.portals.notice(portal, text).catch((error) => {
+      this.options.logger.error(`could not post a notice in ${portal.roomId}`, error);
+    });
+  }
+}
+
+function isRelayedType(type: string): boolean {
+  return (
+    type === "m.room.message" || type === "m.reaction" || type === "m.sticker" || type === "m.room.redaction"
+  );
+}

@@ -1,0 +1,170 @@
+import type { Bridge } from "matrix-appservice-bridge";
+import type { Logger } from "../logger.js";
+import type { BridgeTables, PortalRow } from "../store/index.js";
+import type { Ghosts } from "./ghosts.js";
+
+/** What a group portal shows about its Signal group. */
+export interface GroupInfo {
+  /** Base64 of the group identifier (the same for every member). */
+  id: string;
+  title: string;
+  description?: string | undefined;
+}
+
+const protocol = { id: "signal", displayname: "Signal", external_url: "https://signal.org/" };
+
+/**
+ * Portals: one Matrix room per Signal chat. A direct chat belongs to one Matrix user and is
+ * created by the contact's ghost; a group portal is shared by every linked member of the group.
+ */
+export class Portals {
+  /** Users known to be invited to or in a group portal during this run (saves repeated invites). */
+  private readonly invited = new Set<string>();
+  /** Portal creation in progress, so concurrent messages of a new chat create one room. */
+  private readonly creating = new Map<string, Promise<PortalRow>>();
+
+  constructor(
+    private readonly bridge: Bridge,
+    private readonly tables: BridgeTables,
+    private readonly ghosts: Ghosts,
+    private readonly botUserId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static directKey(userId: string, contactAci: string): string {
+    return `direct:${userId}:${contactAci}`;
+  }
+
+  static groupKey(groupId: string): string {
+    return `group:${groupId}`;
+  }
+
+  /** The direct chat of `userId` with `contactAci`, created on first use. */
+  direct(userId: string, contactAci: string, contactName: string): Promise<PortalRow> {
+    const key = Portals.directKey(userId, contactAci);
+    return this.findOrCreate(key, async () => {
+      const intent = this.bridge.getIntent(this.ghosts.userIdOf(contactAci));
+      const { room_id: roomId } = (await intent.createRoom({
+        createAsClient: true,
+        options: {
+          is_direct: true,
+          preset: "private_chat",
+          visibility: "private",
+          name: contactName,
+          invite: [userId],
+          initial_state: bridgeInfoState(this.botUserId, contactAci, contactName),
+        },
+      })) as { room_id: string };
+      const portal: PortalRow = {
+        portalKey: key,
+        roomId,
+        kind: "direct",
+        chatId: contactAci,
+        receiver: userId,
+        name: contactName,
+        topic: undefined,
+        avatarUrl: undefined,
+      };
+      this.tables.savePortal(portal);
+      this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
+      return portal;
+    });
+  }
+
+  /** The portal of a Signal group, created on first use; `userId` is invited if not yet. */
+  async group(userId: string, group: GroupInfo): Promise<PortalRow> {
+    const key = Portals.groupKey(group.id);
+    const portal = await this.findOrCreate(key, async () => {
+      const { room_id: roomId } = (await this.bridge.getIntent().createRoom({
+        createAsClient: true,
+        options: {
+          preset: "private_chat",
+          visibility: "private",
+          name: group.title,
+          ...(group.description ? { topic: group.description } : {}),
+          invite: [userId],
+          initial_state: bridgeInfoState(this.botUserId, group.id, group.title),
+        },
+      })) as { room_id: string };
+      this.invited.add(`${roomId}\0${userId}`);
+      const created: PortalRow = {
+        portalKey: key,
+        roomId,
+        kind: "group",
+        chatId: group.id,
+        receiver: undefined,
+        name: group.title,
+        topic: group.description,
+        avatarUrl: undefined,
+      };
+      this.tables.savePortal(created);
+      this.logger.info(`created group portal ${roomId} for group ${group.id}`);
+      return created;
+    });
+    await this.ensureInvited(portal.roomId, userId);
+    return portal;
+  }
+
+  /**
+   * Posts a notice in a portal: from the contact's ghost in a direct chat (the bot is not in
+   * those), from the bot in a group.
+   */
+  async notice(portal: PortalRow, text: string): Promise<void> {
+    await this.bridge
+      .getIntent(this.inviterOf(portal))
+      .sendMessage(portal.roomId, { msgtype: "m.notice", body: text });
+  }
+
+  /**
+   * Makes sure a ghost can speak in a portal. Portals are invite-only: the bot invites into
+   * groups, the contact's ghost into its direct chat (e.g. the user's own ghost for messages they
+   * sent from their phone).
+   */
+  async ensureGhostJoined(portal: PortalRow, ghostUserId: string): Promise<void> {
+    const inviter = this.inviterOf(portal);
+    if (inviter !== ghostUserId) await this.ensureInvited(portal.roomId, ghostUserId, inviter);
+    await this.bridge.getIntent(ghostUserId).join(portal.roomId);
+  }
+
+  private inviterOf(portal: PortalRow): string {
+    return portal.kind === "direct" ? this.ghosts.userIdOf(portal.chatId) : this.botUserId;
+  }
+
+  private async ensureInvited(roomId: string, userId: string, inviter = this.botUserId): Promise<void> {
+    const marker = `${roomId}\0${userId}`;
+    if (this.invited.has(marker)) return;
+    const inviterIntent = this.bridge.getIntent(inviter);
+    const members = await inviterIntent.matrixClient.getJoinedRoomMembers(roomId);
+    if (!members.includes(userId)) {
+      await inviterIntent.invite(roomId, userId).catch((error: unknown) => {
+        // Already invited is fine; anything else will surface when they try to speak.
+        this.logger.debug(`inviting ${userId} to ${roomId}: ${(error as Error).message}`);
+      });
+    }
+    this.invited.add(marker);
+  }
+
+  private async findOrCreate(key: string, create: () => Promise<PortalRow>): Promise<PortalRow> {
+    const existing = this.tables.portalByKey(key);
+    if (existing) return existing;
+    const pending = this.creating.get(key);
+    if (pending) return pending;
+    const creation = create().finally(() => this.creating.delete(key));
+    this.creating.set(key, creation);
+    return creation;
+  }
+}
+
+/** `m.bridge` and its older name, so clients can show which network a room belongs to. */
+function bridgeInfoState(botUserId: string, chatId: string, chatName: string) {
+  const content = {
+    bridgebot: botUserId,
+    protocol,
+    channel: { id: chatId, displayname: chatName },
+  };
+  const stateKey = `signal/${chatId}`;
+  return [
+    { type: "m.bridge", state_key: stateKey, content },
+    { type: "uk.half-shot.bridge", state_key: stateKey, content },
+  ];
+}

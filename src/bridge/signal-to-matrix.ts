@@ -1,0 +1,229 @@
+import type { Intent } from "matrix-appservice-bridge";
+import {
+  type MatrixAction,
+  signalEditToMatrix,
+  signalMessageToMatrix,
+  type SignalToMatrixContext,
+} from "../convert/index.js";
+import type { Logger } from "../logger.js";
+import { type BufferedSignalEvent, type signalservice, syncContacts } from "../signal/index.js";
+import type { PortalRow, Store } from "../store/index.js";
+import type { ContactNameDirectory } from "./contact-names.js";
+import { bestName, type Ghosts } from "./ghosts.js";
+import type { Login } from "./logins.js";
+import { sendIdempotent } from "./matrix-send.js";
+import type { GroupInfo, Portals } from "./portals.js";
+
+/** Looks up what a group portal shows, given a group message's master key and revision. */
+export type GroupInfoOf = (
+  login: Login,
+  masterKey: Uint8Array,
+  revision: number | undefined,
+) => Promise<GroupInfo>;
+
+export interface SignalToMatrixOptions {
+  store: Store;
+  ghosts: Ghosts;
+  portals: Portals;
+  names: ContactNameDirectory;
+  groupInfoOf: GroupInfoOf;
+  logger: Logger;
+}
+
+/** Where a Signal message belongs and who said it. */
+interface Origin {
+  login: Login;
+  authorAci: string;
+  sentAt: number;
+  /** The other party of a direct chat (the sender, or the recipient of our own sent message). */
+  contactAci: string;
+  groupMasterKey: Uint8Array | null;
+  /** The group revision the message was sent at. */
+  groupRevision: number | undefined;
+}
+
+/** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
+export class SignalToMatrix {
+  constructor(private readonly options: SignalToMatrixOptions) {}
+
+  async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+    const own = login.client.account.aci;
+    switch (event.type) {
+      case "message":
+        return this.bridgeMessage(this.origin(login, event, event.sender.aci, event.message), event.message);
+      case "sync-sent": {
+        // Decoded protobuf: the transcript's message is a DataMessage instance, typed as its properties.
+        const message = event.sent.message as signalservice.DataMessage | null | undefined;
+        const contactAci = event.destinationServiceId ?? own;
+        if (!message) return this.skip(event, "a sent transcript without a data message");
+        return this.bridgeMessage(
+          { ...this.origin(login, event, contactAci, message), authorAci: own },
+          message,
+        );
+      }
+      case "edit":
+        return this.bridgeEdit(
+          this.origin(login, event, event.sender.aci),
+          event.targetTimestamp,
+          event.message,
+        );
+      case "reaction":
+        return this.bridgeMessage(this.origin(login, event, event.sender.aci), {
+          timestamp: event.timestamp,
+          reaction: {
+            emoji: event.emoji,
+            remove: event.remove,
+            targetAuthorAci: event.targetAuthorAci,
+            targetSentTimestamp: event.targetTimestamp,
+          },
+        } as signalservice.DataMessage);
+      case "delete":
+        return this.bridgeMessage(this.origin(login, event, event.sender.aci), {
+          timestamp: event.timestamp,
+          delete: { targetSentTimestamp: event.targetTimestamp },
+        } as signalservice.DataMessage);
+      case "contacts-sync":
+        return this.syncContacts(login, event.blob);
+      default:
+        return this.skip(event, "not bridged yet");
+    }
+  }
+
+  private origin(
+    login: Login,
+    event: { sender: { aci: string } | null; timestamp: number; groupMasterKey?: Uint8Array | null },
+    contactAci: string,
+    message?: signalservice.IDataMessage | null,
+  ): Origin {
+    return {
+      login,
+      authorAci: event.sender?.aci ?? contactAci,
+      sentAt: event.timestamp,
+      contactAci,
+      groupMasterKey: event.groupMasterKey ?? null,
+      groupRevision: message?.groupV2?.revision ?? undefined,
+    };
+  }
+
+  /** Stores the phone's contact list and renames the ghosts that already exist. */
+  private async syncContacts(login: Login, blob: signalservice.IAttachmentPointer): Promise<void> {
+    const { store, ghosts, names, logger } = this.options;
+    const contacts = await syncContacts({
+      environment: login.client.environment,
+      storage: store.signalStorage(login.userId),
+      blob,
+    });
+    logger.info(`contact list of ${login.userId}: ${contacts.length} contacts`);
+    for (const contact of contacts) {
+      if (store.bridge.ghost(contact.aci))
+        await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci));
+    }
+  }
+
+  private skip(event: BufferedSignalEvent, why: string): void {
+    this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
+  }
+
+  private async bridgeMessage(origin: Origin, message: signalservice.DataMessage): Promise<void> {
+    const portal = await this.portalOf(origin);
+    const ctx = await this.context(origin, portal);
+    await this.apply(origin, portal, signalMessageToMatrix(message, origin.authorAci, ctx), message);
+  }
+
+  private async bridgeEdit(
+    origin: Origin,
+    targetTimestamp: number,
+    message: signalservice.DataMessage,
+  ): Promise<void> {
+    const portal = await this.portalOf(origin);
+    const ctx = await this.context(origin, portal);
+    const edit: signalservice.IEditMessage = { targetSentTimestamp: targetTimestamp, dataMessage: message };
+    await this.apply(origin, portal, signalEditToMatrix(edit, origin.authorAci, ctx), message);
+  }
+
+  private async portalOf(origin: Origin): Promise<PortalRow> {
+    const { login, groupMasterKey, contactAci } = origin;
+    if (groupMasterKey) {
+      const group = await this.options.groupInfoOf(login, groupMasterKey, origin.groupRevision);
+      return this.options.portals.group(login.userId, group);
+    }
+    const names = await this.options.names.namesOf(login, contactAci);
+    // The contact's ghost makes the room; it has its name before anyone sees it.
+    await this.options.ghosts.ensure(contactAci, names);
+    return this.options.portals.direct(login.userId, contactAci, bestName(names));
+  }
+
+  private async context(origin: Origin, portal: PortalRow): Promise<SignalToMatrixContext> {
+    const { store, ghosts } = this.options;
+    const tables = store.bridge;
+    const author = await this.options.names.namesOf(origin.login, origin.authorAci);
+    const names = new Map<string, string>([[origin.authorAci, bestName(author)]]);
+    return {
+      roomId: portal.roomId,
+      ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
+      displayNameOf: (aci) => names.get(aci) ?? tables.ghost(aci)?.displayName,
+      eventIdsOf: (ref) =>
+        tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
+      reactionEventIdOf: (reactor, target) =>
+        tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp)?.eventId,
+      // Attachments are uploaded by the media relay (not yet): convert shows a notice for each.
+      media: new Map(),
+    };
+  }
+
+  private async apply(
+    origin: Origin,
+    portal: PortalRow,
+    actions: MatrixAction[],
+    message: signalservice.DataMessage,
+  ): Promise<void> {
+    const { store, ghosts, portals, names } = this.options;
+    const tables = store.bridge;
+    const intent: Intent = await ghosts.ensure(
+      origin.authorAci,
+      await names.namesOf(origin.login, origin.authorAci),
+    );
+    await portals.ensureGhostJoined(portal, ghosts.userIdOf(origin.authorAci));
+
+    for (const [index, action] of actions.entries()) {
+      if (action.kind === "redact") {
+        await intent.matrixClient.redactEvent(portal.roomId, action.eventId, action.reason);
+        tables.deleteReaction(action.eventId);
+        continue;
+      }
+      const part = "part" in action ? action.part : undefined;
+      if (
+        part !== undefined &&
+        tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).some((e) => e.part === part)
+      ) {
+        continue; // bridged before a restart; this is a redelivery
+      }
+      const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
+      const eventId = await sendIdempotent(
+        intent,
+        portal.roomId,
+        action.eventType,
+        { ...action.content },
+        key,
+      );
+      if (part !== undefined) {
+        tables.recordMessage({
+          roomId: portal.roomId,
+          authorAci: origin.authorAci,
+          sentAt: origin.sentAt,
+          part,
+          eventId,
+        });
+      } else if (action.eventType === "m.reaction" && message.reaction) {
+        tables.saveReaction({
+          roomId: portal.roomId,
+          reactorAci: origin.authorAci,
+          targetAuthorAci: message.reaction.targetAuthorAci ?? "",
+          targetSentAt: Number(message.reaction.targetSentTimestamp ?? 0),
+          emoji: message.reaction.emoji ?? "",
+          eventId,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Linking through the bot and chatting both ways: the bridge process, a real Synapse, Signal's
+ * mock server with a simulated phone and contacts, and a Matrix user driven by matrix-js-sdk.
+ */
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import type { MatrixEvent } from "matrix-js-sdk";
+import { type BridgeProcess, prepareBridge } from "../support/bridge-process.js";
+import { introduce, scanLinkUrl } from "../support/linked-signal-client.js";
+import { type MatrixUser, startMatrixUser } from "../support/matrix-user.js";
+import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
+import { type Synapse, startSynapse } from "../support/synapse.js";
+import { freePort, withTimeout } from "../support/wait.js";
+
+let mock: MockSignalServer;
+let synapse: Synapse | undefined;
+let bridge: BridgeProcess | undefined;
+let alice: MatrixUser;
+let phone: PrimaryDevice;
+let friend: PrimaryDevice;
+let device: Device;
+let managementRoom: string;
+let directRoom: string;
+
+const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (event: MatrixEvent) =>
+  event.getSender() === sender &&
+  (msgtype === undefined || event.getContent()["msgtype"] === msgtype) &&
+  pattern.test(String(event.getContent()["body"] ?? ""));
+
+/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
+async function withBridgeLog(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const log = bridge!.output().split("\n").slice(-40).join("\n");
+    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
+  }
+}
+
+before(async () => {
+  mock = await startMockSignalServer();
+  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
+  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
+
+  const synapsePort = await freePort();
+  bridge = await prepareBridge({
+    homeserverUrl: `http://127.0.0.1:${synapsePort}`,
+    serverName: "localhost",
+    permissions: { localhost: "user" },
+    extraConfig: {
+      signal: {
+        environment: "local",
+        device_name: "Matrix bridge",
+        local: {
+          port: mock.port,
+          ca_file: "signal-ca.pem",
+          trust_root: mock.trustRoot,
+          server_public_params: mock.serverPublicParams,
+          generic_server_public_params: mock.genericServerPublicParams,
+          backup_server_public_params: mock.backupServerPublicParams,
+        },
+      },
+    },
+  });
+  await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
+  synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
+  await bridge.start();
+  alice = await startMatrixUser(synapse.url, await synapse.registerUser("alice"));
+  managementRoom = await alice.createDirectRoom(bridge.botUserId);
+  await alice.waitForMembership(managementRoom, bridge.botUserId, "join");
+});
+
+after(async () => {
+  alice?.stop();
+  await bridge?.cleanup();
+  await synapse?.stop();
+  await mock?.close();
+});
+
+test("login: the bot shows a QR code, the phone scans it, the bot names the linked account", async () => {
+  await withBridgeLog(async () => {
+    await alice.sendText(managementRoom, "login");
+    const qr = await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge!.botUserId, /^sgnl:\/\/linkdevice\?uuid=/, "m.image"),
+      "the QR code image",
+    );
+    assert.equal(qr.getContent()["info"]?.mimetype, "image/png");
+    assert.match(String(qr.getContent()["url"]), /^mxc:\/\//);
+
+    device = await scanLinkUrl(mock, phone, Promise.resolve(String(qr.getContent()["body"])));
+    await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge!.botUserId, new RegExp(`Logged in as \\${phone.device.number ?? "(no number)"}`)),
+      "the success notice",
+    );
+    await introduce(phone, device);
+    await introduce(friend, device);
+
+    await alice.sendText(managementRoom, "ping");
+    await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge!.botUserId, /Logged in as .*Connection: /),
+      "the ping answer",
+    );
+  });
+});
+
+test("a contact's message opens a direct portal named after them, and the reply reaches them", async () => {
+  await withBridgeLog(async () => {
+    await friend.sendText(device, "Hello from Signal", { withProfileKey: true });
+    directRoom = await alice.acceptNextInvite("the direct portal with Friend");
+    await alice.waitForEvent(
+      directRoom,
+      fromUser(mockGhost(friend), /^Hello from Signal$/),
+      "the contact's message",
+    );
+    assert.equal(alice.client.getRoom(directRoom)?.name, "Friend Contact");
+
+    await alice.sendText(directRoom, "Hi back from Matrix");
+    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the reply");
+    assert.equal(received.body, "Hi back from Matrix");
+    assert.equal(received.source.aci, phone.device.aci, "the reply comes from Alice's Signal account");
+    const transcript = await withTimeout(
+      phone.waitForSyncMessage(
+        (entry) => entry.syncMessage.content?.sent?.message?.body === "Hi back from Matrix",
+      ),
+      30_000,
+      "the phone to get the sent transcript",
+    );
+    assert.equal(transcript.syncMessage.content?.sent?.destinationServiceId, friend.device.aci);
+  });
+});
+
+test("a message sent from the phone shows up in the portal as Alice's own Signal ghost", async () => {
+  await withBridgeLog(async () => {
+    const envelope = await phone.encryptSyncSent(device, "typed on my phone", {
+      timestamp: Date.now(),
+      destinationServiceId: friend.device.aci,
+    });
+    await withTimeout(mock.server.send(device, envelope), 10_000, "the mock to deliver the transcript");
+    await alice.waitForEvent(
+      directRoom,
+      fromUser(mockGhost(phone), /^typed on my phone$/),
+      "the phone's message",
+    );
+  });
+});
+
+function mockGhost(primary: PrimaryDevice): string {
+  return `@signal_${primary.device.aci.toLowerCase()}:localhost`;
+}
