@@ -13,7 +13,13 @@ export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
 export type { ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
-export { MessageSender, type OutgoingPayload, type SendOptions } from "./message-sender.js";
+export {
+  MessageSender,
+  type OutgoingPayload,
+  type SendOptions,
+  type SendResult,
+  type SealedSenderTransport,
+} from "./message-sender.js";
 export {
   StorageServiceReader,
   type StorageServiceReaderOptions,
@@ -77,5 +83,19 @@ export {
 export { downloadProfileAvatar } from "./profiles/profile-avatar.js";
 export { ProfileCache, type ProfileCacheOptions } from "./profiles/profile-cache.js";
 export type { ChatRequester } from "./chat-api.js";
-export { sendDataMessage, type Destination, type SentMessage } from "./outgoing-message.js";
+export {
+  sendDataMessage,
+  sendDelete,
+  sendEdit,
+  sendReaction,
+  sendReadSync,
+  sendReceipt,
+  sendTyping,
+  sendViewedSync,
+  type Destination,
+  type SentMessage,
+} from "./outgoing-message.js";
+export * from "./send/content-builders.js";
+export * from "./send/send-errors.js";
+export type { SendContext } from "./send/send-context.js";
 export type { signalservice } from "../proto/generated/signal.js";

@@ -17,6 +17,7 @@ import type { LinkedAccount } from "./link-device.js";
 import { MessageSender } from "./message-sender.js";
 import { createNet, DEFAULT_USER_AGENT } from "./net.js";
 import { maintainPreKeys } from "./pre-keys.js";
+import { SendContext } from "./send/send-context.js";
 import type { AccountRecord, SignalStorage } from "./storage.js";
 
 export interface SignalClientOptions {
@@ -46,6 +47,7 @@ export class SignalClient {
   private readonly net: Net;
   private readonly receiver: EnvelopeReceiver;
   private readonly keeper: ChatConnectionKeeper;
+  private readonly sending: SendContext;
   private processing: Promise<void> = Promise.resolve();
   private state: ConnectionState = "stopped";
   private started = false;
@@ -73,6 +75,14 @@ export class SignalClient {
       },
       { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect },
     );
+    this.sending = new SendContext({
+      environment: options.environment,
+      storage: options.storage,
+      account: accountRecord,
+      chat: this.chat,
+      net: this.net,
+      onIdentityChange: (serviceId) => this.emit({ type: "identity-change", serviceId }),
+    });
   }
 
   /** Opens the client for the account in `storage`; throws NotLinkedError if there is none. */
@@ -136,6 +146,7 @@ export class SignalClient {
   async stop(): Promise<void> {
     clearInterval(this.maintenanceTimer);
     await this.keeper.stop();
+    await this.sending.close();
     await this.processing;
   }
 
@@ -144,10 +155,14 @@ export class SignalClient {
     await this.options.storage.commit([{ type: "event-done", key: id }]);
   }
 
-  /** A sender on the current connection (waits for one). */
+  /** A 1:1 sender; its requests go over whichever connection is current (each waits for one). */
   async sender(): Promise<MessageSender> {
-    const connection = await this.keeper.waitForConnection();
-    return new MessageSender(connection, this.options.storage, this.accountRecord);
+    return this.sending.sender();
+  }
+
+  /** What the functions of outgoing-message.ts share between sends (certificates, endorsements, connections). */
+  get sendContext(): SendContext {
+    return this.sending;
   }
 
   private emit(event: SignalEvent): void {
