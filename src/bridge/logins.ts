@@ -143,6 +143,7 @@ export class LoginManager {
     const { logger } = this.options;
     for (let attempt = 1; ; attempt++) {
       try {
+        logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
         await this.options.handleSignalEvent(login, event);
         await login.client.markHandled(event.id);
         return;

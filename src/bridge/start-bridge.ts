@@ -71,7 +71,8 @@ export async function startBridge({
       `native Matrix crypto unavailable (${matrixCryptoUnavailableReason}); encrypted rooms are not supported`,
     );
   }
-  LibraryLogger.configure({ console: config.logging.level === "debug" ? "info" : "warn" });
+  // The library logs every transaction at info; our own lines say what happened.
+  LibraryLogger.configure({ console: config.logging.level === "error" ? "error" : "warn" });
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 

@@ -43,7 +43,7 @@ before(async () => {
   bridge = await prepareBridge({
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
     serverName: "localhost",
-    permissions: { "@alice:localhost": "user" },
+    permissions: { "@alice:localhost": "user", "@rita:localhost": "relay" },
   });
   synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
   await bridge.start();
@@ -94,6 +94,26 @@ test("an unpermitted user is refused clearly and the bot leaves", async () => {
       "the refusal",
     );
     await mallory.waitForMembership(roomId, bridge!.botUserId, "leave");
+  });
+});
+
+test("a user who may not link an account cannot log in", async () => {
+  const rita = await newUser("rita");
+  const roomId = await rita.createDirectRoom(bridge!.botUserId);
+  await withBridgeLog(async () => {
+    await rita.waitForMembership(roomId, bridge!.botUserId, "join");
+    await rita.sendText(roomId, "login");
+    await rita.waitForEvent(
+      roomId,
+      isNoticeFrom(bridge!.botUserId, /login command needs the "user" permission level; yours is "relay"/),
+      "the refusal of login",
+    );
+    const images = rita.client
+      .getRoom(roomId)
+      ?.getLiveTimeline()
+      .getEvents()
+      .filter((event) => event.getContent()["msgtype"] === "m.image");
+    assert.deepEqual(images, [], "no QR code was shown");
   });
 });
 

@@ -20,6 +20,7 @@ export interface BridgeProcess {
   botUserId: string;
   /** Everything the bridge logged so far. */
   output(): string;
+  /** Starts the bridge (again, after a stop) and waits until it says it has started. */
   start(): Promise<void>;
   /** SIGTERM (or the given signal) and wait for exit; resolves to the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -66,6 +67,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
     botUserId: `@signalbot:${setup.serverName}`,
     output: () => output,
     async start() {
+      const startedAt = output.length;
       const process_ = spawn(process.execPath, [cli, "-c", configFile], {
         cwd: dir,
         stdio: ["ignore", "pipe", "pipe"],
@@ -79,7 +81,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
         () => {
           if (process_.exitCode !== null)
             throw new Error(`the bridge exited with ${process_.exitCode}:\n${output}`);
-          return output.includes("bridge started");
+          return output.includes("bridge started", startedAt);
         },
         { timeoutMs: 60_000, what: () => `the bridge to log "bridge started"; it logged:\n${output}` },
       );
