@@ -126,6 +126,15 @@ export const configSchema = section("Bridge configuration", {
       ),
     }),
   }),
+  media: section("Files, images, voice notes and stickers.", {
+    max_size_mb: integer({
+      description:
+        "Largest file bridged in either direction, in MiB; bigger ones become a notice saying so. Signal allows 100.",
+      default: 100,
+      min: 1,
+      max: 2048,
+    }),
+  }),
   encryption: section("End-to-bridge encryption of Matrix rooms.", {
     allow: boolean({
       description:
