@@ -1,7 +1,7 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
 import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
 import type { Logger } from "../logger.js";
-import { type Destination, sendDataMessage, type signalservice } from "../signal/index.js";
+import { type Destination, sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import type { Ghosts } from "./ghosts.js";
 import type { GroupDirectory } from "./group-directory.js";
@@ -55,6 +55,14 @@ export class MatrixToSignal {
     if (event.type === "m.room.redaction") {
       const redacts =
         (event as { redacts?: string }).redacts ?? (event.content["redacts"] as string | undefined);
+      const reaction = redacts ? tables.reactionByEvent(redacts) : undefined;
+      if (reaction) {
+        return matrixRedactionToSignal({
+          kind: "reaction",
+          emoji: reaction.emoji,
+          target: { authorAci: reaction.targetAuthorAci, sentTimestamp: reaction.targetSentAt },
+        });
+      }
       const message = redacts ? tables.messageOfEvent(redacts) : undefined;
       if (!message) return { kind: "ignored", reason: "the redacted event was never bridged" };
       return matrixRedactionToSignal({
@@ -82,31 +90,53 @@ export class MatrixToSignal {
     outgoing: Exclude<SignalOutgoing, { kind: "ignored" }>,
     timestamp: number,
   ): Promise<void> {
-    if (outgoing.kind === "edit") throw new Error("editing messages from Matrix is not supported yet");
     if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
       throw new Error("sending files from Matrix is not supported yet");
     }
     const destination = await this.destinationOf(login, portal);
-    const result = await sendDataMessage(
-      login.client,
-      destination,
-      outgoing.dataMessage as signalservice.IDataMessage,
-      timestamp,
-    );
-    if (outgoing.kind === "message") {
-      this.options.store.bridge.recordMessage({
-        roomId: portal.roomId,
-        authorAci: login.client.account.aci,
-        sentAt: result.timestamp,
-        part: 0,
-        eventId: event.event_id,
-      });
-    }
+    const dataMessage = outgoing.dataMessage as signalservice.IDataMessage;
+    const result =
+      outgoing.kind === "edit"
+        ? await sendEdit(login.client, destination, outgoing.targetSentTimestamp, dataMessage, timestamp)
+        : await sendDataMessage(login.client, destination, dataMessage, timestamp);
+    this.record(login, portal, event, outgoing, result.timestamp);
     if (result.failed.length > 0) {
       await this.notice(
         portal,
         `Not delivered to ${result.failed.length} member(s): ${result.failed.map((f) => f.error.message).join("; ")}`,
       );
+    }
+  }
+
+  /** Remembers what was sent so replies, reactions, edits and redactions can find it later. */
+  private record(
+    login: Login,
+    portal: PortalRow,
+    event: WeakEvent,
+    outgoing: SignalOutgoing,
+    sentAt: number,
+  ): void {
+    const tables = this.options.store.bridge;
+    const ownAci = login.client.account.aci;
+    if (outgoing.kind === "message") {
+      tables.recordMessage({
+        roomId: portal.roomId,
+        authorAci: ownAci,
+        sentAt,
+        part: 0,
+        eventId: event.event_id,
+      });
+    } else if (outgoing.kind === "reaction") {
+      const reaction = outgoing.dataMessage.reaction;
+      if (reaction?.remove || !reaction?.targetAuthorAci) return;
+      tables.saveReaction({
+        roomId: portal.roomId,
+        reactorAci: ownAci,
+        targetAuthorAci: reaction.targetAuthorAci,
+        targetSentAt: Number(reaction.targetSentTimestamp ?? 0),
+        emoji: reaction.emoji ?? "",
+        eventId: event.event_id,
+      });
     }
   }
 

@@ -212,6 +212,33 @@ export class BridgeTables {
     return r && { roomId, reactorAci, targetAuthorAci, targetSentAt, emoji: r.emoji, eventId: r.event_id };
   }
 
+  /** The reaction a Matrix event stands for. */
+  reactionByEvent(eventId: string): ReactionRef | undefined {
+    const r = this.db
+      .prepare(
+        `SELECT room_id, reactor_aci, target_author_aci, target_sent_at, emoji FROM bridge_reactions WHERE event_id = ?`,
+      )
+      .get(eventId) as
+      | {
+          room_id: string;
+          reactor_aci: string;
+          target_author_aci: string;
+          target_sent_at: number;
+          emoji: string;
+        }
+      | undefined;
+    return (
+      r && {
+        roomId: r.room_id,
+        reactorAci: r.reactor_aci,
+        targetAuthorAci: r.target_author_aci,
+        targetSentAt: r.target_sent_at,
+        emoji: r.emoji,
+        eventId,
+      }
+    );
+  }
+
   deleteReaction(eventId: string): void {
     this.db.prepare("DELETE FROM bridge_reactions WHERE event_id = ?").run(eventId);
   }
