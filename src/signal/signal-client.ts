@@ -9,6 +9,7 @@ import { decodeBufferedItem } from "./buffered-item.js";
 import type { ChatRequester } from "./chat-api.js";
 import { ChatConnectionKeeper, DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./chat-connection.js";
 import { eventFromItem } from "./content-events.js";
+import { uploadFormsOf, type UploadFormSource } from "./attachments/attachment-upload.js";
 import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
 import type { SignalEnvironment } from "./environment.js";
 import { SignalClientError } from "./errors.js";
@@ -108,6 +109,14 @@ export class SignalClient {
   /** Requests over whichever chat connection is current (each waits for one), surviving reconnects. */
   get chat(): ChatRequester {
     return { fetch: async (request) => (await this.keeper.waitForConnection()).fetch(request) };
+  }
+
+  /** Attachment upload forms over whichever chat connection is current (each waits for one). */
+  get uploadForms(): UploadFormSource {
+    return {
+      getUploadForm: async (...args) =>
+        uploadFormsOf(await this.keeper.waitForConnection()).getUploadForm(...args),
+    };
   }
 
   on<T extends SignalEventType>(type: T, listener: Listener<T>): () => void {
