@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { type BridgeProcess, prepareBridge } from "../support/bridge-process.js";
 import { introduce, scanLinkUrl } from "../support/linked-signal-client.js";
@@ -24,6 +24,11 @@ let friend: PrimaryDevice;
 let device: Device;
 let managementRoom: string;
 let directRoom: string;
+/** Signal timestamps and Matrix event IDs of the first messages of the direct chat. */
+const helloTimestamp = Date.now() - 60_000;
+let helloEventId: string;
+let replyTimestamp: number;
+let replyEventId: string;
 
 const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (event: MatrixEvent) =>
   event.getSender() === sender &&
@@ -111,18 +116,20 @@ test("login: the bot shows a QR code, the phone scans it, the bot names the link
 
 test("a contact's message opens a direct portal named after them, and the reply reaches them", async () => {
   await withBridgeLog(async () => {
-    await friend.sendText(device, "Hello from Signal", { withProfileKey: true });
+    await friend.sendText(device, "Hello from Signal", { withProfileKey: true, timestamp: helloTimestamp });
     directRoom = await alice.acceptNextInvite("the direct portal with Friend");
-    await alice.waitForEvent(
+    const hello = await alice.waitForEvent(
       directRoom,
       fromUser(mockGhost(friend), /^Hello from Signal$/),
       "the contact's message",
     );
+    helloEventId = hello.getId()!;
     assert.equal(alice.client.getRoom(directRoom)?.name, "Friend Contact");
 
-    await alice.sendText(directRoom, "Hi back from Matrix");
+    replyEventId = await alice.sendText(directRoom, "Hi back from Matrix");
     const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the reply");
     assert.equal(received.body, "Hi back from Matrix");
+    replyTimestamp = Number(received.dataMessage.timestamp);
     assert.equal(received.source.aci, phone.device.aci, "the reply comes from Alice's Signal account");
     const transcript = await withTimeout(
       phone.waitForSyncMessage(
@@ -153,6 +160,149 @@ test("a message sent from the phone shows up in the portal as Alice's own Signal
 function mockGhost(primary: PrimaryDevice): string {
   return `@signal_${primary.device.aci.toLowerCase()}:localhost`;
 }
+
+type RawContent = Parameters<PrimaryDevice["sendRaw"]>[1];
+
+/** The contact sends raw content (the mock has no helper for edits, deletes and reactions). */
+async function sendRawFromFriend(content: RawContent["content"], timestamp: number): Promise<void> {
+  await friend.sendRaw(
+    device,
+    { content, senderKeyDistributionMessage: null, pniSignatureMessage: null },
+    { timestamp },
+  );
+}
+
+/** A data message from the contact with only the given fields set. */
+async function sendFromFriend(
+  fields: Partial<typeof EMPTY_DATA_MESSAGE>,
+  timestamp = Date.now(),
+): Promise<void> {
+  await sendRawFromFriend(
+    { dataMessage: { ...EMPTY_DATA_MESSAGE, timestamp: BigInt(timestamp), ...fields } },
+    timestamp,
+  );
+}
+
+test("reactions travel both ways, and removing one on Matrix removes it on Signal", async () => {
+  await withBridgeLog(async () => {
+    await sendFromFriend({
+      reaction: {
+        emoji: "👍",
+        remove: false,
+        targetAuthorAci: phone.device.aci,
+        targetAuthorAciBinary: null,
+        targetSentTimestamp: BigInt(replyTimestamp),
+      },
+    });
+    const thumbs = await alice.waitForEvent(
+      directRoom,
+      (event) =>
+        event.getType() === "m.reaction" &&
+        event.getContent()["m.relates_to"]?.event_id === replyEventId &&
+        event.getContent()["m.relates_to"]?.key === "👍",
+      "the contact's reaction on Alice's reply",
+    );
+    assert.equal(thumbs.getSender(), mockGhost(friend));
+
+    const { event_id: heartId } = await alice.client.sendEvent(
+      directRoom,
+      "m.reaction" as never,
+      {
+        "m.relates_to": { rel_type: "m.annotation", event_id: helloEventId, key: "❤️" },
+      } as never,
+    );
+    const heart = await withTimeout(
+      friend.waitForMessage(),
+      30_000,
+      "the contact to receive Alice's reaction",
+    );
+    assert.equal(heart.dataMessage.reaction?.emoji, "❤️");
+    assert.equal(Number(heart.dataMessage.reaction?.targetSentTimestamp), helloTimestamp);
+    assert.equal(heart.dataMessage.reaction?.remove, false);
+
+    await alice.client.redactEvent(directRoom, heartId);
+    const removal = await withTimeout(
+      friend.waitForMessage(),
+      30_000,
+      "the contact to see the reaction removed",
+    );
+    assert.equal(removal.dataMessage.reaction?.emoji, "❤️");
+    assert.equal(removal.dataMessage.reaction?.remove, true);
+  });
+});
+
+test("a Matrix reply quotes the Signal message; a Matrix edit and redaction reach the contact", async () => {
+  await withBridgeLog(async () => {
+    await alice.client.sendEvent(
+      directRoom,
+      "m.room.message" as never,
+      {
+        msgtype: "m.text",
+        body: "Answering you",
+        "m.relates_to": { "m.in_reply_to": { event_id: helloEventId } },
+      } as never,
+    );
+    const answer = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the reply");
+    assert.equal(answer.body, "Answering you");
+    assert.equal(Number(answer.dataMessage.quote?.id), helloTimestamp);
+
+    await alice.client.sendEvent(
+      directRoom,
+      "m.room.message" as never,
+      {
+        msgtype: "m.text",
+        body: "* Hi back from Matrix, edited",
+        "m.new_content": { msgtype: "m.text", body: "Hi back from Matrix, edited" },
+        "m.relates_to": { rel_type: "m.replace", event_id: replyEventId },
+      } as never,
+    );
+    const edit = await withTimeout(friend.waitForEditMessage(), 30_000, "the contact to receive the edit");
+    assert.equal(Number(edit.editMessage.targetSentTimestamp), replyTimestamp);
+    assert.equal(edit.editMessage.dataMessage?.body, "Hi back from Matrix, edited");
+
+    await alice.client.redactEvent(directRoom, replyEventId);
+    const deletion = await withTimeout(
+      friend.waitForMessage(),
+      30_000,
+      "the contact to see the message deleted",
+    );
+    assert.equal(Number(deletion.dataMessage.delete?.targetSentTimestamp), replyTimestamp);
+  });
+});
+
+test("a Signal edit replaces the Matrix message and a remote delete redacts it", async () => {
+  await withBridgeLog(async () => {
+    const editedAt = Date.now();
+    await sendRawFromFriend(
+      {
+        editMessage: {
+          targetSentTimestamp: BigInt(helloTimestamp),
+          dataMessage: {
+            ...EMPTY_DATA_MESSAGE,
+            body: "Hello from Signal (edited)",
+            timestamp: BigInt(editedAt),
+          },
+        },
+      },
+      editedAt,
+    );
+    await alice.waitForEvent(
+      directRoom,
+      (event) =>
+        event.getContent()["m.relates_to"]?.rel_type === "m.replace" &&
+        event.getContent()["m.relates_to"]?.event_id === helloEventId &&
+        event.getContent()["m.new_content"]?.body === "Hello from Signal (edited)",
+      "the edit of the contact's message",
+    );
+
+    await sendFromFriend({ delete: { targetSentTimestamp: BigInt(helloTimestamp) } });
+    await alice.waitForEvent(
+      directRoom,
+      (event) => event.getType() === "m.room.redaction" && event.event.redacts === helloEventId,
+      "the redaction of the deleted message",
+    );
+  });
+});
 
 test("a group message opens the group's portal with its title, and the reply reaches every member", async () => {
   await withBridgeLog(async () => {
