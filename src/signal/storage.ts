@@ -195,6 +195,8 @@ export interface SignalStorage {
 
   /** A recipient by ACI, or null. */
   getRecipient(aci: string): Promise<RecipientRecord | null>;
+  /** Every recipient of the account, in no particular order (for contact lists shown to the user). */
+  listRecipients(): Promise<RecipientRecord[]>;
 
   /** A buffered event by key (pending or done; a done one may have an empty payload), or null if unknown. */
   getEvent(key: string): Promise<BufferedEvent | null>;

@@ -33,6 +33,14 @@ type SealedColumn =
   | "signal_recipients.profile_key_sealed"
   | "signal_event_buffer.payload_sealed";
 
+interface RecipientRow {
+  pni: string | null;
+  number: string | null;
+  profile_key_sealed: Buffer | null;
+  profile_name: string | null;
+  contact_name: string | null;
+}
+
 /**
  * The Signal storage of one account in SQLite. Secret columns are sealed under the account's data
  * key with the value's place (table.column, account, primary key) as associated data.
@@ -161,24 +169,24 @@ export class SqliteSignalStorage implements SignalStorage {
   }
 
   async getRecipient(aci: string): Promise<RecipientRecord | null> {
-    const row = this.statements.getRecipient.get(this.accountId, aci) as
-      | {
-          pni: string | null;
-          number: string | null;
-          profile_key_sealed: Buffer | null;
-          profile_name: string | null;
-          contact_name: string | null;
-        }
-      | undefined;
-    if (row === undefined) return null;
+    const row = this.statements.getRecipient.get(this.accountId, aci) as RecipientRow | undefined;
+    return row === undefined ? null : this.recipientFrom({ ...row, aci });
+  }
+
+  async listRecipients(): Promise<RecipientRecord[]> {
+    const rows = this.statements.listRecipients.all(this.accountId) as Array<RecipientRow & { aci: string }>;
+    return rows.map((row) => this.recipientFrom(row));
+  }
+
+  private recipientFrom(row: RecipientRow & { aci: string }): RecipientRecord {
     return {
-      aci,
+      aci: row.aci,
       pni: row.pni,
       number: row.number,
       profileKey:
         row.profile_key_sealed === null
           ? null
-          : this.openBytes(row.profile_key_sealed, "signal_recipients.profile_key_sealed", aci),
+          : this.openBytes(row.profile_key_sealed, "signal_recipients.profile_key_sealed", row.aci),
       profileName: row.profile_name,
       contactName: row.contact_name,
     };
@@ -496,6 +504,10 @@ function prepareStatements(db: Database) {
     getRecipient: db.prepare(
       `SELECT pni, number, profile_key_sealed, profile_name, contact_name FROM signal_recipients
         WHERE account_id = ? AND aci = ?`,
+    ),
+    listRecipients: db.prepare(
+      `SELECT aci, pni, number, profile_key_sealed, profile_name, contact_name FROM signal_recipients
+        WHERE account_id = ?`,
     ),
     putRecipient: db.prepare(
       `INSERT OR REPLACE INTO signal_recipients
