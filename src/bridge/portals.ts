@@ -105,6 +105,11 @@ export class Portals {
     return portal;
   }
 
+  /** Invites the owner of a direct chat again (e.g. after they left it); the contact's ghost invites. */
+  async inviteToDirect(portal: PortalRow, userId: string): Promise<void> {
+    await this.ensureInvited(portal.roomId, userId, this.ghosts.userIdOf(portal.chatId));
+  }
+
   /**
    * Posts a notice in a portal: from the contact's ghost in a direct chat (the bot is not in
    * those), from the bot in a group.
