@@ -1,11 +1,13 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
 import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
 import type { Logger } from "../logger.js";
-import { type Destination, sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
+import { sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
+import { destinationOf } from "./destinations.js";
 import type { Ghosts } from "./ghosts.js";
 import type { GroupDirectory } from "./group-directory.js";
 import type { Login, LoginManager } from "./logins.js";
+import type { MediaRelay } from "./media.js";
 import type { Portals } from "./portals.js";
 
 export interface MatrixToSignalOptions {
@@ -14,6 +16,7 @@ export interface MatrixToSignalOptions {
   logins: LoginManager;
   groups: GroupDirectory;
   portals: Portals;
+  media: MediaRelay;
   logger: Logger;
 }
 
@@ -90,11 +93,11 @@ export class MatrixToSignal {
     outgoing: Exclude<SignalOutgoing, { kind: "ignored" }>,
     timestamp: number,
   ): Promise<void> {
-    if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
-      throw new Error("sending files from Matrix is not supported yet");
-    }
-    const destination = await this.destinationOf(login, portal);
+    const destination = await destinationOf(this.options.groups, login, portal);
     const dataMessage = outgoing.dataMessage as signalservice.IDataMessage;
+    if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
+      dataMessage.attachments = await this.options.media.toSignal(login.client, outgoing.attachments);
+    }
     const result =
       outgoing.kind === "edit"
         ? await sendEdit(login.client, destination, outgoing.targetSentTimestamp, dataMessage, timestamp)
@@ -138,17 +141,6 @@ export class MatrixToSignal {
         eventId: event.event_id,
       });
     }
-  }
-
-  private async destinationOf(login: Login, portal: PortalRow): Promise<Destination> {
-    if (portal.kind === "direct") return { kind: "direct", aci: portal.chatId };
-    const group = await this.options.groups.byId(login, portal.chatId);
-    return {
-      kind: "group",
-      masterKey: group.masterKey,
-      revision: group.revision,
-      memberAcis: group.members.map((m) => m.aci),
-    };
   }
 
   private async notice(portal: PortalRow, text: string): Promise<void> {

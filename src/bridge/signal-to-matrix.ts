@@ -4,6 +4,7 @@ import {
   signalEditToMatrix,
   signalMessageToMatrix,
   type SignalToMatrixContext,
+  type UploadedMedia,
 } from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import { type BufferedSignalEvent, type signalservice, syncContacts } from "../signal/index.js";
@@ -12,6 +13,8 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import { bestName, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
 import { sendIdempotent } from "./matrix-send.js";
+import type { MediaRelay } from "./media.js";
+import { pendingMediaSlots } from "./media-slots.js";
 import type { GroupInfo, Portals } from "./portals.js";
 
 /** Looks up what a group portal shows, given a group message's master key and revision. */
@@ -27,6 +30,7 @@ export interface SignalToMatrixOptions {
   portals: Portals;
   names: ContactNameDirectory;
   groupInfoOf: GroupInfoOf;
+  media: MediaRelay;
   logger: Logger;
 }
 
@@ -127,7 +131,14 @@ export class SignalToMatrix {
   private async bridgeMessage(origin: Origin, message: signalservice.DataMessage): Promise<void> {
     const portal = await this.portalOf(origin);
     const ctx = await this.context(origin, portal);
-    await this.apply(origin, portal, signalMessageToMatrix(message, origin.authorAci, ctx), message);
+    const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
+    const media = await this.uploadMedia(origin, portal, message, draft);
+    await this.apply(
+      origin,
+      portal,
+      signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
+      message,
+    );
   }
 
   private async bridgeEdit(
@@ -138,7 +149,27 @@ export class SignalToMatrix {
     const portal = await this.portalOf(origin);
     const ctx = await this.context(origin, portal);
     const edit: signalservice.IEditMessage = { targetSentTimestamp: targetTimestamp, dataMessage: message };
-    await this.apply(origin, portal, signalEditToMatrix(edit, origin.authorAci, ctx), message);
+    // An edit of a bridged message only replaces its text; one never bridged is bridged whole.
+    const target = { authorAci: origin.authorAci, sentTimestamp: targetTimestamp };
+    const draft = signalEditToMatrix(edit, origin.authorAci, ctx);
+    const media =
+      ctx.eventIdsOf(target).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
+    await this.apply(origin, portal, signalEditToMatrix(edit, origin.authorAci, { ...ctx, media }), message);
+  }
+
+  /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
+  private async uploadMedia(
+    origin: Origin,
+    portal: PortalRow,
+    message: signalservice.DataMessage,
+    draft: MatrixAction[],
+  ): Promise<ReadonlyMap<string, UploadedMedia>> {
+    const recorded = this.options.store.bridge
+      .eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
+      .map((e) => e.part);
+    const slots = pendingMediaSlots(message, new Set(recorded), draft);
+    if (slots.length === 0) return new Map();
+    return this.options.media.toMatrix(origin.login.client.environment, slots);
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -166,7 +197,7 @@ export class SignalToMatrix {
         tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
       reactionEventIdOf: (reactor, target) =>
         tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp)?.eventId,
-      // Attachments are uploaded by the media relay (not yet): convert shows a notice for each.
+      // Filled in by uploadMedia once the parts still to send are known.
       media: new Map(),
     };
   }

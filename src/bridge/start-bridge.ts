@@ -17,6 +17,7 @@ import { GroupDirectory } from "./group-directory.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
+import { MediaRelay } from "./media.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -100,7 +101,9 @@ export async function startBridge({
   const ghosts = new Ghosts(bridge, store.bridge, config);
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(logger.child("groups"));
+  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const signalToMatrix = new SignalToMatrix({
+    media,
     store,
     ghosts,
     portals,
@@ -126,6 +129,7 @@ export async function startBridge({
     logins,
     groups,
     portals,
+    media,
     logger: logger.child("matrix->signal"),
   });
   const bot = new Bot({
