@@ -22,7 +22,8 @@ export interface BotCommand {
 /** The prefix that marks a command outside the management room. */
 export const commandPrefix = "!signal";
 
-function escapeHtml(text: string): string {
+/** Escapes text for the HTML body of a notice. */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
 }
 
