@@ -24,6 +24,8 @@ export interface LoginManagerOptions {
   notifyUser(userId: string, text: string): Promise<void>;
   /** Bridges one buffered Signal event; the event is marked handled only when this resolves. */
   handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<void>;
+  /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
+  onIdentityChange(login: Login, serviceId: string): Promise<void>;
 }
 
 const bufferedEventTypes = [
@@ -121,6 +123,13 @@ export class LoginManager {
     for (const type of bufferedEventTypes) {
       client.on(type, (event) => this.enqueue(login, event));
     }
+    client.on("identity-change", (event) => {
+      this.options
+        .onIdentityChange(login, event.serviceId)
+        .catch((error) =>
+          this.options.logger.error(`could not report the identity change of ${event.serviceId}`, error),
+        );
+    });
     client.on("logged-out", (event) => {
       this.logins.delete(userId);
       this.options.logger.warn(`Signal login of ${userId} ended: ${event.reason}`);

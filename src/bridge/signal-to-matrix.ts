@@ -1,13 +1,21 @@
-import type { Intent } from "matrix-appservice-bridge";
+import type { Bridge, Intent } from "matrix-appservice-bridge";
 import {
+  decryptionFailedNotice,
   type MatrixAction,
+  type MessageContent,
+  safetyNumberChangedNotice,
   signalEditToMatrix,
   signalMessageToMatrix,
   type SignalToMatrixContext,
   type UploadedMedia,
 } from "../convert/index.js";
 import type { Logger } from "../logger.js";
-import { type BufferedSignalEvent, type signalservice, syncContacts } from "../signal/index.js";
+import {
+  type BufferedSignalEvent,
+  type SignalEventOf,
+  type signalservice,
+  syncContacts,
+} from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import type { ContactNameDirectory } from "./contact-names.js";
 import { bestName, type Ghosts } from "./ghosts.js";
@@ -15,7 +23,7 @@ import type { Login } from "./logins.js";
 import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
-import type { GroupInfo, Portals } from "./portals.js";
+import { type GroupInfo, Portals } from "./portals.js";
 
 /** Looks up what a group portal shows, given a group message's master key and revision. */
 export type GroupInfoOf = (
@@ -25,6 +33,7 @@ export type GroupInfoOf = (
 ) => Promise<GroupInfo>;
 
 export interface SignalToMatrixOptions {
+  bridge: Bridge;
   store: Store;
   ghosts: Ghosts;
   portals: Portals;
@@ -88,6 +97,12 @@ export class SignalToMatrix {
         } as signalservice.DataMessage);
       case "contacts-sync":
         return this.syncContacts(login, event.blob);
+      case "receipt":
+        return this.bridgeReceipt(login, event);
+      case "typing":
+        return this.bridgeTyping(login, event);
+      case "decryption-error":
+        return this.bridgeDecryptionError(login, event);
       default:
         return this.skip(event, "not bridged yet");
     }
@@ -122,6 +137,78 @@ export class SignalToMatrix {
       if (store.bridge.ghost(contact.aci))
         await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci));
     }
+  }
+
+  /** A contact read (or viewed) our messages: their ghost's read marker moves there. */
+  private async bridgeReceipt(login: Login, event: SignalEventOf<"receipt">): Promise<void> {
+    if (event.receipt === "delivery") return this.skip(event, "delivery receipts are not shown yet");
+    const { store, ghosts, portals } = this.options;
+    const ownAci = login.client.account.aci;
+    const latest = new Map<string, string>();
+    for (const timestamp of [...event.timestamps].sort((a, b) => a - b)) {
+      for (const ref of store.bridge.eventsOfMessageAnywhere(ownAci, timestamp))
+        latest.set(ref.roomId, ref.eventId);
+    }
+    const ghostUserId = ghosts.userIdOf(event.sender.aci);
+    for (const [roomId, eventId] of latest) {
+      const portal = store.bridge.portalByRoom(roomId);
+      if (!portal || !this.isVisibleTo(portal, login)) continue;
+      await portals.ensureGhostJoined(portal, ghostUserId);
+      await this.options.bridge.getIntent(ghostUserId).sendReadReceipt(roomId, eventId);
+    }
+  }
+
+  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<void> {
+    const tables = this.options.store.bridge;
+    const key = event.groupId
+      ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
+      : Portals.directKey(login.userId, event.sender.aci);
+    const portal = tables.portalByKey(key);
+    if (!portal) return this.skip(event, "typing in a chat without a portal");
+    const ghostUserId = this.options.ghosts.userIdOf(event.sender.aci);
+    await this.options.portals.ensureGhostJoined(portal, ghostUserId);
+    await this.options.bridge.getIntent(ghostUserId).sendTyping(portal.roomId, event.action === "started");
+  }
+
+  /** Says so in the sender's chat; the client already asked the sender to send it again. */
+  private async bridgeDecryptionError(login: Login, event: SignalEventOf<"decryption-error">): Promise<void> {
+    if (!event.sender) return this.skip(event, `undecryptable envelope of unknown sender: ${event.reason}`);
+    this.options.logger.warn(
+      `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
+    );
+    const origin = this.origin(login, event, event.sender.aci);
+    const portal = await this.portalOf(origin);
+    await this.postNotice(
+      origin,
+      portal,
+      decryptionFailedNotice(event.sender.aci, await this.context(origin, portal)),
+    );
+  }
+
+  /** A contact's safety number changed: a notice in the direct chat, if there is one. */
+  async identityChanged(login: Login, serviceId: string): Promise<void> {
+    const portal = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, serviceId));
+    if (!portal) return;
+    const origin = this.origin(login, { sender: { aci: serviceId }, timestamp: Date.now() }, serviceId);
+    await this.postNotice(
+      origin,
+      portal,
+      safetyNumberChangedNotice(serviceId, await this.context(origin, portal)),
+    );
+  }
+
+  private async postNotice(origin: Origin, portal: PortalRow, content: MessageContent): Promise<void> {
+    const key = `${origin.authorAci}:${origin.sentAt}:notice`;
+    const intent = await this.options.ghosts.ensure(
+      origin.contactAci,
+      await this.options.names.namesOf(origin.login, origin.contactAci),
+    );
+    await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
+    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+  }
+
+  private isVisibleTo(portal: PortalRow, login: Login): boolean {
+    return portal.kind === "group" || portal.receiver === login.userId;
   }
 
   private skip(event: BufferedSignalEvent, why: string): void {

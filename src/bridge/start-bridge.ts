@@ -16,6 +16,7 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
+import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
@@ -79,6 +80,7 @@ export async function startBridge({
 
   // Components are created before the library's Bridge only where its controller needs them.
   let onMatrixEvent: (event: WeakEvent) => Promise<void> = async () => undefined;
+  let onEphemeralEvent: (event: EphemeralEvent) => Promise<void> = async () => undefined;
   const bridge = new Bridge({
     homeserverUrl: config.homeserver.url,
     domain: config.homeserver.domain,
@@ -93,6 +95,11 @@ export async function startBridge({
           logger.error(`handling ${event.type} in ${event.room_id} failed`, error),
         );
       },
+      // Typing notifications and read receipts (the registration asks for ephemeral events).
+      onEphemeralEvent: (request) => {
+        const event = request.getData() as EphemeralEvent;
+        onEphemeralEvent(event).catch((error) => logger.error(`handling ${event.type} failed`, error));
+      },
     },
   });
   await bridge.initialise();
@@ -103,6 +110,7 @@ export async function startBridge({
   const groups = new GroupDirectory(logger.child("groups"));
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const signalToMatrix = new SignalToMatrix({
+    bridge,
     media,
     store,
     ghosts,
@@ -122,6 +130,7 @@ export async function startBridge({
       else logger.warn(`no management room to tell ${userId}: ${text}`);
     },
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+    onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -132,6 +141,7 @@ export async function startBridge({
     media,
     logger: logger.child("matrix->signal"),
   });
+  const ephemeral = new MatrixEphemeral({ store, logins, groups, logger: logger.child("ephemeral") });
   const bot = new Bot({
     botUserId,
     permissions: config.permissions,
@@ -142,6 +152,7 @@ export async function startBridge({
   });
   for (const command of loginCommands(logins, actions, logger.child("login"))) bot.register(command);
 
+  onEphemeralEvent = (event) => ephemeral.handle(event);
   onMatrixEvent = async (event) => {
     if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
     else await bot.handleEvent(event);

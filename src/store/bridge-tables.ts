@@ -176,6 +176,16 @@ export class BridgeTables {
     return records.map(messageFromRecord);
   }
 
+  /** The Matrix events of a Signal message in every room it was bridged to, by part. */
+  eventsOfMessageAnywhere(authorAci: string, sentAt: number): MessageRef[] {
+    const records = this.db
+      .prepare(
+        `SELECT ${messageColumns} FROM bridge_messages WHERE author_aci = ? AND sent_at = ? ORDER BY room_id, part`,
+      )
+      .all(authorAci, sentAt) as MessageRecord[];
+    return records.map(messageFromRecord);
+  }
+
   /** The Signal message a Matrix event stands for. */
   messageOfEvent(eventId: string): MessageRef | undefined {
     const record = this.db

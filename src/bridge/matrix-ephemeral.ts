@@ -1,0 +1,74 @@
+import type { Logger } from "../logger.js";
+import { sendReadSync, sendReceipt, sendTyping } from "../signal/index.js";
+import type { PortalRow, Store } from "../store/index.js";
+import { destinationOf } from "./destinations.js";
+import type { GroupDirectory } from "./group-directory.js";
+import type { LoginManager } from "./logins.js";
+
+/** The ephemeral event fields read here (typing notifications and read receipts). */
+export interface EphemeralEvent {
+  type: string;
+  room_id?: string;
+  content: Record<string, unknown>;
+}
+
+export interface MatrixEphemeralOptions {
+  store: Store;
+  logins: LoginManager;
+  groups: GroupDirectory;
+  logger: Logger;
+}
+
+/**
+ * Typing notifications and read receipts of logged-in users in portals, relayed to Signal:
+ * typing to the chat, a read receipt to the message's author and a read sync to the phone.
+ */
+export class MatrixEphemeral {
+  /** Who is typing in each portal, as last reported, to tell Signal when someone stops. */
+  private readonly typing = new Map<string, Set<string>>();
+
+  constructor(private readonly options: MatrixEphemeralOptions) {}
+
+  async handle(event: EphemeralEvent): Promise<void> {
+    const portal = event.room_id ? this.options.store.bridge.portalByRoom(event.room_id) : undefined;
+    if (!portal) return;
+    if (event.type === "m.typing") await this.typingChanged(portal, event.content);
+    else if (event.type === "m.receipt") await this.receipts(portal, event.content);
+  }
+
+  private async typingChanged(portal: PortalRow, content: Record<string, unknown>): Promise<void> {
+    const now = new Set(Array.isArray(content["user_ids"]) ? (content["user_ids"] as string[]) : []);
+    const before = this.typing.get(portal.roomId) ?? new Set<string>();
+    this.typing.set(portal.roomId, now);
+    const changes = [
+      ...[...now].filter((u) => !before.has(u)).map((u) => [u, "started"] as const),
+      ...[...before].filter((u) => !now.has(u)).map((u) => [u, "stopped"] as const),
+    ];
+    for (const [userId, action] of changes) {
+      const login = this.loginIn(portal, userId);
+      if (!login) continue;
+      await sendTyping(login.client, await destinationOf(this.options.groups, login, portal), action).catch(
+        (error) => this.options.logger.debug(`typing of ${userId} not sent: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  private async receipts(portal: PortalRow, content: Record<string, unknown>): Promise<void> {
+    for (const [eventId, byType] of Object.entries(content)) {
+      const readers = (byType as Record<string, Record<string, unknown> | undefined>)["m.read"] ?? {};
+      const message = this.options.store.bridge.messageOfEvent(eventId);
+      if (!message) continue;
+      for (const userId of Object.keys(readers)) {
+        const login = this.loginIn(portal, userId);
+        if (!login || message.authorAci === login.client.account.aci) continue;
+        await sendReceipt(login.client, message.authorAci, "read", [message.sentAt]);
+        await sendReadSync(login.client, [{ senderAci: message.authorAci, timestamp: message.sentAt }]);
+      }
+    }
+  }
+
+  private loginIn(portal: PortalRow, userId: string) {
+    if (portal.kind === "direct" && portal.receiver !== userId) return undefined;
+    return this.options.logins.loginOf(userId);
+  }
+}
