@@ -107,6 +107,19 @@ export class LoginManager {
     return abort !== undefined;
   }
 
+  /**
+   * Stops and forgets the user's client (a pending link is cancelled), after the events it
+   * already delivered are handled. Their stored account is left to the caller.
+   */
+  async logout(userId: string): Promise<void> {
+    this.pendingLinks.get(userId)?.abort();
+    const login = this.logins.get(userId);
+    this.logins.delete(userId);
+    await login?.client.stop();
+    await this.queues.get(userId);
+    this.queues.delete(userId);
+  }
+
   async stopAll(): Promise<void> {
     for (const abort of this.pendingLinks.values()) abort.abort();
     await Promise.all([...this.logins.values()].map((login) => login.client.stop()));
