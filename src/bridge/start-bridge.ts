@@ -14,6 +14,7 @@ import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
+import { accountCommands } from "./commands/account-commands.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -108,6 +109,7 @@ export async function startBridge({
   const ghosts = new Ghosts(bridge, store.bridge, config);
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(logger.child("groups"));
+  const names = new ContactNameDirectory(store, logger.child("names"));
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
@@ -115,7 +117,7 @@ export async function startBridge({
     store,
     ghosts,
     portals,
-    names: new ContactNameDirectory(store, logger.child("names")),
+    names,
     groupInfoOf: (login, masterKey, revision) => groups.infoOf(login, masterKey, revision),
     logger: logger.child("signal->matrix"),
   });
@@ -151,6 +153,8 @@ export async function startBridge({
     actions,
   });
   for (const command of loginCommands(logins, actions, logger.child("login"))) bot.register(command);
+  const commandDeps = { store, logins, portals, ghosts, names, groups, logger: logger.child("commands") };
+  for (const command of accountCommands(commandDeps)) bot.register(command);
 
   onEphemeralEvent = (event) => ephemeral.handle(event);
   onMatrixEvent = async (event) => {

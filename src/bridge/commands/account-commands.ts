@@ -1,0 +1,18 @@
+import type { BotCommand } from "../bot-commands.js";
+import type { CommandDeps } from "./command-deps.js";
+import { listCommand } from "./list-command.js";
+import { logoutCommand } from "./logout-command.js";
+import { pmCommand } from "./pm-command.js";
+import { safetyNumberCommand } from "./safety-number-command.js";
+import { syncCommand } from "./sync-command.js";
+
+/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout. */
+export function accountCommands(deps: CommandDeps): BotCommand[] {
+  return [
+    listCommand(deps),
+    pmCommand(deps),
+    safetyNumberCommand(deps),
+    syncCommand(deps),
+    logoutCommand(deps),
+  ];
+}

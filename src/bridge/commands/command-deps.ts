@@ -1,0 +1,34 @@
+import type { Logger } from "../../logger.js";
+import type { Store } from "../../store/index.js";
+import type { ContactNameDirectory } from "../contact-names.js";
+import type { Ghosts } from "../ghosts.js";
+import type { GroupDirectory } from "../group-directory.js";
+import type { Login, LoginManager } from "../logins.js";
+import type { Portals } from "../portals.js";
+
+/** What the account and contact commands work with; one set for the whole bridge. */
+export interface CommandDeps {
+  store: Store;
+  logins: LoginManager;
+  portals: Portals;
+  ghosts: Ghosts;
+  names: ContactNameDirectory;
+  groups: GroupDirectory;
+  logger: Logger;
+}
+
+/** The user's running login, or undefined after telling them they have none. */
+export async function requireLogin(
+  logins: LoginManager,
+  userId: string,
+  reply: (text: string) => Promise<void>,
+): Promise<Login | undefined> {
+  const login = logins.loginOf(userId);
+  if (!login) await reply("You are not logged in. Send login to link your Signal account first.");
+  return login;
+}
+
+/** A matrix.to link a client shows as a clickable room. */
+export function roomLink(roomId: string): string {
+  return `https://matrix.to/#/${encodeURIComponent(roomId)}`;
+}

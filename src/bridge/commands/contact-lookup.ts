@@ -1,0 +1,71 @@
+import type { RecipientRecord, SignalStorage } from "../../signal/index.js";
+import { bestName } from "../ghosts.js";
+
+/** What a contact argument (ACI, phone number or name) resolved to. */
+export type ContactLookup =
+  | { kind: "found"; aci: string; recipient: RecipientRecord | null }
+  | { kind: "ambiguous"; candidates: RecipientRecord[] }
+  | { kind: "unknown" };
+
+const ACI_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PHONE_PATTERN = /^\+?[\d\s().-]{5,}$/;
+
+const digitsOf = (text: string) => text.replace(/\D/g, "");
+
+/** The contacts of an account, without the account itself, sorted by the name shown for them. */
+export async function contactsOf(storage: SignalStorage, ownAci: string): Promise<RecipientRecord[]> {
+  const recipients = await storage.listRecipients();
+  return recipients
+    .filter((recipient) => recipient.aci !== ownAci)
+    .sort((a, b) => bestName(a).localeCompare(bestName(b)));
+}
+
+/** One line describing a contact: name, number and ACI, so the user can tell namesakes apart. */
+export function describeContact(recipient: RecipientRecord): string {
+  return `${bestName(recipient)}${recipient.number ? ` (${recipient.number})` : ""}: ${recipient.aci}`;
+}
+
+/**
+ * Finds the contact a user means. An ACI is taken as is (Signal can message any account); a phone
+ * number must match a known contact's; a name matches exactly (ignoring case) or else as a part
+ * of a profile or contact name.
+ */
+export async function lookUpContact(
+  storage: SignalStorage,
+  ownAci: string,
+  query: string,
+): Promise<ContactLookup> {
+  const text = query.trim();
+  const contacts = await contactsOf(storage, ownAci);
+  if (ACI_PATTERN.test(text)) {
+    const aci = text.toLowerCase();
+    return { kind: "found", aci, recipient: contacts.find((c) => c.aci === aci) ?? null };
+  }
+  if (PHONE_PATTERN.test(text)) {
+    const digits = digitsOf(text);
+    return pick(contacts.filter((c) => c.number !== null && digitsOf(c.number) === digits));
+  }
+  const wanted = text.toLowerCase();
+  const namesOf = (c: RecipientRecord) =>
+    [c.profileName, c.contactName].filter((name): name is string => !!name).map((n) => n.toLowerCase());
+  const exact = contacts.filter((c) => namesOf(c).includes(wanted));
+  if (exact.length > 0) return pick(exact);
+  return pick(contacts.filter((c) => namesOf(c).some((name) => name.includes(wanted))));
+}
+
+function pick(matches: RecipientRecord[]): ContactLookup {
+  const [only] = matches;
+  if (matches.length === 1 && only) return { kind: "found", aci: only.aci, recipient: only };
+  return matches.length === 0 ? { kind: "unknown" } : { kind: "ambiguous", candidates: matches };
+}
+
+/** The reply for a lookup that found no single contact. */
+export function lookupProblem(query: string, lookup: Exclude<ContactLookup, { kind: "found" }>): string {
+  if (lookup.kind === "unknown") {
+    return `No contact matches "${query}". Send list to see your contacts, or use their ACI.`;
+  }
+  return [
+    `"${query}" matches ${lookup.candidates.length} contacts; use more of the name, the number or the ACI:`,
+    ...lookup.candidates.map((c) => `• ${describeContact(c)}`),
+  ].join("\n");
+}
