@@ -385,3 +385,20 @@ test("a burst of 50 messages across a crash (kill -9) and a clean restart arrive
     assert.deepEqual(burstOf(), bodies, "every message once, in the order it was sent");
   });
 });
+
+test("unlinking the bridge from the phone is reported in the management room", async () => {
+  await withBridgeLog(async () => {
+    await mock.unlinkDevice(phone, device);
+    await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge!.botUserId, /Your Signal login ended: .*Send "login" to link the bridge again/),
+      "the notice that the login ended",
+    );
+    await alice.sendText(managementRoom, "ping");
+    await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge!.botUserId, /You are not logged in/),
+      "ping after unlink",
+    );
+  });
+});
