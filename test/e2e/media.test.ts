@@ -1,0 +1,166 @@
+/**
+ * Files both ways: a contact's image shows up in Matrix with the same bytes, a file Alice
+ * uploads in Matrix reaches the contact, and files over media.max_size_mb become notices.
+ */
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import { after, before, test } from "node:test";
+import { type Device, EMPTY_DATA_MESSAGE } from "@signalapp/mock-server";
+import type { MatrixEvent } from "matrix-js-sdk";
+import { httpsRequestOk } from "../../src/signal/service-https.js";
+import {
+  type BridgeWorld,
+  ghostOf,
+  linkAlice,
+  startBridgeWorld,
+  withBridgeLog,
+} from "../support/bridge-world.js";
+import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
+import { withTimeout } from "../support/wait.js";
+
+const MIB = 1024 * 1024;
+
+let world: BridgeWorld;
+let device: Device;
+let directRoom: string;
+
+before(async () => {
+  world = await startBridgeWorld({ media: { max_size_mb: 1 } });
+});
+
+after(async () => {
+  await world?.stop();
+});
+
+/** The contact stores `plaintext` encrypted on CDN 3 and sends it as the only attachment. */
+async function contactSendsFile(plaintext: Buffer, contentType: string, fileName: string): Promise<void> {
+  const { key, blob, digest } = encryptAsContact(plaintext);
+  const cdnKey = randomUUID();
+  await world.mock.server.storeAttachmentOnCdn(3, cdnKey, new Uint8Array(blob));
+  await world.friend.sendRaw(device, {
+    content: {
+      dataMessage: {
+        ...EMPTY_DATA_MESSAGE,
+        timestamp: BigInt(Date.now()),
+        attachments: [
+          {
+            attachmentIdentifier: { cdnKey },
+            cdnNumber: 3,
+            key: new Uint8Array(key),
+            digest: new Uint8Array(digest),
+            size: plaintext.length,
+            contentType,
+            fileName,
+            clientUuid: null,
+            thumbnail: null,
+            incrementalMac: null,
+            chunkSize: null,
+            flags: null,
+            width: null,
+            height: null,
+            caption: null,
+            blurHash: null,
+            uploadTimestamp: null,
+          },
+        ],
+      },
+    },
+    pniSignatureMessage: null,
+    senderKeyDistributionMessage: null,
+  });
+}
+
+/** Alice uploads `data` to her homeserver and posts it as an m.file in the portal. */
+async function aliceSendsFile(data: Buffer, fileName: string, mimetype: string): Promise<void> {
+  const { content_uri } = await world.alice.client.uploadContent(data, { name: fileName, type: mimetype });
+  await world.alice.client.sendEvent(
+    directRoom,
+    "m.room.message" as never,
+    { msgtype: "m.file", body: fileName, url: content_uri, info: { mimetype, size: data.length } } as never,
+  );
+}
+
+/** What Alice's client would download for an mxc:// URL (authenticated media). */
+async function downloadAsAlice(mxc: string): Promise<Buffer> {
+  const path = mxc.replace(/^mxc:\/\//, "");
+  const response = await fetch(`${world.synapse.url}/_matrix/client/v1/media/download/${path}`, {
+    headers: { Authorization: `Bearer ${world.alice.client.getAccessToken() ?? ""}` },
+  });
+  assert.equal(response.status, 200, `downloading ${mxc}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+const withBody = (pattern: RegExp) => (event: MatrixEvent) =>
+  pattern.test(String(event.getContent()["body"] ?? ""));
+
+test("Alice links her Signal account through the bot", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    device = await linkAlice(world);
+  });
+});
+
+test("a contact's image shows up as an m.image with the same bytes, mimetype and size", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const image = randomBytes(300_000);
+    await contactSendsFile(image, "image/png", "holiday.png");
+    directRoom = await world.alice.acceptNextInvite("the direct portal with the contact");
+    const event = await world.alice.waitForEvent(
+      directRoom,
+      (e) => e.getSender() === ghostOf(world.friend) && e.getContent()["msgtype"] === "m.image",
+      "the contact's image",
+    );
+    const content = event.getContent();
+    assert.equal(content["body"], "holiday.png");
+    assert.equal(content["info"]?.mimetype, "image/png");
+    assert.equal(content["info"]?.size, image.length);
+    assert.match(String(content["url"]), /^mxc:\/\/localhost\//);
+    assert.ok(
+      (await downloadAsAlice(String(content["url"]))).equals(image),
+      "Alice downloads the same bytes",
+    );
+  });
+});
+
+test("a file Alice uploads in the portal reaches the contact byte-identical", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const file = Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(200_000)]);
+    await aliceSendsFile(file, "notes.pdf", "application/pdf");
+
+    const received = await withTimeout(world.friend.waitForMessage(), 30_000, "the contact to get the file");
+    assert.equal(received.dataMessage.attachments?.length, 1, "one attachment");
+    const pointer = received.dataMessage.attachments?.[0];
+    assert.ok(pointer?.key && pointer.digest && pointer.attachmentIdentifier?.cdnKey, "a full pointer");
+    assert.equal(pointer.contentType, "application/pdf");
+    assert.equal(pointer.fileName, "notes.pdf");
+    assert.equal(pointer.size, file.length);
+    const blob = await httpsRequestOk(
+      world.mock.environment,
+      `${world.mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
+      { maxBytes: 4 * MIB },
+    );
+    const decrypted = decryptAsContact(blob.body, pointer.key, pointer.size ?? 0, pointer.digest);
+    assert.ok(decrypted.equals(file), "the contact decrypts the bytes Alice uploaded");
+  });
+});
+
+test("files over media.max_size_mb become notices in both directions", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const big = randomBytes(1.5 * MIB);
+    await aliceSendsFile(big, "video.bin", "application/octet-stream");
+    await world.alice.waitForEvent(
+      directRoom,
+      withBody(/not delivered to Signal: the file is 1\.5 MiB, more than this bridge's limit of 1\.0 MiB/),
+      "a notice that Alice's file is too large",
+    );
+
+    await contactSendsFile(big, "application/octet-stream", "big.bin");
+    await world.alice.waitForEvent(
+      directRoom,
+      (e) =>
+        e.getSender() === ghostOf(world.friend) &&
+        e.getContent()["msgtype"] === "m.notice" &&
+        /An attachment \(big\.bin\) could not be bridged/.test(String(e.getContent()["body"])),
+      "a notice that the contact's file could not be bridged",
+    );
+  });
+});
