@@ -1,0 +1,97 @@
+/**
+ * The e2e setting most tests share: a real Synapse, the bridge process configured for the mock
+ * Signal server, a Matrix user with a management room, and linking through the bot the way a
+ * user would (send login, scan the QR code with the phone).
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import type { MatrixEvent } from "matrix-js-sdk";
+import { type BridgeProcess, prepareBridge } from "./bridge-process.js";
+import { scanLinkUrl } from "./linked-signal-client.js";
+import { type MatrixUser, startMatrixUser } from "./matrix-user.js";
+import type { MockSignalServer } from "./mock-signal-server.js";
+import { type Synapse, startSynapse } from "./synapse.js";
+import { freePort } from "./wait.js";
+
+export interface BridgeWithSignal {
+  synapse: Synapse;
+  bridge: BridgeProcess;
+  /** `@alice:localhost`, permitted to use the bridge. */
+  alice: MatrixUser;
+  /** Alice's DM with the bot. */
+  managementRoom: string;
+  /** Stops everything this started (not the mock server). */
+  stop(): Promise<void>;
+}
+
+/** A matcher for the events of `sender` whose body matches `pattern` (and of `msgtype`, if given). */
+export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (event: MatrixEvent) =>
+  event.getSender() === sender &&
+  (msgtype === undefined || event.getContent()["msgtype"] === msgtype) &&
+  pattern.test(String(event.getContent()["body"] ?? ""));
+
+/** Starts Synapse and the bridge against `mock`, and gives Alice a management room. */
+export async function startBridgeWithSignal(mock: MockSignalServer): Promise<BridgeWithSignal> {
+  const synapsePort = await freePort();
+  const bridge = await prepareBridge({
+    homeserverUrl: `http://127.0.0.1:${synapsePort}`,
+    serverName: "localhost",
+    permissions: { localhost: "user" },
+    extraConfig: {
+      signal: {
+        environment: "local",
+        device_name: "Matrix bridge",
+        local: {
+          port: mock.port,
+          ca_file: "signal-ca.pem",
+          trust_root: mock.trustRoot,
+          server_public_params: mock.serverPublicParams,
+          generic_server_public_params: mock.genericServerPublicParams,
+          backup_server_public_params: mock.backupServerPublicParams,
+        },
+      },
+    },
+  });
+  let synapse: Synapse | undefined;
+  let alice: MatrixUser | undefined;
+  const stop = async () => {
+    alice?.stop();
+    await bridge.cleanup();
+    await synapse?.stop();
+  };
+  try {
+    await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
+    synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
+    await bridge.start();
+    alice = await startMatrixUser(synapse.url, await synapse.registerUser("alice"));
+    const managementRoom = await alice.createDirectRoom(bridge.botUserId);
+    await alice.waitForMembership(managementRoom, bridge.botUserId, "join");
+    return { synapse, bridge, alice, managementRoom, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Alice sends login, the phone scans the QR code, the bot confirms; returns the linked device. */
+export async function loginThroughBot(
+  setting: BridgeWithSignal,
+  mock: MockSignalServer,
+  phone: PrimaryDevice,
+): Promise<Device> {
+  const { alice, bridge, managementRoom } = setting;
+  await alice.sendText(managementRoom, "login");
+  const qr = await alice.waitForEvent(
+    managementRoom,
+    fromUser(bridge.botUserId, /^sgnl:\/\/linkdevice\?uuid=/, "m.image"),
+    "the QR code image",
+  );
+  const device = await scanLinkUrl(mock, phone, Promise.resolve(String(qr.getContent()["body"])));
+  await alice.waitForEvent(
+    managementRoom,
+    fromUser(bridge.botUserId, new RegExp(`Logged in as \\${phone.device.number ?? "(no number)"}`)),
+    "the login success notice",
+  );
+  return device;
+}
