@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { ProfileCache, profileDisplayName } from "../signal/index.js";
+import { ProfileCache, profileDisplayName, type SignalClient } from "../signal/index.js";
 import type { Store } from "../store/index.js";
 import type { ContactNames } from "./ghosts.js";
 import type { Login } from "./logins.js";
@@ -9,7 +9,8 @@ import type { Login } from "./logins.js";
  * profile key and cached), else the phone's contact name, else the number.
  */
 export class ContactNameDirectory {
-  private readonly profiles = new Map<string, ProfileCache>();
+  // Per client, not per user: after logout and a new login the old chat and storage are gone.
+  private readonly profiles = new WeakMap<SignalClient, ProfileCache>();
 
   constructor(
     private readonly store: Store,
@@ -31,14 +32,14 @@ export class ContactNameDirectory {
   }
 
   private profilesOf(login: Login): ProfileCache {
-    let cache = this.profiles.get(login.userId);
+    let cache = this.profiles.get(login.client);
     if (!cache) {
       const chat = login.client.chat;
       cache = new ProfileCache({
         storage: this.store.signalStorage(login.userId),
         connection: async () => chat,
       });
-      this.profiles.set(login.userId, cache);
+      this.profiles.set(login.client, cache);
     }
     return cache;
   }

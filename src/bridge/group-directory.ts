@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { GroupsClient, type SignalGroup } from "../signal/index.js";
+import { GroupsClient, type SignalClient, type SignalGroup } from "../signal/index.js";
 import type { Login } from "./logins.js";
 import type { GroupInfo } from "./portals.js";
 
@@ -11,7 +11,8 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
  */
 export class GroupDirectory {
   private readonly groups = new Map<string, SignalGroup>();
-  private readonly clients = new Map<string, GroupsClient>();
+  // Per Signal client: a new login of the same user has a new chat connection and account.
+  private readonly clients = new WeakMap<SignalClient, GroupsClient>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -49,11 +50,11 @@ export class GroupDirectory {
   }
 
   private async clientOf(login: Login): Promise<GroupsClient> {
-    let client = this.clients.get(login.userId);
+    let client = this.clients.get(login.client);
     if (!client) {
       const { aci, pni } = login.client.account;
       client = new GroupsClient({ environment: login.client.environment, chat: login.client.chat, aci, pni });
-      this.clients.set(login.userId, client);
+      this.clients.set(login.client, client);
     }
     return client;
   }
