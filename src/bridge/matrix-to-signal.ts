@@ -98,11 +98,13 @@ export class MatrixToSignal {
     if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
       dataMessage.attachments = await this.options.media.toSignal(login.client, outgoing.attachments);
     }
+    // Recorded before sending: recipients can answer (a read receipt, a reaction) while the
+    // transcript to our own devices is still on its way, and must find the message then.
+    this.record(login, portal, event, outgoing, timestamp);
     const result =
       outgoing.kind === "edit"
         ? await sendEdit(login.client, destination, outgoing.targetSentTimestamp, dataMessage, timestamp)
         : await sendDataMessage(login.client, destination, dataMessage, timestamp);
-    this.record(login, portal, event, outgoing, result.timestamp);
     if (result.failed.length > 0) {
       await this.notice(
         portal,

@@ -149,6 +149,9 @@ export class SignalToMatrix {
       for (const ref of store.bridge.eventsOfMessageAnywhere(ownAci, timestamp))
         latest.set(ref.roomId, ref.eventId);
     }
+    this.options.logger.debug(
+      `${event.receipt} receipt from ${event.sender.aci} for ${event.timestamps.join(",")}: ${latest.size} room(s)`,
+    );
     const ghostUserId = ghosts.userIdOf(event.sender.aci);
     for (const [roomId, eventId] of latest) {
       const portal = store.bridge.portalByRoom(roomId);

@@ -6,14 +6,14 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
+import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice, ReceiptType } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { type BridgeProcess, prepareBridge } from "../support/bridge-process.js";
 import { introduce, scanLinkUrl } from "../support/linked-signal-client.js";
 import { type MatrixUser, startMatrixUser } from "../support/matrix-user.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 import { type Synapse, startSynapse } from "../support/synapse.js";
-import { freePort, withTimeout } from "../support/wait.js";
+import { freePort, waitFor, withTimeout } from "../support/wait.js";
 
 let mock: MockSignalServer;
 let synapse: Synapse | undefined;
@@ -300,6 +300,40 @@ test("a Signal edit replaces the Matrix message and a remote delete redacts it",
       directRoom,
       (event) => event.getType() === "m.room.redaction" && event.event.redacts === helloEventId,
       "the redaction of the deleted message",
+    );
+  });
+});
+
+test("read receipts travel both ways", async () => {
+  await withBridgeLog(async () => {
+    const readAt = Date.now();
+    await sendFromFriend({ body: "Did you read this?" }, readAt);
+    const question = await alice.waitForEvent(
+      directRoom,
+      fromUser(mockGhost(friend), /^Did you read this\?$/),
+      "the contact's question",
+    );
+    await alice.client.sendReadReceipt(question);
+    const receipt = await withTimeout(
+      friend.waitForReceipt(),
+      30_000,
+      "the contact to get Alice's read receipt",
+    );
+    assert.deepEqual(receipt.receiptMessage.timestamp.map(Number), [readAt]);
+
+    const answerId = await alice.sendText(directRoom, "Yes, just now");
+    const answer = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the answer");
+    await friend.sendReceipt(device, {
+      type: ReceiptType.Read,
+      messageTimestamps: [Number(answer.dataMessage.timestamp)],
+    });
+    await waitFor(
+      () => {
+        const room = alice.client.getRoom(directRoom);
+        const event = room?.findEventById(answerId);
+        return event !== undefined && room!.getUsersReadUpTo(event).includes(mockGhost(friend));
+      },
+      { timeoutMs: 30_000, what: "the contact's ghost to have read Alice's answer" },
     );
   });
 });
