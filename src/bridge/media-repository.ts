@@ -59,6 +59,8 @@ export class MediaRepository {
       request.once("response", resolve);
       request.once("error", reject);
     });
+    // Awaited after the body is sent; a body that fails first makes the request fail too.
+    response.catch(() => undefined);
     // A failing source (a Signal attachment whose digest does not verify) aborts the request,
     // so the homeserver never stores a partial or forged file.
     await pipeline(body, request).catch((error: unknown) => {

@@ -113,7 +113,7 @@ export class MediaRelay {
         ...definedFields(pointer),
       },
       { maxBytes: this.maxBytes },
-    );
+    ).finally(() => download.stream.destroy());
     return {
       ...pointer,
       cdnNumber: uploaded.cdnNumber,

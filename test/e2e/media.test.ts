@@ -5,39 +5,66 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import { type Device, EMPTY_DATA_MESSAGE } from "@signalapp/mock-server";
+import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import {
-  type BridgeWorld,
-  ghostOf,
-  linkAlice,
-  startBridgeWorld,
-  withBridgeLog,
-} from "../support/bridge-world.js";
+  type BridgeWithSignal,
+  loginThroughBot,
+  startBridgeWithSignal,
+} from "../support/bridge-with-signal.js";
 import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
+import { introduce } from "../support/linked-signal-client.js";
+import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 import { withTimeout } from "../support/wait.js";
 
 const MIB = 1024 * 1024;
 
-let world: BridgeWorld;
+let mock: MockSignalServer;
+let world: BridgeWithSignal;
+let phone: PrimaryDevice;
+let friend: PrimaryDevice;
 let device: Device;
 let directRoom: string;
 
 before(async () => {
-  world = await startBridgeWorld({ media: { max_size_mb: 1 } });
+  mock = await startMockSignalServer();
+  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
+  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
+  world = await startBridgeWithSignal(mock, { media: { max_size_mb: 1 } });
 });
 
 after(async () => {
   await world?.stop();
+  await mock?.close();
 });
 
-/** The contact stores `plaintext` encrypted on CDN 3 and sends it as the only attachment. */
-async function contactSendsFile(plaintext: Buffer, contentType: string, fileName: string): Promise<void> {
+const friendGhost = () => `@signal_${friend.device.aci.toLowerCase()}:localhost`;
+
+/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
+async function withBridgeLog(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const log = world.bridge.output().split("\n").slice(-40).join("\n");
+    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
+  }
+}
+
+/**
+ * The contact stores `plaintext` encrypted on CDN 3 (as `damage` leaves the blob) and sends it
+ * as the only attachment.
+ */
+async function contactSendsFile(
+  plaintext: Buffer,
+  contentType: string,
+  fileName: string,
+  damage: (blob: Buffer) => Buffer = (blob) => blob,
+): Promise<void> {
   const { key, blob, digest } = encryptAsContact(plaintext);
   const cdnKey = randomUUID();
-  await world.mock.server.storeAttachmentOnCdn(3, cdnKey, new Uint8Array(blob));
-  await world.friend.sendRaw(device, {
+  await mock.server.storeAttachmentOnCdn(3, cdnKey, new Uint8Array(damage(blob)));
+  await friend.sendRaw(device, {
     content: {
       dataMessage: {
         ...EMPTY_DATA_MESSAGE,
@@ -94,19 +121,21 @@ const withBody = (pattern: RegExp) => (event: MatrixEvent) =>
   pattern.test(String(event.getContent()["body"] ?? ""));
 
 test("Alice links her Signal account through the bot", async () => {
-  await withBridgeLog(world.bridge, async () => {
-    device = await linkAlice(world);
+  await withBridgeLog(async () => {
+    device = await loginThroughBot(world, mock, phone);
+    await introduce(phone, device);
+    await introduce(friend, device);
   });
 });
 
 test("a contact's image shows up as an m.image with the same bytes, mimetype and size", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(async () => {
     const image = randomBytes(300_000);
     await contactSendsFile(image, "image/png", "holiday.png");
     directRoom = await world.alice.acceptNextInvite("the direct portal with the contact");
     const event = await world.alice.waitForEvent(
       directRoom,
-      (e) => e.getSender() === ghostOf(world.friend) && e.getContent()["msgtype"] === "m.image",
+      (e) => e.getSender() === friendGhost() && e.getContent()["msgtype"] === "m.image",
       "the contact's image",
     );
     const content = event.getContent();
@@ -122,11 +151,11 @@ test("a contact's image shows up as an m.image with the same bytes, mimetype and
 });
 
 test("a file Alice uploads in the portal reaches the contact byte-identical", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(async () => {
     const file = Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(200_000)]);
     await aliceSendsFile(file, "notes.pdf", "application/pdf");
 
-    const received = await withTimeout(world.friend.waitForMessage(), 30_000, "the contact to get the file");
+    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to get the file");
     assert.equal(received.dataMessage.attachments?.length, 1, "one attachment");
     const pointer = received.dataMessage.attachments?.[0];
     assert.ok(pointer?.key && pointer.digest && pointer.attachmentIdentifier?.cdnKey, "a full pointer");
@@ -134,8 +163,8 @@ test("a file Alice uploads in the portal reaches the contact byte-identical", as
     assert.equal(pointer.fileName, "notes.pdf");
     assert.equal(pointer.size, file.length);
     const blob = await httpsRequestOk(
-      world.mock.environment,
-      `${world.mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
+      mock.environment,
+      `${mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
       { maxBytes: 4 * MIB },
     );
     const decrypted = decryptAsContact(blob.body, pointer.key, pointer.size ?? 0, pointer.digest);
@@ -144,7 +173,7 @@ test("a file Alice uploads in the portal reaches the contact byte-identical", as
 });
 
 test("files over media.max_size_mb become notices in both directions", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(async () => {
     const big = randomBytes(1.5 * MIB);
     await aliceSendsFile(big, "video.bin", "application/octet-stream");
     await world.alice.waitForEvent(
@@ -157,10 +186,35 @@ test("files over media.max_size_mb become notices in both directions", async () 
     await world.alice.waitForEvent(
       directRoom,
       (e) =>
-        e.getSender() === ghostOf(world.friend) &&
+        e.getSender() === friendGhost() &&
         e.getContent()["msgtype"] === "m.notice" &&
         /An attachment \(big\.bin\) could not be bridged/.test(String(e.getContent()["body"])),
       "a notice that the contact's file could not be bridged",
     );
+  });
+});
+
+test("a damaged attachment becomes a notice, and the bridge keeps bridging", async () => {
+  await withBridgeLog(async () => {
+    await contactSendsFile(randomBytes(100_000), "image/jpeg", "tampered.jpg", (blob) => {
+      const damaged = Buffer.from(blob);
+      damaged[blob.length - 40] = (damaged[blob.length - 40] ?? 0) ^ 0xff;
+      return damaged;
+    });
+    await world.alice.waitForEvent(
+      directRoom,
+      (e) =>
+        e.getSender() === friendGhost() &&
+        /An attachment \(tampered\.jpg\) could not be bridged/.test(String(e.getContent()["body"])),
+      "a notice that the damaged file could not be bridged",
+    );
+    const image = randomBytes(50_000);
+    await contactSendsFile(image, "image/png", "after.png");
+    const event = await world.alice.waitForEvent(
+      directRoom,
+      (e) => e.getSender() === friendGhost() && e.getContent()["body"] === "after.png",
+      "the next image",
+    );
+    assert.ok((await downloadAsAlice(String(event.getContent()["url"]))).equals(image));
   });
 });

@@ -31,8 +31,14 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
   (msgtype === undefined || event.getContent()["msgtype"] === msgtype) &&
   pattern.test(String(event.getContent()["body"] ?? ""));
 
-/** Starts Synapse and the bridge against `mock`, and gives Alice a management room. */
-export async function startBridgeWithSignal(mock: MockSignalServer): Promise<BridgeWithSignal> {
+/**
+ * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
+ * `extraConfig` sections (e.g. `media`) are merged over the test defaults.
+ */
+export async function startBridgeWithSignal(
+  mock: MockSignalServer,
+  extraConfig: Record<string, unknown> = {},
+): Promise<BridgeWithSignal> {
   const synapsePort = await freePort();
   const bridge = await prepareBridge({
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
@@ -51,6 +57,7 @@ export async function startBridgeWithSignal(mock: MockSignalServer): Promise<Bri
           backup_server_public_params: mock.backupServerPublicParams,
         },
       },
+      ...extraConfig,
     },
   });
   let synapse: Synapse | undefined;
