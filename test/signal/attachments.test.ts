@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  randomBytes,
-  randomUUID,
-} from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { EMPTY_DATA_MESSAGE, type Device, type PrimaryDevice } from "@signalapp/mock-server";
@@ -24,6 +17,7 @@ import { MessageSender } from "../../src/signal/message-sender.js";
 import { createNet } from "../../src/signal/net.js";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
+import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
 import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
@@ -38,31 +32,6 @@ let device: Device;
 let client: SignalClient | null = null;
 let log: EventLog;
 let connection: AuthenticatedChatConnection | null = null;
-
-const sha256 = (data: Uint8Array): Buffer => createHash("sha256").update(data).digest();
-
-// The contact's side is written here independently of src/ (no padding, like the mock's own
-// encryptor), so the tests show interoperability rather than agreement with ourselves.
-function encryptAsContact(plaintext: Buffer): { key: Buffer; blob: Buffer; digest: Buffer } {
-  const key = randomBytes(64);
-  const iv = randomBytes(16);
-  const cipher = createCipheriv("aes-256-cbc", key.subarray(0, 32), iv);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const mac = createHmac("sha256", key.subarray(32)).update(iv).update(ciphertext).digest();
-  const blob = Buffer.concat([iv, ciphertext, mac]);
-  return { key, blob, digest: sha256(blob) };
-}
-
-function decryptAsContact(blob: Uint8Array, key: Uint8Array, size: number, digest: Uint8Array): Buffer {
-  const data = Buffer.from(blob);
-  assert.ok(sha256(data).equals(Buffer.from(digest)), "the blob matches the pointer's digest");
-  const iv = data.subarray(0, 16);
-  const ciphertext = data.subarray(16, data.length - 32);
-  const mac = createHmac("sha256", key.subarray(32)).update(iv).update(ciphertext).digest();
-  assert.ok(mac.equals(data.subarray(data.length - 32)), "the blob's MAC verifies");
-  const decipher = createDecipheriv("aes-256-cbc", key.subarray(0, 32), iv);
-  return Buffer.concat([decipher.update(ciphertext), decipher.final()]).subarray(0, size);
-}
 
 /** Stores an encrypted file on CDN 3 as a contact's app would, and returns its pointer. */
 async function storeAsContact(plaintext: Buffer, blobOverride?: (blob: Buffer) => Buffer) {
