@@ -6,7 +6,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ChatApiResponse {
   status: number;
+  /** The parsed JSON body, or undefined when there was none (or it was not JSON). */
   json: unknown;
+  /** Header names in lower case (a rate-limited send says in `Retry-After` how long to wait). */
+  headers: ReadonlyMap<string, string>;
 }
 
 /** Anything that can carry chat requests: an authenticated or unauthenticated connection. */
@@ -41,7 +44,11 @@ export async function chatRequest(
       json = undefined;
     }
   }
-  return { status: response.status, json };
+  return {
+    status: response.status,
+    json,
+    headers: new Map(response.headers.map(([name, value]) => [name.toLowerCase(), value])),
+  };
 }
 
 /** Like chatRequest, but throws ServiceRequestError unless the status is 2xx. */

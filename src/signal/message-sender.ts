@@ -18,11 +18,10 @@ import {
   type PlaintextContent,
   type SenderCertificate,
 } from "@signalapp/libsignal-client";
-import { fromBase64, toBase64, type ChatRequester } from "./chat-api.js";
+import { chatRequest, fromBase64, toBase64, type ChatApiResponse, type ChatRequester } from "./chat-api.js";
 import { SendError, ServiceRequestError } from "./errors.js";
 import { padContent } from "./padding.js";
 import { StoreTransaction, withProtocolLock } from "./protocol-stores.js";
-import { sendRequest, type SendResponse } from "./send/send-request.js";
 import {
   RateLimitError,
   UnregisteredRecipientError,
@@ -108,7 +107,7 @@ function isLibSignalError(error: unknown, code: ErrorCode): boolean {
 }
 
 /** Turns a rate-limit answer (413/429 with Retry-After, 428 with a challenge) into RateLimitError. */
-export function rateLimitErrorOf(recipient: string, response: SendResponse): RateLimitError | null {
+export function rateLimitErrorOf(recipient: string, response: ChatApiResponse): RateLimitError | null {
   if (response.status !== 413 && response.status !== 428 && response.status !== 429) return null;
   const retryAfter = Number(response.headers.get("retry-after"));
   const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null;
@@ -165,10 +164,10 @@ export class MessageSender {
       };
       const response =
         accessKey && this.sealedSender
-          ? await sendRequest(await this.sealedSender.unidentifiedChat(), "PUT", path, body, [
+          ? await chatRequest(await this.sealedSender.unidentifiedChat(), "PUT", path, body, [
               ["unidentified-access-key", toBase64(accessKey)],
             ])
-          : await sendRequest(this.connection, "PUT", path, body);
+          : await chatRequest(this.connection, "PUT", path, body);
       if (response.status === 200) return { unidentified: accessKey !== null };
       if (response.status === 401 && accessKey) {
         // Their profile key changed or they restricted sealed sender: send with our identity.
@@ -331,7 +330,7 @@ export class MessageSender {
     device: string,
   ): Promise<number[]> {
     const path = `/v2/keys/${serviceId}/${device}`;
-    const response = await sendRequest(this.connection, "GET", path);
+    const response = await chatRequest(this.connection, "GET", path);
     if (response.status === 404) {
       // No such account, or (for one device) the device is gone: there is nobody to start with.
       if (device === "*") throw new UnregisteredRecipientError(serviceId);
