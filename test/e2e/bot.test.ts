@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type BridgeProcess, prepareBridge } from "../support/bridge-process.js";
+import { type BridgeProcess, prepareBridge, withBridgeLog } from "../support/bridge-process.js";
 import { type MatrixUser, startMatrixUser } from "../support/matrix-user.js";
 import { type Synapse, startSynapse } from "../support/synapse.js";
 import { freePort } from "../support/wait.js";
@@ -24,16 +24,6 @@ function isNoticeFrom(sender: string, pattern: RegExp) {
     event.getSender() === sender &&
     event.getContent()["msgtype"] === "m.notice" &&
     pattern.test(String(event.getContent()["body"]));
-}
-
-/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
-async function withBridgeLog(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const log = bridge!.output().split("\n").slice(-30).join("\n");
-    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
-  }
 }
 
 before(async () => {
@@ -58,7 +48,7 @@ after(async () => {
 test("a permitted user DMs the bot, sends help and gets the command list", async () => {
   const alice = await newUser("alice");
   const roomId = await alice.createDirectRoom(bridge!.botUserId);
-  await withBridgeLog(async () => {
+  await withBridgeLog(bridge!, async () => {
     await alice.waitForMembership(roomId, bridge!.botUserId, "join");
 
     await alice.sendText(roomId, "help");
@@ -87,7 +77,7 @@ test("a permitted user DMs the bot, sends help and gets the command list", async
 test("an unpermitted user is refused clearly and the bot leaves", async () => {
   const mallory = await newUser("mallory");
   const roomId = await mallory.createDirectRoom(bridge!.botUserId);
-  await withBridgeLog(async () => {
+  await withBridgeLog(bridge!, async () => {
     await mallory.waitForEvent(
       roomId,
       isNoticeFrom(bridge!.botUserId, /not allowed to use this Signal bridge/),
@@ -100,7 +90,7 @@ test("an unpermitted user is refused clearly and the bot leaves", async () => {
 test("a user who may not link an account cannot log in", async () => {
   const rita = await newUser("rita");
   const roomId = await rita.createDirectRoom(bridge!.botUserId);
-  await withBridgeLog(async () => {
+  await withBridgeLog(bridge!, async () => {
     await rita.waitForMembership(roomId, bridge!.botUserId, "join");
     await rita.sendText(roomId, "login");
     await rita.waitForEvent(

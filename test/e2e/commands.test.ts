@@ -3,6 +3,7 @@
  * sync and logout, against the bridge process, a real Synapse and the mock Signal server.
  */
 import assert from "node:assert/strict";
+import { withBridgeLog } from "../support/bridge-process.js";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Aci, Fingerprint, PublicKey } from "@signalapp/libsignal-client";
@@ -14,6 +15,7 @@ import {
   fromUser,
   loginThroughBot,
   startBridgeWithSignal,
+  ghostOf,
 } from "../support/bridge-with-signal.js";
 import { introduce } from "../support/linked-signal-client.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
@@ -25,18 +27,6 @@ let phone: PrimaryDevice;
 let friend: PrimaryDevice;
 let device: Device;
 let directRoom: string;
-
-const ghostOf = (primary: PrimaryDevice) => `@signal_${primary.device.aci.toLowerCase()}:localhost`;
-
-/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
-async function withBridgeLog(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const log = setting!.bridge.output().split("\n").slice(-40).join("\n");
-    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
-  }
-}
 
 /** Sends a command in the management room and returns the bot's first reply matching `pattern`. */
 async function command(text: string, pattern: RegExp, what: string): Promise<MatrixEvent> {
@@ -61,7 +51,7 @@ after(async () => {
 });
 
 test("list shows the contact the phone synced, by name", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     // The phone answers the link's contact sync request on its own; wait until it is stored.
     await waitFor(() => setting!.bridge.output().includes("contact list of @alice:localhost"), {
       timeoutMs: 30_000,
@@ -75,7 +65,7 @@ test("list shows the contact the phone synced, by name", async () => {
 });
 
 test("pm with a contact's name invites Alice to a direct portal named after them; unknown names are explained", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     await command(
       "pm nobody-by-that-name",
       /^No contact matches "nobody-by-that-name"/,
@@ -97,7 +87,7 @@ test("pm with a contact's name invites Alice to a direct portal named after them
 });
 
 test("safety-number replies with the 60 digits libsignal derives from both identity keys", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const reply = await command(
       "safety-number Friend Contact",
       /^Safety number with Friend Contact:/,
@@ -127,7 +117,7 @@ test("safety-number replies with the 60 digits libsignal derives from both ident
 });
 
 test("sync creates the portal of a group the phone keeps in its storage", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const group = await friend.createGroup({ title: "Book club", members: [friend, phone] });
     await phone.setStorageState(StorageState.getEmpty().addGroup(group, { whitelisted: true }));
 
@@ -142,7 +132,7 @@ test("sync creates the portal of a group the phone keeps in its storage", async 
 });
 
 test("logout ends the login, deletes the account's Signal rows and names the rooms left behind", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const databaseFile = join(setting!.bridge.dir, "bridge.db");
     const rowsOfAlice = () => {
       const db = new BetterSqlite3(databaseFile, { readonly: true });

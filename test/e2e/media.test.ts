@@ -3,6 +3,7 @@
  * uploads in Matrix reaches the contact, and files over media.max_size_mb become notices.
  */
 import assert from "node:assert/strict";
+import { withBridgeLog } from "../support/bridge-process.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
@@ -12,6 +13,7 @@ import {
   type BridgeWithSignal,
   loginThroughBot,
   startBridgeWithSignal,
+  ghostOf,
 } from "../support/bridge-with-signal.js";
 import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
 import { introduce } from "../support/linked-signal-client.js";
@@ -38,18 +40,6 @@ after(async () => {
   await world?.stop();
   await mock?.close();
 });
-
-const friendGhost = () => `@signal_${friend.device.aci.toLowerCase()}:localhost`;
-
-/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
-async function withBridgeLog(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const log = world.bridge.output().split("\n").slice(-40).join("\n");
-    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
-  }
-}
 
 /**
  * The contact stores `plaintext` encrypted on CDN 3 (as `damage` leaves the blob) and sends it
@@ -121,7 +111,7 @@ const withBody = (pattern: RegExp) => (event: MatrixEvent) =>
   pattern.test(String(event.getContent()["body"] ?? ""));
 
 test("Alice links her Signal account through the bot", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(world.bridge, async () => {
     device = await loginThroughBot(world, mock, phone);
     await introduce(phone, device);
     await introduce(friend, device);
@@ -129,13 +119,13 @@ test("Alice links her Signal account through the bot", async () => {
 });
 
 test("a contact's image shows up as an m.image with the same bytes, mimetype and size", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(world.bridge, async () => {
     const image = randomBytes(300_000);
     await contactSendsFile(image, "image/png", "holiday.png");
     directRoom = await world.alice.acceptNextInvite("the direct portal with the contact");
     const event = await world.alice.waitForEvent(
       directRoom,
-      (e) => e.getSender() === friendGhost() && e.getContent()["msgtype"] === "m.image",
+      (e) => e.getSender() === ghostOf(friend) && e.getContent()["msgtype"] === "m.image",
       "the contact's image",
     );
     const content = event.getContent();
@@ -151,7 +141,7 @@ test("a contact's image shows up as an m.image with the same bytes, mimetype and
 });
 
 test("a file Alice uploads in the portal reaches the contact byte-identical", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(world.bridge, async () => {
     const file = Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(200_000)]);
     await aliceSendsFile(file, "notes.pdf", "application/pdf");
 
@@ -173,7 +163,7 @@ test("a file Alice uploads in the portal reaches the contact byte-identical", as
 });
 
 test("files over media.max_size_mb become notices in both directions", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(world.bridge, async () => {
     const big = randomBytes(1.5 * MIB);
     await aliceSendsFile(big, "video.bin", "application/octet-stream");
     await world.alice.waitForEvent(
@@ -186,7 +176,7 @@ test("files over media.max_size_mb become notices in both directions", async () 
     await world.alice.waitForEvent(
       directRoom,
       (e) =>
-        e.getSender() === friendGhost() &&
+        e.getSender() === ghostOf(friend) &&
         e.getContent()["msgtype"] === "m.notice" &&
         /An attachment \(big\.bin\) could not be bridged/.test(String(e.getContent()["body"])),
       "a notice that the contact's file could not be bridged",
@@ -195,7 +185,7 @@ test("files over media.max_size_mb become notices in both directions", async () 
 });
 
 test("a damaged attachment becomes a notice, and the bridge keeps bridging", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(world.bridge, async () => {
     await contactSendsFile(randomBytes(100_000), "image/jpeg", "tampered.jpg", (blob) => {
       const damaged = Buffer.from(blob);
       damaged[blob.length - 40] = (damaged[blob.length - 40] ?? 0) ^ 0xff;
@@ -204,7 +194,7 @@ test("a damaged attachment becomes a notice, and the bridge keeps bridging", asy
     await world.alice.waitForEvent(
       directRoom,
       (e) =>
-        e.getSender() === friendGhost() &&
+        e.getSender() === ghostOf(friend) &&
         /An attachment \(tampered\.jpg\) could not be bridged/.test(String(e.getContent()["body"])),
       "a notice that the damaged file could not be bridged",
     );
@@ -212,7 +202,7 @@ test("a damaged attachment becomes a notice, and the bridge keeps bridging", asy
     await contactSendsFile(image, "image/png", "after.png");
     const event = await world.alice.waitForEvent(
       directRoom,
-      (e) => e.getSender() === friendGhost() && e.getContent()["body"] === "after.png",
+      (e) => e.getSender() === ghostOf(friend) && e.getContent()["body"] === "after.png",
       "the next image",
     );
     assert.ok((await downloadAsAlice(String(event.getContent()["url"]))).equals(image));

@@ -3,26 +3,24 @@
  * mock server with a simulated phone and contacts, and a Matrix user driven by matrix-js-sdk.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice, ReceiptType } from "@signalapp/mock-server";
-import type { MatrixEvent } from "matrix-js-sdk";
-import { type BridgeProcess, prepareBridge } from "../support/bridge-process.js";
+import { withBridgeLog } from "../support/bridge-process.js";
+import {
+  type BridgeWithSignal,
+  fromUser,
+  ghostOf,
+  startBridgeWithSignal,
+} from "../support/bridge-with-signal.js";
 import { introduce, scanLinkUrl } from "../support/linked-signal-client.js";
-import { type MatrixUser, startMatrixUser } from "../support/matrix-user.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
-import { type Synapse, startSynapse } from "../support/synapse.js";
-import { freePort, waitFor, withTimeout } from "../support/wait.js";
+import { waitFor, withTimeout } from "../support/wait.js";
 
 let mock: MockSignalServer;
-let synapse: Synapse | undefined;
-let bridge: BridgeProcess | undefined;
-let alice: MatrixUser;
+let setting: BridgeWithSignal | undefined;
 let phone: PrimaryDevice;
 let friend: PrimaryDevice;
 let device: Device;
-let managementRoom: string;
 let directRoom: string;
 /** Signal timestamps and Matrix event IDs of the first messages of the direct chat. */
 const helloTimestamp = Date.now() - 60_000;
@@ -30,103 +28,63 @@ let helloEventId: string;
 let replyTimestamp: number;
 let replyEventId: string;
 
-const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (event: MatrixEvent) =>
-  event.getSender() === sender &&
-  (msgtype === undefined || event.getContent()["msgtype"] === msgtype) &&
-  pattern.test(String(event.getContent()["body"] ?? ""));
-
-/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
-async function withBridgeLog(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const log = bridge!.output().split("\n").slice(-40).join("\n");
-    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
-  }
-}
-
 before(async () => {
   mock = await startMockSignalServer();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-
-  const synapsePort = await freePort();
-  bridge = await prepareBridge({
-    homeserverUrl: `http://127.0.0.1:${synapsePort}`,
-    serverName: "localhost",
-    permissions: { localhost: "user" },
-    extraConfig: {
-      signal: {
-        environment: "local",
-        device_name: "Matrix bridge",
-        local: {
-          port: mock.port,
-          ca_file: "signal-ca.pem",
-          trust_root: mock.trustRoot,
-          server_public_params: mock.serverPublicParams,
-          generic_server_public_params: mock.genericServerPublicParams,
-          backup_server_public_params: mock.backupServerPublicParams,
-        },
-      },
-    },
-  });
-  await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
-  synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
-  await bridge.start();
-  alice = await startMatrixUser(synapse.url, await synapse.registerUser("alice"));
-  managementRoom = await alice.createDirectRoom(bridge.botUserId);
-  await alice.waitForMembership(managementRoom, bridge.botUserId, "join");
+  setting = await startBridgeWithSignal(mock);
 });
 
 after(async () => {
-  alice?.stop();
-  await bridge?.cleanup();
-  await synapse?.stop();
+  await setting?.stop();
   await mock?.close();
 });
 
 test("login: the bot shows a QR code, the phone scans it, the bot names the linked account", async () => {
-  await withBridgeLog(async () => {
-    await alice.sendText(managementRoom, "login");
-    const qr = await alice.waitForEvent(
-      managementRoom,
-      fromUser(bridge!.botUserId, /^sgnl:\/\/linkdevice\?uuid=/, "m.image"),
+  await withBridgeLog(setting!.bridge, async () => {
+    await setting!.alice.sendText(setting!.managementRoom, "login");
+    const qr = await setting!.alice.waitForEvent(
+      setting!.managementRoom,
+      fromUser(setting!.bridge.botUserId, /^sgnl:\/\/linkdevice\?uuid=/, "m.image"),
       "the QR code image",
     );
     assert.equal(qr.getContent()["info"]?.mimetype, "image/png");
     assert.match(String(qr.getContent()["url"]), /^mxc:\/\//);
 
     device = await scanLinkUrl(mock, phone, Promise.resolve(String(qr.getContent()["body"])));
-    await alice.waitForEvent(
-      managementRoom,
-      fromUser(bridge!.botUserId, new RegExp(`Logged in as \\${phone.device.number ?? "(no number)"}`)),
+    await setting!.alice.waitForEvent(
+      setting!.managementRoom,
+      fromUser(
+        setting!.bridge.botUserId,
+        new RegExp(`Logged in as \\${phone.device.number ?? "(no number)"}`),
+      ),
       "the success notice",
     );
     await introduce(phone, device);
     await introduce(friend, device);
 
-    await alice.sendText(managementRoom, "ping");
-    await alice.waitForEvent(
-      managementRoom,
-      fromUser(bridge!.botUserId, /Logged in as .*Connection: /),
+    await setting!.alice.sendText(setting!.managementRoom, "ping");
+    await setting!.alice.waitForEvent(
+      setting!.managementRoom,
+      fromUser(setting!.bridge.botUserId, /Logged in as .*Connection: /),
       "the ping answer",
     );
   });
 });
 
 test("a contact's message opens a direct portal named after them, and the reply reaches them", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     await friend.sendText(device, "Hello from Signal", { withProfileKey: true, timestamp: helloTimestamp });
-    directRoom = await alice.acceptNextInvite("the direct portal with Friend");
-    const hello = await alice.waitForEvent(
+    directRoom = await setting!.alice.acceptNextInvite("the direct portal with Friend");
+    const hello = await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(friend), /^Hello from Signal$/),
+      fromUser(ghostOf(friend), /^Hello from Signal$/),
       "the contact's message",
     );
     helloEventId = hello.getId()!;
-    assert.equal(alice.client.getRoom(directRoom)?.name, "Friend Contact");
+    assert.equal(setting!.alice.client.getRoom(directRoom)?.name, "Friend Contact");
 
-    replyEventId = await alice.sendText(directRoom, "Hi back from Matrix");
+    replyEventId = await setting!.alice.sendText(directRoom, "Hi back from Matrix");
     const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the reply");
     assert.equal(received.body, "Hi back from Matrix");
     replyTimestamp = Number(received.dataMessage.timestamp);
@@ -143,23 +101,19 @@ test("a contact's message opens a direct portal named after them, and the reply 
 });
 
 test("a message sent from the phone shows up in the portal as Alice's own Signal ghost", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const envelope = await phone.encryptSyncSent(device, "typed on my phone", {
       timestamp: Date.now(),
       destinationServiceId: friend.device.aci,
     });
     await withTimeout(mock.server.send(device, envelope), 10_000, "the mock to deliver the transcript");
-    await alice.waitForEvent(
+    await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(phone), /^typed on my phone$/),
+      fromUser(ghostOf(phone), /^typed on my phone$/),
       "the phone's message",
     );
   });
 });
-
-function mockGhost(primary: PrimaryDevice): string {
-  return `@signal_${primary.device.aci.toLowerCase()}:localhost`;
-}
 
 type RawContent = Parameters<PrimaryDevice["sendRaw"]>[1];
 
@@ -184,7 +138,7 @@ async function sendFromFriend(
 }
 
 test("reactions travel both ways, and removing one on Matrix removes it on Signal", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     await sendFromFriend({
       reaction: {
         emoji: "👍",
@@ -194,7 +148,7 @@ test("reactions travel both ways, and removing one on Matrix removes it on Signa
         targetSentTimestamp: BigInt(replyTimestamp),
       },
     });
-    const thumbs = await alice.waitForEvent(
+    const thumbs = await setting!.alice.waitForEvent(
       directRoom,
       (event) =>
         event.getType() === "m.reaction" &&
@@ -202,9 +156,9 @@ test("reactions travel both ways, and removing one on Matrix removes it on Signa
         event.getContent()["m.relates_to"]?.key === "👍",
       "the contact's reaction on Alice's reply",
     );
-    assert.equal(thumbs.getSender(), mockGhost(friend));
+    assert.equal(thumbs.getSender(), ghostOf(friend));
 
-    const { event_id: heartId } = await alice.client.sendEvent(
+    const { event_id: heartId } = await setting!.alice.client.sendEvent(
       directRoom,
       "m.reaction" as never,
       {
@@ -220,7 +174,7 @@ test("reactions travel both ways, and removing one on Matrix removes it on Signa
     assert.equal(Number(heart.dataMessage.reaction?.targetSentTimestamp), helloTimestamp);
     assert.equal(heart.dataMessage.reaction?.remove, false);
 
-    await alice.client.redactEvent(directRoom, heartId);
+    await setting!.alice.client.redactEvent(directRoom, heartId);
     const removal = await withTimeout(
       friend.waitForMessage(),
       30_000,
@@ -232,8 +186,8 @@ test("reactions travel both ways, and removing one on Matrix removes it on Signa
 });
 
 test("a Matrix reply quotes the Signal message; a Matrix edit and redaction reach the contact", async () => {
-  await withBridgeLog(async () => {
-    await alice.client.sendEvent(
+  await withBridgeLog(setting!.bridge, async () => {
+    await setting!.alice.client.sendEvent(
       directRoom,
       "m.room.message" as never,
       {
@@ -246,7 +200,7 @@ test("a Matrix reply quotes the Signal message; a Matrix edit and redaction reac
     assert.equal(answer.body, "Answering you");
     assert.equal(Number(answer.dataMessage.quote?.id), helloTimestamp);
 
-    await alice.client.sendEvent(
+    await setting!.alice.client.sendEvent(
       directRoom,
       "m.room.message" as never,
       {
@@ -260,7 +214,7 @@ test("a Matrix reply quotes the Signal message; a Matrix edit and redaction reac
     assert.equal(Number(edit.editMessage.targetSentTimestamp), replyTimestamp);
     assert.equal(edit.editMessage.dataMessage?.body, "Hi back from Matrix, edited");
 
-    await alice.client.redactEvent(directRoom, replyEventId);
+    await setting!.alice.client.redactEvent(directRoom, replyEventId);
     const deletion = await withTimeout(
       friend.waitForMessage(),
       30_000,
@@ -271,7 +225,7 @@ test("a Matrix reply quotes the Signal message; a Matrix edit and redaction reac
 });
 
 test("a Signal edit replaces the Matrix message and a remote delete redacts it", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const editedAt = Date.now();
     await sendRawFromFriend(
       {
@@ -286,7 +240,7 @@ test("a Signal edit replaces the Matrix message and a remote delete redacts it",
       },
       editedAt,
     );
-    await alice.waitForEvent(
+    await setting!.alice.waitForEvent(
       directRoom,
       (event) =>
         event.getContent()["m.relates_to"]?.rel_type === "m.replace" &&
@@ -296,7 +250,7 @@ test("a Signal edit replaces the Matrix message and a remote delete redacts it",
     );
 
     await sendFromFriend({ delete: { targetSentTimestamp: BigInt(helloTimestamp) } });
-    await alice.waitForEvent(
+    await setting!.alice.waitForEvent(
       directRoom,
       (event) => event.getType() === "m.room.redaction" && event.event.redacts === helloEventId,
       "the redaction of the deleted message",
@@ -305,15 +259,15 @@ test("a Signal edit replaces the Matrix message and a remote delete redacts it",
 });
 
 test("read receipts travel both ways", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const readAt = Date.now();
     await sendFromFriend({ body: "Did you read this?" }, readAt);
-    const question = await alice.waitForEvent(
+    const question = await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(friend), /^Did you read this\?$/),
+      fromUser(ghostOf(friend), /^Did you read this\?$/),
       "the contact's question",
     );
-    await alice.client.sendReadReceipt(question);
+    await setting!.alice.client.sendReadReceipt(question);
     const receipt = await withTimeout(
       friend.waitForReceipt(),
       30_000,
@@ -321,7 +275,7 @@ test("read receipts travel both ways", async () => {
     );
     assert.deepEqual(receipt.receiptMessage.timestamp.map(Number), [readAt]);
 
-    const answerId = await alice.sendText(directRoom, "Yes, just now");
+    const answerId = await setting!.alice.sendText(directRoom, "Yes, just now");
     const answer = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the answer");
     await friend.sendReceipt(device, {
       type: ReceiptType.Read,
@@ -329,9 +283,9 @@ test("read receipts travel both ways", async () => {
     });
     await waitFor(
       () => {
-        const room = alice.client.getRoom(directRoom);
+        const room = setting!.alice.client.getRoom(directRoom);
         const event = room?.findEventById(answerId);
-        return event !== undefined && room!.getUsersReadUpTo(event).includes(mockGhost(friend));
+        return event !== undefined && room!.getUsersReadUpTo(event).includes(ghostOf(friend));
       },
       { timeoutMs: 30_000, what: "the contact's ghost to have read Alice's answer" },
     );
@@ -339,21 +293,21 @@ test("read receipts travel both ways", async () => {
 });
 
 test("a group message opens the group's portal with its title, and the reply reaches every member", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const other = await mock.server.createPrimaryDevice({ profileName: "Other Member" });
     const group = await phone.createGroup({ title: "Weekend plans", members: [phone, friend, other] });
     const distributionId = await friend.sendSenderKey(device);
     await friend.sendText(device, "Who brings the snacks?", { sealed: true, group, distributionId });
 
-    const groupRoom = await alice.acceptNextInvite("the group portal");
-    await alice.waitForEvent(
+    const groupRoom = await setting!.alice.acceptNextInvite("the group portal");
+    await setting!.alice.waitForEvent(
       groupRoom,
-      fromUser(mockGhost(friend), /^Who brings the snacks\?$/),
+      fromUser(ghostOf(friend), /^Who brings the snacks\?$/),
       "the group message",
     );
-    assert.equal(alice.client.getRoom(groupRoom)?.name, "Weekend plans");
+    assert.equal(setting!.alice.client.getRoom(groupRoom)?.name, "Weekend plans");
 
-    await alice.sendText(groupRoom, "I will!");
+    await setting!.alice.sendText(groupRoom, "I will!");
     for (const member of [friend, other]) {
       const received = await withTimeout(member.waitForMessage(), 30_000, "a member to receive the reply");
       assert.equal(received.body, "I will!");
@@ -367,10 +321,10 @@ test("a group message opens the group's portal with its title, and the reply rea
 });
 
 test("a burst of 50 messages across a crash (kill -9) and a clean restart arrives exactly once, in order", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     const bodies = Array.from({ length: 50 }, (_, i) => `burst message ${String(i + 1).padStart(2, "0")}`);
     const burstOf = () =>
-      (alice.client.getRoom(directRoom)?.getLiveTimeline().getEvents() ?? [])
+      (setting!.alice.client.getRoom(directRoom)?.getLiveTimeline().getEvents() ?? [])
         .map((event) => String(event.getContent()["body"] ?? ""))
         .filter((body) => body.startsWith("burst message"));
 
@@ -388,31 +342,31 @@ test("a burst of 50 messages across a crash (kill -9) and a clean restart arrive
       return Promise.all(deliveries);
     };
     const firstPart = queue(bodies.slice(0, 20));
-    await alice.waitForEvent(
+    await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(friend), /^burst message 05$/),
+      fromUser(ghostOf(friend), /^burst message 05$/),
       "the first messages",
     );
-    await bridge!.stop("SIGKILL");
+    await setting!.bridge.stop("SIGKILL");
     const whileCrashed = queue(bodies.slice(20, 35));
-    await bridge!.start();
-    await alice.waitForEvent(
+    await setting!.bridge.start();
+    await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(friend), /^burst message 25$/),
+      fromUser(ghostOf(friend), /^burst message 25$/),
       "messages after the crash",
     );
-    assert.equal(await bridge!.stop("SIGTERM"), 0, "a clean stop exits 0");
+    assert.equal(await setting!.bridge.stop("SIGTERM"), 0, "a clean stop exits 0");
     const whileStopped = queue(bodies.slice(35));
-    await bridge!.start();
+    await setting!.bridge.start();
     await withTimeout(
       Promise.all([firstPart, whileCrashed, whileStopped]),
       60_000,
       "the mock to deliver the burst",
     );
 
-    await alice.waitForEvent(
+    await setting!.alice.waitForEvent(
       directRoom,
-      fromUser(mockGhost(friend), /^burst message 50$/),
+      fromUser(ghostOf(friend), /^burst message 50$/),
       "the last message",
       60_000,
     );
@@ -421,17 +375,17 @@ test("a burst of 50 messages across a crash (kill -9) and a clean restart arrive
 });
 
 test("unlinking the bridge from the phone is reported in the management room", async () => {
-  await withBridgeLog(async () => {
+  await withBridgeLog(setting!.bridge, async () => {
     await mock.unlinkDevice(phone, device);
-    await alice.waitForEvent(
-      managementRoom,
-      fromUser(bridge!.botUserId, /Your Signal login ended: .*Send "login" to link the bridge again/),
+    await setting!.alice.waitForEvent(
+      setting!.managementRoom,
+      fromUser(setting!.bridge.botUserId, /Your Signal login ended: .*Send "login" to link the bridge again/),
       "the notice that the login ended",
     );
-    await alice.sendText(managementRoom, "ping");
-    await alice.waitForEvent(
-      managementRoom,
-      fromUser(bridge!.botUserId, /You are not logged in/),
+    await setting!.alice.sendText(setting!.managementRoom, "ping");
+    await setting!.alice.waitForEvent(
+      setting!.managementRoom,
+      fromUser(setting!.bridge.botUserId, /You are not logged in/),
       "ping after unlink",
     );
   });

@@ -101,3 +101,13 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
   };
   return handle;
 }
+
+/** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
+export async function withBridgeLog(bridge: BridgeProcess, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const log = bridge.output().split("\n").slice(-40).join("\n");
+    throw new Error(`${(error as Error).message}\n--- bridge log (last lines) ---\n${log}`, { cause: error });
+  }
+}

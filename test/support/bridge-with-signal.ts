@@ -102,3 +102,7 @@ export async function loginThroughBot(
   );
   return device;
 }
+
+/** The ghost user that stands for a simulated Signal account (default ghost template). */
+export const ghostOf = (primary: PrimaryDevice): string =>
+  `@signal_${primary.device.aci.toLowerCase()}:localhost`;
