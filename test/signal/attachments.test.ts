@@ -18,7 +18,7 @@ import { createNet } from "../../src/signal/net.js";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
 import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -73,10 +73,7 @@ before(async () => {
   device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   await introduce(friend, device);
-  client = await SignalClient.open({ environment: mock.environment, storage });
-  log = new EventLog(client);
-  await client.start();
-  await log.waitFor("connection-state", (e) => e.state === "connected", "the client to connect");
+  ({ client: client, log: log } = await startConnectedClient(mock, storage, "the client to connect"));
 });
 
 after(async () => {

@@ -9,14 +9,14 @@ import {
   type PrimaryDevice,
 } from "@signalapp/mock-server";
 import type { AuthenticatedChatConnection } from "@signalapp/libsignal-client/dist/net.js";
-import { SignalClient } from "../../src/signal/index.js";
+import type { SignalClient } from "../../src/signal/index.js";
 import { createNet } from "../../src/signal/net.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
 import { groupChangeNotice } from "../../src/signal/groups/group-change-notice.js";
 import type { SignalGroup } from "../../src/signal/groups/group-model.js";
 import { GroupsClient } from "../../src/signal/groups/groups-client.js";
 import { StorageServiceReader } from "../../src/signal/storage-service/storage-service-reader.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -148,10 +148,9 @@ test("a change carried in a group message is applied from the message when the s
   // credentials after it closes; the receive pipeline takes over the device's chat socket.
   await chat.disconnect();
   await introduce(friend, device);
-  client = await SignalClient.open({ environment: mock.environment, storage });
-  const log = new EventLog(client);
-  await client.start();
-  await log.waitFor("connection-state", (event) => event.state === "connected", "the client to connect");
+  const started = await startConnectedClient(mock, storage);
+  client = started.client;
+  const log = started.log;
 
   await friend.modifyGroupDisappearingMessageTimer(await serverView(), 3600, {
     sendUpdateTo: [{ device }],

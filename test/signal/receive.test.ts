@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import { SignalClient } from "../../src/signal/index.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -24,10 +24,7 @@ before(async () => {
   device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   await introduce(friend, device);
-  client = await SignalClient.open({ environment: mock.environment, storage });
-  log = new EventLog(client);
-  await client.start();
-  await log.waitFor("connection-state", (e) => e.state === "connected", "the client to connect");
+  ({ client: client, log: log } = await startConnectedClient(mock, storage, "the client to connect"));
 });
 
 after(async () => {

@@ -25,7 +25,7 @@ import {
   type SignalStorage,
 } from "../../src/signal/index.js";
 import { signalservice } from "../../src/proto/generated/signal.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -100,14 +100,11 @@ before(async () => {
   // account is a receiver that shows it.
   const typistStorage = testStore.store.signalStorage("@typist:localhost");
   await linkToPhone(mock, typistStorage, typist);
-  typistClient = await SignalClient.open({ environment: mock.environment, storage: typistStorage });
-  typistLog = new EventLog(typistClient);
-  await typistClient.start();
-  await typistLog.waitFor(
-    "connection-state",
-    (e) => e.state === "connected",
+  ({ client: typistClient, log: typistLog } = await startConnectedClient(
+    mock,
+    typistStorage,
     "the typist's client to connect",
-  );
+  ));
 });
 
 after(async () => {

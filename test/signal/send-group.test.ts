@@ -14,7 +14,7 @@ import {
   type Destination,
   type SignalStorage,
 } from "../../src/signal/index.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -76,14 +76,11 @@ before(async () => {
   // A second client linked to the typist's account shows what the simulated phones drop (typing).
   const typistStorage = testStore.store.signalStorage("@typist:localhost");
   await linkToPhone(mock, typistStorage, typist);
-  typistClient = await SignalClient.open({ environment: mock.environment, storage: typistStorage });
-  typistLog = new EventLog(typistClient);
-  await typistClient.start();
-  await typistLog.waitFor(
-    "connection-state",
-    (e) => e.state === "connected",
+  ({ client: typistClient, log: typistLog } = await startConnectedClient(
+    mock,
+    typistStorage,
     "the typist's client to connect",
-  );
+  ));
 
   group = await phone.createGroup({ title: "Book club", members: [phone, friend, carol, typist] });
 });

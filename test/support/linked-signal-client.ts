@@ -122,3 +122,16 @@ export class EventLog {
     );
   }
 }
+
+/** Opens the client of a linked account, records its events and waits until it is connected. */
+export async function startConnectedClient(
+  mock: MockSignalServer,
+  storage: SignalStorage,
+  what = "the client to connect",
+): Promise<{ client: SignalClient; log: EventLog }> {
+  const client = await SignalClient.open({ environment: mock.environment, storage });
+  const log = new EventLog(client);
+  await client.start();
+  await log.waitFor("connection-state", (e) => e.state === "connected", what);
+  return { client, log };
+}
