@@ -18,7 +18,7 @@ import {
 } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import type { ContactNameDirectory } from "./contact-names.js";
-import { bestName, type Ghosts } from "./ghosts.js";
+import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
 import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
@@ -181,11 +181,9 @@ export class SignalToMatrix {
     );
     const origin = this.origin(login, event, event.sender.aci);
     const portal = await this.portalOf(origin);
-    await this.postNotice(
-      origin,
-      portal,
-      decryptionFailedNotice(event.sender.aci, await this.context(origin, portal)),
-    );
+    const names = await this.options.names.namesOf(login, event.sender.aci);
+    const notice = decryptionFailedNotice(event.sender.aci, this.context(origin, portal, names));
+    await this.postNotice(origin, portal, names, notice);
   }
 
   /** A contact's safety number changed: a notice in the direct chat, if there is one. */
@@ -193,19 +191,24 @@ export class SignalToMatrix {
     const portal = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, serviceId));
     if (!portal) return;
     const origin = this.origin(login, { sender: { aci: serviceId }, timestamp: Date.now() }, serviceId);
+    const names = await this.options.names.namesOf(login, serviceId);
     await this.postNotice(
       origin,
       portal,
-      safetyNumberChangedNotice(serviceId, await this.context(origin, portal)),
+      names,
+      safetyNumberChangedNotice(serviceId, this.context(origin, portal, names)),
     );
   }
 
-  private async postNotice(origin: Origin, portal: PortalRow, content: MessageContent): Promise<void> {
+  /** Posts a notice as the contact's ghost; `contactNames` are the contact's current names. */
+  private async postNotice(
+    origin: Origin,
+    portal: PortalRow,
+    contactNames: ContactNames,
+    content: MessageContent,
+  ): Promise<void> {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
-    const intent = await this.options.ghosts.ensure(
-      origin.contactAci,
-      await this.options.names.namesOf(origin.login, origin.contactAci),
-    );
+    const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
     await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
   }
@@ -220,7 +223,8 @@ export class SignalToMatrix {
 
   private async bridgeMessage(origin: Origin, message: signalservice.DataMessage): Promise<void> {
     const portal = await this.portalOf(origin);
-    const ctx = await this.context(origin, portal);
+    const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
+    const ctx = this.context(origin, portal, authorNames);
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
     const media = await this.uploadMedia(origin, portal, message, draft);
     await this.apply(
@@ -228,6 +232,7 @@ export class SignalToMatrix {
       portal,
       signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
       message,
+      authorNames,
     );
   }
 
@@ -237,14 +242,16 @@ export class SignalToMatrix {
     message: signalservice.DataMessage,
   ): Promise<void> {
     const portal = await this.portalOf(origin);
-    const ctx = await this.context(origin, portal);
+    const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
+    const ctx = this.context(origin, portal, authorNames);
     const edit: signalservice.IEditMessage = { targetSentTimestamp: targetTimestamp, dataMessage: message };
     // An edit of a bridged message only replaces its text; one never bridged is bridged whole.
     const target = { authorAci: origin.authorAci, sentTimestamp: targetTimestamp };
     const draft = signalEditToMatrix(edit, origin.authorAci, ctx);
     const media =
       ctx.eventIdsOf(target).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
-    await this.apply(origin, portal, signalEditToMatrix(edit, origin.authorAci, { ...ctx, media }), message);
+    const actions = signalEditToMatrix(edit, origin.authorAci, { ...ctx, media });
+    await this.apply(origin, portal, actions, message, authorNames);
   }
 
   /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
@@ -274,11 +281,10 @@ export class SignalToMatrix {
     return this.options.portals.direct(login.userId, contactAci, bestName(names));
   }
 
-  private async context(origin: Origin, portal: PortalRow): Promise<SignalToMatrixContext> {
+  private context(origin: Origin, portal: PortalRow, authorNames: ContactNames): SignalToMatrixContext {
     const { store, ghosts } = this.options;
     const tables = store.bridge;
-    const author = await this.options.names.namesOf(origin.login, origin.authorAci);
-    const names = new Map<string, string>([[origin.authorAci, bestName(author)]]);
+    const names = new Map<string, string>([[origin.authorAci, bestName(authorNames)]]);
     return {
       roomId: portal.roomId,
       ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
@@ -297,14 +303,16 @@ export class SignalToMatrix {
     portal: PortalRow,
     actions: MatrixAction[],
     message: signalservice.DataMessage,
+    authorNames: ContactNames,
   ): Promise<void> {
-    const { store, ghosts, portals, names } = this.options;
+    const { store, ghosts, portals } = this.options;
     const tables = store.bridge;
-    const intent: Intent = await ghosts.ensure(
-      origin.authorAci,
-      await names.namesOf(origin.login, origin.authorAci),
-    );
+    const intent: Intent = await ghosts.ensure(origin.authorAci, authorNames);
     await portals.ensureGhostJoined(portal, ghosts.userIdOf(origin.authorAci));
+    // Parts bridged before a restart are not sent again when the message is delivered again.
+    const recordedParts = new Set(
+      tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
+    );
 
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
@@ -313,12 +321,7 @@ export class SignalToMatrix {
         continue;
       }
       const part = "part" in action ? action.part : undefined;
-      if (
-        part !== undefined &&
-        tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).some((e) => e.part === part)
-      ) {
-        continue; // bridged before a restart; this is a redelivery
-      }
+      if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const eventId = await sendIdempotent(
         intent,
