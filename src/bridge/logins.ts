@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.js";
 import {
+  BUFFERED_EVENT_TYPES,
   type BufferedSignalEvent,
   type ConnectionState,
   type LinkedAccount,
@@ -27,19 +28,6 @@ export interface LoginManagerOptions {
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
 }
-
-const bufferedEventTypes = [
-  "message",
-  "edit",
-  "reaction",
-  "delete",
-  "sync-sent",
-  "sync-read",
-  "contacts-sync",
-  "receipt",
-  "typing",
-  "decryption-error",
-] as const satisfies readonly BufferedSignalEvent["type"][];
 
 const HANDLER_ATTEMPTS = 5;
 const HANDLER_RETRY_BASE_MS = 500;
@@ -133,7 +121,7 @@ export class LoginManager {
     const client = await SignalClient.open({ environment: this.options.environment, storage });
     const login: Login = { userId, client };
     this.logins.set(userId, login);
-    for (const type of bufferedEventTypes) {
+    for (const type of BUFFERED_EVENT_TYPES) {
       client.on(type, (event) => this.enqueue(login, event));
     }
     client.on("identity-change", (event) => {

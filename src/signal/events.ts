@@ -151,6 +151,23 @@ export type BufferedSignalEvent =
   | TypingEvent
   | DecryptionErrorEvent;
 
+// A record, so the compiler insists that every buffered event type is listed here.
+const bufferedTypes: Record<BufferedSignalEvent["type"], true> = {
+  message: true,
+  edit: true,
+  reaction: true,
+  delete: true,
+  "sync-sent": true,
+  "sync-read": true,
+  "contacts-sync": true,
+  receipt: true,
+  typing: true,
+  "decryption-error": true,
+};
+
+/** Every type of event that stays buffered until `markHandled`: a consumer must handle them all. */
+export const BUFFERED_EVENT_TYPES = Object.keys(bufferedTypes) as ReadonlyArray<BufferedSignalEvent["type"]>;
+
 export type SignalEvent =
   | BufferedSignalEvent
   | IdentityChangeEvent

@@ -13,6 +13,7 @@ export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
 export type { ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
+export { BUFFERED_EVENT_TYPES } from "./events.js";
 export {
   MessageSender,
   type OutgoingPayload,
