@@ -15,7 +15,7 @@ import {
   startBridgeWithSignal,
   ghostOf,
 } from "../support/bridge-with-signal.js";
-import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
+import { decryptAsContact, encryptAsContact, cdn3PointerAsContact } from "../support/contact-attachments.js";
 import { introduce } from "../support/linked-signal-client.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 import { withTimeout } from "../support/wait.js";
@@ -60,25 +60,14 @@ async function contactSendsFile(
         ...EMPTY_DATA_MESSAGE,
         timestamp: BigInt(Date.now()),
         attachments: [
-          {
-            attachmentIdentifier: { cdnKey },
-            cdnNumber: 3,
-            key: new Uint8Array(key),
-            digest: new Uint8Array(digest),
+          cdn3PointerAsContact({
+            cdnKey,
+            key: key,
+            digest: digest,
             size: plaintext.length,
             contentType,
             fileName,
-            clientUuid: null,
-            thumbnail: null,
-            incrementalMac: null,
-            chunkSize: null,
-            flags: null,
-            width: null,
-            height: null,
-            caption: null,
-            blurHash: null,
-            uploadTimestamp: null,
-          },
+          }),
         ],
       },
     },

@@ -17,7 +17,7 @@ import { MessageSender } from "../../src/signal/message-sender.js";
 import { createNet } from "../../src/signal/net.js";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
-import { decryptAsContact, encryptAsContact } from "../support/contact-attachments.js";
+import { decryptAsContact, encryptAsContact, cdn3PointerAsContact } from "../support/contact-attachments.js";
 import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
@@ -94,25 +94,14 @@ test("an attachment a contact sends from CDN 3 downloads and decrypts byte-ident
         body: "look at this",
         timestamp: BigInt(timestamp),
         attachments: [
-          {
-            attachmentIdentifier: { cdnKey: pointer.cdnKey ?? "" },
-            cdnNumber: 3,
-            key: new Uint8Array(pointer.key),
-            digest: new Uint8Array(pointer.digest),
+          cdn3PointerAsContact({
+            cdnKey: pointer.cdnKey ?? "",
+            key: pointer.key,
+            digest: pointer.digest,
             size: pointer.size,
             contentType: "image/png",
             fileName: "holiday.png",
-            clientUuid: null,
-            thumbnail: null,
-            incrementalMac: null,
-            chunkSize: null,
-            flags: null,
-            width: null,
-            height: null,
-            caption: null,
-            blurHash: null,
-            uploadTimestamp: null,
-          },
+          }),
         ],
       },
     },

@@ -3,6 +3,7 @@
  * mock's own encryptor), so tests show interoperability rather than agreement with ourselves.
  */
 import assert from "node:assert/strict";
+import type { EMPTY_DATA_MESSAGE } from "@signalapp/mock-server";
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 
 const sha256 = (data: Uint8Array): Buffer => createHash("sha256").update(data).digest();
@@ -33,4 +34,36 @@ export function decryptAsContact(
   assert.ok(mac.equals(data.subarray(data.length - 32)), "the blob's MAC verifies");
   const decipher = createDecipheriv("aes-256-cbc", key.subarray(0, 32), iv);
   return Buffer.concat([decipher.update(ciphertext), decipher.final()]).subarray(0, size);
+}
+
+type MockAttachmentPointer = NonNullable<(typeof EMPTY_DATA_MESSAGE)["attachments"]>[number];
+
+/** The pointer a contact's app puts in a message for a file it stored on CDN 3. */
+export function cdn3PointerAsContact(file: {
+  cdnKey: string;
+  key: Uint8Array;
+  digest: Uint8Array;
+  size: number;
+  contentType: string;
+  fileName: string;
+}): MockAttachmentPointer {
+  return {
+    attachmentIdentifier: { cdnKey: file.cdnKey },
+    cdnNumber: 3,
+    key: new Uint8Array(file.key),
+    digest: new Uint8Array(file.digest),
+    size: file.size,
+    contentType: file.contentType,
+    fileName: file.fileName,
+    clientUuid: null,
+    thumbnail: null,
+    incrementalMac: null,
+    chunkSize: null,
+    flags: null,
+    width: null,
+    height: null,
+    caption: null,
+    blurHash: null,
+    uploadTimestamp: null,
+  };
 }
