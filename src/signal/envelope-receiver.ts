@@ -28,7 +28,12 @@ import { encodeBufferedItem, type BufferedItem } from "./buffered-item.js";
 import { eventFromItem } from "./content-events.js";
 import type { SignalSender } from "./events.js";
 import { unpadContent } from "./padding.js";
-import { StoreTransaction, withProtocolLock, type IdentityKeyChange } from "./protocol-stores.js";
+import {
+  StoreTransaction,
+  withProtocolLock,
+  type IdentityKeyChange,
+  type ProtocolStores,
+} from "./protocol-stores.js";
 import type { AccountRecord, OwnIdentity, SignalStorage, StorageWrite } from "./storage.js";
 
 /** Ask the sender to resend: a DecryptionErrorMessage for the envelope we could not decrypt. */
@@ -262,23 +267,8 @@ export class EnvelopeReceiver {
         }
         const plaintext =
           envelope.type === EnvelopeType.PREKEY_MESSAGE
-            ? await signalDecryptPreKey(
-                PreKeySignalMessage.deserialize(content),
-                address,
-                local,
-                stores.session,
-                stores.identity,
-                stores.preKey,
-                stores.signedPreKey,
-                stores.kyberPreKey,
-              )
-            : await signalDecrypt(
-                SignalMessage.deserialize(content),
-                address,
-                local,
-                stores.session,
-                stores.identity,
-              );
+            ? await decryptPreKeyMessage(content, address, local, stores)
+            : await decryptWhisperMessage(content, address, local, stores);
         return { sender, sealed: false, plaintext, padded: true };
       }
       case EnvelopeType.UNIDENTIFIED_SENDER:
@@ -325,29 +315,14 @@ export class EnvelopeReceiver {
             sender,
             sealed: true,
             padded: true,
-            plaintext: await signalDecryptPreKey(
-              PreKeySignalMessage.deserialize(inner),
-              address,
-              local,
-              stores.session,
-              stores.identity,
-              stores.preKey,
-              stores.signedPreKey,
-              stores.kyberPreKey,
-            ),
+            plaintext: await decryptPreKeyMessage(inner, address, local, stores),
           };
         case CiphertextMessageType.Whisper:
           return {
             sender,
             sealed: true,
             padded: true,
-            plaintext: await signalDecrypt(
-              SignalMessage.deserialize(inner),
-              address,
-              local,
-              stores.session,
-              stores.identity,
-            ),
+            plaintext: await decryptWhisperMessage(inner, address, local, stores),
           };
         case CiphertextMessageType.SenderKey:
           return {
@@ -423,4 +398,33 @@ export class EnvelopeReceiver {
       }
     }
   }
+}
+
+/** A 1:1 message that starts a session (it carries the pre-keys it used). */
+function decryptPreKeyMessage(
+  bytes: Uint8Array<ArrayBuffer>,
+  sender: ProtocolAddress,
+  local: ProtocolAddress,
+  stores: ProtocolStores,
+): Promise<Uint8Array> {
+  return signalDecryptPreKey(
+    PreKeySignalMessage.deserialize(bytes),
+    sender,
+    local,
+    stores.session,
+    stores.identity,
+    stores.preKey,
+    stores.signedPreKey,
+    stores.kyberPreKey,
+  );
+}
+
+/** A 1:1 message on an established session. */
+function decryptWhisperMessage(
+  bytes: Uint8Array<ArrayBuffer>,
+  sender: ProtocolAddress,
+  local: ProtocolAddress,
+  stores: ProtocolStores,
+): Promise<Uint8Array> {
+  return signalDecrypt(SignalMessage.deserialize(bytes), sender, local, stores.session, stores.identity);
 }
