@@ -101,5 +101,6 @@ export * from "./send/send-errors.js";
 export type { SendContext } from "./send/send-context.js";
 export { safetyNumber, UnknownIdentityKeyError, type SafetyNumberOptions } from "./safety-number.js";
 export { unlinkOwnDevice } from "./unlink-own-device.js";
+export { InvalidUsernameError, looksLikeUsername } from "./usernames/username-lookup.js";
 export { saveStorageContacts } from "./storage-service/storage-contacts.js";
 export type { signalservice } from "../proto/generated/signal.js";

@@ -20,6 +20,7 @@ import { createNet, DEFAULT_USER_AGENT } from "./net.js";
 import { maintainPreKeys } from "./pre-keys.js";
 import { SendContext } from "./send/send-context.js";
 import type { AccountRecord, SignalStorage } from "./storage.js";
+import { lookUpUsername } from "./usernames/username-lookup.js";
 
 export interface SignalClientOptions {
   environment: SignalEnvironment;
@@ -167,6 +168,11 @@ export class SignalClient {
   /** A 1:1 sender; its requests go over whichever connection is current (each waits for one). */
   async sender(): Promise<MessageSender> {
     return this.sending.sender();
+  }
+
+  /** The ACI of whoever has this username (`name.42`), or null; throws InvalidUsernameError for a malformed one. */
+  async lookUpUsername(username: string): Promise<string | null> {
+    return lookUpUsername(await this.sending.unidentifiedChat(), username);
   }
 
   /** What the functions of outgoing-message.ts share between sends (certificates, endorsements, connections). */

@@ -86,6 +86,31 @@ test("pm with a contact's name invites Alice to a direct portal named after them
   });
 });
 
+test("pm with a username opens a chat with whoever has it on Signal, even outside the contacts", async () => {
+  await withBridgeLog(setting!.bridge, async () => {
+    const stranger = await mock.server.createPrimaryDevice({ profileName: "Stranger" });
+    await mock.server.setUsername(stranger.device.aci, "stranger.42");
+
+    await command(
+      "pm nobody.99",
+      /^Nobody on Signal has the username nobody\.99/,
+      "the unknown-username reply",
+    );
+    await command(
+      "pm 9lives.42",
+      /is not a Signal username: it cannot start with a digit/,
+      "the bad-username reply",
+    );
+
+    await command("pm @stranger.42", /^Opened a chat with /, "the pm-by-username confirmation");
+    const strangerRoom = await setting!.alice.acceptNextInvite("the direct portal opened by username");
+    await setting!.alice.sendText(strangerRoom, "Hello, found you by username");
+    const received = await stranger.waitForMessage();
+    assert.equal(received.body, "Hello, found you by username");
+    assert.equal(received.source.aci, phone.device.aci, "the message comes from Alice's account");
+  });
+});
+
 test("safety-number replies with the 60 digits libsignal derives from both identity keys", async () => {
   await withBridgeLog(setting!.bridge, async () => {
     const reply = await command(

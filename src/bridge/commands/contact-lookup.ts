@@ -1,11 +1,13 @@
-import type { RecipientRecord, SignalStorage } from "../../signal/index.js";
+import { looksLikeUsername, type RecipientRecord, type SignalStorage } from "../../signal/index.js";
 import { bestName } from "../ghosts.js";
 
 /** What a contact argument (ACI, phone number or name) resolved to. */
 export type ContactLookup =
   | { kind: "found"; aci: string; recipient: RecipientRecord | null }
   | { kind: "ambiguous"; candidates: RecipientRecord[] }
-  | { kind: "unknown" };
+  | { kind: "unknown" }
+  /** The argument cannot be what it looks like (e.g. a malformed username); `reason` says why. */
+  | { kind: "invalid"; reason: string };
 
 const ACI_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PHONE_PATTERN = /^\+?[\d\s().-]{5,}$/;
@@ -61,8 +63,11 @@ function pick(matches: RecipientRecord[]): ContactLookup {
 
 /** The reply for a lookup that found no single contact. */
 export function lookupProblem(query: string, lookup: Exclude<ContactLookup, { kind: "found" }>): string {
+  if (lookup.kind === "invalid") return lookup.reason;
   if (lookup.kind === "unknown") {
-    return `No contact matches "${query}". Send list to see your contacts, or use their ACI.`;
+    return looksLikeUsername(query)
+      ? `Nobody on Signal has the username ${query.trim()}.`
+      : `No contact matches "${query}". Send list to see your contacts, or use their ACI.`;
   }
   return [
     `"${query}" matches ${lookup.candidates.length} contacts; use more of the name, the number or the ACI:`,

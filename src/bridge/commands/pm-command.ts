@@ -1,24 +1,30 @@
+import { InvalidUsernameError, looksLikeUsername } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
 import { bestName } from "../ghosts.js";
+import type { Login } from "../logins.js";
 import { Portals } from "../portals.js";
 import { type CommandDeps, requireLogin, roomLink } from "./command-deps.js";
-import { lookUpContact, lookupProblem } from "./contact-lookup.js";
+import { type ContactLookup, lookUpContact, lookupProblem } from "./contact-lookup.js";
 
 /** `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. */
 export function pmCommand({ store, logins, portals, ghosts, names }: CommandDeps): BotCommand {
   return {
     name: "pm",
-    summary: "Start a chat with a contact: pm <name | phone number | ACI>.",
+    summary: "Start a chat with a contact: pm <name | phone number | username | ACI>.",
     needs: "user",
     async run({ sender, args, reply }) {
       const query = args.join(" ");
       if (query === "") {
-        await reply("Whom do you want to chat with? Send pm followed by a name, phone number or ACI.");
+        await reply(
+          "Whom do you want to chat with? Send pm followed by a name, phone number, username or ACI.",
+        );
         return;
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const lookup = await lookUpContact(store.signalStorage(sender), login.client.account.aci, query);
+      const lookup = looksLikeUsername(query)
+        ? await lookUpUsername(login, query)
+        : await lookUpContact(store.signalStorage(sender), login.client.account.aci, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));
         return;
@@ -37,4 +43,15 @@ export function pmCommand({ store, logins, portals, ghosts, names }: CommandDeps
       );
     },
   };
+}
+
+/** Asks Signal who has a username; a username can belong to someone not yet in the contacts. */
+async function lookUpUsername(login: Login, username: string): Promise<ContactLookup> {
+  try {
+    const aci = await login.client.lookUpUsername(username);
+    return aci ? { kind: "found", aci, recipient: null } : { kind: "unknown" };
+  } catch (error) {
+    if (error instanceof InvalidUsernameError) return { kind: "invalid", reason: error.message };
+    throw error;
+  }
 }

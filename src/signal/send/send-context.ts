@@ -5,6 +5,7 @@ import type {
   Net,
   UnauthenticatedChatConnection,
   UnauthMessagesService,
+  UnauthUsernamesService,
 } from "@signalapp/libsignal-client/dist/net.js";
 import type { ChatRequester } from "../chat-api.js";
 import type { SignalEnvironment } from "../environment.js";
@@ -15,9 +16,11 @@ import type { AccountRecord, SignalStorage } from "../storage.js";
 import { GroupSendEndorsements } from "./group-send-endorsements.js";
 import { SenderCertificateCache } from "./sender-certificate.js";
 
-// libsignal adds the message-sending methods to the connection at runtime (net.js loads them);
-// its type augmentation does not resolve under NodeNext, so the pairing is stated here.
-export type UnidentifiedChatConnection = UnauthenticatedChatConnection & UnauthMessagesService;
+// libsignal adds the message-sending and username methods to the connection at runtime (net.js
+// loads them); its type augmentation does not resolve under NodeNext, so the pairing is stated here.
+export type UnidentifiedChatConnection = UnauthenticatedChatConnection &
+  UnauthMessagesService &
+  UnauthUsernamesService;
 
 export interface SendContextOptions {
   environment: SignalEnvironment;
