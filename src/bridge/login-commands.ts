@@ -8,8 +8,19 @@ import { qrCodePng } from "./qr-code.js";
 const scanHelp =
   "Scan this QR code with Signal on your phone: Settings → Linked devices → Link new device. Send cancel to stop.";
 
+/**
+ * What to do once an account is linked (bring its chats in); returns what to tell the user, if
+ * anything.
+ */
+export type AfterLogin = (userId: string) => Promise<string | null>;
+
 /** `login`, `cancel` and `ping`: linking a Signal account and seeing its state. */
-export function loginCommands(logins: LoginManager, actions: BotActions, logger: Logger): BotCommand[] {
+export function loginCommands(
+  logins: LoginManager,
+  actions: BotActions,
+  afterLogin: AfterLogin,
+  logger: Logger,
+): BotCommand[] {
   const login: BotCommand = {
     name: "login",
     summary: "Link your Signal account by scanning a QR code with your phone.",
@@ -56,6 +67,7 @@ export function loginCommands(logins: LoginManager, actions: BotActions, logger:
         roomId,
         `Logged in as ${account.number ?? account.aci}. Your Signal chats will appear here as rooms.`,
       );
+      await bringChatsIn(roomId, userId);
     } catch (error) {
       await withdrawQr();
       if (error instanceof LinkingCancelledError) {
@@ -64,6 +76,20 @@ export function loginCommands(logins: LoginManager, actions: BotActions, logger:
       }
       logger.error(`login of ${userId} failed`, error);
       await actions.sendNotice(roomId, `Login failed: ${(error as Error).message}`);
+    }
+  };
+
+  // The login succeeded whatever happens here; `sync` tries again.
+  const bringChatsIn = async (roomId: string, userId: string) => {
+    try {
+      const summary = await afterLogin(userId);
+      if (summary) await actions.sendNotice(roomId, summary);
+    } catch (error) {
+      logger.warn(`bringing the chats of ${userId} in after login failed`, error);
+      await actions.sendNotice(
+        roomId,
+        `Your groups could not be fetched yet (${(error as Error).message}). Send sync to try again.`,
+      );
     }
   };
 

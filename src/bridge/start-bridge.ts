@@ -14,7 +14,9 @@ import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
+import { syncChats } from "./chat-sync.js";
 import { accountCommands } from "./commands/account-commands.js";
+import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -152,8 +154,14 @@ export async function startBridge({
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
     actions,
   });
-  for (const command of loginCommands(logins, actions, logger.child("login"))) bot.register(command);
   const commandDeps = { store, logins, portals, ghosts, names, groups, logger: logger.child("commands") };
+  const afterLogin = async (userId: string) => {
+    const login = logins.loginOf(userId);
+    const report = login ? await syncChats(commandDeps, login) : null;
+    return report ? describeChatSync(report) : null;
+  };
+  for (const command of loginCommands(logins, actions, afterLogin, logger.child("login")))
+    bot.register(command);
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
   onEphemeralEvent = (event) => ephemeral.handle(event);

@@ -4,7 +4,7 @@ import type { Login } from "../logins.js";
 import type { Store } from "../../store/index.js";
 import { type CommandDeps, requireLogin } from "./command-deps.js";
 import { contactsOf, describeContact } from "./contact-lookup.js";
-import { readStorageSnapshot } from "./storage-snapshot.js";
+import { readStorageSnapshot } from "../storage-snapshot.js";
 
 /** `list`: the user's Signal contacts and groups, one line each. */
 export function listCommand({ store, logins, groups }: CommandDeps): BotCommand {

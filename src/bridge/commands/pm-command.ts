@@ -1,13 +1,13 @@
 import { InvalidUsernameError, looksLikeUsername } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
-import { bestName } from "../ghosts.js";
 import type { Login } from "../logins.js";
-import { Portals } from "../portals.js";
+import { openDirectChat } from "../open-direct-chat.js";
 import { type CommandDeps, requireLogin, roomLink } from "./command-deps.js";
 import { type ContactLookup, lookUpContact, lookupProblem } from "./contact-lookup.js";
 
 /** `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. */
-export function pmCommand({ store, logins, portals, ghosts, names }: CommandDeps): BotCommand {
+export function pmCommand(deps: CommandDeps): BotCommand {
+  const { store, logins } = deps;
   return {
     name: "pm",
     summary: "Start a chat with a contact: pm <name | phone number | username | ACI>.",
@@ -29,13 +29,7 @@ export function pmCommand({ store, logins, portals, ghosts, names }: CommandDeps
         await reply(lookupProblem(query, lookup));
         return;
       }
-      const contactNames = await names.namesOf(login, lookup.aci);
-      const name = bestName(contactNames);
-      const existed = store.bridge.portalByKey(Portals.directKey(sender, lookup.aci)) !== undefined;
-      // The contact's ghost creates the room; it has its name before the user sees it.
-      await ghosts.ensure(lookup.aci, contactNames);
-      const portal = await portals.direct(sender, lookup.aci, name);
-      if (existed) await portals.inviteToDirect(portal, sender);
+      const { portal, name, existed } = await openDirectChat(deps, login, lookup.aci);
       await reply(
         existed
           ? `You already have a chat with ${name}: ${roomLink(portal.roomId)} (invited you again in case you left it).`

@@ -1,6 +1,6 @@
-import { StorageServiceReader, type StorageServiceSnapshot } from "../../signal/index.js";
-import type { Store } from "../../store/index.js";
-import type { Login } from "../logins.js";
+import { StorageServiceReader, type StorageServiceSnapshot } from "../signal/index.js";
+import type { Store } from "../store/index.js";
+import type { Login } from "./logins.js";
 
 /**
  * The account's current storage service state (contacts and groups as the phone keeps them), or
