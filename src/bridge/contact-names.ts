@@ -1,5 +1,10 @@
 import type { Logger } from "../logger.js";
-import { ProfileCache, profileDisplayName, type SignalClient } from "../signal/index.js";
+import {
+  downloadProfileAvatar,
+  ProfileCache,
+  profileDisplayName,
+  type SignalClient,
+} from "../signal/index.js";
 import type { Store } from "../store/index.js";
 import type { ContactNames } from "./ghosts.js";
 import type { Login } from "./logins.js";
@@ -17,18 +22,35 @@ export class ContactNameDirectory {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * The contact's names, and their profile avatar when the profile could be read (left out when
+   * it could not, so a ghost keeps the avatar it has).
+   */
   async namesOf(login: Login, aci: string): Promise<ContactNames> {
     const recipient = await this.store.signalStorage(login.userId).getRecipient(aci);
-    let profileName = recipient?.profileName ?? null;
-    if (recipient?.profileKey) {
-      try {
-        const profile = await this.profilesOf(login).get(aci);
-        profileName = (profile && profileDisplayName(profile)) ?? profileName;
-      } catch (error) {
-        this.logger.debug(`profile of ${aci} unavailable: ${(error as Error).message}`);
-      }
+    const names: ContactNames = {
+      profileName: recipient?.profileName ?? null,
+      contactName: recipient?.contactName ?? null,
+      number: recipient?.number ?? null,
+    };
+    const profileKey = recipient?.profileKey;
+    if (!profileKey) return names;
+    try {
+      const profile = await this.profilesOf(login).get(aci);
+      if (!profile) return names;
+      const avatarPath = profile.avatarPath;
+      const { environment } = login.client;
+      return {
+        ...names,
+        profileName: profileDisplayName(profile) ?? names.profileName,
+        avatar: avatarPath
+          ? { key: avatarPath, download: () => downloadProfileAvatar(environment, avatarPath, profileKey) }
+          : null,
+      };
+    } catch (error) {
+      this.logger.debug(`profile of ${aci} unavailable: ${(error as Error).message}`);
+      return names;
     }
-    return { profileName, contactName: recipient?.contactName ?? null, number: recipient?.number ?? null };
   }
 
   private profilesOf(login: Login): ProfileCache {

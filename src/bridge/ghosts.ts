@@ -1,12 +1,21 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { BridgeConfig } from "../config/index.js";
+import type { Logger } from "../logger.js";
 import type { BridgeTables } from "../store/index.js";
 
-/** What is known about a Signal account's name, best source first. */
+/** A profile avatar: `key` changes whenever the picture does (Signal stores each under a new path). */
+export interface AvatarSource {
+  key: string;
+  download(): Promise<Uint8Array>;
+}
+
+/** What is known about a Signal account's name (best source first) and picture. */
 export interface ContactNames {
   profileName?: string | null;
   contactName?: string | null;
   number?: string | null;
+  /** The profile picture; null when the profile has none, undefined when unknown (left as it is). */
+  avatar?: AvatarSource | null;
 }
 
 /** The name a person sees: profile name, else contact name, else number, else "Unknown user". */
@@ -14,12 +23,18 @@ export function bestName(names: ContactNames | undefined): string {
   return names?.profileName || names?.contactName || names?.number || "Unknown user";
 }
 
+/** A picture that could not be fetched is not tried again for every message. */
+const AVATAR_RETRY_MS = 60 * 60 * 1000;
+
 /** Ghost users: the Matrix users that stand for Signal accounts. */
 export class Ghosts {
+  private readonly failedAvatars = new Map<string, { key: string | undefined; at: number }>();
+
   constructor(
     private readonly bridge: Bridge,
     private readonly tables: BridgeTables,
     private readonly config: BridgeConfig,
+    private readonly logger: Logger,
   ) {}
 
   userIdOf(aci: string): string {
@@ -36,7 +51,7 @@ export class Ghosts {
     return /^[0-9a-f-]{36}$/.test(aci) ? aci : undefined;
   }
 
-  /** The ghost's intent, registered and showing the current name. */
+  /** The ghost's intent, registered and showing the current name and profile picture. */
   async ensure(aci: string, names: ContactNames | undefined): Promise<Intent> {
     const intent = this.bridge.getIntent(this.userIdOf(aci));
     await intent.ensureRegistered();
@@ -49,6 +64,44 @@ export class Ghosts {
       await intent.setDisplayName(displayName);
       this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
+    if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
     return intent;
   }
+
+  /**
+   * Shows the profile picture when it changed. A picture that cannot be fetched is tried again
+   * next time and never holds up the message being bridged.
+   */
+  private async updateAvatar(aci: string, intent: Intent, avatar: AvatarSource | null): Promise<void> {
+    const known = this.tables.ghost(aci);
+    if ((known?.avatarHash ?? null) === (avatar?.key ?? null)) return;
+    const failed = this.failedAvatars.get(aci);
+    if (failed && failed.key === avatar?.key && Date.now() - failed.at < AVATAR_RETRY_MS) return;
+    try {
+      let avatarUrl: string | undefined;
+      if (avatar) {
+        const image = Buffer.from(await avatar.download());
+        avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageTypeOf(image) });
+      }
+      await intent.setAvatarUrl(avatarUrl ?? "");
+      this.tables.saveGhost({
+        aci,
+        displayName: known?.displayName,
+        avatarUrl,
+        avatarHash: avatar?.key,
+      });
+      this.failedAvatars.delete(aci);
+    } catch (error) {
+      this.failedAvatars.set(aci, { key: avatar?.key, at: Date.now() });
+      this.logger.warn(`could not update the avatar of ${aci}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Signal profile pictures are JPEG or PNG (sometimes WebP); the bytes say which. */
+export function imageTypeOf(image: Uint8Array): string {
+  if (image[0] === 0x89 && image[1] === 0x50 && image[2] === 0x4e && image[3] === 0x47) return "image/png";
+  if (image[0] === 0xff && image[1] === 0xd8) return "image/jpeg";
+  if (Buffer.from(image.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
+  return "application/octet-stream";
 }

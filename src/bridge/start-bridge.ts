@@ -108,7 +108,7 @@ export async function startBridge({
   await bridge.initialise();
 
   const actions = botActions(bridge);
-  const ghosts = new Ghosts(bridge, store.bridge, config);
+  const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
