@@ -39,6 +39,8 @@ export interface SignalToMatrixOptions {
   portals: Portals;
   names: ContactNameDirectory;
   groupInfoOf: GroupInfoOf;
+  /** The phone changed its storage service contents: bring contacts and chats up to date. */
+  syncChats: (login: Login) => Promise<void>;
   media: MediaRelay;
   logger: Logger;
 }
@@ -97,6 +99,8 @@ export class SignalToMatrix {
         } as signalservice.DataMessage);
       case "contacts-sync":
         return this.syncContacts(login, event.blob);
+      case "storage-changed":
+        return this.options.syncChats(login);
       case "receipt":
         return this.bridgeReceipt(login, event);
       case "typing":

@@ -112,6 +112,7 @@ export async function startBridge({
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
+  const chatSyncDeps = { store, portals, ghosts, names, groups, logger: logger.child("chat-sync") };
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
@@ -121,6 +122,7 @@ export async function startBridge({
     portals,
     names,
     groupInfoOf: (login, masterKey, revision) => groups.infoOf(login, masterKey, revision),
+    syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     logger: logger.child("signal->matrix"),
   });
   const logins = new LoginManager({
@@ -157,7 +159,7 @@ export async function startBridge({
   const commandDeps = { store, logins, portals, ghosts, names, groups, logger: logger.child("commands") };
   const afterLogin = async (userId: string) => {
     const login = logins.loginOf(userId);
-    const report = login ? await syncChats(commandDeps, login) : null;
+    const report = login ? await syncChats(chatSyncDeps, login) : null;
     return report ? describeChatSync(report) : null;
   };
   for (const command of loginCommands(logins, actions, afterLogin, logger.child("login")))

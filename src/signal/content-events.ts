@@ -109,6 +109,9 @@ export function eventFromItem(id: string, item: BufferedItem): BufferedSignalEve
       complete: sync.contacts.complete ?? false,
     };
   }
+  if (sync?.fetchLatest?.type === signalservice.SyncMessage.FetchLatest.Type.STORAGE_MANIFEST) {
+    return { ...base, type: "storage-changed" };
+  }
 
   if (content.receiptMessage) {
     const kind = RECEIPT_KINDS[content.receiptMessage.type ?? signalservice.ReceiptMessage.Type.DELIVERY];

@@ -79,6 +79,14 @@ export interface ContactsSyncEvent extends BufferedEventBase {
   complete: boolean;
 }
 
+/**
+ * The phone changed what it keeps in the storage service (contacts, groups, pinned chats, ...):
+ * read the storage service again.
+ */
+export interface StorageChangedEvent extends BufferedEventBase {
+  type: "storage-changed";
+}
+
 /** Someone received, read or viewed messages we sent. */
 export interface ReceiptEvent extends BufferedEventBase {
   type: "receipt";
@@ -147,6 +155,7 @@ export type BufferedSignalEvent =
   | SyncSentEvent
   | SyncReadEvent
   | ContactsSyncEvent
+  | StorageChangedEvent
   | ReceiptEvent
   | TypingEvent
   | DecryptionErrorEvent;
@@ -160,6 +169,7 @@ const bufferedTypes: Record<BufferedSignalEvent["type"], true> = {
   "sync-sent": true,
   "sync-read": true,
   "contacts-sync": true,
+  "storage-changed": true,
   receipt: true,
   typing: true,
   "decryption-error": true,

@@ -67,3 +67,16 @@ test("after login, the phone's groups and pinned chats appear as rooms Alice is 
     assert.deepEqual(names, new Set(["Climbing club", "Pinned Friend"]));
   });
 });
+
+test("when the phone changes its storage (a new group), the bridge reads it again and opens the room", async () => {
+  await withBridgeLog(setting!.bridge, async () => {
+    const { alice } = setting!;
+    const trip = await friend.createGroup({ title: "Ski trip", members: [friend, phone] });
+    const before = await phone.expectStorageState("the storage written before login");
+    await phone.setStorageState(before.addGroup(trip, { whitelisted: true }), before);
+    await phone.sendFetchStorage({ timestamp: Date.now() });
+
+    const roomId = await alice.acceptNextInvite("the portal of the group added on the phone");
+    assert.equal(alice.client.getRoom(roomId)?.name, "Ski trip");
+  });
+});

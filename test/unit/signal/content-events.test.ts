@@ -95,3 +95,15 @@ test("a failure becomes a decryption-error event naming the sender when known", 
     reason: "bad MAC",
   });
 });
+
+test("the phone's request to fetch the latest storage becomes a storage-changed event; other fetches do not", () => {
+  const { Type } = signalservice.SyncMessage.FetchLatest;
+  assert.equal(
+    eventFor({ syncMessage: { fetchLatest: { type: Type.STORAGE_MANIFEST } } })?.type,
+    "storage-changed",
+  );
+  assert.notEqual(
+    eventFor({ syncMessage: { fetchLatest: { type: Type.LOCAL_PROFILE } } })?.type,
+    "storage-changed",
+  );
+});
