@@ -4,8 +4,10 @@ import {
   type MatrixAction,
   type MessageContent,
   safetyNumberChangedNotice,
+  signalCallToMatrix,
   signalEditToMatrix,
   signalMessageToMatrix,
+  signalStoryToMatrix,
   type SignalToMatrixContext,
   type UploadedMedia,
 } from "../convert/index.js";
@@ -101,6 +103,10 @@ export class SignalToMatrix {
         return this.syncContacts(login, event.blob);
       case "storage-changed":
         return this.options.syncChats(login);
+      case "call":
+        return this.bridgeCall(login, event);
+      case "story":
+        return this.bridgeStory(login, event);
       case "receipt":
         return this.bridgeReceipt(login, event);
       case "typing":
@@ -188,6 +194,28 @@ export class SignalToMatrix {
     const names = await this.options.names.namesOf(login, event.sender.aci);
     const notice = decryptionFailedNotice(event.sender.aci, this.context(origin, portal, names));
     await this.postNotice(origin, portal, names, notice);
+  }
+
+  /** A call cannot be bridged; the user learns of it and answers on a phone. */
+  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
+    const content = signalCallToMatrix(event.call);
+    if (!content) return this.skip(event, "a call message nobody needs to see");
+    const origin = this.origin(login, event, event.sender.aci);
+    const portal = await this.portalOf(origin);
+    await this.postNotice(origin, portal, await this.options.names.namesOf(login, event.sender.aci), content);
+  }
+
+  /** Stories have no place in Matrix; a notice in the author's chat (or the group) says what was posted. */
+  private async bridgeStory(login: Login, event: SignalEventOf<"story">): Promise<void> {
+    const origin = this.origin(login, event, event.sender.aci);
+    const portal = await this.portalOf(origin);
+    const names = await this.options.names.namesOf(login, event.sender.aci);
+    await this.postNotice(
+      origin,
+      portal,
+      names,
+      signalStoryToMatrix(event.story, this.context(origin, portal, names)),
+    );
   }
 
   /** A contact's safety number changed: a notice in the direct chat, if there is one. */

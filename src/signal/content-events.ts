@@ -113,6 +113,21 @@ export function eventFromItem(id: string, item: BufferedItem): BufferedSignalEve
     return { ...base, type: "storage-changed" };
   }
 
+  // Offers and hang-ups are worth telling the user; ICE candidates and the like are not.
+  if (content.callMessage && (content.callMessage.offer || content.callMessage.hangup)) {
+    return { ...base, type: "call", call: signalservice.CallMessage.fromObject(content.callMessage) };
+  }
+  if (content.storyMessage) {
+    const story = signalservice.StoryMessage.fromObject(content.storyMessage);
+    const masterKey = story.group?.masterKey;
+    return {
+      ...base,
+      type: "story",
+      story,
+      groupMasterKey: masterKey && masterKey.length > 0 ? masterKey : null,
+    };
+  }
+
   if (content.receiptMessage) {
     const kind = RECEIPT_KINDS[content.receiptMessage.type ?? signalservice.ReceiptMessage.Type.DELIVERY];
     return {

@@ -79,6 +79,19 @@ export interface ContactsSyncEvent extends BufferedEventBase {
   complete: boolean;
 }
 
+/** A call offered or ended (calls themselves are not relayed; a linked device only hears of them). */
+export interface CallEvent extends BufferedEventBase {
+  type: "call";
+  call: signalservice.CallMessage;
+}
+
+/** A story someone posted to us, or to a group we are in. */
+export interface StoryEvent extends BufferedEventBase {
+  type: "story";
+  story: signalservice.StoryMessage;
+  groupMasterKey: Uint8Array | null;
+}
+
 /**
  * The phone changed what it keeps in the storage service (contacts, groups, pinned chats, ...):
  * read the storage service again.
@@ -156,6 +169,8 @@ export type BufferedSignalEvent =
   | SyncReadEvent
   | ContactsSyncEvent
   | StorageChangedEvent
+  | CallEvent
+  | StoryEvent
   | ReceiptEvent
   | TypingEvent
   | DecryptionErrorEvent;
@@ -170,6 +185,8 @@ const bufferedTypes: Record<BufferedSignalEvent["type"], true> = {
   "sync-read": true,
   "contacts-sync": true,
   "storage-changed": true,
+  call: true,
+  story: true,
   receipt: true,
   typing: true,
   "decryption-error": true,

@@ -107,3 +107,16 @@ test("the phone's request to fetch the latest storage becomes a storage-changed 
     "storage-changed",
   );
 });
+
+test("call offers and hang-ups, and stories, become events; ICE candidates do not", () => {
+  const offer = eventFor({ callMessage: { offer: { id: 1, type: 1 } } });
+  assert.equal(offer?.type === "call" && offer.call.offer?.type, 1);
+  assert.equal(eventFor({ callMessage: { iceUpdate: [{ id: 1, opaque: new Uint8Array(4) }] } }), null);
+  const masterKey = new Uint8Array(32).fill(3);
+  const story = eventFor({ storyMessage: { textAttachment: { text: "view" }, group: { masterKey } } });
+  assert.equal(story?.type === "story" && story.story.textAttachment?.text, "view");
+  assert.deepEqual(
+    story?.type === "story" && Buffer.from(story.groupMasterKey ?? []),
+    Buffer.from(masterKey),
+  );
+});
