@@ -118,9 +118,13 @@ export class MessageStatusReporter {
     private readonly logger: Logger,
   ) {}
 
-  /** Signal accepted the message; deliveries will follow. */
+  /**
+   * Signal accepted the message; deliveries will follow. Some may already have: a recipient can
+   * confirm while the transcript to the user's own devices is still being sent.
+   */
   async sent(portal: PortalRow, eventId: string): Promise<void> {
-    await this.send(portal, eventId, { status: "SUCCESS", deliveredTo: [] });
+    const deliveredTo = [...(this.deliveredTo.get(eventId) ?? [])];
+    await this.send(portal, eventId, { status: "SUCCESS", deliveredTo });
   }
 
   async failed(portal: PortalRow, eventId: string, failure: SendFailure): Promise<void> {

@@ -117,6 +117,17 @@ test("delivery confirmations accumulate per message, and messages not sent from 
   );
 });
 
+test("a delivery confirmed before Signal's send finished is not forgotten by the SUCCESS status", async (t) => {
+  const store = openStore(t);
+  const { portals, sent } = recordingPortals();
+  const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
+  store.bridge.claimOutgoing("$quick", group.roomId, 1000);
+
+  await reporter.delivered(group, "$quick", "@signal_bob:hs");
+  await reporter.sent(group, "$quick");
+  assert.deepEqual(sent.at(-1)?.content["delivered_to_users"], ["@signal_bob:hs"]);
+});
+
 test("a status that cannot be sent is logged, not thrown: the message itself was handled", async (t) => {
   const store = openStore(t);
   const lines: string[] = [];
