@@ -5,52 +5,27 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import { withBridgeLog } from "../support/bridge-process.js";
-import {
-  type BridgeWithSignal,
-  fromUser,
-  ghostOf,
-  loginThroughBot,
-  startBridgeWithSignal,
-} from "../support/bridge-with-signal.js";
+import { fromUser, ghostOf } from "../support/bridge-with-signal.js";
+import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import { introduce } from "../support/linked-signal-client.js";
-import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 import { reinstallSignal } from "../support/reinstall-contact.js";
 import { withTimeout } from "../support/wait.js";
 
-let mock: MockSignalServer;
-let setting: BridgeWithSignal | undefined;
-let phone: PrimaryDevice;
-let friend: PrimaryDevice;
-let device: Device;
-let directRoom: string;
+let chat: LinkedDirectChat | undefined;
 
 before(async () => {
-  mock = await startMockSignalServer();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-  setting = await startBridgeWithSignal(mock);
-  device = await loginThroughBot(setting, mock, phone);
-  await introduce(phone, device);
-  await introduce(friend, device);
-  await friend.sendText(device, "Hello from Signal", { withProfileKey: true });
-  directRoom = await setting.alice.acceptNextInvite("the direct portal with Friend");
-  await setting.alice.waitForEvent(
-    directRoom,
-    fromUser(ghostOf(friend), /^Hello from Signal$/),
-    "the contact's first message",
-  );
+  chat = await startLinkedDirectChat();
 });
 
 after(async () => {
-  await setting?.stop();
-  await mock?.close();
+  await chat?.stop();
 });
 
 test("an undecryptable message shows a notice, and the message itself once the sender answers the retry request", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice } = setting!;
+  const { mock, setting, phone, friend, device, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice } = setting;
     // Encrypted for another device of Alice's account: the bridge's device holds none of its keys.
     const otherDevice = await mock.server.createSecondaryDevice(phone);
     await introduce(friend, otherDevice);
@@ -85,8 +60,9 @@ test("an undecryptable message shows a notice, and the message itself once the s
 });
 
 test("a contact reinstalling Signal (a new identity key) posts a safety-number notice in their chat", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice } = setting!;
+  const { setting, friend, device, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice } = setting;
     await reinstallSignal(friend);
     // The reinstalled app fetches a pre-key of the bridge's device and starts a new session.
     await introduce(friend, device);

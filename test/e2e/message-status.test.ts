@@ -5,49 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type Device, type PrimaryDevice, ReceiptType } from "@signalapp/mock-server";
+import { ReceiptType } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { withBridgeLog } from "../support/bridge-process.js";
-import {
-  type BridgeWithSignal,
-  fromUser,
-  ghostOf,
-  loginThroughBot,
-  startBridgeWithSignal,
-} from "../support/bridge-with-signal.js";
-import { introduce } from "../support/linked-signal-client.js";
-import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
+import { fromUser, ghostOf } from "../support/bridge-with-signal.js";
+import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import { waitFor, withTimeout } from "../support/wait.js";
 
 const STATUS = "com.beeper.message_send_status";
 
-let mock: MockSignalServer;
-let setting: BridgeWithSignal | undefined;
-let phone: PrimaryDevice;
-let friend: PrimaryDevice;
-let device: Device;
-let directRoom: string;
+let chat: LinkedDirectChat | undefined;
 
 before(async () => {
-  mock = await startMockSignalServer();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-  setting = await startBridgeWithSignal(mock);
-  device = await loginThroughBot(setting, mock, phone);
-  await introduce(phone, device);
-  await introduce(friend, device);
-  await friend.sendText(device, "Hello from Signal", { withProfileKey: true });
-  directRoom = await setting.alice.acceptNextInvite("the direct portal with Friend");
-  await setting.alice.waitForEvent(
-    directRoom,
-    fromUser(ghostOf(friend), /^Hello from Signal$/),
-    "the contact's first message",
-  );
+  chat = await startLinkedDirectChat();
 });
 
 after(async () => {
-  await setting?.stop();
-  await mock?.close();
+  await chat?.stop();
 });
 
 /** A matcher for status events about `eventId` whose content passes `check`. */
@@ -60,8 +34,9 @@ const statusOf =
 const deliveredTo = (content: Record<string, unknown>) => (content["delivered_to_users"] as string[]) ?? [];
 
 test("a message Signal accepted gets a SUCCESS status, and the contact's delivery receipt names them", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice } = setting!;
+  const { setting, friend, device, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice } = setting;
     const eventId = await alice.sendText(directRoom, "Did this arrive?");
     const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive it");
     assert.equal(received.body, "Did this arrive?");
@@ -88,8 +63,9 @@ test("a message Signal accepted gets a SUCCESS status, and the contact's deliver
 });
 
 test("a message to a contact who left Signal gets a FAIL_PERMANENT status and a notice", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice } = setting!;
+  const { mock, setting, friend, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice } = setting;
     mock.server.unregister(friend);
     try {
       const eventId = await alice.sendText(directRoom, "Are you still there?");
@@ -112,8 +88,9 @@ test("a message to a contact who left Signal gets a FAIL_PERMANENT status and a 
 });
 
 test("in a group, the status lists every member whose device confirmed delivery", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice, bridge } = setting!;
+  const { mock, setting, phone, friend, device } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice, bridge } = setting;
     const other = await mock.server.createPrimaryDevice({ profileName: "Other Member" });
     const group = await phone.createGroup({ title: "Status group", members: [phone, friend, other] });
     const distributionId = await friend.sendSenderKey(device);
@@ -150,8 +127,9 @@ test("in a group, the status lists every member whose device confirmed delivery"
 });
 
 test("a message sent from the phone gets no status: no Matrix user waits for one", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const { alice, bridge } = setting!;
+  const { mock, setting, phone, friend, device, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice, bridge } = setting;
     const timestamp = Date.now();
     const envelope = await phone.encryptSyncSent(device, "sent from my phone", {
       timestamp,

@@ -4,55 +4,30 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import type { PrimaryDevice } from "@signalapp/mock-server";
 import { withBridgeLog } from "../support/bridge-process.js";
-import {
-  type BridgeWithSignal,
-  fromUser,
-  ghostOf,
-  loginThroughBot,
-  startBridgeWithSignal,
-} from "../support/bridge-with-signal.js";
-import { introduce } from "../support/linked-signal-client.js";
-import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
+import { ghostOf } from "../support/bridge-with-signal.js";
+import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import { waitFor } from "../support/wait.js";
 
 // signalservice.TypingMessage.Action
 const STARTED = 0;
 const STOPPED = 1;
 
-let mock: MockSignalServer;
-let setting: BridgeWithSignal | undefined;
-let phone: PrimaryDevice;
-let friend: PrimaryDevice;
-let device: Device;
-let directRoom: string;
+let chat: LinkedDirectChat | undefined;
 
 before(async () => {
-  mock = await startMockSignalServer();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-  setting = await startBridgeWithSignal(mock);
-  device = await loginThroughBot(setting, mock, phone);
-  await introduce(phone, device);
-  await introduce(friend, device);
-  await friend.sendText(device, "Hello from Signal", { withProfileKey: true });
-  directRoom = await setting.alice.acceptNextInvite("the direct portal with Friend");
-  await setting.alice.waitForEvent(
-    directRoom,
-    fromUser(ghostOf(friend), /^Hello from Signal$/),
-    "the contact's first message",
-  );
+  chat = await startLinkedDirectChat();
 });
 
 after(async () => {
-  await setting?.stop();
-  await mock?.close();
+  await chat?.stop();
 });
 
 type RawContent = Parameters<PrimaryDevice["sendRaw"]>[1];
 
 async function friendTypes(action: number): Promise<void> {
+  const { friend, device } = chat!;
   const timestamp = Date.now();
   const content = {
     typingMessage: { timestamp: BigInt(timestamp), action, groupId: null },
@@ -65,9 +40,10 @@ async function friendTypes(action: number): Promise<void> {
 }
 
 test("a contact typing on Signal shows their ghost typing in the portal, and stopping clears it", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
-    const room = () => setting!.alice.client.getRoom(directRoom);
-    const ghostTyping = () => room()?.getMember(ghostOf(friend))?.typing === true;
+  const { setting, friend, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const ghostTyping = () =>
+      setting.alice.client.getRoom(directRoom)?.getMember(ghostOf(friend))?.typing === true;
 
     await friendTypes(STARTED);
     await waitFor(ghostTyping, { timeoutMs: 30_000, what: "the contact's ghost to be shown typing" });
@@ -85,7 +61,8 @@ interface DecryptedContent {
 }
 
 test("Alice typing in Matrix reaches the contact's device as a typing message, and so does stopping", async () => {
-  await withBridgeLog(setting!.bridge, async () => {
+  const { setting, friend, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
     // The mock's device decrypts typing messages and then drops them ("unsupported message"):
     // the test watches its real decryption to see what arrived.
     const seen: number[] = [];
@@ -98,12 +75,12 @@ test("Alice typing in Matrix reaches the contact's device as a typing message, a
       return result;
     };
 
-    await setting!.alice.client.sendTyping(directRoom, true, 30_000);
+    await setting.alice.client.sendTyping(directRoom, true, 30_000);
     await waitFor(() => seen.includes(STARTED), {
       timeoutMs: 30_000,
       what: () => `the contact's device to get a "started typing" message (seen: ${JSON.stringify(seen)})`,
     });
-    await setting!.alice.client.sendTyping(directRoom, false, 0);
+    await setting.alice.client.sendTyping(directRoom, false, 0);
     await waitFor(() => seen.includes(STOPPED), {
       timeoutMs: 30_000,
       what: () => `the contact's device to get a "stopped typing" message (seen: ${JSON.stringify(seen)})`,
