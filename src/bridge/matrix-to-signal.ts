@@ -8,6 +8,7 @@ import type { Ghosts } from "./ghosts.js";
 import type { GroupDirectory } from "./group-directory.js";
 import type { Login, LoginManager } from "./logins.js";
 import type { MediaRelay } from "./media.js";
+import { type MessageStatusReporter, type SendFailure, sendFailureOf } from "./message-status.js";
 import type { Portals } from "./portals.js";
 
 export interface MatrixToSignalOptions {
@@ -17,6 +18,7 @@ export interface MatrixToSignalOptions {
   groups: GroupDirectory;
   portals: Portals;
   media: MediaRelay;
+  status: MessageStatusReporter;
   logger: Logger;
 }
 
@@ -33,6 +35,8 @@ export class MatrixToSignal {
       logger.debug(
         `${event.event_id} in ${event.room_id}: ${event.sender} has no Signal login for this chat`,
       );
+      const message = 'You have no Signal login for this chat. Send "login" to the bridge bot to link one.';
+      await this.fail(portal, event, { status: "FAIL_PERMANENT", reason: "m.no_permission", message });
       return;
     }
     const { claim, isNew } = store.bridge.claimOutgoing(event.event_id, event.room_id, Date.now());
@@ -41,16 +45,34 @@ export class MatrixToSignal {
       const outgoing = this.convert(event);
       if (outgoing.kind === "ignored") {
         store.bridge.setOutgoingState(event.event_id, "failed");
-        await this.notice(portal, `Not sent to Signal: ${outgoing.reason}`);
+        const failure: SendFailure = {
+          status: "FAIL_PERMANENT",
+          reason: "com.beeper.unsupported_event",
+          message: outgoing.reason,
+        };
+        await this.fail(portal, event, failure, `Not sent to Signal: ${outgoing.reason}`);
         return;
       }
       await this.send(login, portal, event, outgoing, claim.sentAt);
       store.bridge.setOutgoingState(event.event_id, "sent");
+      await this.options.status.sent(portal, event.event_id);
     } catch (error) {
       store.bridge.setOutgoingState(event.event_id, "failed");
       logger.warn(`sending ${event.event_id} to Signal failed`, error);
-      await this.notice(portal, `Your message was not delivered to Signal: ${(error as Error).message}`);
+      const notice = `Your message was not delivered to Signal: ${(error as Error).message}`;
+      await this.fail(portal, event, sendFailureOf(error), notice);
     }
+  }
+
+  /** Says so in the room (a notice) and to the sender's client (a failed message status). */
+  private async fail(
+    portal: PortalRow,
+    event: WeakEvent,
+    failure: SendFailure,
+    notice = failure.message,
+  ): Promise<void> {
+    await this.notice(portal, notice);
+    await this.options.status.failed(portal, event.event_id, failure);
   }
 
   private convert(event: WeakEvent): SignalOutgoing {

@@ -115,9 +115,12 @@ export class Portals {
    * those), from the bot in a group.
    */
   async notice(portal: PortalRow, text: string): Promise<void> {
-    await this.bridge
-      .getIntent(this.inviterOf(portal))
-      .sendMessage(portal.roomId, { msgtype: "m.notice", body: text });
+    await this.sendAsBridge(portal, "m.room.message", { msgtype: "m.notice", body: text });
+  }
+
+  /** Sends an event of the bridge's own (a notice, a message status) as whoever can post in the portal. */
+  async sendAsBridge(portal: PortalRow, eventType: string, content: Record<string, unknown>): Promise<void> {
+    await this.bridge.getIntent(this.inviterOf(portal)).sendEvent(portal.roomId, eventType, content);
   }
 
   /**
@@ -160,6 +163,11 @@ export class Portals {
   }
 }
 
+/** The state key of a portal's `m.bridge` event; message status events name it as their network. */
+export function bridgeInfoStateKey(chatId: string): string {
+  return `signal/${chatId}`;
+}
+
 /** `m.bridge` and its older name, so clients can show which network a room belongs to. */
 function bridgeInfoState(botUserId: string, chatId: string, chatName: string) {
   const content = {
@@ -167,7 +175,7 @@ function bridgeInfoState(botUserId: string, chatId: string, chatName: string) {
     protocol,
     channel: { id: chatId, displayname: chatName },
   };
-  const stateKey = `signal/${chatId}`;
+  const stateKey = bridgeInfoStateKey(chatId);
   return [
     { type: "m.bridge", state_key: stateKey, content },
     { type: "uk.half-shot.bridge", state_key: stateKey, content },

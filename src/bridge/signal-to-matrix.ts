@@ -25,6 +25,7 @@ import type { Login } from "./logins.js";
 import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
+import type { MessageStatusReporter } from "./message-status.js";
 import { type GroupInfo, Portals } from "./portals.js";
 
 /** Looks up what a group portal shows, given a group message's master key and revision. */
@@ -44,6 +45,7 @@ export interface SignalToMatrixOptions {
   /** The phone changed its storage service contents: bring contacts and chats up to date. */
   syncChats: (login: Login) => Promise<void>;
   media: MediaRelay;
+  status: MessageStatusReporter;
   logger: Logger;
 }
 
@@ -149,9 +151,21 @@ export class SignalToMatrix {
     }
   }
 
+  /** A contact's device got our messages: the Matrix senders get a message status saying so. */
+  private async bridgeDelivery(login: Login, event: SignalEventOf<"receipt">): Promise<void> {
+    const { store, ghosts, status } = this.options;
+    const recipient = ghosts.userIdOf(event.sender.aci);
+    for (const timestamp of event.timestamps) {
+      for (const ref of store.bridge.eventsOfMessageAnywhere(login.client.account.aci, timestamp)) {
+        const portal = store.bridge.portalByRoom(ref.roomId);
+        if (portal && this.isVisibleTo(portal, login)) await status.delivered(portal, ref.eventId, recipient);
+      }
+    }
+  }
+
   /** A contact read (or viewed) our messages: their ghost's read marker moves there. */
   private async bridgeReceipt(login: Login, event: SignalEventOf<"receipt">): Promise<void> {
-    if (event.receipt === "delivery") return this.skip(event, "delivery receipts are not shown yet");
+    if (event.receipt === "delivery") return this.bridgeDelivery(login, event);
     const { store, ghosts, portals } = this.options;
     const ownAci = login.client.account.aci;
     const latest = new Map<string, string>();

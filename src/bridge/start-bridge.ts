@@ -22,6 +22,7 @@ import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
+import { MessageStatusReporter } from "./message-status.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -114,9 +115,11 @@ export async function startBridge({
   const names = new ContactNameDirectory(store, logger.child("names"));
   const chatSyncDeps = { store, portals, ghosts, names, groups, logger: logger.child("chat-sync") };
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
+    status,
     store,
     ghosts,
     portals,
@@ -145,6 +148,7 @@ export async function startBridge({
     groups,
     portals,
     media,
+    status,
     logger: logger.child("matrix->signal"),
   });
   const ephemeral = new MatrixEphemeral({ store, logins, groups, logger: logger.child("ephemeral") });

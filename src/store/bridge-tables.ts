@@ -258,25 +258,21 @@ export class BridgeTables {
    * when the homeserver delivers the event again, so the caller can skip it or resend it unchanged.
    */
   claimOutgoing(eventId: string, roomId: string, sentAt: number): { claim: OutgoingRow; isNew: boolean } {
-    const existing = this.db
-      .prepare("SELECT event_id, room_id, sent_at, state FROM bridge_outgoing WHERE event_id = ?")
-      .get(eventId) as
-      { event_id: string; room_id: string; sent_at: number; state: OutgoingState } | undefined;
-    if (existing) {
-      return {
-        claim: {
-          eventId: existing.event_id,
-          roomId: existing.room_id,
-          sentAt: existing.sent_at,
-          state: existing.state,
-        },
-        isNew: false,
-      };
-    }
+    const existing = this.outgoing(eventId);
+    if (existing) return { claim: existing, isNew: false };
     this.db
       .prepare("INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')")
       .run(eventId, roomId, sentAt);
     return { claim: { eventId, roomId, sentAt, state: "sending" }, isNew: true };
+  }
+
+  /** The send to Signal of a Matrix event; undefined for events that did not come from Matrix. */
+  outgoing(eventId: string): OutgoingRow | undefined {
+    const r = this.db
+      .prepare("SELECT event_id, room_id, sent_at, state FROM bridge_outgoing WHERE event_id = ?")
+      .get(eventId) as
+      { event_id: string; room_id: string; sent_at: number; state: OutgoingState } | undefined;
+    return r && { eventId: r.event_id, roomId: r.room_id, sentAt: r.sent_at, state: r.state };
   }
 
   setOutgoingState(eventId: string, state: OutgoingState): void {
