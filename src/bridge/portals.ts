@@ -1,4 +1,4 @@
-import type { Bridge } from "matrix-appservice-bridge";
+import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import type { Ghosts } from "./ghosts.js";
@@ -115,9 +115,15 @@ export class Portals {
    * those), from the bot in a group.
    */
   async notice(portal: PortalRow, text: string): Promise<void> {
-    await this.bridge
-      .getIntent(this.inviterOf(portal))
-      .sendMessage(portal.roomId, { msgtype: "m.notice", body: text });
+    await this.adminIntent(portal).sendMessage(portal.roomId, { msgtype: "m.notice", body: text });
+  }
+
+  /**
+   * Who holds power in a portal (room state, redacting anyone's events): the contact's ghost in a
+   * direct chat, which created it, and the bot in a group.
+   */
+  adminIntent(portal: PortalRow): Intent {
+    return this.bridge.getIntent(this.inviterOf(portal));
   }
 
   /**

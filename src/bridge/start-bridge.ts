@@ -12,6 +12,7 @@ import type { Store } from "../store/index.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
+import { DisappearingMessages } from "./disappearing-messages.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { accountCommands } from "./commands/account-commands.js";
@@ -111,9 +112,11 @@ export async function startBridge({
   const groups = new GroupDirectory(logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
+    disappearing,
     store,
     ghosts,
     portals,
@@ -141,9 +144,16 @@ export async function startBridge({
     groups,
     portals,
     media,
+    disappearing,
     logger: logger.child("matrix->signal"),
   });
-  const ephemeral = new MatrixEphemeral({ store, logins, groups, logger: logger.child("ephemeral") });
+  const ephemeral = new MatrixEphemeral({
+    store,
+    logins,
+    groups,
+    disappearing,
+    logger: logger.child("ephemeral"),
+  });
   const bot = new Bot({
     botUserId,
     permissions: config.permissions,
@@ -168,11 +178,13 @@ export async function startBridge({
   await botIntent.ensureRegistered();
   await ensureDisplayName(botIntent, config.appservice.bot.display_name);
   logger.info(`bot ${botUserId} is ready`);
+  disappearing.start();
   await logins.startAll();
 
   return {
     botUserId,
     async stop() {
+      disappearing.stop();
       await logins.stopAll();
       await bridge.close();
     },
