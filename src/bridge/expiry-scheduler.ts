@@ -87,11 +87,6 @@ export class ExpiryScheduler {
     this.timer = this.options.clock.setTimer(() => this.fire(), delay);
   }
 
-  /** Resolves when the redaction round in progress (if any) has ended. */
-  async idle(): Promise<void> {
-    await this.round;
-  }
-
   private disarm(): void {
     this.timer?.cancel();
     this.timer = undefined;
