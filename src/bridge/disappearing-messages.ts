@@ -93,14 +93,16 @@ export class DisappearingMessages {
       return;
     }
     if (seconds === current.seconds && (version ?? current.version) === current.version) return;
-    if (seconds !== current.seconds) {
-      // State first: if it fails, the event is handled again and finds the timer still unchanged.
-      await this.options.portals
-        .adminIntent(portal)
-        .sendStateEvent(portal.roomId, DISAPPEARING_TIMER_EVENT, "", disappearingTimerContent(seconds));
-      this.options.logger.info(`disappearing messages in ${portal.roomId}: ${seconds} s`);
-    }
     tables.setTimer(portal.roomId, { seconds, version: version ?? current.version });
+    if (seconds === current.seconds) return;
+    this.options.logger.info(`disappearing messages in ${portal.roomId}: ${seconds} s`);
+    // Only for clients to show: the message that changed the timer is bridged even if this fails.
+    await this.options.portals
+      .adminIntent(portal)
+      .sendStateEvent(portal.roomId, DISAPPEARING_TIMER_EVENT, "", disappearingTimerContent(seconds))
+      .catch((error: unknown) =>
+        this.options.logger.warn(`could not show the timer of ${portal.roomId} in its room state`, error),
+      );
   }
 
   /** Content to add to a Matrix event of `message`, so clients can show that it disappears. */

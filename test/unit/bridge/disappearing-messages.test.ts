@@ -31,8 +31,10 @@ function setUp(t: TestContext) {
   const clock = new FakeClock();
   const states: Array<{ roomId: string; type: string; content: Record<string, unknown> }> = [];
   const redactions: Array<{ roomId: string; eventId: string }> = [];
+  const homeserver = { refusesState: false };
   const intent = {
     sendStateEvent: async (roomId: string, type: string, _key: string, content: Record<string, unknown>) => {
+      if (homeserver.refusesState) throw new Error("M_FORBIDDEN: not allowed to send state");
       states.push({ roomId, type, content });
       return { event_id: "$state" };
     },
@@ -43,7 +45,7 @@ function setUp(t: TestContext) {
   const portals = { adminIntent: () => intent } as unknown as Portals;
   const disappearing = new DisappearingMessages({ store, portals, clock, logger: recordingLogger() });
   t.after(() => disappearing.stop());
-  return { store, clock, states, redactions, disappearing };
+  return { store, clock, states, redactions, disappearing, homeserver };
 }
 
 test("a timer update sets the portal's timer and its room state; turning it off empties the state", async (t) => {
@@ -65,6 +67,16 @@ test("a timer update sets the portal's timer and its room state; turning it off 
   await disappearing.followTimer(dm, message({ flags: TIMER_UPDATE, expireTimer: 0, expireTimerVersion: 3 }));
   assert.deepEqual(states.at(-1)?.content, {});
   assert.equal(disappearing.timerOf(dm), undefined, "messages to Signal carry no timer");
+});
+
+test("a refused room state does not hold back the timer the portal follows", async (t) => {
+  const { homeserver, disappearing } = setUp(t);
+  homeserver.refusesState = true;
+  await disappearing.followTimer(
+    dm,
+    message({ flags: TIMER_UPDATE, expireTimer: 30, expireTimerVersion: 2 }),
+  );
+  assert.deepEqual(disappearing.timerOf(dm), { seconds: 30, version: 2 });
 });
 
 test("a timer change older than the portal's version is ignored", async (t) => {
