@@ -7,18 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
-import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
+import { type Device, EMPTY_DATA_MESSAGE } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { withBridgeLog } from "../support/bridge-process.js";
-import {
-  type BridgeWithSignal,
-  fromUser,
-  ghostOf,
-  loginThroughBot,
-  startBridgeWithSignal,
-} from "../support/bridge-with-signal.js";
+import { fromUser, ghostOf, loginThroughBot } from "../support/bridge-with-signal.js";
 import { introduce } from "../support/linked-signal-client.js";
-import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
+import { type PhoneAndContact, startPhoneAndContact } from "../support/phone-and-contact.js";
 import { waitFor, withTimeout } from "../support/wait.js";
 
 const TIMER_SECONDS = 10;
@@ -29,30 +23,21 @@ const TIMER_STATE = "com.beeper.disappearing_timer";
 /** How long a redaction may take to show up once due (bridge timer, homeserver, Alice's sync). */
 const REDACTION_SLACK_MS = 30_000;
 
-let mock: MockSignalServer;
-let world: BridgeWithSignal;
-let phone: PrimaryDevice;
-let friend: PrimaryDevice;
+let cast: PhoneAndContact;
 let device: Device;
 let directRoom: string;
 
 before(async () => {
-  mock = await startMockSignalServer();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-  world = await startBridgeWithSignal(mock);
+  cast = await startPhoneAndContact();
 });
 
-after(async () => {
-  await world?.stop();
-  await mock?.close();
-});
+after(() => cast?.stop());
 
 type DataMessageFields = Partial<typeof EMPTY_DATA_MESSAGE>;
 
 /** The contact sends a data message with the given fields; returns its Signal timestamp. */
 async function friendSends(fields: DataMessageFields, timestamp = Date.now()): Promise<number> {
-  await friend.sendRaw(
+  await cast.friend.sendRaw(
     device,
     {
       content: { dataMessage: { ...EMPTY_DATA_MESSAGE, timestamp: BigInt(timestamp), ...fields } },
@@ -72,15 +57,15 @@ const timedText = (body: string): DataMessageFields => ({
 });
 
 function waitForContactMessage(body: string): Promise<MatrixEvent> {
-  return world.alice.waitForEvent(
+  return cast.world.alice.waitForEvent(
     directRoom,
-    fromUser(ghostOf(friend), new RegExp(`^${body}$`)),
+    fromUser(ghostOf(cast.friend), new RegExp(`^${body}$`)),
     `the contact's message "${body}"`,
   );
 }
 
 function waitForRedaction(eventId: string, what: string, timeoutMs = TIMER_MS + REDACTION_SLACK_MS) {
-  return world.alice.waitForEvent(
+  return cast.world.alice.waitForEvent(
     directRoom,
     (event) => event.getType() === "m.room.redaction" && event.event.redacts === eventId,
     `the redaction of ${what}`,
@@ -89,11 +74,11 @@ function waitForRedaction(eventId: string, what: string, timeoutMs = TIMER_MS + 
 }
 
 function isRedacted(eventId: string): boolean {
-  return world.alice.client.getRoom(directRoom)?.findEventById(eventId)?.isRedacted() ?? false;
+  return cast.world.alice.client.getRoom(directRoom)?.findEventById(eventId)?.isRedacted() ?? false;
 }
 
 const timerState = () =>
-  world.alice.client.getRoom(directRoom)?.currentState.getStateEvents(TIMER_STATE, "")?.getContent();
+  cast.world.alice.client.getRoom(directRoom)?.currentState.getStateEvents(TIMER_STATE, "")?.getContent();
 
 async function waitForTimerState(expected: Record<string, unknown>, what: string): Promise<void> {
   await waitFor(() => isDeepStrictEqual(timerState(), expected), {
@@ -105,7 +90,7 @@ async function waitForTimerState(expected: Record<string, unknown>, what: string
 /** The contact's next read receipt naming `timestamp` (earlier tests left others queued). */
 async function receiptFor(timestamp: number): Promise<void> {
   for (;;) {
-    const receipt = await friend.waitForReceipt();
+    const receipt = await cast.friend.waitForReceipt();
     if (receipt.receiptMessage.timestamp.map(Number).includes(timestamp)) return;
   }
 }
@@ -113,27 +98,27 @@ async function receiptFor(timestamp: number): Promise<void> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("Alice links her account and the contact's first message opens the direct portal", async () => {
-  await withBridgeLog(world.bridge, async () => {
-    device = await loginThroughBot(world, mock, phone);
-    await introduce(phone, device);
-    await introduce(friend, device);
-    await friend.sendText(device, "Hello before the timer", { withProfileKey: true });
-    directRoom = await world.alice.acceptNextInvite("the direct portal with the contact");
+  await withBridgeLog(cast.world.bridge, async () => {
+    device = await loginThroughBot(cast.world, cast.mock, cast.phone);
+    await introduce(cast.phone, device);
+    await introduce(cast.friend, device);
+    await cast.friend.sendText(device, "Hello before the timer", { withProfileKey: true });
+    directRoom = await cast.world.alice.acceptNextInvite("the direct portal with the contact");
     await waitForContactMessage("Hello before the timer");
     assert.equal(timerState(), undefined, "no timer before the contact sets one");
   });
 });
 
 test("the contact turns on disappearing messages: a notice, and the room state shows the timer", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     await friendSends({
       flags: EXPIRATION_TIMER_UPDATE,
       expireTimer: TIMER_SECONDS,
       expireTimerVersion: TIMER_VERSION,
     });
-    await world.alice.waitForEvent(
+    await cast.world.alice.waitForEvent(
       directRoom,
-      fromUser(ghostOf(friend), /^Set disappearing messages to 10 seconds$/, "m.notice"),
+      fromUser(ghostOf(cast.friend), /^Set disappearing messages to 10 seconds$/, "m.notice"),
       "the notice of the new timer",
     );
     await waitForTimerState({ type: "after_read", timer: TIMER_MS }, "the timer in the room state");
@@ -141,7 +126,7 @@ test("the contact turns on disappearing messages: a notice, and the room state s
 });
 
 test("a disappearing message stays while unread and is redacted a timer's length after Alice reads it", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     await friendSends(timedText("read me and I vanish"));
     const message = await waitForContactMessage("read me and I vanish");
     assert.deepEqual(message.getContent()[TIMER_STATE], { type: "after_read", timer: TIMER_MS });
@@ -150,39 +135,39 @@ test("a disappearing message stays while unread and is redacted a timer's length
     assert.equal(isRedacted(message.getId()!), false, "unread, it outlived its timer");
 
     const readAt = Date.now();
-    await world.alice.client.sendReadReceipt(message);
+    await cast.world.alice.client.sendReadReceipt(message);
     await waitForRedaction(message.getId()!, "the message Alice read");
     assert.ok(Date.now() - readAt >= TIMER_MS - 1_000, "not redacted before the timer ran out");
   });
 });
 
 test("reading the message on the phone starts its countdown too", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     const sentAt = await friendSends(timedText("read on the phone"));
     const message = await waitForContactMessage("read on the phone");
-    const readSync = await phone.encryptSyncRead(device, {
+    const readSync = await cast.phone.encryptSyncRead(device, {
       timestamp: Date.now(),
-      messages: [{ senderAci: friend.device.aci, timestamp: sentAt }],
+      messages: [{ senderAci: cast.friend.device.aci, timestamp: sentAt }],
     });
-    await withTimeout(mock.server.send(device, readSync), 10_000, "the mock to deliver the read sync");
+    await withTimeout(cast.mock.server.send(device, readSync), 10_000, "the mock to deliver the read sync");
     await waitForRedaction(message.getId()!, "the message read on the phone");
   });
 });
 
 test("a message read before the bridge stops is still redacted when it starts again after the timer ran out", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     const sentAt = await friendSends(timedText("read before a restart"));
     const message = await waitForContactMessage("read before a restart");
     const readAt = Date.now();
-    await world.alice.client.sendReadReceipt(message);
+    await cast.world.alice.client.sendReadReceipt(message);
     // The bridge records the countdown before it sends the read receipt on to the contact.
     await withTimeout(receiptFor(sentAt), 30_000, "the contact to get Alice's read receipt");
-    assert.equal(await world.bridge.stop(), 0, "a clean stop");
+    assert.equal(await cast.world.bridge.stop(), 0, "a clean stop");
     assert.ok(Date.now() < readAt + TIMER_MS, "the bridge stopped before the message expired");
 
     await sleep(readAt + TIMER_MS + 1_000 - Date.now());
     assert.equal(isRedacted(message.getId()!), false, "nothing redacts while the bridge is down");
-    await world.bridge.start();
+    await cast.world.bridge.start();
     await waitForRedaction(
       message.getId()!,
       "the message that expired during the restart",
@@ -192,15 +177,19 @@ test("a message read before the bridge stops is still redacted when it starts ag
 });
 
 test("Alice's message reaches the contact with the timer and disappears a timer's length after sending", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     const sentAt = Date.now();
-    const eventId = await world.alice.sendText(directRoom, "my reply disappears too");
-    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the reply");
+    const eventId = await cast.world.alice.sendText(directRoom, "my reply disappears too");
+    const received = await withTimeout(
+      cast.friend.waitForMessage(),
+      30_000,
+      "the contact to receive the reply",
+    );
     assert.equal(received.body, "my reply disappears too");
     assert.equal(received.dataMessage.expireTimer, TIMER_SECONDS, "the phone keeps the timer on");
     assert.equal(received.dataMessage.expireTimerVersion, TIMER_VERSION);
     const transcript = await withTimeout(
-      phone.waitForSyncMessage(
+      cast.phone.waitForSyncMessage(
         (entry) => entry.syncMessage.content?.sent?.message?.body === "my reply disappears too",
       ),
       30_000,
@@ -213,27 +202,31 @@ test("Alice's message reaches the contact with the timer and disappears a timer'
     );
 
     const redaction = await waitForRedaction(eventId, "Alice's own message");
-    assert.equal(redaction.getSender(), ghostOf(friend), "the contact's ghost, which owns the room, redacts");
+    assert.equal(
+      redaction.getSender(),
+      ghostOf(cast.friend),
+      "the contact's ghost, which owns the room, redacts",
+    );
     assert.ok(Date.now() - sentAt >= TIMER_MS - 1_000, "not redacted before the timer ran out");
   });
 });
 
 test("a disappearing message Alice sends from her phone vanishes from Matrix without being read", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     const timestamp = Date.now();
     const message = {
       ...EMPTY_DATA_MESSAGE,
       ...timedText("sent from my phone"),
       timestamp: BigInt(timestamp),
     };
-    await phone.sendRaw(
+    await cast.phone.sendRaw(
       device,
       {
         content: {
           syncMessage: {
             content: {
               sent: {
-                destinationServiceIdBinary: friend.device.aciBinary,
+                destinationServiceIdBinary: cast.friend.device.aciBinary,
                 timestamp: BigInt(timestamp),
                 message,
                 expirationStartTimestamp: BigInt(timestamp),
@@ -257,9 +250,9 @@ test("a disappearing message Alice sends from her phone vanishes from Matrix wit
       },
       { timestamp },
     );
-    const event = await world.alice.waitForEvent(
+    const event = await cast.world.alice.waitForEvent(
       directRoom,
-      fromUser(ghostOf(phone), /^sent from my phone$/),
+      fromUser(ghostOf(cast.phone), /^sent from my phone$/),
       "the message sent from the phone",
     );
     await waitForRedaction(event.getId()!, "the message sent from the phone");
@@ -267,21 +260,21 @@ test("a disappearing message Alice sends from her phone vanishes from Matrix wit
 });
 
 test("the contact turns the timer off: a notice, empty room state, and Alice's messages carry no timer", async () => {
-  await withBridgeLog(world.bridge, async () => {
+  await withBridgeLog(cast.world.bridge, async () => {
     await friendSends({
       flags: EXPIRATION_TIMER_UPDATE,
       expireTimer: 0,
       expireTimerVersion: TIMER_VERSION + 1,
     });
-    await world.alice.waitForEvent(
+    await cast.world.alice.waitForEvent(
       directRoom,
-      fromUser(ghostOf(friend), /^Turned off disappearing messages$/, "m.notice"),
+      fromUser(ghostOf(cast.friend), /^Turned off disappearing messages$/, "m.notice"),
       "the notice that the timer is off",
     );
     await waitForTimerState({}, "the room state without a timer");
 
-    await world.alice.sendText(directRoom, "this one stays");
-    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive it");
+    await cast.world.alice.sendText(directRoom, "this one stays");
+    const received = await withTimeout(cast.friend.waitForMessage(), 30_000, "the contact to receive it");
     assert.equal(received.body, "this one stays");
     assert.ok(!received.dataMessage.expireTimer, "no timer any more");
   });
