@@ -141,7 +141,11 @@ export class DisappearingMessages {
   }
 
   /** The phone of `userId` read these messages (a read sync) at `readAt`. */
-  phoneRead(userId: string, reads: ReadonlyArray<{ senderAci: string; timestamp: number }>, readAt: number) {
+  phoneRead(
+    userId: string,
+    reads: ReadonlyArray<{ senderAci: string; timestamp: number }>,
+    readAt: number,
+  ): void {
     const { bridge } = this.options.store;
     for (const read of reads) {
       const rooms = new Set(
@@ -156,6 +160,7 @@ export class DisappearingMessages {
   }
 
   private startReadUpTo(roomId: string, sentAt: number, readAt: number): void {
+    // A read time ahead of ours (another device's clock) would make the message outlive its timer.
     const started = this.options.store.disappearing.startReadUpTo(
       roomId,
       sentAt,

@@ -79,11 +79,9 @@ export class SignalToMatrix {
           message,
         );
       }
-      case "sync-read": {
-        // The phone read these messages: what disappears starts its countdown.
-        const readAt = Math.min(event.timestamp, Date.now());
-        return this.options.disappearing.phoneRead(login.userId, event.reads, readAt);
-      }
+      case "sync-read":
+        // The phone read these messages (when it sent the sync): what disappears starts its countdown.
+        return this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
       case "edit":
         return this.bridgeEdit(
           this.origin(login, event, event.sender.aci),
