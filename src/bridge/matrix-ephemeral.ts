@@ -2,6 +2,7 @@ import type { Logger } from "../logger.js";
 import { sendReadSync, sendReceipt, sendTyping } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import { destinationOf } from "./destinations.js";
+import type { DisappearingMessages } from "./disappearing-messages.js";
 import type { GroupDirectory } from "./group-directory.js";
 import type { LoginManager } from "./logins.js";
 
@@ -16,6 +17,7 @@ export interface MatrixEphemeralOptions {
   store: Store;
   logins: LoginManager;
   groups: GroupDirectory;
+  disappearing: DisappearingMessages;
   logger: Logger;
 }
 
@@ -57,10 +59,17 @@ export class MatrixEphemeral {
     for (const [eventId, byType] of Object.entries(content)) {
       const readers = (byType as Record<string, Record<string, unknown> | undefined>)["m.read"] ?? {};
       const message = this.options.store.bridge.messageOfEvent(eventId);
-      if (!message) continue;
-      for (const userId of Object.keys(readers)) {
+      for (const [userId, receipt] of Object.entries(readers)) {
         const login = this.loginIn(portal, userId);
-        if (!login || message.authorAci === login.client.account.aci) continue;
+        if (!login) continue;
+        // Before the receipt goes to Signal: once the sender sees it, the countdown is on record.
+        const readAt = (receipt as { ts?: unknown } | undefined)?.ts;
+        this.options.disappearing.readUpTo(
+          portal.roomId,
+          eventId,
+          typeof readAt === "number" ? readAt : Date.now(),
+        );
+        if (!message || message.authorAci === login.client.account.aci) continue;
         await sendReceipt(login.client, message.authorAci, "read", [message.sentAt]);
         await sendReadSync(login.client, [{ senderAci: message.authorAci, timestamp: message.sentAt }]);
       }

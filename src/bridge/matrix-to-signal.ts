@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import { sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import { destinationOf } from "./destinations.js";
+import type { DisappearingMessages } from "./disappearing-messages.js";
 import type { Ghosts } from "./ghosts.js";
 import type { GroupDirectory } from "./group-directory.js";
 import type { Login, LoginManager } from "./logins.js";
@@ -19,6 +20,7 @@ export interface MatrixToSignalOptions {
   portals: Portals;
   media: MediaRelay;
   status: MessageStatusReporter;
+  disappearing: DisappearingMessages;
   logger: Logger;
 }
 
@@ -120,6 +122,15 @@ export class MatrixToSignal {
     if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
       dataMessage.attachments = await this.options.media.toSignal(login.client, outgoing.attachments);
     }
+    // Without the chat's timer the phone would take the message as turning disappearing off.
+    const timer =
+      outgoing.kind === "message" || outgoing.kind === "edit"
+        ? this.options.disappearing.timerOf(portal)
+        : undefined;
+    if (timer) {
+      dataMessage.expireTimer = timer.seconds;
+      if (timer.version !== undefined) dataMessage.expireTimerVersion = timer.version;
+    }
     // Recorded before sending: recipients can answer (a read receipt, a reaction) while the
     // transcript to our own devices is still on its way, and must find the message then.
     this.record(login, portal, event, outgoing, timestamp);
@@ -127,6 +138,14 @@ export class MatrixToSignal {
       outgoing.kind === "edit"
         ? await sendEdit(login.client, destination, outgoing.targetSentTimestamp, dataMessage, timestamp)
         : await sendDataMessage(login.client, destination, dataMessage, timestamp);
+    // Our own messages count down from their sending, on Signal and here.
+    this.options.disappearing.bridged({
+      portal,
+      message: dataMessage,
+      sentAt: timestamp,
+      startedAt: timestamp,
+      eventIds: [event.event_id],
+    });
     if (result.failed.length > 0) {
       await this.notice(
         portal,

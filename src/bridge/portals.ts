@@ -1,4 +1,4 @@
-import type { Bridge } from "matrix-appservice-bridge";
+import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import type { Ghosts } from "./ghosts.js";
@@ -120,7 +120,15 @@ export class Portals {
 
   /** Sends an event of the bridge's own (a notice, a message status) as whoever can post in the portal. */
   async sendAsBridge(portal: PortalRow, eventType: string, content: Record<string, unknown>): Promise<void> {
-    await this.bridge.getIntent(this.inviterOf(portal)).sendEvent(portal.roomId, eventType, content);
+    await this.adminIntent(portal).sendEvent(portal.roomId, eventType, content);
+  }
+
+  /**
+   * Who holds power in a portal (room state, redacting anyone's events): the contact's ghost in a
+   * direct chat, which created it, and the bot in a group.
+   */
+  adminIntent(portal: PortalRow): Intent {
+    return this.bridge.getIntent(this.inviterOf(portal));
   }
 
   /**

@@ -20,6 +20,7 @@ import {
 } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import type { ContactNameDirectory } from "./contact-names.js";
+import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
 import { sendIdempotent } from "./matrix-send.js";
@@ -46,6 +47,7 @@ export interface SignalToMatrixOptions {
   syncChats: (login: Login) => Promise<void>;
   media: MediaRelay;
   status: MessageStatusReporter;
+  disappearing: DisappearingMessages;
   logger: Logger;
 }
 
@@ -59,6 +61,8 @@ interface Origin {
   groupMasterKey: Uint8Array | null;
   /** The group revision the message was sent at. */
   groupRevision: number | undefined;
+  /** When the countdown of our own disappearing message started, if the phone said. */
+  expirationStartedAt?: number | undefined;
 }
 
 /** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
@@ -75,11 +79,15 @@ export class SignalToMatrix {
         const message = event.sent.message as signalservice.DataMessage | null | undefined;
         const contactAci = event.destinationServiceId ?? own;
         if (!message) return this.skip(event, "a sent transcript without a data message");
+        const expirationStartedAt = Number(event.sent.expirationStartTimestamp ?? 0) || undefined;
         return this.bridgeMessage(
-          { ...this.origin(login, event, contactAci, message), authorAci: own },
+          { ...this.origin(login, event, contactAci, message), authorAci: own, expirationStartedAt },
           message,
         );
       }
+      case "sync-read":
+        // The phone read these messages (when it sent the sync): what disappears starts its countdown.
+        return this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
       case "edit":
         return this.bridgeEdit(
           this.origin(login, event, event.sender.aci),
@@ -273,13 +281,40 @@ export class SignalToMatrix {
     const ctx = this.context(origin, portal, authorNames);
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
     const media = await this.uploadMedia(origin, portal, message, draft);
-    await this.apply(
+    await this.options.disappearing.followTimer(portal, message);
+    const sent = await this.apply(
       origin,
       portal,
       signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
       message,
       authorNames,
     );
+    this.expireLater(origin, portal, message, sent);
+  }
+
+  /**
+   * Schedules a disappearing message's events, also those sent before a restart: ours count
+   * down from their sending, others' from when they are read.
+   */
+  private expireLater(
+    origin: Origin,
+    portal: PortalRow,
+    message: signalservice.IDataMessage,
+    sent: string[],
+  ): void {
+    const recorded = this.options.store.bridge.eventsOfMessage(
+      portal.roomId,
+      origin.authorAci,
+      origin.sentAt,
+    );
+    const own = origin.authorAci === origin.login.client.account.aci;
+    this.options.disappearing.bridged({
+      portal,
+      message,
+      sentAt: origin.sentAt,
+      startedAt: own ? (origin.expirationStartedAt ?? origin.sentAt) : undefined,
+      eventIds: [...sent, ...recorded.map((ref) => ref.eventId)],
+    });
   }
 
   private async bridgeEdit(
@@ -297,7 +332,13 @@ export class SignalToMatrix {
     const media =
       ctx.eventIdsOf(target).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
     const actions = signalEditToMatrix(edit, origin.authorAci, { ...ctx, media });
-    await this.apply(origin, portal, actions, message, authorNames);
+    await this.options.disappearing.followTimer(portal, message);
+    this.expireLater(
+      origin,
+      portal,
+      message,
+      await this.apply(origin, portal, actions, message, authorNames),
+    );
   }
 
   /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
@@ -350,8 +391,8 @@ export class SignalToMatrix {
     actions: MatrixAction[],
     message: signalservice.DataMessage,
     authorNames: ContactNames,
-  ): Promise<void> {
-    const { store, ghosts, portals } = this.options;
+  ): Promise<string[]> {
+    const { store, ghosts, portals, disappearing } = this.options;
     const tables = store.bridge;
     const intent: Intent = await ghosts.ensure(origin.authorAci, authorNames);
     await portals.ensureGhostJoined(portal, ghosts.userIdOf(origin.authorAci));
@@ -360,6 +401,9 @@ export class SignalToMatrix {
       tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
     );
 
+    // Only messages with a timer get the marker and are scheduled (reactions and deletes have none).
+    const marker = disappearing.contentMarker(message);
+    const sent: string[] = [];
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
         await intent.matrixClient.redactEvent(portal.roomId, action.eventId, action.reason);
@@ -369,13 +413,9 @@ export class SignalToMatrix {
       const part = "part" in action ? action.part : undefined;
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
-      const eventId = await sendIdempotent(
-        intent,
-        portal.roomId,
-        action.eventType,
-        { ...action.content },
-        key,
-      );
+      const content = { ...action.content, ...marker };
+      const eventId = await sendIdempotent(intent, portal.roomId, action.eventType, content, key);
+      sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({
           roomId: portal.roomId,
@@ -395,5 +435,6 @@ export class SignalToMatrix {
         });
       }
     }
+    return sent;
   }
 }

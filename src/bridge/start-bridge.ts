@@ -12,6 +12,7 @@ import type { Store } from "../store/index.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
+import { DisappearingMessages } from "./disappearing-messages.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
@@ -116,10 +117,12 @@ export async function startBridge({
   const chatSyncDeps = { store, portals, ghosts, names, groups, logger: logger.child("chat-sync") };
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
+  const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
     status,
+    disappearing,
     store,
     ghosts,
     portals,
@@ -149,9 +152,16 @@ export async function startBridge({
     portals,
     media,
     status,
+    disappearing,
     logger: logger.child("matrix->signal"),
   });
-  const ephemeral = new MatrixEphemeral({ store, logins, groups, logger: logger.child("ephemeral") });
+  const ephemeral = new MatrixEphemeral({
+    store,
+    logins,
+    groups,
+    disappearing,
+    logger: logger.child("ephemeral"),
+  });
   const bot = new Bot({
     botUserId,
     permissions: config.permissions,
@@ -182,11 +192,13 @@ export async function startBridge({
   await botIntent.ensureRegistered();
   await ensureDisplayName(botIntent, config.appservice.bot.display_name);
   logger.info(`bot ${botUserId} is ready`);
+  disappearing.start();
   await logins.startAll();
 
   return {
     botUserId,
     async stop() {
+      disappearing.stop();
       await logins.stopAll();
       await bridge.close();
     },

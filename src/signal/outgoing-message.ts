@@ -126,6 +126,8 @@ async function sendTranscript(
           sent: {
             timestamp,
             ...body,
+            // Our disappearing messages count down from their sending, on the phone too.
+            ...(expireTimerOf(body) ? { expirationStartTimestamp: timestamp } : {}),
             ...(destination.kind === "direct" ? { destinationServiceId: destination.aci } : {}),
             unidentifiedStatus: delivered.map((d) => ({
               destinationServiceId: d.serviceId,
@@ -140,6 +142,13 @@ async function sendTranscript(
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+function expireTimerOf(body: {
+  message?: signalservice.IDataMessage;
+  editMessage?: signalservice.IEditMessage;
+}) {
+  return (body.message ?? body.editMessage?.dataMessage)?.expireTimer ?? 0;
 }
 
 /** `message` as it goes on the wire: with its timestamp, the group context and our profile key. */

@@ -8,6 +8,7 @@ import type { SignalStorage } from "../signal/index.js";
 import { loadBridgeKey } from "./bridge-key.js";
 import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
+import { DisappearingTables } from "./disappearing-tables.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
@@ -36,6 +37,8 @@ export interface Store {
   deleteSignalAccount(accountId: string): void;
   /** The bridge's own tables (portals, message mapping, ghosts ...). */
   readonly bridge: BridgeTables;
+  /** Disappearing messages: each portal's timer and the events waiting to be redacted. */
+  readonly disappearing: DisappearingTables;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -80,6 +83,7 @@ function configure(db: Database, databasePath: string): void {
 export class SqliteStore implements Store {
   private readonly signalStorages = new Map<string, SqliteSignalStorage>();
   readonly bridge: BridgeTables;
+  readonly disappearing: DisappearingTables;
 
   constructor(
     readonly db: Database,
@@ -87,6 +91,7 @@ export class SqliteStore implements Store {
     private readonly now: () => number,
   ) {
     this.bridge = new BridgeTables(db, now);
+    this.disappearing = new DisappearingTables(db, now);
   }
 
   signalStorage(accountId: string): SignalStorage {

@@ -17,3 +17,4 @@ export {
   type PortalRow,
   type ReactionRef,
 } from "./bridge-tables.js";
+export { type ChatTimer, type DisappearingEvent, DisappearingTables } from "./disappearing-tables.js";

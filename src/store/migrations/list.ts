@@ -3,6 +3,8 @@ import { storeMeta } from "./001-store-meta.js";
 import { signalState } from "./002-signal-state.js";
 import { bridgeTables } from "./003-bridge-tables.js";
 import { senderKeyDistributions } from "./004-sender-key-distributions.js";
+import { reserved5 } from "./005-reserved.js";
+import { disappearingMessages } from "./006-disappearing-messages.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -13,4 +15,6 @@ export const migrations: readonly Migration[] = [
   signalState,
   bridgeTables,
   senderKeyDistributions,
+  reserved5,
+  disappearingMessages,
 ];

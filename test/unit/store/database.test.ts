@@ -41,6 +41,8 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
+    "bridge_disappearing_events",
+    "bridge_disappearing_timers",
     "bridge_ghosts",
     "bridge_messages",
     "bridge_outgoing",
