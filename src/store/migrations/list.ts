@@ -3,6 +3,7 @@ import { storeMeta } from "./001-store-meta.js";
 import { signalState } from "./002-signal-state.js";
 import { bridgeTables } from "./003-bridge-tables.js";
 import { senderKeyDistributions } from "./004-sender-key-distributions.js";
+import { groups } from "./005-groups.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -13,4 +14,5 @@ export const migrations: readonly Migration[] = [
   signalState,
   bridgeTables,
   senderKeyDistributions,
+  groups,
 ];
