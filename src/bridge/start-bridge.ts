@@ -14,6 +14,7 @@ import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
+import { GroupPortalSync } from "./group-portal-sync.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
@@ -108,8 +109,18 @@ export async function startBridge({
   const actions = botActions(bridge);
   const ghosts = new Ghosts(bridge, store.bridge, config);
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
-  const groups = new GroupDirectory(logger.child("groups"));
+  const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
+  const groupPortals = new GroupPortalSync({
+    bridge,
+    store,
+    ghosts,
+    portals,
+    names,
+    groups,
+    botUserId,
+    logger: logger.child("group-portals"),
+  });
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
@@ -118,7 +129,7 @@ export async function startBridge({
     ghosts,
     portals,
     names,
-    groupInfoOf: (login, masterKey, revision) => groups.infoOf(login, masterKey, revision),
+    groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     logger: logger.child("signal->matrix"),
   });
   const logins = new LoginManager({
@@ -153,7 +164,16 @@ export async function startBridge({
     actions,
   });
   for (const command of loginCommands(logins, actions, logger.child("login"))) bot.register(command);
-  const commandDeps = { store, logins, portals, ghosts, names, groups, logger: logger.child("commands") };
+  const commandDeps = {
+    store,
+    logins,
+    portals,
+    ghosts,
+    names,
+    groups,
+    groupPortals,
+    logger: logger.child("commands"),
+  };
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
   onEphemeralEvent = (event) => ephemeral.handle(event);

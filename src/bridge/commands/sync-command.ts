@@ -1,4 +1,4 @@
-import { saveStorageContacts } from "../../signal/index.js";
+import { groupIdOf, saveStorageContacts } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
 import type { Login } from "../logins.js";
 import { Portals } from "../portals.js";
@@ -59,7 +59,7 @@ async function renameGhosts({ store, ghosts, names }: CommandDeps, login: Login)
 
 /** Creates missing group portals (and invites the user into existing ones); one report line each. */
 async function syncGroups(
-  { store, portals, groups, logger }: CommandDeps,
+  { store, groupPortals, logger }: CommandDeps,
   login: Login,
   masterKeys: Uint8Array[],
 ): Promise<string[]> {
@@ -67,10 +67,9 @@ async function syncGroups(
   const lines = [`Groups: ${masterKeys.length}.`];
   for (const masterKey of masterKeys) {
     try {
-      const info = await groups.infoOf(login, masterKey);
-      const existed = store.bridge.portalByKey(Portals.groupKey(info.id)) !== undefined;
-      await portals.group(login.userId, info);
-      lines.push(`• ${info.title}: ${existed ? "room already there" : "room created, accept the invite"}`);
+      const existed = store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey))) !== undefined;
+      const portal = await groupPortals.portalOf(login, masterKey);
+      lines.push(`• ${portal.name}: ${existed ? "room already there" : "room created, accept the invite"}`);
     } catch (error) {
       logger.warn(`sync of a group of ${login.userId} failed`, error);
       lines.push(`• a group could not be synced: ${(error as Error).message}`);

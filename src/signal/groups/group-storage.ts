@@ -18,11 +18,17 @@ export async function loadGroup(storage: SignalStorage, groupId: string): Promis
   return record === null ? null : decodeGroupRecord(record);
 }
 
-/**
- * Saves the group's state. Members' profile keys are kept in their recipients too where none is
- * known yet, as Signal clients do, so that the names of members who are not contacts can be fetched.
- */
+/** Saves the group's state, replacing what was stored. */
 export async function saveGroup(storage: SignalStorage, group: SignalGroup): Promise<void> {
+  const groupId = Buffer.from(group.id).toString("base64");
+  await storage.commit([{ type: "group", groupId, record: encodeGroupRecord(group) }]);
+}
+
+/**
+ * Keeps the members' profile keys in their recipients where none is known yet, as Signal clients
+ * do, so that the names of members who are not contacts can be fetched.
+ */
+export async function saveMemberProfileKeys(storage: SignalStorage, group: SignalGroup): Promise<void> {
   const writes: StorageWrite[] = [];
   for (const member of group.members) {
     if (!member.profileKey) continue;
@@ -38,9 +44,7 @@ export async function saveGroup(storage: SignalStorage, group: SignalGroup): Pro
     };
     writes.push({ type: "recipient", recipient });
   }
-  const groupId = Buffer.from(group.id).toString("base64");
-  writes.push({ type: "group", groupId, record: encodeGroupRecord(group) });
-  await storage.commit(writes);
+  if (writes.length > 0) await storage.commit(writes);
 }
 
 // JSON, with byte arrays as {"$bytes": base64}: the group model is plain data apart from those.

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { groupIdOf, loadGroup, saveGroup, type SignalGroup } from "../../../src/signal/index.js";
+import {
+  groupIdOf,
+  loadGroup,
+  saveGroup,
+  saveMemberProfileKeys,
+  type SignalGroup,
+} from "../../../src/signal/index.js";
 import { openDatabase } from "../../../src/store/index.js";
 import { assertNotStored, rawFiles } from "./raw-files.js";
 import { bytes, sampleAccount } from "./sample-records.js";
@@ -51,6 +57,7 @@ test("a saved group reads back whole after a restart, and its members' profile k
   assert.equal(await loadGroup(storage, groupId), null, "nothing before the group is saved");
 
   await saveGroup(storage, group);
+  await saveMemberProfileKeys(storage, group);
   store.close();
 
   const reopened = openDatabase(paths);
