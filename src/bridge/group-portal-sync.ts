@@ -91,7 +91,7 @@ export class GroupPortalSync {
   }
 
   private async applyRoomState(portal: PortalRow, group: SignalGroup): Promise<void> {
-    const { bridge, ghosts, botUserId } = this.options;
+    const { bridge, ghosts } = this.options;
     const bot = bridge.getIntent();
     const roomId = portal.roomId;
     const linked = await this.linkedUsersByAci();
@@ -101,7 +101,6 @@ export class GroupPortalSync {
     const plan = planGroupRoom(room, {
       name: info.title,
       topic: info.description ?? "",
-      botUserId,
       memberGhosts: group.members.map((member) => ghosts.userIdOf(member.aci)),
       adminGhosts: new Set(
         group.members.filter((member) => member.role === "admin").map((m) => ghosts.userIdOf(m.aci)),

@@ -2,9 +2,8 @@
 // current state and the group's come in, the steps to take go out; compared against the room as
 // it is (not against what the bridge last did), so applying a plan again after a crash is harmless.
 
-/** Ghosts of Signal admins get this power level; the bot keeps 100. */
+/** Ghosts of Signal admins get this power level. */
 export const ADMIN_POWER_LEVEL = 50;
-const BOT_POWER_LEVEL = 100;
 
 /** `m.room.power_levels` content, as far as the plan reads it. */
 export interface PowerLevels {
@@ -26,7 +25,6 @@ export interface RoomSnapshot {
 export interface GroupRoomTarget {
   name: string;
   topic: string;
-  botUserId: string;
   /** Ghosts of the group's members. */
   memberGhosts: readonly string[];
   /** Ghosts of the group's admins (a subset of `memberGhosts`). */
@@ -73,7 +71,11 @@ export function planGroupRoom(room: RoomSnapshot, target: GroupRoomTarget): Grou
   return plan;
 }
 
-/** Admin ghosts at 50, other ghosts at the default, the bot at 100; other users untouched. */
+/**
+ * Admin ghosts at 50, other ghosts at the default; other users untouched. That includes the bot:
+ * it created the room, so it has 100, or in room version 12 unlimited power as a creator, who
+ * must then not be listed.
+ */
 function planPowerLevels(current: PowerLevels | undefined, target: GroupRoomTarget): PowerLevels | undefined {
   const before = current?.users ?? {};
   const users: Record<string, number> = {};
@@ -81,7 +83,6 @@ function planPowerLevels(current: PowerLevels | undefined, target: GroupRoomTarg
     if (!target.isGhost(userId) || target.adminGhosts.has(userId)) users[userId] = level;
   }
   for (const admin of target.adminGhosts) users[admin] = ADMIN_POWER_LEVEL;
-  users[target.botUserId] = BOT_POWER_LEVEL;
   const same =
     Object.keys(users).length === Object.keys(before).length &&
     Object.entries(users).every(([userId, level]) => before[userId] === level);
