@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Device, Group, PrimaryDevice } from "@signalapp/mock-server";
-import type { MatrixEvent } from "matrix-js-sdk";
+import { Direction, type MatrixEvent } from "matrix-js-sdk";
 import { withBridgeLog } from "../support/bridge-process.js";
 import {
   type BridgeWithSignal,
   fromUser,
   ghostOf,
   loginThroughBot,
+  startBridgeUser,
   startBridgeWithSignal,
 } from "../support/bridge-with-signal.js";
 import { changeGroup } from "../support/group-changes.js";
@@ -35,6 +36,7 @@ let newcomer: PrimaryDevice;
 let device: Device;
 let group: Group;
 let groupRoom: string;
+let stopBob: (() => void) | undefined;
 
 before(async () => {
   mock = await startMockSignalServer();
@@ -48,6 +50,7 @@ before(async () => {
 });
 
 after(async () => {
+  stopBob?.();
   await setting?.stop();
   await mock?.close();
 });
@@ -185,5 +188,52 @@ test("right after a restart, a Matrix message in the group portal reaches the gr
       );
       assert.equal(received.dataMessage.groupV2?.revision, group.revision, "sent at the current revision");
     }
+  });
+});
+
+/** A sealed sender-key message from the friend in the group, to one linked device. */
+async function sendInGroup(to: Device, text: string, timestamp = Date.now()): Promise<void> {
+  const distributionId = await friend.sendSenderKey(to);
+  await friend.sendText(to, text, { sealed: true, group, distributionId, timestamp });
+}
+
+test("with a second linked member the portal is shared, and each message and change shows once", async () => {
+  await withBridgeLog(setting!.bridge, async () => {
+    const bobPhone = await mock.server.createPrimaryDevice({ profileName: "Bob Phone", contacts: [friend] });
+    const { user: bob, managementRoom } = await startBridgeUser(setting!.synapse, setting!.bridge, "bob");
+    stopBob = () => bob.stop();
+    const bobDevice = await loginThroughBot(setting!, mock, bobPhone, bob, managementRoom);
+    await introduce(friend, bobDevice);
+
+    group = await changeGroup(mock, friend, group, { add: [bobPhone] }, [device, bobDevice]);
+    assert.equal(
+      await bob.acceptNextInvite("the group portal"),
+      groupRoom,
+      "Bob is invited to Alice's portal",
+    );
+    await alice().waitForMembership(groupRoom, bob.userId, "join");
+
+    group = await changeGroup(mock, friend, group, { title: "Hiking with Bob" }, [device, bobDevice]);
+    const timestamp = Date.now();
+    await sendInGroup(device, "Welcome, Bob", timestamp);
+    await sendInGroup(bobDevice, "Welcome, Bob", timestamp);
+    // Each login bridges its events in order: once these show, both logins handled all of the above.
+    await sendInGroup(device, "last one for Alice");
+    await sendInGroup(bobDevice, "last one for Bob");
+    for (const last of [/^last one for Alice$/, /^last one for Bob$/]) {
+      await alice().waitForEvent(groupRoom, fromUser(ghostOf(friend), last), `the message ${last}`);
+    }
+
+    const { chunk } = await alice().client.createMessagesRequest(groupRoom, null, 100, Direction.Backward);
+    const count = (type: string, pattern: RegExp, field = "body") =>
+      chunk.filter((event) => event.type === type && pattern.test(String(event.content[field] ?? ""))).length;
+    assert.equal(count("m.room.message", /^Welcome, Bob$/), 1, "the message shows once");
+    assert.equal(count("m.room.message", /added Bob Phone/), 1, "the notice of Bob's joining shows once");
+    assert.equal(
+      count("m.room.message", /changed the group name to "Hiking with Bob"/),
+      1,
+      "one rename notice",
+    );
+    assert.equal(count("m.room.name", /^Hiking with Bob$/, "name"), 1, "the room is renamed once");
   });
 });
