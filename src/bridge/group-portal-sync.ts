@@ -57,16 +57,49 @@ export class GroupPortalSync {
   private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
     const tables = this.options.store.bridge;
     const shown = tables.groupPortalState(portal.portalKey);
-    if (shown && shown.revision >= group.revision) return;
-    const newChanges = changes.filter((change) => !shown || change.revision > shown.revision);
-    await this.nameGhosts(login, group, newChanges);
-    await this.applyRoomState(portal, group);
-    const avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
-    const info = groupInfoOf(group);
-    tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
-    for (const change of newChanges) await this.postNotice(portal, group, change);
-    tables.setGroupPortalState(portal.portalKey, { revision: group.revision, avatarKey: avatar.key });
-    this.options.logger.info(`group portal ${portal.roomId} shows revision ${group.revision}`);
+    const stateIsNew = !shown || group.revision > shown.revision;
+    // Another member's account may have brought the room to this revision without the changes
+    // (a group fetched whole): whoever has them tells them.
+    const untold = changes.filter((change) => !shown || change.revision > shown.noticeRevision);
+    if (!stateIsNew && untold.length === 0) return;
+    await this.nameGhosts(login, group, untold);
+    let kick: string[] = [];
+    let avatar = { key: shown?.avatarKey, url: portal.avatarUrl };
+    if (stateIsNew) {
+      kick = await this.applyRoomState(portal, group);
+      avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
+      const info = groupInfoOf(group);
+      tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
+    }
+    for (const change of untold) await this.postNotice(portal, group, change);
+    // Last, so that a linked user who was removed still sees the notice saying so.
+    for (const user of kick) {
+      await this.tolerant(`removing ${user} from ${portal.roomId}`, () =>
+        this.options.bridge
+          .getIntent()
+          .kick(portal.roomId, user, "Your Signal account is no longer a member of this group"),
+      );
+    }
+    const revision = Math.max(shown?.revision ?? group.revision, group.revision);
+    tables.setGroupPortalState(portal.portalKey, {
+      revision,
+      // A new portal has nothing to tell about the time before it.
+      noticeRevision: Math.max(shown?.noticeRevision ?? group.revision, ...untold.map((c) => c.revision)),
+      avatarKey: avatar.key,
+    });
+    this.options.logger.info(`group portal ${portal.roomId} shows revision ${revision}`);
+  }
+
+  /**
+   * Membership steps race with other logins' syncs and with users (an invite accepted meanwhile):
+   * a failed one is logged, not fatal.
+   */
+  private async tolerant(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.options.logger.debug(`${what}: ${(error as Error).message}`);
+    }
   }
 
   /** Gives the ghosts of members, and of everyone a change notice names, their names first. */
@@ -90,7 +123,8 @@ export class GroupPortalSync {
     }
   }
 
-  private async applyRoomState(portal: PortalRow, group: SignalGroup): Promise<void> {
+  /** Applies all but the kicks of linked users who left, which it returns. */
+  private async applyRoomState(portal: PortalRow, group: SignalGroup): Promise<string[]> {
     const { bridge, ghosts } = this.options;
     const bot = bridge.getIntent();
     const roomId = portal.roomId;
@@ -110,20 +144,28 @@ export class GroupPortalSync {
       isGhost: (userId) => ghosts.aciOf(userId) !== undefined,
     });
     for (const ghost of plan.join) {
-      if (room.memberships.get(ghost) !== "invite") await bot.invite(roomId, ghost);
+      if (room.memberships.get(ghost) !== "invite") {
+        await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
+      }
       await bridge.getIntent(ghost).join(roomId);
     }
     if (plan.powerLevels) await bot.sendStateEvent(roomId, "m.room.power_levels", "", plan.powerLevels);
     if (plan.name !== undefined) await bot.sendStateEvent(roomId, "m.room.name", "", { name: plan.name });
     if (plan.topic !== undefined) await bot.sendStateEvent(roomId, "m.room.topic", "", { topic: plan.topic });
-    for (const ghost of plan.leave) await bridge.getIntent(ghost).leave(roomId);
-    for (const user of plan.invite) await bot.invite(roomId, user);
-    for (const user of plan.kick) {
-      await bot.kick(roomId, user, "Your Signal account is no longer a member of this group");
+    for (const ghost of plan.leave) {
+      await this.tolerant(`${ghost} leaving ${roomId}`, () => bridge.getIntent(ghost).leave(roomId));
     }
+    for (const user of plan.invite) {
+      await this.tolerant(`inviting ${user} to ${roomId}`, () => bot.invite(roomId, user));
+    }
+    return plan.kick;
   }
 
-  /** Sets the room avatar when the group's changed; resolves to what the portal shows now. */
+  /**
+   * Sets the room avatar when the group's changed; resolves to what the portal shows now. An
+   * avatar that cannot be fetched leaves the old one (tried again with the next change): it must
+   * not hold up the messages behind it.
+   */
   private async applyAvatar(
     login: Login,
     portal: PortalRow,
@@ -133,7 +175,13 @@ export class GroupPortalSync {
     const key = group.avatarKey ?? undefined;
     if (key === shownKey) return { key, url: portal.avatarUrl };
     const bot = this.options.bridge.getIntent();
-    const image = key ? await this.options.groups.avatarOf(login, group) : null;
+    let image: Uint8Array | null;
+    try {
+      image = key ? await this.options.groups.avatarOf(login, group) : null;
+    } catch (error) {
+      this.options.logger.warn(`the avatar of group ${portal.chatId} could not be fetched`, error);
+      return { key: shownKey, url: portal.avatarUrl };
+    }
     const url = image
       ? await bot.uploadContent(Buffer.from(image), { name: "group-avatar", type: avatarContentType(image) })
       : undefined;

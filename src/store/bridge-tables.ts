@@ -43,9 +43,13 @@ export interface OutgoingRow {
   state: OutgoingState;
 }
 
-/** What a group portal shows of its group: the revision and the avatar (CDN key) applied last. */
+/** What a group portal shows of its group. */
 export interface GroupPortalState {
+  /** The revision whose name, topic, avatar and members the room shows. */
   revision: number;
+  /** The revision up to which changes were told in notices. */
+  noticeRevision: number;
+  /** CDN key of the group avatar the room shows. */
   avatarKey: string | undefined;
 }
 
@@ -164,16 +168,32 @@ export class BridgeTables {
   /** The group state a group portal shows; undefined until the first one was applied. */
   groupPortalState(portalKey: string): GroupPortalState | undefined {
     const row = this.db
-      .prepare("SELECT group_revision, group_avatar_key FROM bridge_portals WHERE portal_key = ?")
-      .get(portalKey) as { group_revision: number | null; group_avatar_key: string | null } | undefined;
+      .prepare(
+        `SELECT group_revision, group_notice_revision, group_avatar_key FROM bridge_portals
+          WHERE portal_key = ?`,
+      )
+      .get(portalKey) as
+      | {
+          group_revision: number | null;
+          group_notice_revision: number | null;
+          group_avatar_key: string | null;
+        }
+      | undefined;
     if (row?.group_revision === null || row?.group_revision === undefined) return undefined;
-    return { revision: row.group_revision, avatarKey: orUndefined(row.group_avatar_key) };
+    return {
+      revision: row.group_revision,
+      noticeRevision: row.group_notice_revision ?? row.group_revision,
+      avatarKey: orUndefined(row.group_avatar_key),
+    };
   }
 
   setGroupPortalState(portalKey: string, state: GroupPortalState): void {
     this.db
-      .prepare("UPDATE bridge_portals SET group_revision = ?, group_avatar_key = ? WHERE portal_key = ?")
-      .run(state.revision, state.avatarKey ?? null, portalKey);
+      .prepare(
+        `UPDATE bridge_portals SET group_revision = ?, group_notice_revision = ?, group_avatar_key = ?
+          WHERE portal_key = ?`,
+      )
+      .run(state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey);
   }
 
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */

@@ -16,9 +16,12 @@ export const groups: Migration = {
       ) STRICT;
 
       -- The group revision whose state (name, topic, avatar, members, power levels) a group portal
-      -- shows, so that a change is applied once however many linked members receive it; and the
-      -- CDN key of the group avatar the portal shows, so it is downloaded only when it changes.
+      -- shows, so that a change is applied once however many linked members receive it; the
+      -- revision up to which changes were told in notices (a member's account may reach a revision
+      -- without the change that made it); and the CDN key of the group avatar the portal shows,
+      -- so it is downloaded only when it changes.
       ALTER TABLE bridge_portals ADD COLUMN group_revision INTEGER;
+      ALTER TABLE bridge_portals ADD COLUMN group_notice_revision INTEGER;
       ALTER TABLE bridge_portals ADD COLUMN group_avatar_key TEXT;
     `);
   },

@@ -63,11 +63,13 @@ test("a group portal remembers the group revision and avatar it shows, also acro
   };
   bridge.savePortal(portal);
   assert.equal(bridge.groupPortalState(portal.portalKey), undefined, "nothing applied yet");
-  bridge.setGroupPortalState(portal.portalKey, { revision: 3, avatarKey: "groups/abc" });
+  const shown = { revision: 3, noticeRevision: 2, avatarKey: "groups/abc" };
+  bridge.setGroupPortalState(portal.portalKey, shown);
   bridge.savePortal({ ...portal, name: "Best friends" });
-  assert.deepEqual(bridge.groupPortalState(portal.portalKey), { revision: 3, avatarKey: "groups/abc" });
-  bridge.setGroupPortalState(portal.portalKey, { revision: 4, avatarKey: undefined });
-  assert.deepEqual(bridge.groupPortalState(portal.portalKey), { revision: 4, avatarKey: undefined });
+  assert.deepEqual(bridge.groupPortalState(portal.portalKey), shown);
+  const next = { revision: 4, noticeRevision: 4, avatarKey: undefined };
+  bridge.setGroupPortalState(portal.portalKey, next);
+  assert.deepEqual(bridge.groupPortalState(portal.portalKey), next);
 });
 
 test("a message part is recorded once; redelivery is recognised", (t) => {
