@@ -1,9 +1,9 @@
 import type { Logger } from "../logger.js";
-import { saveStorageContacts, type StorageServiceSnapshot } from "../signal/index.js";
+import { groupIdOf, saveStorageContacts, type StorageServiceSnapshot } from "../signal/index.js";
 import type { Store } from "../store/index.js";
 import type { ContactNameDirectory } from "./contact-names.js";
 import type { Ghosts } from "./ghosts.js";
-import type { GroupDirectory } from "./group-directory.js";
+import type { GroupPortalSync } from "./group-portal-sync.js";
 import type { Login } from "./logins.js";
 import { openDirectChat } from "./open-direct-chat.js";
 import { Portals } from "./portals.js";
@@ -14,7 +14,7 @@ export interface ChatSyncDeps {
   portals: Portals;
   ghosts: Ghosts;
   names: ContactNameDirectory;
-  groups: GroupDirectory;
+  groupPortals: GroupPortalSync;
   logger: Logger;
 }
 
@@ -80,17 +80,17 @@ async function renameGhosts({ store, ghosts, names }: ChatSyncDeps, login: Login
 }
 
 async function syncGroups(
-  { store, portals, groups, logger }: ChatSyncDeps,
+  { store, groupPortals, logger }: ChatSyncDeps,
   login: Login,
   snapshot: StorageServiceSnapshot,
 ): Promise<ChatOutcome[]> {
   const outcomes: ChatOutcome[] = [];
   for (const { masterKey } of snapshot.groups.filter((group) => !group.blocked)) {
     try {
-      const info = await groups.infoOf(login, masterKey);
-      const existed = store.bridge.portalByKey(Portals.groupKey(info.id)) !== undefined;
-      await portals.group(login.userId, info);
-      outcomes.push({ name: info.title, outcome: existed ? "existed" : "created" });
+      const existed = store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey))) !== undefined;
+      // The group's portal as the group is now: members, admins, name and picture.
+      const portal = await groupPortals.portalOf(login, masterKey);
+      outcomes.push({ name: portal.name ?? "a group", outcome: existed ? "existed" : "created" });
     } catch (error) {
       logger.warn(`sync of a group of ${login.userId} failed`, error);
       outcomes.push({ name: "a group", outcome: "failed", problem: (error as Error).message });

@@ -1,55 +1,118 @@
 import type { Logger } from "../logger.js";
-import { GroupsClient, type SignalClient, type SignalGroup } from "../signal/index.js";
+import {
+  type GroupMessageContext,
+  GroupsClient,
+  type GroupUpdate,
+  groupIdOf,
+  loadGroup,
+  saveGroup,
+  saveMemberProfileKeys,
+  type SignalClient,
+  type SignalGroup,
+} from "../signal/index.js";
+import type { Store } from "../store/index.js";
 import type { Login } from "./logins.js";
 import type { GroupInfo } from "./portals.js";
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
+/** What a group portal shows of a group. */
+export function groupInfoOf(group: SignalGroup): GroupInfo {
+  return {
+    id: base64(group.id),
+    title: group.title || "Signal group",
+    description: group.description || undefined,
+  };
+}
+
 /**
- * The Signal groups each login has seen, fetched from the groups service by master key and kept
- * for the life of the process. Group messages name the master key; portals and sends use the id.
+ * The Signal groups each login has seen, as last stored for its account (master key included),
+ * brought up to date from the groups service when a message names a newer revision. Group
+ * messages name the master key; portals and sends use the id.
  */
 export class GroupDirectory {
-  private readonly groups = new Map<string, SignalGroup>();
   // Per Signal client: a new login of the same user has a new chat connection and account.
+  /** The stored groups of each client's account, cached by group id. */
+  private readonly groups = new WeakMap<SignalClient, Map<string, SignalGroup>>();
   private readonly clients = new WeakMap<SignalClient, GroupsClient>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
 
-  /** What a group portal shows, fetching the group the first time (or when it is newer). */
-  async infoOf(login: Login, masterKey: Uint8Array, revision?: number): Promise<GroupInfo> {
-    const group = await this.groupOf(login, masterKey, revision);
-    return {
-      id: base64(group.id),
-      title: group.title || "Signal group",
-      description: group.description || undefined,
-    };
+  /**
+   * The group at the revision a message names (or as known, when it names none; fetched the
+   * first time), with the changes since the stored state. Nothing is stored: call `remember`
+   * once the changes are shown, so that a crash in between shows them again.
+   */
+  async follow(login: Login, masterKey: Uint8Array, context?: GroupMessageContext): Promise<GroupUpdate> {
+    const known = await this.known(login, groupIdOf(masterKey));
+    if (known && (context === undefined || known.revision >= context.revision)) {
+      return { group: known, changes: [] };
+    }
+    const client = this.clientOf(login);
+    const update = !known
+      ? { group: await client.fetchGroup(masterKey), changes: [] }
+      : context
+        ? await client.applyMessageContext(known, context)
+        : await client.update(known);
+    this.logger.debug(
+      `group ${base64(update.group.id)} of ${login.userId} at revision ${update.group.revision}`,
+    );
+    // Before the members are shown: their names come from profiles, which need the keys.
+    await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
+    return update;
+  }
+
+  /** Stores the group as the login's latest known state. */
+  async remember(login: Login, group: SignalGroup): Promise<void> {
+    const known = await this.known(login, base64(group.id));
+    if (known && known.revision > group.revision) return;
+    await saveGroup(this.store.signalStorage(login.userId), group);
+    this.cacheOf(login).set(base64(group.id), group);
+  }
+
+  /** What a group portal shows: the group as stored, else as fetched (and not stored, see `follow`). */
+  async infoOf(login: Login, masterKey: Uint8Array): Promise<GroupInfo> {
+    return groupInfoOf((await this.follow(login, masterKey)).group);
   }
 
   /** A group this login has seen, by its base64 id. */
   async byId(login: Login, groupId: string): Promise<SignalGroup> {
-    const group = this.groups.get(`${login.userId}\0${groupId}`);
+    const group = await this.known(login, groupId);
     if (!group) {
       throw new Error(
-        "the bridge has not seen this group's key since it started; it will after the next message in it",
+        "the bridge does not know this group's key for your account yet; it will after the next message in it",
       );
     }
-    return this.groupOf(login, group.masterKey);
-  }
-
-  private async groupOf(login: Login, masterKey: Uint8Array, revision?: number): Promise<SignalGroup> {
-    const byKey = `${login.userId}\0key:${base64(masterKey)}`;
-    const known = this.groups.get(byKey);
-    if (known && (revision === undefined || known.revision >= revision)) return known;
-    const client = await this.clientOf(login);
-    const group = known ? (await client.update(known)).group : await client.fetchGroup(masterKey);
-    this.groups.set(byKey, group);
-    this.groups.set(`${login.userId}\0${base64(group.id)}`, group);
-    this.logger.debug(`group ${base64(group.id)} of ${login.userId} at revision ${group.revision}`);
     return group;
   }
 
-  private async clientOf(login: Login): Promise<GroupsClient> {
+  /** The group's avatar image, downloaded and decrypted; null when it has none. */
+  async avatarOf(login: Login, group: SignalGroup): Promise<Uint8Array | null> {
+    return this.clientOf(login).fetchAvatar(group);
+  }
+
+  private async known(login: Login, groupId: string): Promise<SignalGroup | undefined> {
+    const cache = this.cacheOf(login);
+    const cached = cache.get(groupId);
+    if (cached) return cached;
+    const stored = await loadGroup(this.store.signalStorage(login.userId), groupId);
+    if (stored) cache.set(groupId, stored);
+    return stored ?? undefined;
+  }
+
+  private cacheOf(login: Login): Map<string, SignalGroup> {
+    let cache = this.groups.get(login.client);
+    if (!cache) {
+      cache = new Map();
+      this.groups.set(login.client, cache);
+    }
+    return cache;
+  }
+
+  private clientOf(login: Login): GroupsClient {
     let client = this.clients.get(login.client);
     if (!client) {
       const { aci, pni } = login.client.account;

@@ -14,6 +14,7 @@ import {
 import type { Logger } from "../logger.js";
 import {
   type BufferedSignalEvent,
+  type GroupMessageContext,
   type SignalEventOf,
   type signalservice,
   syncContacts,
@@ -27,14 +28,14 @@ import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
-import { type GroupInfo, Portals } from "./portals.js";
+import { Portals } from "./portals.js";
 
-/** Looks up what a group portal shows, given a group message's master key and revision. */
-export type GroupInfoOf = (
+/** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
+export type GroupPortalOf = (
   login: Login,
   masterKey: Uint8Array,
-  revision: number | undefined,
-) => Promise<GroupInfo>;
+  context: GroupMessageContext | undefined,
+) => Promise<PortalRow>;
 
 export interface SignalToMatrixOptions {
   bridge: Bridge;
@@ -42,7 +43,7 @@ export interface SignalToMatrixOptions {
   ghosts: Ghosts;
   portals: Portals;
   names: ContactNameDirectory;
-  groupInfoOf: GroupInfoOf;
+  groupPortalOf: GroupPortalOf;
   /** The phone changed its storage service contents: bring contacts and chats up to date. */
   syncChats: (login: Login) => Promise<void>;
   media: MediaRelay;
@@ -59,8 +60,8 @@ interface Origin {
   /** The other party of a direct chat (the sender, or the recipient of our own sent message). */
   contactAci: string;
   groupMasterKey: Uint8Array | null;
-  /** The group revision the message was sent at. */
-  groupRevision: number | undefined;
+  /** The group revision the message was sent at, and the change that made it when attached. */
+  groupContext: GroupMessageContext | undefined;
   /** When the countdown of our own disappearing message started, if the phone said. */
   expirationStartedAt?: number | undefined;
 }
@@ -140,7 +141,7 @@ export class SignalToMatrix {
       sentAt: event.timestamp,
       contactAci,
       groupMasterKey: event.groupMasterKey ?? null,
-      groupRevision: message?.groupV2?.revision ?? undefined,
+      groupContext: groupContextOf(message),
     };
   }
 
@@ -358,10 +359,7 @@ export class SignalToMatrix {
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
     const { login, groupMasterKey, contactAci } = origin;
-    if (groupMasterKey) {
-      const group = await this.options.groupInfoOf(login, groupMasterKey, origin.groupRevision);
-      return this.options.portals.group(login.userId, group);
-    }
+    if (groupMasterKey) return this.options.groupPortalOf(login, groupMasterKey, origin.groupContext);
     const names = await this.options.names.namesOf(login, contactAci);
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
@@ -392,6 +390,9 @@ export class SignalToMatrix {
     message: signalservice.DataMessage,
     authorNames: ContactNames,
   ): Promise<string[]> {
+    // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
+    // out, which matters when the update says they left.
+    if (actions.length === 0) return [];
     const { store, ghosts, portals, disappearing } = this.options;
     const tables = store.bridge;
     const intent: Intent = await ghosts.ensure(origin.authorAci, authorNames);
@@ -437,4 +438,12 @@ export class SignalToMatrix {
     }
     return sent;
   }
+}
+
+function groupContextOf(
+  message: signalservice.IDataMessage | null | undefined,
+): GroupMessageContext | undefined {
+  const groupV2 = message?.groupV2;
+  if (!groupV2 || groupV2.revision === null || groupV2.revision === undefined) return undefined;
+  return { revision: groupV2.revision, groupChange: groupV2.groupChange ?? null };
 }

@@ -16,6 +16,7 @@ import { DisappearingMessages } from "./disappearing-messages.js";
 import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
+import { GroupPortalSync } from "./group-portal-sync.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
@@ -112,9 +113,19 @@ export async function startBridge({
   const actions = botActions(bridge);
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
-  const groups = new GroupDirectory(logger.child("groups"));
+  const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
-  const chatSyncDeps = { store, portals, ghosts, names, groups, logger: logger.child("chat-sync") };
+  const groupPortals = new GroupPortalSync({
+    bridge,
+    store,
+    ghosts,
+    portals,
+    names,
+    groups,
+    botUserId,
+    logger: logger.child("group-portals"),
+  });
+  const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
@@ -127,7 +138,7 @@ export async function startBridge({
     ghosts,
     portals,
     names,
-    groupInfoOf: (login, masterKey, revision) => groups.infoOf(login, masterKey, revision),
+    groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     logger: logger.child("signal->matrix"),
   });
@@ -170,7 +181,16 @@ export async function startBridge({
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
     actions,
   });
-  const commandDeps = { store, logins, portals, ghosts, names, groups, logger: logger.child("commands") };
+  const commandDeps = {
+    store,
+    logins,
+    portals,
+    ghosts,
+    names,
+    groups,
+    groupPortals,
+    logger: logger.child("commands"),
+  };
   const afterLogin = async (userId: string) => {
     const login = logins.loginOf(userId);
     const report = login ? await syncChats(chatSyncDeps, login) : null;

@@ -50,6 +50,7 @@ export {
   type GroupNoticeAccess,
 } from "./groups/group-change-notice.js";
 export { GroupDataError } from "./groups/group-cipher.js";
+export { groupIdOf, loadGroup, saveGroup, saveMemberProfileKeys } from "./groups/group-storage.js";
 export { GroupAccessDeniedError, GroupConflictError } from "./groups/groups-api.js";
 export * from "./attachments/attachment-errors.js";
 export {

@@ -145,6 +145,11 @@ export type StorageWrite =
   | { type: "sender-key-distribution"; record: SenderKeyDistributionRecord }
   /** Create or replace a recipient (keyed by ACI). */
   | { type: "recipient"; recipient: RecipientRecord }
+  /**
+   * Create or replace the last known state of a group, keyed by its base64 identifier; `record`
+   * is the client's serialization of the group. SECRET: it holds the group's master key.
+   */
+  | { type: "group"; groupId: string; record: Uint8Array }
   /** Insert a pending buffered event; if one with the same key exists, leave it unchanged. */
   | { type: "event"; key: string; payload: Uint8Array }
   /** Mark a buffered event done; the store may empty its payload but must keep its key for a week at least. */
@@ -197,6 +202,9 @@ export interface SignalStorage {
   getRecipient(aci: string): Promise<RecipientRecord | null>;
   /** Every recipient of the account, in no particular order (for contact lists shown to the user). */
   listRecipients(): Promise<RecipientRecord[]>;
+
+  /** The last stored state of a group (see the `group` write), or null if none was stored. */
+  getGroup(groupId: string): Promise<Uint8Array | null>;
 
   /** A buffered event by key (pending or done; a done one may have an empty payload), or null if unknown. */
   getEvent(key: string): Promise<BufferedEvent | null>;

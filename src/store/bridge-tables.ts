@@ -43,6 +43,16 @@ export interface OutgoingRow {
   state: OutgoingState;
 }
 
+/** What a group portal shows of its group. */
+export interface GroupPortalState {
+  /** The revision whose name, topic, avatar and members the room shows. */
+  revision: number;
+  /** The revision up to which changes were told in notices. */
+  noticeRevision: number;
+  /** CDN key of the group avatar the room shows. */
+  avatarKey: string | undefined;
+}
+
 export interface GhostRow {
   aci: string;
   displayName: string | undefined;
@@ -153,6 +163,37 @@ export class BridgeTables {
         avatarUrl: portal.avatarUrl ?? null,
         createdAt: this.now(),
       });
+  }
+
+  /** The group state a group portal shows; undefined until the first one was applied. */
+  groupPortalState(portalKey: string): GroupPortalState | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT group_revision, group_notice_revision, group_avatar_key FROM bridge_portals
+          WHERE portal_key = ?`,
+      )
+      .get(portalKey) as
+      | {
+          group_revision: number | null;
+          group_notice_revision: number | null;
+          group_avatar_key: string | null;
+        }
+      | undefined;
+    if (row?.group_revision === null || row?.group_revision === undefined) return undefined;
+    return {
+      revision: row.group_revision,
+      noticeRevision: row.group_notice_revision ?? row.group_revision,
+      avatarKey: orUndefined(row.group_avatar_key),
+    };
+  }
+
+  setGroupPortalState(portalKey: string, state: GroupPortalState): void {
+    this.db
+      .prepare(
+        `UPDATE bridge_portals SET group_revision = ?, group_notice_revision = ?, group_avatar_key = ?
+          WHERE portal_key = ?`,
+      )
+      .run(state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey);
   }
 
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */

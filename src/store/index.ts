@@ -10,6 +10,7 @@ export {
 export {
   BridgeTables,
   type GhostRow,
+  type GroupPortalState,
   type MessageRef,
   type OutgoingRow,
   type OutgoingState,

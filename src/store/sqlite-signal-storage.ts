@@ -31,6 +31,7 @@ type SealedColumn =
   | "signal_sender_keys.record_sealed"
   | "signal_sender_key_distributions.shared_with_sealed"
   | "signal_recipients.profile_key_sealed"
+  | "signal_groups.record_sealed"
   | "signal_event_buffer.payload_sealed";
 
 interface RecipientRow {
@@ -192,6 +193,14 @@ export class SqliteSignalStorage implements SignalStorage {
     };
   }
 
+  async getGroup(groupId: string): Promise<Uint8Array | null> {
+    const row = this.statements.getGroup.get(this.accountId, groupId) as
+      { record_sealed: Buffer } | undefined;
+    return row === undefined
+      ? null
+      : this.openBytes(row.record_sealed, "signal_groups.record_sealed", groupId);
+  }
+
   async getEvent(key: string): Promise<BufferedEvent | null> {
     const row = this.statements.getEvent.get(this.accountId, key) as
       { state: "pending" | "done"; payload_sealed: Buffer | null } | undefined;
@@ -333,6 +342,13 @@ export class SqliteSignalStorage implements SignalStorage {
         s.putRecipient.run(account, r.aci, r.pni, r.number, profileKey, r.profileName, r.contactName);
         return;
       }
+      case "group":
+        s.putGroup.run(
+          account,
+          write.groupId,
+          this.seal(write.record, "signal_groups.record_sealed", write.groupId),
+        );
+        return;
       case "event":
         s.insertEvent.run(
           account,
@@ -513,6 +529,10 @@ function prepareStatements(db: Database) {
       `INSERT OR REPLACE INTO signal_recipients
          (account_id, aci, pni, number, profile_key_sealed, profile_name, contact_name)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getGroup: db.prepare(`SELECT record_sealed FROM signal_groups WHERE account_id = ? AND group_id = ?`),
+    putGroup: db.prepare(
+      `INSERT OR REPLACE INTO signal_groups (account_id, group_id, record_sealed) VALUES (?, ?, ?)`,
     ),
     getEvent: db.prepare(
       `SELECT state, payload_sealed FROM signal_event_buffer WHERE account_id = ? AND envelope_key = ?`,

@@ -86,16 +86,6 @@ async function aliceSendsFile(data: Buffer, fileName: string, mimetype: string):
   );
 }
 
-/** What Alice's client would download for an mxc:// URL (authenticated media). */
-async function downloadAsAlice(mxc: string): Promise<Buffer> {
-  const path = mxc.replace(/^mxc:\/\//, "");
-  const response = await fetch(`${world.synapse.url}/_matrix/client/v1/media/download/${path}`, {
-    headers: { Authorization: `Bearer ${world.alice.client.getAccessToken() ?? ""}` },
-  });
-  assert.equal(response.status, 200, `downloading ${mxc}`);
-  return Buffer.from(await response.arrayBuffer());
-}
-
 const withBody = (pattern: RegExp) => (event: MatrixEvent) =>
   pattern.test(String(event.getContent()["body"] ?? ""));
 
@@ -123,7 +113,7 @@ test("a contact's image shows up as an m.image with the same bytes, mimetype and
     assert.equal(content["info"]?.size, image.length);
     assert.match(String(content["url"]), /^mxc:\/\/localhost\//);
     assert.ok(
-      (await downloadAsAlice(String(content["url"]))).equals(image),
+      (await world.alice.download(String(content["url"]))).equals(image),
       "Alice downloads the same bytes",
     );
   });
@@ -194,6 +184,6 @@ test("a damaged attachment becomes a notice, and the bridge keeps bridging", asy
       (e) => e.getSender() === ghostOf(friend) && e.getContent()["body"] === "after.png",
       "the next image",
     );
-    assert.ok((await downloadAsAlice(String(event.getContent()["url"]))).equals(image));
+    assert.ok((await world.alice.download(String(event.getContent()["url"]))).equals(image));
   });
 });

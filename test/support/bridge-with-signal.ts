@@ -71,31 +71,52 @@ export async function startBridgeWithSignal(
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
     synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
     await bridge.start();
-    alice = await startMatrixUser(synapse.url, await synapse.registerUser("alice"));
-    const managementRoom = await alice.createDirectRoom(bridge.botUserId);
-    await alice.waitForMembership(managementRoom, bridge.botUserId, "join");
-    return { synapse, bridge, alice, managementRoom, stop };
+    const started = await startBridgeUser(synapse, bridge, "alice");
+    alice = started.user;
+    return { synapse, bridge, alice, managementRoom: started.managementRoom, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** Alice sends login, the phone scans the QR code, the bot confirms; returns the linked device. */
+/** A new Matrix user with a management room (a DM the bot joined); stop the user when done. */
+export async function startBridgeUser(
+  synapse: Synapse,
+  bridge: BridgeProcess,
+  localpart: string,
+): Promise<{ user: MatrixUser; managementRoom: string }> {
+  const user = await startMatrixUser(synapse.url, await synapse.registerUser(localpart));
+  try {
+    const managementRoom = await user.createDirectRoom(bridge.botUserId);
+    await user.waitForMembership(managementRoom, bridge.botUserId, "join");
+    return { user, managementRoom };
+  } catch (error) {
+    user.stop();
+    throw error;
+  }
+}
+
+/**
+ * Alice (or `user` in their `managementRoom`) sends login, the phone scans the QR code, the bot
+ * confirms; returns the linked device.
+ */
 export async function loginThroughBot(
   setting: BridgeWithSignal,
   mock: MockSignalServer,
   phone: PrimaryDevice,
+  user: MatrixUser = setting.alice,
+  managementRoom: string = setting.managementRoom,
 ): Promise<Device> {
-  const { alice, bridge, managementRoom } = setting;
-  await alice.sendText(managementRoom, "login");
-  const qr = await alice.waitForEvent(
+  const { bridge } = setting;
+  await user.sendText(managementRoom, "login");
+  const qr = await user.waitForEvent(
     managementRoom,
     fromUser(bridge.botUserId, /^sgnl:\/\/linkdevice\?uuid=/, "m.image"),
     "the QR code image",
   );
   const device = await scanLinkUrl(mock, phone, Promise.resolve(String(qr.getContent()["body"])));
-  await alice.waitForEvent(
+  await user.waitForEvent(
     managementRoom,
     fromUser(bridge.botUserId, new RegExp(`Logged in as \\${phone.device.number ?? "(no number)"}`)),
     "the login success notice",

@@ -25,6 +25,8 @@ export interface MatrixUser {
   ): Promise<MatrixEvent>;
   /** Waits for an invite to a room not seen before, joins it and returns its ID. */
   acceptNextInvite(what: string, timeoutMs?: number): Promise<string>;
+  /** The bytes of an mxc:// URL, downloaded as this user's client would (authenticated media). */
+  download(mxc: string): Promise<Buffer>;
   /** Resolves when `userId` has left `roomId` (or never joined and was refused). */
   waitForMembership(roomId: string, userId: string, membership: string, timeoutMs?: number): Promise<void>;
   stop(): void;
@@ -105,6 +107,14 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
         `${userId} to have membership ${membership}`,
         timeoutMs,
       );
+    },
+    async download(mxc) {
+      const path = mxc.replace(/^mxc:\/\//, "");
+      const response = await fetch(`${baseUrl}/_matrix/client/v1/media/download/${path}`, {
+        headers: { Authorization: `Bearer ${credentials.accessToken}` },
+      });
+      if (response.status !== 200) throw new Error(`downloading ${mxc} answered ${response.status}`);
+      return Buffer.from(await response.arrayBuffer());
     },
     stop: () => client.stopClient(),
   };

@@ -3,6 +3,7 @@ import type { Store } from "../../store/index.js";
 import type { ContactNameDirectory } from "../contact-names.js";
 import type { Ghosts } from "../ghosts.js";
 import type { GroupDirectory } from "../group-directory.js";
+import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
 import type { Portals } from "../portals.js";
 
@@ -14,6 +15,7 @@ export interface CommandDeps {
   ghosts: Ghosts;
   names: ContactNameDirectory;
   groups: GroupDirectory;
+  groupPortals: GroupPortalSync;
   logger: Logger;
 }
 

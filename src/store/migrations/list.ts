@@ -3,7 +3,7 @@ import { storeMeta } from "./001-store-meta.js";
 import { signalState } from "./002-signal-state.js";
 import { bridgeTables } from "./003-bridge-tables.js";
 import { senderKeyDistributions } from "./004-sender-key-distributions.js";
-import { reserved5 } from "./005-reserved.js";
+import { groups } from "./005-groups.js";
 import { disappearingMessages } from "./006-disappearing-messages.js";
 
 /**
@@ -15,6 +15,6 @@ export const migrations: readonly Migration[] = [
   signalState,
   bridgeTables,
   senderKeyDistributions,
-  reserved5,
+  groups,
   disappearingMessages,
 ];

@@ -49,6 +49,29 @@ test("portals are found by key and by room, and direct ones by their user", (t) 
   assert.equal(bridge.portalByRoom("!nope:hs"), undefined);
 });
 
+test("a group portal remembers the group revision and avatar it shows, also across a portal update", (t) => {
+  const { bridge } = open(t).store;
+  const portal = {
+    portalKey: "group:Z3JvdXA=",
+    roomId: "!group:hs",
+    kind: "group" as const,
+    chatId: "Z3JvdXA=",
+    receiver: undefined,
+    name: "Friends",
+    topic: undefined,
+    avatarUrl: undefined,
+  };
+  bridge.savePortal(portal);
+  assert.equal(bridge.groupPortalState(portal.portalKey), undefined, "nothing applied yet");
+  const shown = { revision: 3, noticeRevision: 2, avatarKey: "groups/abc" };
+  bridge.setGroupPortalState(portal.portalKey, shown);
+  bridge.savePortal({ ...portal, name: "Best friends" });
+  assert.deepEqual(bridge.groupPortalState(portal.portalKey), shown);
+  const next = { revision: 4, noticeRevision: 4, avatarKey: undefined };
+  bridge.setGroupPortalState(portal.portalKey, next);
+  assert.deepEqual(bridge.groupPortalState(portal.portalKey), next);
+});
+
 test("a message part is recorded once; redelivery is recognised", (t) => {
   const { bridge } = open(t).store;
   const ref = { roomId: "!r:hs", authorAci: "aci-1", sentAt: 1000, part: 0, eventId: "$a" };

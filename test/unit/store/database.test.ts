@@ -51,6 +51,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_users",
     "signal_accounts",
     "signal_event_buffer",
+    "signal_groups",
     "signal_identities",
     "signal_kyber_base_keys_used",
     "signal_kyber_pre_keys",

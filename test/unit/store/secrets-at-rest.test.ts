@@ -1,45 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import type { StorageWrite } from "../../../src/signal/index.js";
 import { openDatabase } from "../../../src/store/index.js";
+import { assertNotStored, rawFiles } from "./raw-files.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
 import { storePaths, tempDir } from "./temp-store.js";
 
 const CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
-
-/** The database file plus its WAL, as an attacker copying the data directory would get them. */
-function rawFiles(databasePath: string): { name: string; content: Buffer }[] {
-  return [databasePath, `${databasePath}-wal`]
-    .filter((path) => existsSync(path))
-    .map((path) => ({ name: path, content: readFileSync(path) }));
-}
-
-/** The encodings a secret could leak in: raw, hex, base64 (standard and URL-safe), and pieces of them. */
-function forms(secret: Uint8Array | string): Buffer[] {
-  const raw = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
-  const encodings = [raw, Buffer.from(raw.toString("hex")), Buffer.from(raw.toString("hex").toUpperCase())];
-  encodings.push(Buffer.from(raw.toString("base64")), Buffer.from(raw.toString("base64url")));
-  // A value split across pages would not match whole: look for its first and last 16 bytes too.
-  const pieces = encodings.flatMap((form) =>
-    form.length > 24 ? [form.subarray(0, 16), form.subarray(form.length - 16)] : [],
-  );
-  return [...encodings, ...pieces];
-}
-
-function assertNotStored(
-  files: { name: string; content: Buffer }[],
-  secrets: Record<string, Uint8Array | string>,
-) {
-  for (const file of files) {
-    for (const [label, secret] of Object.entries(secrets)) {
-      for (const form of forms(secret)) {
-        assert.equal(file.content.indexOf(form), -1, `${label} found in plaintext in ${file.name}`);
-      }
-    }
-  }
-}
 
 test("the raw database file and WAL contain none of the account's secrets", async (t) => {
   const paths = storePaths(tempDir(t));

@@ -271,6 +271,7 @@ test("deleting an account removes all its Signal rows and leaves other accounts 
       },
     },
     { type: "recipient", recipient: sampleRecipient(CONTACT) },
+    { type: "group", groupId: "Z3JvdXA=", record: bytes(300) },
     { type: "event", key: "guid-1", payload: bytes(64) },
   ];
   const alice = store.signalStorage(ALICE);

@@ -1,0 +1,262 @@
+import type { Bridge, Intent } from "matrix-appservice-bridge";
+import { signalGroupChangeToMatrix, type SignalToMatrixContext } from "../convert/index.js";
+import type { Logger } from "../logger.js";
+import {
+  type DecryptedGroupChange,
+  type GroupMessageContext,
+  type GroupUpdate,
+  groupChangeNotice,
+  type SignalGroup,
+} from "../signal/index.js";
+import type { PortalRow, Store } from "../store/index.js";
+import type { ContactNameDirectory } from "./contact-names.js";
+import type { Ghosts } from "./ghosts.js";
+import { avatarContentType } from "./group-avatar.js";
+import { type GroupDirectory, groupInfoOf } from "./group-directory.js";
+import { planGroupRoom, type PowerLevels, type RoomSnapshot } from "./group-room-plan.js";
+import type { Login } from "./logins.js";
+import { sendIdempotent } from "./matrix-send.js";
+import type { Portals } from "./portals.js";
+
+export interface GroupPortalSyncOptions {
+  bridge: Bridge;
+  store: Store;
+  ghosts: Ghosts;
+  portals: Portals;
+  names: ContactNameDirectory;
+  groups: GroupDirectory;
+  botUserId: string;
+  logger: Logger;
+}
+
+/**
+ * Keeps group portals showing their Signal group: name, topic, avatar, members as ghosts, admins
+ * as power levels, linked members invited, and a notice for each change. A portal remembers the
+ * revision it shows, so a change that reaches several linked members is applied once.
+ */
+export class GroupPortalSync {
+  /** Syncs in progress by portal: logins handle their events in parallel, a portal one at a time. */
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: GroupPortalSyncOptions) {}
+
+  /**
+   * The portal of a group message's group (created on first use, with `login`'s user invited),
+   * showing the group at least at the revision the message names.
+   */
+  async portalOf(login: Login, masterKey: Uint8Array, context?: GroupMessageContext): Promise<PortalRow> {
+    const { groups, portals } = this.options;
+    const update = await groups.follow(login, masterKey, context);
+    const portal = await portals.group(login.userId, groupInfoOf(update.group));
+    await this.serially(portal.portalKey, () => this.show(login, portal, update));
+    // Stored only now: after a crash the changes are followed, and shown, again.
+    await groups.remember(login, update.group);
+    return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+  }
+
+  private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
+    const tables = this.options.store.bridge;
+    const shown = tables.groupPortalState(portal.portalKey);
+    const stateIsNew = !shown || group.revision > shown.revision;
+    // Another member's account may have brought the room to this revision without the changes
+    // (a group fetched whole): whoever has them tells them.
+    const untold = changes.filter((change) => !shown || change.revision > shown.noticeRevision);
+    if (!stateIsNew && untold.length === 0) return;
+    await this.nameGhosts(login, group, untold);
+    let kick: string[] = [];
+    let avatar = { key: shown?.avatarKey, url: portal.avatarUrl };
+    if (stateIsNew) {
+      kick = await this.applyRoomState(portal, group);
+      avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
+      const info = groupInfoOf(group);
+      tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
+    }
+    for (const change of untold) await this.postNotice(portal, group, change);
+    // Last, so that a linked user who was removed still sees the notice saying so.
+    for (const user of kick) {
+      await this.tolerant(`removing ${user} from ${portal.roomId}`, () =>
+        this.options.bridge
+          .getIntent()
+          .kick(portal.roomId, user, "Your Signal account is no longer a member of this group"),
+      );
+    }
+    const revision = Math.max(shown?.revision ?? group.revision, group.revision);
+    tables.setGroupPortalState(portal.portalKey, {
+      revision,
+      // A new portal has nothing to tell about the time before it.
+      noticeRevision: Math.max(shown?.noticeRevision ?? group.revision, ...untold.map((c) => c.revision)),
+      avatarKey: avatar.key,
+    });
+    this.options.logger.info(`group portal ${portal.roomId} shows revision ${revision}`);
+  }
+
+  /**
+   * Membership steps race with other logins' syncs and with users (an invite accepted meanwhile):
+   * a failed one is logged, not fatal.
+   */
+  private async tolerant(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.options.logger.debug(`${what}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Gives the ghosts of members, and of everyone a change notice names, their names first. */
+  private async nameGhosts(
+    login: Login,
+    group: SignalGroup,
+    changes: readonly DecryptedGroupChange[],
+  ): Promise<void> {
+    const { ghosts, names, store } = this.options;
+    const named = new Set(group.members.map((member) => member.aci));
+    for (const change of changes) {
+      const notice = groupChangeNotice(change);
+      if (notice.editorAci) named.add(notice.editorAci);
+      for (const action of notice.actions) {
+        const aci = "aci" in action ? action.aci : "serviceId" in action ? action.serviceId : undefined;
+        if (aci && !aci.startsWith("PNI:")) named.add(aci);
+      }
+    }
+    for (const aci of named) {
+      if (store.bridge.ghost(aci) === undefined) await ghosts.ensure(aci, await names.namesOf(login, aci));
+    }
+  }
+
+  /** Applies all but the kicks of linked users who left, which it returns. */
+  private async applyRoomState(portal: PortalRow, group: SignalGroup): Promise<string[]> {
+    const { bridge, ghosts } = this.options;
+    const bot = bridge.getIntent();
+    const roomId = portal.roomId;
+    const linked = await this.linkedUsersByAci();
+    const memberAcis = new Set(group.members.map((member) => member.aci));
+    const info = groupInfoOf(group);
+    const room = await roomSnapshot(bot, roomId);
+    const plan = planGroupRoom(room, {
+      name: info.title,
+      topic: info.description ?? "",
+      memberGhosts: group.members.map((member) => ghosts.userIdOf(member.aci)),
+      adminGhosts: new Set(
+        group.members.filter((member) => member.role === "admin").map((m) => ghosts.userIdOf(m.aci)),
+      ),
+      linkedMembers: [...linked].filter(([aci]) => memberAcis.has(aci)).map(([, userId]) => userId),
+      linkedOthers: [...linked].filter(([aci]) => !memberAcis.has(aci)).map(([, userId]) => userId),
+      isGhost: (userId) => ghosts.aciOf(userId) !== undefined,
+    });
+    for (const ghost of plan.join) {
+      if (room.memberships.get(ghost) !== "invite") {
+        await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
+      }
+      await bridge.getIntent(ghost).join(roomId);
+    }
+    if (plan.powerLevels) await bot.sendStateEvent(roomId, "m.room.power_levels", "", plan.powerLevels);
+    if (plan.name !== undefined) await bot.sendStateEvent(roomId, "m.room.name", "", { name: plan.name });
+    if (plan.topic !== undefined) await bot.sendStateEvent(roomId, "m.room.topic", "", { topic: plan.topic });
+    for (const ghost of plan.leave) {
+      await this.tolerant(`${ghost} leaving ${roomId}`, () => bridge.getIntent(ghost).leave(roomId));
+    }
+    for (const user of plan.invite) {
+      await this.tolerant(`inviting ${user} to ${roomId}`, () => bot.invite(roomId, user));
+    }
+    return plan.kick;
+  }
+
+  /**
+   * Sets the room avatar when the group's changed; resolves to what the portal shows now. An
+   * avatar that cannot be fetched leaves the old one (tried again with the next change): it must
+   * not hold up the messages behind it.
+   */
+  private async applyAvatar(
+    login: Login,
+    portal: PortalRow,
+    group: SignalGroup,
+    shownKey: string | undefined,
+  ): Promise<{ key: string | undefined; url: string | undefined }> {
+    const key = group.avatarKey ?? undefined;
+    if (key === shownKey) return { key, url: portal.avatarUrl };
+    const bot = this.options.bridge.getIntent();
+    let image: Uint8Array | null;
+    try {
+      image = key ? await this.options.groups.avatarOf(login, group) : null;
+    } catch (error) {
+      this.options.logger.warn(`the avatar of group ${portal.chatId} could not be fetched`, error);
+      return { key: shownKey, url: portal.avatarUrl };
+    }
+    const url = image
+      ? await bot.uploadContent(Buffer.from(image), { name: "group-avatar", type: avatarContentType(image) })
+      : undefined;
+    await bot.sendStateEvent(portal.roomId, "m.room.avatar", "", url ? { url } : {});
+    return { key, url };
+  }
+
+  /** Says what changed, as the editor's ghost while they are a member, else as the bot. */
+  private async postNotice(
+    portal: PortalRow,
+    group: SignalGroup,
+    change: DecryptedGroupChange,
+  ): Promise<void> {
+    const { bridge, ghosts, store, botUserId } = this.options;
+    const notice = groupChangeNotice(change);
+    const content = signalGroupChangeToMatrix(notice, noticeContext(portal, ghosts, store));
+    if (!content) return;
+    const editor = notice.editorAci;
+    const byEditor = editor !== undefined && group.members.some((member) => member.aci === editor);
+    const sender = byEditor ? ghosts.userIdOf(editor) : botUserId;
+    const key = `group-change:${portal.chatId}:${change.revision}`;
+    await sendIdempotent(bridge.getIntent(sender), portal.roomId, "m.room.message", { ...content }, key);
+  }
+
+  /** Linked Matrix users by the ACI of their Signal account. */
+  private async linkedUsersByAci(): Promise<Map<string, string>> {
+    const { store } = this.options;
+    const linked = new Map<string, string>();
+    for (const userId of store.listSignalAccounts()) {
+      const account = await store.signalStorage(userId).getAccount();
+      if (account) linked.set(account.aci, userId);
+    }
+    return linked;
+  }
+
+  private serially(portalKey: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.running.get(portalKey) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(task);
+    this.running.set(portalKey, next);
+    const forget = () => {
+      if (this.running.get(portalKey) === next) this.running.delete(portalKey);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+}
+
+/** Names for a change notice: the ghosts' display names; a notice refers to no message or media. */
+function noticeContext(portal: PortalRow, ghosts: Ghosts, store: Store): SignalToMatrixContext {
+  return {
+    roomId: portal.roomId,
+    ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
+    displayNameOf: (aci) => store.bridge.ghost(aci)?.displayName,
+    eventIdsOf: () => [],
+    reactionEventIdOf: () => undefined,
+    media: new Map(),
+  };
+}
+
+async function roomSnapshot(bot: Intent, roomId: string): Promise<RoomSnapshot> {
+  const events = (await bot.matrixClient.getRoomState(roomId)) as Array<{
+    type: string;
+    state_key: string;
+    content: Record<string, unknown>;
+  }>;
+  const content = (type: string) =>
+    events.find((event) => event.type === type && event.state_key === "")?.content;
+  const memberships = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === "m.room.member") memberships.set(event.state_key, String(event.content["membership"]));
+  }
+  return {
+    name: content("m.room.name")?.["name"] as string | undefined,
+    topic: content("m.room.topic")?.["topic"] as string | undefined,
+    powerLevels: content("m.room.power_levels") as PowerLevels | undefined,
+    memberships,
+  };
+}

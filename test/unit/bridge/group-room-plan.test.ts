@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { avatarContentType } from "../../../src/bridge/group-avatar.js";
+import {
+  type GroupRoomTarget,
+  planGroupRoom,
+  type RoomSnapshot,
+} from "../../../src/bridge/group-room-plan.js";
+
+const BOT = "@signalbot:hs";
+const ALICE = "@alice:hs";
+const BOB = "@bob:hs";
+const ghost = (name: string) => `@signal_${name}:hs`;
+
+function target(overrides: Partial<GroupRoomTarget> = {}): GroupRoomTarget {
+  return {
+    name: "Hiking club",
+    topic: "Sundays",
+    memberGhosts: [ghost("ann"), ghost("ben")],
+    adminGhosts: new Set([ghost("ann")]),
+    linkedMembers: [ALICE],
+    linkedOthers: [],
+    isGhost: (userId) => userId.startsWith("@signal_"),
+    ...overrides,
+  };
+}
+
+/** A room that already shows `target()`. */
+function inSync(): RoomSnapshot {
+  return {
+    name: "Hiking club",
+    topic: "Sundays",
+    powerLevels: { users: { [BOT]: 100, [ghost("ann")]: 50 }, users_default: 0, events_default: 0 },
+    memberships: new Map([
+      [BOT, "join"],
+      [ALICE, "join"],
+      [ghost("ann"), "join"],
+      [ghost("ben"), "join"],
+    ]),
+  };
+}
+
+test("a room that shows the group needs nothing", () => {
+  assert.deepEqual(planGroupRoom(inSync(), target()), { join: [], leave: [], invite: [], kick: [] });
+});
+
+test("a new portal gets the members' ghosts, the linked member invited and the admins' power levels", () => {
+  // Room version 12: the bot created the room, so it has unlimited power and must not be listed.
+  const created: RoomSnapshot = {
+    name: "Hiking club",
+    topic: undefined,
+    powerLevels: { users: {}, users_default: 0, ban: 50 },
+    memberships: new Map([[BOT, "join"]]),
+  };
+  const plan = planGroupRoom(created, target({ topic: "" }));
+  assert.deepEqual(plan.join, [ghost("ann"), ghost("ben")]);
+  assert.deepEqual(plan.invite, [ALICE]);
+  assert.equal(plan.topic, undefined, "no description and no topic: nothing to set");
+  assert.deepEqual(plan.powerLevels, { users: { [ghost("ann")]: 50 }, users_default: 0, ban: 50 });
+});
+
+test("a renamed group with a new description renames the room and sets its topic", () => {
+  const plan = planGroupRoom(inSync(), target({ name: "Hiking & climbing", topic: "Also Saturdays" }));
+  assert.equal(plan.name, "Hiking & climbing");
+  assert.equal(plan.topic, "Also Saturdays");
+  assert.equal(plan.powerLevels, undefined);
+});
+
+test("a removed member's ghost leaves; a demoted admin's ghost loses its power level, others' stay", () => {
+  const room = inSync();
+  room.powerLevels = { users: { [BOT]: 100, [ghost("ann")]: 50, [BOB]: 75 } };
+  const plan = planGroupRoom(
+    room,
+    target({ memberGhosts: [ghost("ann")], adminGhosts: new Set(), linkedMembers: [ALICE] }),
+  );
+  assert.deepEqual(plan.leave, [ghost("ben")]);
+  assert.deepEqual(plan.powerLevels, { users: { [BOT]: 100, [BOB]: 75 } }, "a Matrix user's level is kept");
+});
+
+test("a new member's ghost joins (invited or not) and a promoted member's ghost gets 50", () => {
+  const room = inSync();
+  (room.memberships as Map<string, string>).set(ghost("cat"), "invite");
+  const plan = planGroupRoom(
+    room,
+    target({
+      memberGhosts: [ghost("ann"), ghost("ben"), ghost("cat"), ghost("dan")],
+      adminGhosts: new Set([ghost("ann"), ghost("dan")]),
+    }),
+  );
+  assert.deepEqual(plan.join, [ghost("cat"), ghost("dan")]);
+  assert.deepEqual(plan.powerLevels?.users, { [BOT]: 100, [ghost("ann")]: 50, [ghost("dan")]: 50 });
+});
+
+test("a linked user whose account left the group is removed; one who was only invited too", () => {
+  const room = inSync();
+  (room.memberships as Map<string, string>).set(BOB, "invite");
+  const plan = planGroupRoom(room, target({ linkedMembers: [], linkedOthers: [ALICE, BOB, "@carol:hs"] }));
+  assert.deepEqual(plan.kick, [ALICE, BOB]);
+  assert.deepEqual(plan.invite, []);
+});
+
+test("a group avatar's content type is told from its first bytes", () => {
+  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]);
+  const webp = Uint8Array.from(Buffer.from("RIFF\x24\x00\x00\x00WEBPVP8 ", "latin1"));
+  assert.equal(avatarContentType(png), "image/png");
+  assert.equal(avatarContentType(jpeg), "image/jpeg");
+  assert.equal(avatarContentType(Uint8Array.from(Buffer.from("GIF89a"))), "image/gif");
+  assert.equal(avatarContentType(webp), "image/webp");
+  assert.equal(avatarContentType(Uint8Array.from(Buffer.from("not an image"))), "application/octet-stream");
+});
