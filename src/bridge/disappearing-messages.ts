@@ -92,8 +92,23 @@ export class DisappearingMessages {
       );
       return;
     }
-    if (seconds === current.seconds && (version ?? current.version) === current.version) return;
-    tables.setTimer(portal.roomId, { seconds, version: version ?? current.version });
+    await this.setTimer(portal, seconds, version ?? current.version);
+  }
+
+  /**
+   * A group's timer as its group state has it (the state is authoritative: the change that set
+   * it was signed by the groups service).
+   */
+  async followGroupTimer(portal: PortalRow, seconds: number): Promise<void> {
+    const current = this.options.store.disappearing.timerOf(portal.roomId);
+    await this.setTimer(portal, seconds, current?.version);
+  }
+
+  private async setTimer(portal: PortalRow, seconds: number, version: number | undefined): Promise<void> {
+    const tables = this.options.store.disappearing;
+    const current = tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
+    if (seconds === current.seconds && version === current.version) return;
+    tables.setTimer(portal.roomId, { seconds, version });
     if (seconds === current.seconds) return;
     this.options.logger.info(`disappearing messages in ${portal.roomId}: ${seconds} s`);
     // Only for clients to show: the message that changed the timer is bridged even if this fails.

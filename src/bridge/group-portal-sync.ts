@@ -25,6 +25,8 @@ export interface GroupPortalSyncOptions {
   portals: Portals;
   names: ContactNameDirectory;
   groups: GroupDirectory;
+  /** The group's disappearing-messages timer, which lives in its group state. */
+  followTimer: (portal: PortalRow, seconds: number) => Promise<void>;
   botUserId: string;
   logger: Logger;
 }
@@ -70,6 +72,7 @@ export class GroupPortalSync {
       avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
       const info = groupInfoOf(group);
       tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
+      await this.options.followTimer(portal, group.disappearingTimerSeconds);
     }
     for (const change of untold) await this.postNotice(portal, group, change);
     // Last, so that a linked user who was removed still sees the notice saying so.

@@ -115,6 +115,9 @@ export async function startBridge({
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"));
+  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
+  const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({
     bridge,
     store,
@@ -122,13 +125,11 @@ export async function startBridge({
     portals,
     names,
     groups,
+    followTimer: (portal, seconds) => disappearing.followGroupTimer(portal, seconds),
     botUserId,
     logger: logger.child("group-portals"),
   });
   const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
-  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
-  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
-  const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,

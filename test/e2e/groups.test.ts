@@ -169,6 +169,32 @@ test("a new group avatar becomes the room avatar, with the same image", async ()
   });
 });
 
+test("a group timer set on Signal shows as the portal's timer, and Matrix messages carry it", async () => {
+  await withBridgeLog(setting!.bridge, async () => {
+    group = await friend.modifyGroupDisappearingMessageTimer(group, 3600, { sendUpdateTo: [{ device }] });
+    await waitForState(
+      "com.beeper.disappearing_timer",
+      (content) => content["type"] === "after_read" && content["timer"] === 3_600_000,
+      "the group's timer in the room state",
+    );
+    await alice().waitForEvent(
+      groupRoom,
+      fromUser(ghostOf(friend), /set disappearing messages to 1 hour/, "m.notice"),
+      "the notice of the timer change",
+    );
+    await alice().sendText(groupRoom, "Noted, one hour");
+    for (const member of [friend, newcomer]) {
+      const received = await withTimeout(
+        member.waitForMessage(),
+        30_000,
+        `${member.device.aci} to get the reply`,
+      );
+      assert.equal(received.body, "Noted, one hour");
+      assert.equal(received.dataMessage.expireTimer, 3600, "the reply disappears like the group's messages");
+    }
+  });
+});
+
 test("right after a restart, a Matrix message in the group portal reaches the group's members", async () => {
   await withBridgeLog(setting!.bridge, async () => {
     assert.equal(await setting!.bridge.stop("SIGTERM"), 0, "a clean stop exits 0");
