@@ -1,0 +1,82 @@
+// `npm run bench`: prints figures to compare between commits. It measures; it never judges.
+import { execFileSync } from "node:child_process";
+import { statfsSync } from "node:fs";
+import { cpus, platform, release, tmpdir } from "node:os";
+import { attachmentFigures } from "./attachment-benchmarks.js";
+import { conversionFigures } from "./conversion-benchmarks.js";
+import type { Figure } from "./measure.js";
+import { mockSignalFigures } from "./mock-signal-benchmark.js";
+import { storeFigures } from "./store-benchmarks.js";
+
+const TMPFS_MAGIC = 0x01021994;
+// Width and alignment of each column: figure, rate, unit, p50, p99, n.
+const COLUMNS: Array<{ width: number; left?: boolean }> = [
+  { width: 62, left: true },
+  { width: 9 },
+  { width: 8, left: true },
+  { width: 7 },
+  { width: 7 },
+  { width: 7 },
+];
+
+function commitOf(): string {
+  try {
+    return execFileSync("git", ["describe", "--always", "--dirty"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+function printHeader(): void {
+  const cpuList = cpus();
+  const onTmpfs = statfsSync(tmpdir()).type === TMPFS_MAGIC;
+  console.log(`commit   ${commitOf()}`);
+  console.log(`node     ${process.version} (${platform()} ${release()})`);
+  console.log(`cpu      ${cpuList[0]?.model.trim() ?? "unknown"} x ${cpuList.length}`);
+  console.log(
+    `database ${tmpdir()}${onTmpfs ? " is a tmpfs: durable writes look faster than on disk (set TMPDIR)" : ""}`,
+  );
+  console.log("");
+}
+
+function formatNumber(value: number | undefined): string {
+  if (value === undefined) return "";
+  if (value >= 100) return Math.round(value).toLocaleString("en-US");
+  if (value >= 1) return value.toFixed(2);
+  return value.toFixed(3);
+}
+
+function row(cells: string[]): string {
+  const padded = COLUMNS.map(({ width, left }, index) => {
+    const cell = cells[index] ?? "";
+    return left ? cell.padEnd(width) : cell.padStart(width);
+  });
+  return `| ${padded.join(" | ")} |`;
+}
+
+function printFigure(figure: Figure): void {
+  console.log(
+    row([
+      figure.name,
+      formatNumber(figure.rate),
+      figure.unit,
+      formatNumber(figure.p50Ms),
+      formatNumber(figure.p99Ms),
+      String(figure.count),
+    ]),
+  );
+}
+
+const sections: Array<() => Figure[] | Promise<Figure[]>> = [
+  conversionFigures,
+  storeFigures,
+  attachmentFigures,
+  mockSignalFigures,
+];
+
+printHeader();
+console.log(row(["figure", "rate", "unit", "p50 ms", "p99 ms", "n"]));
+console.log(row(COLUMNS.map(({ width }) => "-".repeat(width))));
+for (const section of sections) {
+  for (const figure of await section()) printFigure(figure);
+}

@@ -1,0 +1,75 @@
+// The durable writes every received message goes through, on a real database file in WAL mode
+// with synchronous=FULL (as openDatabase configures it for the bridge).
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StorageWrite } from "../../src/signal/index.js";
+import { openDatabase } from "../../src/store/index.js";
+import { measureLatency, type Figure } from "./measure.js";
+
+const RUN = { warmupOps: 50, durationMs: 2000 };
+const LOOKUP_RUN = { warmupOps: 500, durationMs: 1000 };
+
+// Sizes the client wrote for a short text from a contact through the mock server (the session
+// record the decrypt advanced, and the buffered content with its metadata).
+const SESSION_RECORD_BYTES = 650;
+const BUFFERED_PAYLOAD_BYTES = 300;
+
+const SENDER = "0e7c5a8b-2222-4a4a-8b8b-000000000002";
+const ROOM = "!portal:example.org";
+const FIRST_SENT_AT = 1_700_000_000_000;
+
+export async function storeFigures(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), "bridge-bench-"));
+  const store = openDatabase({ databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") });
+  try {
+    const storage = store.signalStorage("@bench:example.org");
+    const session = new Uint8Array(randomBytes(SESSION_RECORD_BYTES));
+    const payload = new Uint8Array(randomBytes(BUFFERED_PAYLOAD_BYTES));
+    const envelopeKey = (i: number): string => `bench-envelope-${i}`;
+    // What a decrypt commits before the envelope is acknowledged: the advanced session and the content.
+    const receivedWrites = (i: number): StorageWrite[] => [
+      { type: "session", ours: "aci", serviceId: SENDER, deviceId: 1, record: session },
+      { type: "event", key: envelopeKey(i), payload },
+    ];
+    const received = await measureLatency(
+      "store: commit received envelope (session + sealed event)",
+      "ops/s",
+      (i) => storage.commit(receivedWrites(i)),
+      RUN,
+    );
+    const handled = await measureLatency(
+      "store: mark buffered event handled",
+      "ops/s",
+      (i) => storage.commit([{ type: "event-done", key: envelopeKey(i) }]),
+      // Each call needs an event still pending: one of those committed above.
+      { ...RUN, maxOps: received.count },
+    );
+
+    const messageRef = (i: number) => ({
+      roomId: ROOM,
+      authorAci: SENDER,
+      sentAt: FIRST_SENT_AT + i,
+      part: 0,
+      eventId: `$bench-${i}:example.org`,
+    });
+    const recorded = await measureLatency(
+      "store: record message mapping (recordMessage)",
+      "ops/s",
+      (i) => store.bridge.recordMessage(messageRef(i)),
+      RUN,
+    );
+    const mappings = RUN.warmupOps + recorded.count;
+    const lookedUp = await measureLatency(
+      "store: look up message mapping (eventsOfMessage)",
+      "ops/s",
+      (i) => store.bridge.eventsOfMessage(ROOM, SENDER, FIRST_SENT_AT + ((i * 7919) % mappings)),
+      LOOKUP_RUN,
+    );
+    return [received, handled, recorded, lookedUp];
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
