@@ -2,6 +2,7 @@ import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { BridgeConfig } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { BridgeTables } from "../store/index.js";
+import { imageContentType } from "./image-content-type.js";
 
 /** A profile avatar: `key` changes whenever the picture does (Signal stores each under a new path). */
 export interface AvatarSource {
@@ -81,7 +82,7 @@ export class Ghosts {
       let avatarUrl: string | undefined;
       if (avatar) {
         const image = Buffer.from(await avatar.download());
-        avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageTypeOf(image) });
+        avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageContentType(image) });
       }
       await intent.setAvatarUrl(avatarUrl ?? "");
       this.tables.saveGhost({
@@ -96,12 +97,4 @@ export class Ghosts {
       this.logger.warn(`could not update the avatar of ${aci}: ${(error as Error).message}`);
     }
   }
-}
-
-/** Signal profile pictures are JPEG or PNG (sometimes WebP); the bytes say which. */
-export function imageTypeOf(image: Uint8Array): string {
-  if (image[0] === 0x89 && image[1] === 0x50 && image[2] === 0x4e && image[3] === 0x47) return "image/png";
-  if (image[0] === 0xff && image[1] === 0xd8) return "image/jpeg";
-  if (Buffer.from(image.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
-  return "application/octet-stream";
 }

@@ -11,7 +11,7 @@ import {
 import type { PortalRow, Store } from "../store/index.js";
 import type { ContactNameDirectory } from "./contact-names.js";
 import type { Ghosts } from "./ghosts.js";
-import { avatarContentType } from "./group-avatar.js";
+import { imageContentType } from "./image-content-type.js";
 import { type GroupDirectory, groupInfoOf } from "./group-directory.js";
 import { planGroupRoom, type PowerLevels, type RoomSnapshot } from "./group-room-plan.js";
 import type { Login } from "./logins.js";
@@ -186,7 +186,7 @@ export class GroupPortalSync {
       return { key: shownKey, url: portal.avatarUrl };
     }
     const url = image
-      ? await bot.uploadContent(Buffer.from(image), { name: "group-avatar", type: avatarContentType(image) })
+      ? await bot.uploadContent(Buffer.from(image), { name: "group-avatar", type: imageContentType(image) })
       : undefined;
     await bot.sendStateEvent(portal.roomId, "m.room.avatar", "", url ? { url } : {});
     return { key, url };

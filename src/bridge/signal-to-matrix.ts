@@ -212,33 +212,32 @@ export class SignalToMatrix {
     this.options.logger.warn(
       `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
     );
-    const origin = this.origin(login, event, event.sender.aci);
-    const portal = await this.portalOf(origin);
-    const names = await this.options.names.namesOf(login, event.sender.aci);
-    const notice = decryptionFailedNotice(event.sender.aci, this.context(origin, portal, names));
-    await this.postNotice(origin, portal, names, notice);
+    const { sender } = event;
+    await this.senderNotice(login, { ...event, sender }, (ctx) => decryptionFailedNotice(sender.aci, ctx));
   }
 
   /** A call cannot be bridged; the user learns of it and answers on a phone. */
   private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
     const content = signalCallToMatrix(event.call);
     if (!content) return this.skip(event, "a call message nobody needs to see");
-    const origin = this.origin(login, event, event.sender.aci);
-    const portal = await this.portalOf(origin);
-    await this.postNotice(origin, portal, await this.options.names.namesOf(login, event.sender.aci), content);
+    await this.senderNotice(login, event, () => content);
   }
 
   /** Stories have no place in Matrix; a notice in the author's chat (or the group) says what was posted. */
   private async bridgeStory(login: Login, event: SignalEventOf<"story">): Promise<void> {
+    await this.senderNotice(login, event, (ctx) => signalStoryToMatrix(event.story, ctx));
+  }
+
+  /** A notice about something the sender did, as their ghost in their chat (or the group). */
+  private async senderNotice(
+    login: Login,
+    event: { sender: { aci: string }; timestamp: number; groupMasterKey?: Uint8Array | null },
+    contentOf: (ctx: SignalToMatrixContext) => MessageContent,
+  ): Promise<void> {
     const origin = this.origin(login, event, event.sender.aci);
     const portal = await this.portalOf(origin);
     const names = await this.options.names.namesOf(login, event.sender.aci);
-    await this.postNotice(
-      origin,
-      portal,
-      names,
-      signalStoryToMatrix(event.story, this.context(origin, portal, names)),
-    );
+    await this.postNotice(origin, portal, names, contentOf(this.context(origin, portal, names)));
   }
 
   /** A contact's safety number changed: a notice in the direct chat, if there is one. */

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { avatarContentType } from "../../../src/bridge/group-avatar.js";
 import {
   type GroupRoomTarget,
   planGroupRoom,
@@ -98,15 +97,4 @@ test("a linked user whose account left the group is removed; one who was only in
   const plan = planGroupRoom(room, target({ linkedMembers: [], linkedOthers: [ALICE, BOB, "@carol:hs"] }));
   assert.deepEqual(plan.kick, [ALICE, BOB]);
   assert.deepEqual(plan.invite, []);
-});
-
-test("a group avatar's content type is told from its first bytes", () => {
-  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]);
-  const webp = Uint8Array.from(Buffer.from("RIFF\x24\x00\x00\x00WEBPVP8 ", "latin1"));
-  assert.equal(avatarContentType(png), "image/png");
-  assert.equal(avatarContentType(jpeg), "image/jpeg");
-  assert.equal(avatarContentType(Uint8Array.from(Buffer.from("GIF89a"))), "image/gif");
-  assert.equal(avatarContentType(webp), "image/webp");
-  assert.equal(avatarContentType(Uint8Array.from(Buffer.from("not an image"))), "application/octet-stream");
 });

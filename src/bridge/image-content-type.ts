@@ -1,5 +1,5 @@
-// A Signal group avatar comes as bare image bytes, without a content type: the media repository
-// and clients need one, so it is told from the image's first bytes.
+// Signal avatars (profile pictures, group avatars) come as bare image bytes, without a content
+// type: the media repository and clients need one, so it is told from the image's first bytes.
 
 const SIGNATURES: ReadonlyArray<{ type: string; bytes: readonly number[]; offset?: number }> = [
   { type: "image/png", bytes: [0x89, 0x50, 0x4e, 0x47] },
@@ -9,7 +9,7 @@ const SIGNATURES: ReadonlyArray<{ type: string; bytes: readonly number[]; offset
 ];
 
 /** The image's content type by its magic bytes; `application/octet-stream` when not recognised. */
-export function avatarContentType(image: Uint8Array): string {
+export function imageContentType(image: Uint8Array): string {
   const match = SIGNATURES.find(({ bytes, offset = 0 }) =>
     bytes.every((byte, index) => image[offset + index] === byte),
   );
