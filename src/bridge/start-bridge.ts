@@ -8,7 +8,7 @@ import {
 } from "matrix-appservice-bridge";
 import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { Store } from "../store/index.js";
+import type { JournalEntry, Store } from "../store/index.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
@@ -22,6 +22,8 @@ import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
+import { JournalingAppService } from "./matrix/journaling-appservice.js";
+import { RoomQueues } from "./matrix/room-queues.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
@@ -41,6 +43,13 @@ export interface RunningBridge {
   botUserId: string;
   stop(): Promise<void>;
 }
+
+/** Matrix events handled at the same time, across rooms (each room's own stay in order). */
+const ROOMS_IN_PARALLEL = 8;
+const LISTEN_BACKLOG = 511;
+/** How long handled events are remembered, to recognise the homeserver delivering them again. */
+const JOURNAL_MEMORY_MS = 7 * 24 * 3600_000;
+const JOURNAL_PRUNE_INTERVAL_MS = 6 * 3600_000;
 
 /** Thrown when config asks for something this build cannot do; the message names the key. */
 export class UnsupportedConfigError extends Error {
@@ -84,9 +93,23 @@ export async function startBridge({
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  // Components are created before the library's Bridge only where its controller needs them.
-  let onMatrixEvent: (event: WeakEvent) => Promise<void> = async () => undefined;
-  let onEphemeralEvent: (event: EphemeralEvent) => Promise<void> = async () => undefined;
+  const journal = store.matrixJournal;
+  // Transactions arrive only after listen(), when `ghosts` below exists.
+  const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
+  // Entries are handled only after resumeAll() below, when everything handleEntry uses exists.
+  const rooms = new RoomQueues({
+    journal,
+    concurrency: ROOMS_IN_PARALLEL,
+    logger: logger.child("matrix-events"),
+    handle: (entry) => handleEntry(entry),
+  });
+  const appService = new JournalingAppService({
+    homeserverToken: registration.hs_token,
+    journal,
+    isBridgeUser,
+    onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
+    logger: logger.child("transactions"),
+  });
   const bridge = new Bridge({
     homeserverUrl: config.homeserver.url,
     domain: config.homeserver.domain,
@@ -94,19 +117,9 @@ export async function startBridge({
     // Our own database is the source of truth; the library's NeDB stores stay off.
     disableStores: true,
     suppressEcho: true,
-    controller: {
-      onEvent: (request: Request<WeakEvent>) => {
-        const event = request.getData();
-        onMatrixEvent(event).catch((error) =>
-          logger.error(`handling ${event.type} in ${event.room_id} failed`, error),
-        );
-      },
-      // Typing notifications and read receipts (the registration asks for ephemeral events).
-      onEphemeralEvent: (request) => {
-        const event = request.getData() as EphemeralEvent;
-        onEphemeralEvent(event).catch((error) => logger.error(`handling ${event.type} failed`, error));
-      },
-    },
+    // Events are handled from the journal (see RoomQueues); the library sees them only to keep
+    // its membership caches.
+    controller: { onEvent: (request: Request<WeakEvent>) => request.resolve(undefined) },
   });
   await bridge.initialise();
 
@@ -178,7 +191,7 @@ export async function startBridge({
     botUserId,
     permissions: config.permissions,
     logger: logger.child("bot"),
-    isBridgeUser: (userId) => userId === botUserId || ghosts.aciOf(userId) !== undefined,
+    isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
     actions,
   });
@@ -201,13 +214,16 @@ export async function startBridge({
     bot.register(command);
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
-  onEphemeralEvent = (event) => ephemeral.handle(event);
-  onMatrixEvent = async (event) => {
+  const handleEvent = async (event: WeakEvent) => {
     if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
     else await bot.handleEvent(event);
   };
+  const handleEntry = (entry: JournalEntry) =>
+    entry.kind === "event"
+      ? handleEvent(entry.event as unknown as WeakEvent)
+      : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
-  await bridge.listen(config.appservice.port, config.appservice.hostname);
+  await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
   logger.info(`appservice listening on ${config.appservice.hostname}:${config.appservice.port}`);
   const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
@@ -215,13 +231,20 @@ export async function startBridge({
   logger.info(`bot ${botUserId} is ready`);
   disappearing.start();
   await logins.startAll();
+  // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
+  rooms.resumeAll();
+  journal.prune(JOURNAL_MEMORY_MS);
+  const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
+  pruning.unref();
 
   return {
     botUserId,
     async stop() {
+      clearInterval(pruning);
       disappearing.stop();
-      await logins.stopAll();
       await bridge.close();
+      await rooms.stop();
+      await logins.stopAll();
     },
   };
 }

@@ -9,6 +9,7 @@ import { loadBridgeKey } from "./bridge-key.js";
 import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
+import { MatrixJournal } from "./matrix-journal.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
@@ -39,6 +40,8 @@ export interface Store {
   readonly bridge: BridgeTables;
   /** Disappearing messages: each portal's timer and the events waiting to be redacted. */
   readonly disappearing: DisappearingTables;
+  /** Matrix events received from the homeserver, waiting to be handled in order per room. */
+  readonly matrixJournal: MatrixJournal;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -84,6 +87,7 @@ export class SqliteStore implements Store {
   private readonly signalStorages = new Map<string, SqliteSignalStorage>();
   readonly bridge: BridgeTables;
   readonly disappearing: DisappearingTables;
+  readonly matrixJournal: MatrixJournal;
 
   constructor(
     readonly db: Database,
@@ -92,6 +96,7 @@ export class SqliteStore implements Store {
   ) {
     this.bridge = new BridgeTables(db, now);
     this.disappearing = new DisappearingTables(db, now);
+    this.matrixJournal = new MatrixJournal(db, now);
   }
 
   signalStorage(accountId: string): SignalStorage {
