@@ -176,6 +176,11 @@ async function run(config: BridgeConfig, configPath: string, logger: Logger): Pr
         process.exit(1);
       });
   };
+  // Each event's handling catches its own failures; a promise some library left unwatched must
+  // not take down the bridge for every user, so it is logged as the bug it is instead.
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled rejection (a bug; the bridge goes on)", reason),
+  );
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }

@@ -11,7 +11,7 @@ export {
 export * from "./errors.js";
 export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
-export type { ReconnectPolicy } from "./chat-connection.js";
+export { NotConnectedError, type ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
 export { BUFFERED_EVENT_TYPES } from "./events.js";
 export {

@@ -1,6 +1,7 @@
 // Which failures of the Signal client are worth retrying: the service or the connection to it was
 // away for a while, as opposed to a refusal that sending again cannot change.
 import { ErrorCode, LibSignalErrorBase } from "@signalapp/libsignal-client";
+import { NotConnectedError } from "./chat-connection.js";
 import { ServiceRequestError } from "./errors.js";
 import { RateLimitError } from "./send/send-errors.js";
 
@@ -49,6 +50,7 @@ export function isNetworkError(error: unknown): boolean {
  */
 export function signalRetryVerdict(error: unknown): RetryVerdict | undefined {
   for (const e of causes(error)) {
+    if (e instanceof NotConnectedError) return { transient: true };
     if (e instanceof RateLimitError) {
       // A challenge needs the user (a captcha on the phone); only a plain wait passes by itself.
       if (e.challengeToken !== null) return { transient: false };
