@@ -26,6 +26,8 @@ export interface LoginManagerOptions {
   notifyUser(userId: string, text: string): Promise<void>;
   /** Bridges one buffered Signal event; the event is marked handled only when this resolves. */
   handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<void>;
+  /** See RetryOptions.reconsider: a second look at failures that hide their cause. */
+  reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
 }
@@ -176,6 +178,7 @@ export class LoginManager {
         },
         {
           signal: stop,
+          ...(this.options.reconsiderFailure ? { reconsider: this.options.reconsiderFailure } : {}),
           onRetry: (error, attempt, delayMs) => {
             const line = `bridging ${event.type} ${event.id} of ${login.userId} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s, later events wait: ${(error as Error).message}`;
             if (attempt === 1 || attempt % 10 === 0) logger.warn(line);

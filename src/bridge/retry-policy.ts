@@ -64,6 +64,11 @@ export interface RetryOptions {
   /** Called before each wait, to log what failed; `attempt` counts from 1. */
   onRetry(error: unknown, attempt: number, delayMs: number): void;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * A second look at a failure judged permanent, for errors that hide their cause (the appservice
+   * library's "Failed to join room"): true makes it transient after all.
+   */
+  reconsider?: (error: unknown) => Promise<boolean>;
 }
 
 /**
@@ -78,7 +83,8 @@ export async function retryWhileTransient<T>(operation: () => Promise<T>, option
     try {
       return await operation();
     } catch (error) {
-      const verdict = retryVerdictOf(error);
+      let verdict = retryVerdictOf(error);
+      if (!verdict.transient && (await options.reconsider?.(error))) verdict = { transient: true };
       if (!verdict.transient || options.signal.aborted) throw error;
       const delay = backoffDelay(attempt, verdict);
       options.onRetry(error, attempt, delay);
@@ -101,4 +107,12 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * The appservice library reports any failure to join a room, a homeserver that is down included,
+ * as this one message, without its cause.
+ */
+export function isOpaqueJoinFailure(error: unknown): boolean {
+  return error instanceof Error && error.message === "Failed to join room";
 }

@@ -24,6 +24,7 @@ import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
 import { JournalingAppService } from "./matrix/journaling-appservice.js";
 import { RoomQueues } from "./matrix/room-queues.js";
+import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
@@ -102,6 +103,7 @@ export async function startBridge({
     concurrency: ROOMS_IN_PARALLEL,
     logger: logger.child("matrix-events"),
     handle: (entry) => handleEntry(entry),
+    reconsider: (error) => homeserverAwayBehind(error),
   });
   const appService = new JournalingAppService({
     homeserverToken: registration.hs_token,
@@ -124,6 +126,16 @@ export async function startBridge({
   await bridge.initialise();
 
   const actions = botActions(bridge);
+  // A join failure hides its cause; asking the homeserver tells "it is down" from "refused".
+  const homeserverAwayBehind = async (error: unknown) =>
+    isOpaqueJoinFailure(error) &&
+    !(await bridge
+      .getIntent()
+      .matrixClient.doRequest("GET", "/_matrix/client/versions")
+      .then(
+        () => true,
+        () => false,
+      ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
@@ -167,6 +179,7 @@ export async function startBridge({
       else logger.warn(`no management room to tell ${userId}: ${text}`);
     },
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+    reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
   });
   const matrixToSignal = new MatrixToSignal({

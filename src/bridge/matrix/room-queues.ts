@@ -14,6 +14,8 @@ export interface RoomQueuesOptions {
   concurrency: number;
   logger: Logger;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** See RetryOptions.reconsider. */
+  reconsider?: (error: unknown) => Promise<boolean>;
 }
 
 /** How long stop() waits for entries in hand to finish; what is left resumes at the next start. */
@@ -92,6 +94,7 @@ export class RoomQueues {
       await retryWhileTransient(() => this.slots.run(() => this.options.handle(entry)), {
         signal,
         sleep: this.options.sleep ?? abortableSleep,
+        ...(this.options.reconsider ? { reconsider: this.options.reconsider } : {}),
         onRetry: (error, attempt, delayMs) => {
           const line = `${describe(entry)} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s, later events of the room wait: ${messageOf(error)}`;
           if (attempt === 1 || attempt % 10 === 0) logger.warn(line);

@@ -97,3 +97,31 @@ test("retryWhileTransient waits out transient failures, throws a permanent one, 
   });
   await assert.rejects(stopping, RetryStoppedError);
 });
+
+test("a failure that hides its cause is retried when a second look finds the peer away", async () => {
+  const stop = new AbortController();
+  let calls = 0;
+  let homeserverUp = false;
+  const result = await retryWhileTransient(
+    async () => {
+      if (++calls === 3) homeserverUp = true;
+      if (!homeserverUp) throw new Error("Failed to join room");
+      return "joined";
+    },
+    {
+      signal: stop.signal,
+      onRetry: () => undefined,
+      sleep: async () => undefined,
+      reconsider: async (error) => isOpaqueJoinFailure(error) && !homeserverUp,
+    },
+  );
+  assert.equal(result, "joined");
+  await assert.rejects(
+    retryWhileTransient(() => Promise.reject(new Error("Failed to join room")), {
+      signal: stop.signal,
+      onRetry: () => undefined,
+      reconsider: async () => false,
+    }),
+    /Failed to join room/,
+  );
+});
