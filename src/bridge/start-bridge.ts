@@ -9,6 +9,7 @@ import {
 import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { JournalEntry, Store } from "../store/index.js";
+import { servePing } from "./appservice-ping.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
@@ -17,6 +18,10 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
 import { GroupPortalSync } from "./group-portal-sync.js";
+import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js";
+import { pingHomeserver } from "./homeserver-ping.js";
+import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
+import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
@@ -67,10 +72,32 @@ function checkEncryptionRequest(config: BridgeConfig): void {
   );
 }
 
-/** Sets a display name unless it is already set; a brand-new user may have no profile row yet. */
-async function ensureDisplayName(intent: Intent, name: string): Promise<void> {
-  const current = await intent.getProfileInfo(intent.userId, "displayname", false).catch(() => undefined);
-  if (current?.displayname !== name) await intent.setDisplayName(name);
+const PROFILE_TIMEOUT_MS = 10_000;
+
+/**
+ * Sets the bot's display name unless it is already set. The lookup goes around the bot-sdk: a
+ * user the homeserver created for the appservice has no profile yet, an answer it would log as an
+ * error. A failure only costs the name, so it is a warning.
+ */
+async function ensureBotDisplayName(
+  intent: Intent,
+  name: string,
+  homeserver: { url: string; asToken: string },
+  logger: Logger,
+): Promise<void> {
+  const path = `/_matrix/client/v3/profile/${encodeURIComponent(intent.userId)}/displayname`;
+  const request = { token: homeserver.asToken, timeoutMs: PROFILE_TIMEOUT_MS };
+  const current = await homeserverRequest(homeserver.url, path, request).then(
+    (answer) => (answer.status === 200 ? answer.body?.["displayname"] : undefined),
+    (error) =>
+      logger.debug(`looking up the bot's display name: ${describeRequestFailure(error, PROFILE_TIMEOUT_MS)}`),
+  );
+  if (current === name) return;
+  try {
+    await intent.setDisplayName(name);
+  } catch (error) {
+    logger.warn(`could not set the bot's display name to "${name}": ${formatPart(error)}`);
+  }
 }
 
 /**
@@ -89,8 +116,7 @@ export async function startBridge({
       `native Matrix crypto unavailable (${matrixCryptoUnavailableReason}); encrypted rooms are not supported`,
     );
   }
-  // The library logs every transaction at info; our own lines say what happened.
-  LibraryLogger.configure({ console: config.logging.level === "error" ? "error" : "warn" });
+  routeLibraryLogs(logger, config.logging.level, LibraryLogger.root);
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
@@ -237,10 +263,39 @@ export async function startBridge({
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
-  logger.info(`appservice listening on ${config.appservice.hostname}:${config.appservice.port}`);
+  servePing(bridge.appService.expressApp, registration.hs_token);
+  const listening = `${config.appservice.hostname}:${config.appservice.port}`;
+  logger.info(`appservice listening on ${listening}`);
+
+  const homeserverUrl = config.homeserver.url;
+  await waitForHomeserver({ homeserverUrl, logger });
+  const ping = await pingHomeserver({
+    homeserverUrl,
+    asToken: registration.as_token,
+    logger,
+    context: {
+      appserviceId: registration.id,
+      registrationUrl: registration.url,
+      configuredAddress: config.appservice.address,
+      listening,
+      registrationPath: config.appservice.registration,
+    },
+  });
+  await waitUntilAccepted({
+    homeserverUrl,
+    logger,
+    asToken: registration.as_token,
+    registrationPath: config.appservice.registration,
+    alreadyExplained: ping.kind === "refused",
+  });
   const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
-  await ensureDisplayName(botIntent, config.appservice.bot.display_name);
+  await ensureBotDisplayName(
+    botIntent,
+    config.appservice.bot.display_name,
+    { url: homeserverUrl, asToken: registration.as_token },
+    logger,
+  );
   logger.info(`bot ${botUserId} is ready`);
   disappearing.start();
   await logins.startAll();

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 import BetterSqlite3, { type Database } from "better-sqlite3";
@@ -52,6 +52,7 @@ const BUSY_TIMEOUT_MS = 5000;
 export function openDatabase(options: OpenDatabaseOptions): Store {
   const { databasePath, keyFilePath } = options;
   mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
+  restrictToOwner(databasePath);
   const db = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
   try {
     configure(db, databasePath);
@@ -61,6 +62,26 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * The database holds every account's (sealed) Signal state and the bridge's mapping of who talks
+ * to whom: owner only. SQLite gives the -wal and -shm files it creates the database file's mode,
+ * so creating the file 0600 covers them; files left by an earlier version are narrowed too.
+ */
+function restrictToOwner(databasePath: string): void {
+  try {
+    closeSync(openSync(databasePath, "a", 0o600));
+    for (const file of [databasePath, `${databasePath}-wal`, `${databasePath}-shm`]) {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new StoreError(
+      `cannot make ${databasePath} (and its -wal/-shm files) readable by their owner only (${code}); ` +
+        `check database.path in the config, and that the bridge's user owns these files`,
+    );
   }
 }
 
