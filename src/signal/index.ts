@@ -1,8 +1,8 @@
 // Public boundary of the Signal client library.
 export { linkDevice, type LinkDeviceOptions, type LinkedAccount } from "./link-device.js";
+export { PRODUCTION_ENVIRONMENT, SIGNAL_ROOT_CA_PEM } from "./production-environment.js";
 export {
   localTestEnvironment,
-  PRODUCTION_ENVIRONMENT,
   type LocalTestEnvironment,
   type LocalTestServerParams,
   type ProductionEnvironment,
