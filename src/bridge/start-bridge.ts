@@ -28,6 +28,7 @@ import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
+import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -216,6 +217,7 @@ export async function startBridge({
     names,
     groups,
     groupPortals,
+    discovery: signalPhoneNumberDiscovery,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {
