@@ -140,7 +140,13 @@ export async function startBridge({
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
-  const names = new ContactNameDirectory(store, logger.child("names"));
+  const names = new ContactNameDirectory(store, logger.child("names"), {
+    profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
+    // Only ghosts that exist: a new contact's ghost is made by what brought them, with these names.
+    onRefreshed: async (_login, aci, contactNames) => {
+      if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
+    },
+  });
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
