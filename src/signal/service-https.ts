@@ -1,5 +1,6 @@
 // Plain HTTPS to the storage service, groups service and CDNs (chat traffic goes through libsignal).
 // Streams both ways so large attachments are never held whole in memory by this layer.
+import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
@@ -29,14 +30,27 @@ export interface HttpsResponse {
 }
 
 /**
- * The CAs a Signal HTTPS host's certificate may chain to: for the real service Node's default
- * roots and Signal's own root (storage and CDN hosts use the latter, some hosts may move to a
- * public CA); for a local test server only its own CA.
+ * The CAs a Signal HTTPS host's certificate may chain to: for the real service what Node trusts
+ * by default (its public roots and the NODE_EXTRA_CA_CERTS file, e.g. of a TLS-inspecting proxy)
+ * and Signal's own root (storage and CDN hosts use the latter; some may move to a public CA); for
+ * a local test server only its own CA.
  */
 export function trustedCaCertificates(environment: SignalEnvironment): readonly string[] {
   return environment.kind === "production"
-    ? [...rootCertificates, ...environment.extraCaCertificatesPem]
+    ? [...rootCertificates, ...nodeExtraCaCertificates(), ...environment.extraCaCertificatesPem]
     : [environment.caCertificatePem];
+}
+
+// Node adds this file to its default roots only when no CAs are given; giving ours drops it.
+function nodeExtraCaCertificates(): string[] {
+  const file = process.env["NODE_EXTRA_CA_CERTS"];
+  if (!file) return [];
+  try {
+    return [readFileSync(file, "utf8")];
+  } catch {
+    // Node warns about an unreadable file at startup and goes on without it; so do we.
+    return [];
+  }
 }
 
 // One agent per environment: its TLS context (parsing some 150 roots) is built once, and its

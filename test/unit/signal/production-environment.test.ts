@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, test, type TestContext } from "node:test";
 import { rootCertificates } from "node:tls";
 import { PublicKey } from "@signalapp/libsignal-client";
 import {
@@ -69,7 +69,19 @@ test("the production parameters and trust roots are the published ones", () => {
   assert.deepEqual(env.extraCaCertificatesPem, [SIGNAL_ROOT_CA_PEM]);
 });
 
-test("production HTTPS trusts Node's public roots and Signal's root; a local test server only its CA", () => {
+/** Sets NODE_EXTRA_CA_CERTS (unsets it for undefined) until the test ends. */
+function withExtraCaFile(t: TestContext, file: string | undefined): void {
+  const before = process.env["NODE_EXTRA_CA_CERTS"];
+  t.after(() => {
+    if (before === undefined) delete process.env["NODE_EXTRA_CA_CERTS"];
+    else process.env["NODE_EXTRA_CA_CERTS"] = before;
+  });
+  if (file === undefined) delete process.env["NODE_EXTRA_CA_CERTS"];
+  else process.env["NODE_EXTRA_CA_CERTS"] = file;
+}
+
+test("production HTTPS trusts Node's public roots and Signal's root; a local test server only its CA", (t) => {
+  withExtraCaFile(t, undefined);
   const trusted = trustedCaCertificates(PRODUCTION_ENVIRONMENT);
   for (const root of rootCertificates) assert.ok(trusted.includes(root), "every public root stays trusted");
   assert.ok(trusted.includes(SIGNAL_ROOT_CA_PEM));
@@ -171,4 +183,13 @@ test("a host whose certificate chains to an unknown root is refused", async () =
 
 test("without the Signal root the same host is refused: the public roots alone do not cover it", async () => {
   await assert.rejects(httpsRequestOk(productionTrusting([]), signalLike.url), /certificate/i);
+});
+
+test("production HTTPS keeps trusting the NODE_EXTRA_CA_CERTS file, as Node does by default", (t) => {
+  const file = join(workDir, "extra-ca.pem");
+  writeFileSync(file, testSignalRoot);
+  withExtraCaFile(t, file);
+  assert.ok(trustedCaCertificates(PRODUCTION_ENVIRONMENT).includes(testSignalRoot));
+  process.env["NODE_EXTRA_CA_CERTS"] = join(workDir, "missing.pem");
+  assert.equal(trustedCaCertificates(PRODUCTION_ENVIRONMENT).length, rootCertificates.length + 1);
 });
