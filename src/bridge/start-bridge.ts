@@ -33,6 +33,7 @@ import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
+import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -165,7 +166,13 @@ export async function startBridge({
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
-  const names = new ContactNameDirectory(store, logger.child("names"));
+  const names = new ContactNameDirectory(store, logger.child("names"), {
+    profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
+    // Only ghosts that exist: a new contact's ghost is made by what brought them, with these names.
+    onRefreshed: async (_login, aci, contactNames) => {
+      if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
+    },
+  });
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
@@ -242,6 +249,7 @@ export async function startBridge({
     names,
     groups,
     groupPortals,
+    discovery: signalPhoneNumberDiscovery,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

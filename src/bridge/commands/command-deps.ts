@@ -5,6 +5,7 @@ import type { Ghosts } from "../ghosts.js";
 import type { GroupDirectory } from "../group-directory.js";
 import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
+import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
@@ -16,6 +17,8 @@ export interface CommandDeps {
   names: ContactNameDirectory;
   groups: GroupDirectory;
   groupPortals: GroupPortalSync;
+  /** Who has a phone number on Signal, for numbers not among the contacts. */
+  discovery: PhoneNumberDiscovery;
   logger: Logger;
 }
 
