@@ -36,6 +36,7 @@ import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
+import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
 
@@ -201,16 +202,22 @@ export async function startBridge({
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     logger: logger.child("signal->matrix"),
   });
+  const notifyUser = async (userId: string, text: string) => {
+    const roomId = store.bridge.managementRoomOf(userId);
+    if (roomId) await actions.sendNotice(roomId, text);
+    else logger.warn(`no management room to tell ${userId}: ${text}`);
+  };
+  const challenges = new RateLimitChallenges({
+    notifyUser,
+    retryHeldNow: () => rooms.retryWaitingNow(),
+    logger: logger.child("challenges"),
+  });
   const logins = new LoginManager({
     store,
     environment,
     deviceName: config.signal.device_name,
     logger: logger.child("logins"),
-    notifyUser: async (userId, text) => {
-      const roomId = store.bridge.managementRoomOf(userId);
-      if (roomId) await actions.sendNotice(roomId, text);
-      else logger.warn(`no management room to tell ${userId}: ${text}`);
-    },
+    notifyUser,
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
@@ -224,6 +231,7 @@ export async function startBridge({
     media,
     status,
     disappearing,
+    challenges,
     logger: logger.child("matrix->signal"),
   });
   const ephemeral = new MatrixEphemeral({
@@ -250,6 +258,7 @@ export async function startBridge({
     groups,
     groupPortals,
     discovery: signalPhoneNumberDiscovery,
+    challenges,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

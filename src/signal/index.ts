@@ -104,6 +104,7 @@ export {
 } from "./outgoing-message.js";
 export * from "./send/content-builders.js";
 export * from "./send/send-errors.js";
+export * from "./send/rate-limit-challenge.js";
 export * from "./transient-errors.js";
 export type { SendContext } from "./send/send-context.js";
 export { safetyNumber, UnknownIdentityKeyError, type SafetyNumberOptions } from "./safety-number.js";
