@@ -36,16 +36,19 @@ export class MediaRelay {
 
   /**
    * Uploads each slot's Signal attachment to Matrix. A slot that fails (too large, expired,
-   * damaged) is left out and logged; convert then shows a notice in its place.
+   * damaged) is left out and logged; convert then shows a notice in its place. `plaintextHashes`
+   * (by CDN key) check files of the transferred history whose pointers carry no digest.
    */
   async toMatrix(
     environment: SignalEnvironment,
     slots: readonly MediaSlot[],
+    plaintextHashes: ReadonlyMap<string, Uint8Array> = new Map(),
   ): Promise<Map<string, UploadedMedia>> {
     const media = new Map<string, UploadedMedia>();
     for (const { slot, pointer } of slots) {
       try {
-        media.set(slot, await this.attachmentToMatrix(environment, pointer));
+        const plaintextHash = pointer.cdnKey ? plaintextHashes.get(pointer.cdnKey) : undefined;
+        media.set(slot, await this.attachmentToMatrix(environment, pointer, plaintextHash));
       } catch (error) {
         const name = pointer.fileName || pointer.contentType || "file";
         this.logger.warn(`attachment ${slot} (${name}) not bridged: ${(error as Error).message}`);
@@ -70,8 +73,12 @@ export class MediaRelay {
   private async attachmentToMatrix(
     environment: SignalEnvironment,
     pointer: signalservice.IAttachmentPointer,
+    plaintextHash: Uint8Array | undefined,
   ): Promise<UploadedMedia> {
-    const download = await downloadAttachment(environment, pointer, { maxBytes: this.maxBytes });
+    const download = await downloadAttachment(environment, pointer, {
+      maxBytes: this.maxBytes,
+      ...(plaintextHash ? { plaintextHash } : {}),
+    });
     const url = await this.repository.upload(
       download.stream,
       download.size,
