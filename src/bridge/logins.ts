@@ -15,7 +15,12 @@ import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 export interface Login {
   userId: string;
   client: SignalClient;
+  /** Aborted when the login ends (logout) or the bridge stops: work for it should stop then. */
+  signal: AbortSignal;
 }
+
+/** Why a login's client starts: it was just linked, or it was linked before (a bridge start). */
+export type LoginStart = "linked" | "resumed";
 
 export interface LoginManagerOptions {
   store: Store;
@@ -30,6 +35,10 @@ export interface LoginManagerOptions {
   reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
+  /** Linking tells the phone this device takes its message history (see linkDevice). */
+  acceptHistoryTransfer?: boolean;
+  /** A client is about to start, before it delivers any event. */
+  onStarting?(login: Login, start: LoginStart): void;
 }
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
@@ -46,7 +55,7 @@ export class LoginManager {
   async startAll(): Promise<void> {
     for (const userId of this.options.store.listSignalAccounts()) {
       try {
-        const started = await this.startClient(userId);
+        const started = await this.startClient(userId, "resumed");
         if (started) this.options.logger.info(`started the Signal client of ${userId}`);
       } catch (error) {
         this.options.logger.error(`could not start the Signal client of ${userId}`, error);
@@ -82,8 +91,9 @@ export class LoginManager {
         deviceName: this.options.deviceName,
         onLinkUrl,
         signal: abort.signal,
+        acceptHistoryTransfer: this.options.acceptHistoryTransfer ?? false,
       });
-      await this.startClient(userId);
+      await this.startClient(userId, "linked");
       return account;
     } finally {
       this.pendingLinks.delete(userId);
@@ -120,15 +130,15 @@ export class LoginManager {
     this.logins.clear();
   }
 
-  private async startClient(userId: string): Promise<boolean> {
+  private async startClient(userId: string, start: LoginStart): Promise<boolean> {
     const storage = this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
     const client = await SignalClient.open({ environment: this.options.environment, storage });
-    const login: Login = { userId, client };
-    this.logins.set(userId, login);
     this.stops.get(userId)?.abort();
     const stop = new AbortController();
     this.stops.set(userId, stop);
+    const login: Login = { userId, client, signal: stop.signal };
+    this.logins.set(userId, login);
     for (const type of BUFFERED_EVENT_TYPES) {
       client.on(type, (event) => this.enqueue(login, event, stop.signal));
     }
@@ -146,6 +156,7 @@ export class LoginManager {
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
         .catch((error) => this.options.logger.error(`could not tell ${userId} about the ended login`, error));
     });
+    this.options.onStarting?.(login, start);
     await client.start();
     return true;
   }
