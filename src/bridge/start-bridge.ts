@@ -24,6 +24,7 @@ import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { LinkSessions, type LinkSession, reportLinking } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -34,7 +35,16 @@ import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
+import {
+  BridgeStates,
+  postStateTo,
+  ProvisioningAuth,
+  ProvisioningLogins,
+  serveProvisioning,
+  WebLogin,
+} from "./ops/index.js";
 import { Portals } from "./portals.js";
+import { qrCodePng } from "./qr-code.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
 
@@ -181,6 +191,20 @@ export async function startBridge({
     logger: logger.child("group-portals"),
   });
   const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
+  /** Tells a user something in their management room; nothing when they have none. */
+  const tellUser = async (userId: string, text: string, html?: string) => {
+    const roomId = store.bridge.managementRoomOf(userId);
+    if (roomId) await actions.sendNotice(roomId, text, html);
+    else logger.debug(`no management room to tell ${userId}: ${text}`);
+  };
+  const states = new BridgeStates({
+    ...(config.homeserver.status_endpoint
+      ? { post: postStateTo(config.homeserver.status_endpoint, registration.as_token) }
+      : {}),
+    notices: config.bridge.bridge_status_notices,
+    notify: tellUser,
+    logger: logger.child("bridge-state"),
+  });
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
@@ -207,6 +231,7 @@ export async function startBridge({
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
+    onLoginEvent: (userId, event) => states.handle(userId, event),
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -249,8 +274,44 @@ export async function startBridge({
     const report = login ? await syncChats(chatSyncDeps, login) : null;
     return report ? describeChatSync(report) : null;
   };
-  for (const command of loginCommands(logins, actions, afterLogin, logger.child("login")))
+  const linking = new LinkSessions(logins, afterLogin, logger.child("login"));
+  // A linking started by the provisioning API or the web page is reported in the management room.
+  const reportToManagementRoom = (session: LinkSession) =>
+    void reportLinking(session, (text) => tellUser(session.userId, text), logger.child("login")).catch(
+      (error) => logger.error(`could not tell ${session.userId} how their login went`, error),
+    );
+  const qrImage = async (url: string) => `data:image/png;base64,${(await qrCodePng(url)).toString("base64")}`;
+  const publicAddress = config.appservice.public_address;
+  const webLogin = publicAddress
+    ? new WebLogin({
+        publicAddress,
+        sessions: linking,
+        logins,
+        qrImage,
+        reportLinking: reportToManagementRoom,
+        logger: logger.child("web-login"),
+      })
+    : undefined;
+  const loginOptions = {
+    ...(webLogin ? { webLoginLink: (userId: string) => webLogin.linkFor(userId) } : {}),
+    states: {
+      stateOf: (userId: string) => {
+        const state = states.stateOf(userId);
+        return state && { name: state.state_event, ...(state.message ? { message: state.message } : {}) };
+      },
+    },
+  };
+  for (const command of loginCommands(logins, linking, actions, logger.child("login"), loginOptions))
     bot.register(command);
+  const sharedSecret = config.provisioning.shared_secret;
+  const provisioning = sharedSecret
+    ? new ProvisioningLogins({
+        sessions: linking,
+        qrImage,
+        reportLinking: reportToManagementRoom,
+        logger: logger.child("provisioning"),
+      })
+    : undefined;
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
   const handleEvent = async (event: WeakEvent) => {
@@ -263,7 +324,26 @@ export async function startBridge({
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
-  servePing(bridge.appService.expressApp, registration.hs_token);
+  const http = bridge.appService.expressApp;
+  servePing(http, registration.hs_token);
+  webLogin?.serve(http);
+  if (provisioning && sharedSecret) {
+    serveProvisioning(http, {
+      prefix: config.provisioning.prefix,
+      auth: new ProvisioningAuth(sharedSecret, config.permissions),
+      processes: provisioning,
+      states,
+      store,
+      logins,
+      portals,
+      ghosts,
+      names,
+      botUserId,
+      homeserverDomain: config.homeserver.domain,
+      logger: logger.child("provisioning"),
+    });
+    logger.info(`provisioning API served under ${config.provisioning.prefix}`);
+  }
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
@@ -310,9 +390,12 @@ export async function startBridge({
     async stop() {
       clearInterval(pruning);
       disappearing.stop();
+      provisioning?.stop();
+      webLogin?.stop();
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();
+      states.stop();
     },
   };
 }

@@ -1,5 +1,11 @@
-import { looksLikeUsername, type RecipientRecord, type SignalStorage } from "../../signal/index.js";
+import {
+  InvalidUsernameError,
+  looksLikeUsername,
+  type RecipientRecord,
+  type SignalStorage,
+} from "../../signal/index.js";
 import { bestName } from "../ghosts.js";
+import type { Login } from "../logins.js";
 
 /** What a contact argument (ACI, phone number or name) resolved to. */
 export type ContactLookup =
@@ -53,6 +59,25 @@ export async function lookUpContact(
   const exact = contacts.filter((c) => namesOf(c).includes(wanted));
   if (exact.length > 0) return pick(exact);
   return pick(contacts.filter((c) => namesOf(c).some((name) => name.includes(wanted))));
+}
+
+/**
+ * Finds whom a user means by a username (asking Signal: it can belong to someone not yet in the
+ * contacts), an ACI, a phone number or a name (see lookUpContact).
+ */
+export async function resolveContact(
+  storage: SignalStorage,
+  login: Login,
+  query: string,
+): Promise<ContactLookup> {
+  if (!looksLikeUsername(query)) return lookUpContact(storage, login.client.account.aci, query);
+  try {
+    const aci = await login.client.lookUpUsername(query);
+    return aci ? { kind: "found", aci, recipient: null } : { kind: "unknown" };
+  } catch (error) {
+    if (error instanceof InvalidUsernameError) return { kind: "invalid", reason: error.message };
+    throw error;
+  }
 }
 
 function pick(matches: RecipientRecord[]): ContactLookup {

@@ -1,9 +1,7 @@
-import { InvalidUsernameError, looksLikeUsername } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
-import type { Login } from "../logins.js";
 import { openDirectChat } from "../open-direct-chat.js";
 import { type CommandDeps, requireLogin, roomLink } from "./command-deps.js";
-import { type ContactLookup, lookUpContact, lookupProblem } from "./contact-lookup.js";
+import { lookupProblem, resolveContact } from "./contact-lookup.js";
 
 /** `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. */
 export function pmCommand(deps: CommandDeps): BotCommand {
@@ -22,9 +20,7 @@ export function pmCommand(deps: CommandDeps): BotCommand {
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const lookup = looksLikeUsername(query)
-        ? await lookUpUsername(login, query)
-        : await lookUpContact(store.signalStorage(sender), login.client.account.aci, query);
+      const lookup = await resolveContact(store.signalStorage(sender), login, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));
         return;
@@ -37,15 +33,4 @@ export function pmCommand(deps: CommandDeps): BotCommand {
       );
     },
   };
-}
-
-/** Asks Signal who has a username; a username can belong to someone not yet in the contacts. */
-async function lookUpUsername(login: Login, username: string): Promise<ContactLookup> {
-  try {
-    const aci = await login.client.lookUpUsername(username);
-    return aci ? { kind: "found", aci, recipient: null } : { kind: "unknown" };
-  } catch (error) {
-    if (error instanceof InvalidUsernameError) return { kind: "invalid", reason: error.message };
-    throw error;
-  }
 }
