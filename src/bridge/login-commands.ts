@@ -107,7 +107,7 @@ export function loginCommands(
         if (logins.isLinking(sender)) await reply("A login is in progress.");
         else if (state) {
           await reply(
-            `Your Signal login is not running: ${state.name}${state.message ? ` (${state.message})` : ""}. Send login to link the bridge again, or logout to remove it.`,
+            `You are not logged in: your Signal login is ${state.name}${state.message ? ` (${state.message})` : ""}. Send login to link the bridge again, or logout to delete its keys.`,
           );
         } else await reply("You are not logged in. Send login to link your Signal account.");
         return;

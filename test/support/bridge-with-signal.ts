@@ -33,17 +33,19 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults.
+ * `extraConfig` sections (e.g. `media`) are merged into the test defaults.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
+  { publicAddress = false }: { publicAddress?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const synapsePort = await freePort();
   const bridge = await prepareBridge({
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
     serverName: "localhost",
     permissions: { localhost: "user" },
+    publicAddress,
     extraConfig: {
       signal: {
         environment: "local",
