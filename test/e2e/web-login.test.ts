@@ -39,7 +39,7 @@ after(async () => {
 });
 
 /** The data URL of the QR code image the page shows now. */
-const pageQr = () => page.$eval("#qr", (image) => (image as HTMLImageElement).src);
+const pageQr = () => page.$eval("#qr", (image) => image.getAttribute("src"));
 
 /** Whether the page's image is the QR code of `url`, drawn as the bridge draws it. */
 async function showsQrOf(url: string): Promise<boolean> {
@@ -72,7 +72,7 @@ test("the bot's login answer links to a page that shows the same QR code", async
     await page.goto(link);
     await page.waitForSelector('body[data-state="qr"]', { timeout: 30_000 });
     assert.ok(await showsQrOf(shownUrl), "the page shows the QR code of the bot's link URL");
-    assert.equal(await page.evaluate(() => location.hash), "", "the token is taken out of the address bar");
+    assert.equal(new URL(page.url()).hash, "", "the token is taken out of the address bar");
     assert.match(await status(), /Scan this code with Signal/);
     await keepScreenshot(page, ARTIFACTS, "1-qr-shown");
   });
@@ -92,10 +92,12 @@ test("when the QR code is refreshed the page shows the new one", async () => {
       "the refreshed QR code in the room",
     );
     shownUrl = String(refreshed.getContent()["body"]);
+    const expected = `data:image/png;base64,${(await qrCodePng(shownUrl)).toString("base64")}`;
     await page.waitForFunction(
-      (expected) => (document.getElementById("qr") as HTMLImageElement).src === expected,
-      { timeout: 30_000 },
-      `data:image/png;base64,${(await qrCodePng(shownUrl)).toString("base64")}`,
+      `document.getElementById("qr").getAttribute("src") === ${JSON.stringify(expected)}`,
+      {
+        timeout: 30_000,
+      },
     );
     await keepScreenshot(page, ARTIFACTS, "2-qr-refreshed");
   });
@@ -106,7 +108,7 @@ test("after the phone scans the code the page says who is logged in", async () =
     await scanLinkUrl(mock, phone, Promise.resolve(shownUrl));
     await page.waitForSelector('body[data-state="linked"]', { timeout: 60_000 });
     assert.equal(await status(), `Logged in as ${phone.device.number}.`);
-    assert.equal(await page.$eval("#qr", (image) => (image as HTMLImageElement).hidden), true);
+    assert.equal(await page.$eval("#qr", (image) => image.hasAttribute("hidden")), true);
     await keepScreenshot(page, ARTIFACTS, "3-logged-in");
     await setting!.alice.waitForEvent(
       setting!.managementRoom,
