@@ -140,3 +140,9 @@ test("the link works only once", async () => {
     }
   });
 });
+
+test("the link's token appears nowhere in the bridge's log", () => {
+  const token = link.slice(link.indexOf("#") + 1);
+  assert.ok(token.length >= 40);
+  assert.ok(!setting!.bridge.output().includes(token));
+});
