@@ -216,7 +216,7 @@ test("contacts, resolve_identifier and create_dm find the phone's contact and op
     assert.equal(byNumber.body["mxid"], ghostOf(friend));
     assert.equal(byNumber.body["name"], "Friend Contact");
     assert.deepEqual(byNumber.body["identifiers"], [`tel:${friend.device.number}`]);
-    const nobody = await provision("GET", "/resolve_identifier/%2B15550009999");
+    const nobody = await provision("GET", "/resolve_identifier/Nobody%20Such");
     assert.equal(nobody.status, 404);
     assert.equal(nobody.body["errcode"], "M_NOT_FOUND");
 

@@ -33,13 +33,15 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged into the test defaults.
+ * `extraConfig` sections (e.g. `media`) are merged key by key into the test defaults' sections,
+ * and keys of a `signal` section over those of the default one.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
   { publicAddress = false }: { publicAddress?: boolean } = {},
 ): Promise<BridgeWithSignal> {
+  const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
   const bridge = await prepareBridge({
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
@@ -58,8 +60,9 @@ export async function startBridgeWithSignal(
           generic_server_public_params: mock.genericServerPublicParams,
           backup_server_public_params: mock.backupServerPublicParams,
         },
+        ...(extraSignal as Record<string, unknown> | undefined),
       },
-      ...extraConfig,
+      ...otherConfig,
     },
   });
   let synapse: Synapse | undefined;

@@ -13,6 +13,7 @@ import { bestName, type Ghosts } from "../ghosts.js";
 import { hasLogin, logOut } from "../log-out.js";
 import type { Login, LoginManager } from "../logins.js";
 import { openDirectChat } from "../open-direct-chat.js";
+import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import { Portals } from "../portals.js";
 import type { BridgeState } from "./bridge-state.js";
 import type { BridgeStates } from "./bridge-states.js";
@@ -29,6 +30,7 @@ export interface ProvisioningApiDeps {
   portals: Portals;
   ghosts: Ghosts;
   names: ContactNameDirectory;
+  discovery: PhoneNumberDiscovery;
   botUserId: string;
   homeserverDomain: string;
   logger: Logger;
@@ -124,12 +126,23 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
   const resolve = async (request: Request, userId: string) => {
     const login = loginFor(request, userId);
     const query = String(request.params["identifier"] ?? "");
-    const lookup = await resolveContact(store.signalStorage(userId), login, query);
-    if (lookup.kind === "unknown") throw new ProvisioningError(404, "M_NOT_FOUND", "Identifier not found");
-    if (lookup.kind !== "found") {
-      throw new ProvisioningError(400, "M_INVALID_PARAM", lookupProblem(query, lookup));
+    const lookup = await resolveContact(store.signalStorage(userId), login, deps.discovery, query);
+    switch (lookup.kind) {
+      case "found":
+        return { login, aci: lookup.aci };
+      case "unknown":
+        throw new ProvisioningError(404, "M_NOT_FOUND", "Identifier not found");
+      case "not-on-signal":
+      case "number-identity-only":
+        throw new ProvisioningError(404, "M_NOT_FOUND", lookupProblem(query, lookup));
+      case "invalid":
+      case "ambiguous":
+        throw new ProvisioningError(400, "M_INVALID_PARAM", lookupProblem(query, lookup));
+      case "rate-limited":
+        throw new ProvisioningError(429, "M_LIMIT_EXCEEDED", lookupProblem(query, lookup));
+      case "discovery-failed":
+        throw new ProvisioningError(500, "M_UNKNOWN", lookupProblem(query, lookup));
     }
-    return { login, aci: lookup.aci };
   };
 
   app.get(
