@@ -24,7 +24,7 @@ import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
-import { LinkSessions, type LinkSession, reportLinking } from "./link-sessions.js";
+import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -36,16 +36,8 @@ import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
-import {
-  BridgeStates,
-  postStateTo,
-  ProvisioningAuth,
-  ProvisioningLogins,
-  serveProvisioning,
-  WebLogin,
-} from "./ops/index.js";
+import { bridgeStates, createOps } from "./ops/index.js";
 import { Portals } from "./portals.js";
-import { qrCodePng } from "./qr-code.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
@@ -205,14 +197,7 @@ export async function startBridge({
     if (roomId) await actions.sendNotice(roomId, text, html);
     else logger.debug(`no management room to tell ${userId}: ${text}`);
   };
-  const states = new BridgeStates({
-    ...(config.homeserver.status_endpoint
-      ? { post: postStateTo(config.homeserver.status_endpoint, registration.as_token) }
-      : {}),
-    notices: config.bridge.bridge_status_notices,
-    notify: tellUser,
-    logger: logger.child("bridge-state"),
-  });
+  const states = bridgeStates(config, registration.as_token, tellUser, logger.child("bridge-state"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
@@ -292,44 +277,28 @@ export async function startBridge({
     return report ? describeChatSync(report) : null;
   };
   const linking = new LinkSessions(logins, afterLogin, logger.child("login"));
-  // A linking started by the provisioning API or the web page is reported in the management room.
-  const reportToManagementRoom = (session: LinkSession) =>
-    void reportLinking(session, (text) => tellUser(session.userId, text), logger.child("login")).catch(
-      (error) => logger.error(`could not tell ${session.userId} how their login went`, error),
-    );
-  const qrImage = async (url: string) => `data:image/png;base64,${(await qrCodePng(url)).toString("base64")}`;
-  const publicAddress = config.appservice.public_address;
-  const webLogin = publicAddress
-    ? new WebLogin({
-        publicAddress,
-        sessions: linking,
-        logins,
-        qrImage,
-        reportLinking: reportToManagementRoom,
-        logger: logger.child("web-login"),
-      })
-    : undefined;
-  const loginOptions = {
-    ...(webLogin ? { webLoginLink: (userId: string) => webLogin.linkFor(userId) } : {}),
-    states: {
-      stateOf: (userId: string) => {
-        const state = states.stateOf(userId);
-        return state && { name: state.state_event, ...(state.message ? { message: state.message } : {}) };
-      },
-    },
-  };
-  for (const command of loginCommands(logins, linking, actions, logger.child("login"), loginOptions))
-    bot.register(command);
-  const sharedSecret = config.provisioning.shared_secret;
-  const provisioning = sharedSecret
-    ? new ProvisioningLogins({
-        sessions: linking,
-        qrImage,
-        reportLinking: reportToManagementRoom,
-        logger: logger.child("provisioning"),
-      })
-    : undefined;
-  for (const command of accountCommands(commandDeps)) bot.register(command);
+  const ops = createOps({
+    config,
+    states,
+    linking,
+    store,
+    logins,
+    portals,
+    ghosts,
+    names,
+    discovery: signalPhoneNumberDiscovery,
+    botUserId,
+    tellUser,
+    logger: logger.child("ops"),
+  });
+  const loginCommandList = loginCommands(
+    logins,
+    linking,
+    actions,
+    logger.child("login"),
+    ops.loginCommandOptions,
+  );
+  for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
 
   const handleEvent = async (event: WeakEvent) => {
     if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
@@ -343,25 +312,7 @@ export async function startBridge({
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
   const http = bridge.appService.expressApp;
   servePing(http, registration.hs_token);
-  webLogin?.serve(http);
-  if (provisioning && sharedSecret) {
-    serveProvisioning(http, {
-      prefix: config.provisioning.prefix,
-      auth: new ProvisioningAuth(sharedSecret, config.permissions),
-      processes: provisioning,
-      states,
-      store,
-      logins,
-      portals,
-      ghosts,
-      names,
-      discovery: signalPhoneNumberDiscovery,
-      botUserId,
-      homeserverDomain: config.homeserver.domain,
-      logger: logger.child("provisioning"),
-    });
-    logger.info(`provisioning API served under ${config.provisioning.prefix}`);
-  }
+  ops.serve(http);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
@@ -408,8 +359,7 @@ export async function startBridge({
     async stop() {
       clearInterval(pruning);
       disappearing.stop();
-      provisioning?.stop();
-      webLogin?.stop();
+      ops.stop();
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();

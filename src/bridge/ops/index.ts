@@ -3,8 +3,5 @@
  * the provisioning API for integrations, and the web login page.
  */
 export { type BridgeState, type BridgeStateEvent } from "./bridge-state.js";
-export { BridgeStates, postStateTo, type StatusNotices } from "./bridge-states.js";
-export { ProvisioningAuth } from "./provisioning-auth.js";
-export { serveProvisioning, type ProvisioningApiDeps } from "./provisioning-api.js";
-export { ProvisioningLogins } from "./provisioning-logins.js";
-export { WebLogin } from "./web-login.js";
+export { BridgeStates, type StatusNotices } from "./bridge-states.js";
+export { bridgeStates, createOps, type Ops, type OpsDeps, type TellUser } from "./ops.js";
