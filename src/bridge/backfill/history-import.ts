@@ -2,6 +2,7 @@ import type { Logger } from "../../logger.js";
 import {
   type BufferedSignalEvent,
   type HistoryArchive,
+  type HistoryItem,
   saveStorageContacts,
   type TransferArchiveAnswer,
   TransferArchiveError,
@@ -157,11 +158,15 @@ export class HistoryImporter {
     await this.tell(userId, `Importing your history: 0 of ${chats.length} chats`);
   }
 
+  /**
+   * Asks until the phone has answered or `deadline` has passed; the server is asked at least
+   * once, so a bridge that was down past the deadline still finds an archive uploaded meanwhile.
+   */
   private async waitForArchive(login: Login, deadline: number): Promise<TransferArchiveAnswer | null> {
-    for (;;) {
+    for (let asked = false; ; asked = true) {
       if (login.signal.aborted) throw new RetryStoppedError("stopped while waiting for the history");
       const left = deadline - Date.now();
-      if (left <= 0) return null;
+      if (left <= 0 && asked) return null;
       const seconds = Math.max(1, Math.min(POLL_SECONDS, Math.ceil(left / 1000)));
       const answer = await this.retry(login, "asking for the history archive", () =>
         login.client.pollHistoryTransfer(seconds),
@@ -222,7 +227,8 @@ export class HistoryImporter {
     let messages = 0;
     for (const chat of chats.filter((c) => c.state === "done")) {
       const planned = decodePlannedChat(chat.portalKey, history.chatContents(userId, chat.position));
-      messages += planned.items.slice(0, chat.nextItem).filter(isMessage).length;
+      const shown = (item: HistoryItem) => isMessage(item) && item.sentAt >= (chat.cutoff ?? 0);
+      messages += planned.items.slice(0, chat.nextItem).filter(shown).length;
     }
     const done = chats.filter((c) => c.state === "done").length;
     const failed = chats.length - done;
