@@ -1,5 +1,5 @@
 import type { Logger } from "../../logger.js";
-import type { HistoryItem, signalservice } from "../../signal/index.js";
+import type { HistoryItem } from "../../signal/index.js";
 import type { HistoryChatRow, PortalRow, Store } from "../../store/index.js";
 import type { ContactNameDirectory } from "../contact-names.js";
 import type { Ghosts } from "../ghosts.js";
@@ -93,6 +93,5 @@ async function portalOf(deps: ChatBackfillDeps, login: Login, chat: PlannedChat)
 }
 
 function describe(item: HistoryItem): string {
-  const message: signalservice.IDataMessage = item.message;
-  return `${message.reaction ? "reaction" : "message"} ${item.authorAci}/${item.sentAt}`;
+  return `${item.message.reaction ? "reaction" : "message"} ${item.authorAci}/${item.sentAt}`;
 }
