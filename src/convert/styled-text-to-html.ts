@@ -2,6 +2,7 @@ import { escapeHtml, matrixToUserLink, textToHtml } from "./html.js";
 import {
   isMention,
   normalizeRanges,
+  type StyleRange,
   type StyledText,
   type TextRange,
   type TextStyle,
@@ -47,7 +48,8 @@ interface Segment {
 /**
  * Renders Signal text and body ranges as Matrix HTML. Overlapping styles are split into
  * properly nested tags; a style that lasts longer is opened outside a shorter one so that
- * tags are reopened as rarely as possible.
+ * tags are reopened as rarely as possible. Takes O(n log n) time for n ranges, however they
+ * overlap, plus time linear in the text.
  */
 export function styledTextToHtml(
   styled: StyledText,
@@ -55,7 +57,7 @@ export function styledTextToHtml(
 ): RenderedText {
   const { text } = styled;
   const ranges = normalizeRanges(text, styled.ranges);
-  const styleRanges = ranges.filter((r) => !isMention(r));
+  const styles = new StyleCursor(ranges);
   const segments = splitIntoSegments(text, ranges);
 
   let body = "";
@@ -64,13 +66,13 @@ export function styledTextToHtml(
   const open: TextStyle[] = [];
 
   for (const segment of segments) {
-    const active = activeStyles(styleRanges, segment.start);
+    const active = styles.at(segment.start);
     let keep = 0;
     while (keep < open.length && active.has(open[keep] as TextStyle)) keep++;
     while (open.length > keep) html += CLOSE_TAGS[open.pop() as TextStyle];
-    const toOpen = [...active]
+    const toOpen = [...active.keys()]
       .filter((style) => !open.includes(style))
-      .sort((a, b) => runEnd(styleRanges, b, segment.start) - runEnd(styleRanges, a, segment.start));
+      .sort((a, b) => (active.get(b) as number) - (active.get(a) as number));
     for (const style of toOpen) {
       html += OPEN_TAGS[style];
       open.push(style);
@@ -119,23 +121,30 @@ function splitIntoSegments(text: string, ranges: readonly TextRange[]): Segment[
   return segments;
 }
 
-function activeStyles(styleRanges: readonly TextRange[], offset: number): Set<TextStyle> {
-  const active = new Set<TextStyle>();
-  for (const range of styleRanges) {
-    if (!isMention(range) && range.start <= offset && offset < range.start + range.length) {
-      active.add(range.style);
-    }
-  }
-  return active;
-}
+/**
+ * Reads the style ranges of normalised text in one pass: of each style they are sorted and do
+ * not overlap, so a cursor per style only moves forward.
+ */
+class StyleCursor {
+  private readonly runs = new Map<TextStyle, { ranges: StyleRange[]; next: number }>();
 
-/** Where the (merged, hence unique) range of `style` covering `offset` ends. */
-function runEnd(styleRanges: readonly TextRange[], style: TextStyle, offset: number): number {
-  for (const range of styleRanges) {
-    if (!isMention(range) && range.style === style && range.start <= offset) {
-      const end = range.start + range.length;
-      if (offset < end) return end;
+  constructor(ranges: readonly TextRange[]) {
+    for (const range of ranges) {
+      if (isMention(range)) continue;
+      const run = this.runs.get(range.style);
+      if (run) run.ranges.push(range);
+      else this.runs.set(range.style, { ranges: [range], next: 0 });
     }
   }
-  return offset;
+
+  /** The styles covering `offset` and where each ends; `offset` must not decrease between calls. */
+  at(offset: number): Map<TextStyle, number> {
+    const active = new Map<TextStyle, number>();
+    for (const [style, run] of this.runs) {
+      let range = run.ranges[run.next];
+      while (range && range.start + range.length <= offset) range = run.ranges[++run.next];
+      if (range && range.start <= offset) active.set(style, range.start + range.length);
+    }
+    return active;
+  }
 }
