@@ -73,6 +73,7 @@ export {
   signalCallToMatrix,
   signalStoryToMatrix,
 } from "./signal-notices.js";
+export { MAX_MATRIX_TEXT_BYTES } from "./signal-text-to-matrix.js";
 export type { MatrixAction, SignalMessageRef, SignalToMatrixContext } from "./signal-to-matrix-context.js";
 export {
   MENTION_PLACEHOLDER,

@@ -48,12 +48,33 @@ export function longTextAttachmentOf(message: DataMessage): AttachmentPointer | 
 /**
  * A received message as its sender wrote it: the long-text attachment's `text` as its body and
  * no long-text attachment among its files. `text` undefined means the download failed: the
- * inline body is kept and ends with `LONG_TEXT_MISSING_NOTE`.
+ * inline body is kept, with the ranges that fit in it, and ends with `LONG_TEXT_MISSING_NOTE`.
  */
 export function withLongText(message: DataMessage, text: string | undefined): DataMessage {
   const attachments = (message.attachments ?? []).filter((pointer) => !isLongTextAttachment(pointer));
-  const body = text ?? `${message.body ?? ""}${LONG_TEXT_MISSING_NOTE}`;
+  const inline = message.body ?? "";
+  const fields =
+    text === undefined
+      ? {
+          body: `${inline}${LONG_TEXT_MISSING_NOTE}`,
+          bodyRanges: clipRanges(message.bodyRanges ?? [], inline.length),
+          attachments,
+        }
+      : { body: text, attachments };
   // A decoded protobuf message keeps its fields' defaults on its prototype: copy that too.
   const copy = Object.create(Object.getPrototypeOf(message) as object) as DataMessage;
-  return Object.assign(copy, message, { body, attachments });
+  return Object.assign(copy, message, fields);
+}
+
+/** The ranges (of the whole text) as far as they lie in its first `length` code units; mentions only whole. */
+function clipRanges(ranges: readonly signalservice.IBodyRange[], length: number): signalservice.IBodyRange[] {
+  const clipped: signalservice.IBodyRange[] = [];
+  for (const range of ranges) {
+    const start = range.start ?? 0;
+    const end = start + (range.length ?? 0);
+    const mention = range.mentionAci || range.mentionAciBinary?.length;
+    if (start >= length || (mention && end > length)) continue;
+    clipped.push({ ...range, length: Math.min(end, length) - start });
+  }
+  return clipped;
 }

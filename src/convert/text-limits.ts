@@ -21,19 +21,36 @@ export const MAX_RANGES_PER_KIND = 250;
 /** Ends text that was cut to fit. */
 export const CUT_MARK = "…";
 
-/** The length of `text` in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD it becomes). */
-export function utf8Length(text: string): number {
+/** Control characters JSON writes as a two-character escape (\b \t \n \f \r); others take six (\u00XX). */
+const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
+/** Bytes a code unit that is not half of a pair takes in UTF-8, or inside a JSON string. */
+function unitBytes(code: number, json: boolean): number {
+  if (code >= 0x20 && code < 0x80) return json && (code === 0x22 || code === 0x5c) ? 2 : 1;
+  if (code < 0x20) return json ? (SHORT_ESCAPES.has(code) ? 2 : 6) : 1;
+  if (code < 0x800) return 2;
+  // A lone surrogate is U+FFFD in UTF-8 and an escape in JSON.
+  return json && (isHighSurrogate(code) || isLowSurrogate(code)) ? 6 : 3;
+}
+
+/** How much of `text` fits in `maxBytes` (never half a pair), and its size. */
+function measure(text: string, maxBytes: number, json: boolean): { length: number; bytes: number } {
   let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  while (i < text.length) {
     const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+    const pair = isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1));
+    const size = pair ? 4 : unitBytes(code, json);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    i += pair ? 2 : 1;
   }
-  return bytes;
+  return { length: i, bytes };
+}
+
+/** The length of `text` in UTF-8. */
+export function utf8Length(text: string): number {
+  return measure(text, Infinity, false).bytes;
 }
 
 /**
@@ -41,17 +58,17 @@ export function utf8Length(text: string): number {
  * UTF-8 without splitting a code point.
  */
 export function utf8PrefixLength(text: string, maxBytes: number): number {
-  let bytes = 0;
-  let i = 0;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
-    const pair = isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1));
-    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    i += pair ? 2 : 1;
-  }
-  return i;
+  return measure(text, maxBytes, false).length;
+}
+
+/** The size of `text` inside a JSON string, in UTF-8 with escapes (as Matrix counts event sizes). */
+export function jsonLength(text: string): number {
+  return measure(text, Infinity, true).bytes;
+}
+
+/** Like `utf8PrefixLength`, counting the size inside a JSON string. */
+export function jsonPrefixLength(text: string, maxBytes: number): number {
+  return measure(text, maxBytes, true).length;
 }
 
 /** `text` if it fits in `maxBytes` of UTF-8, else as much of it as fits together with `mark`, then the mark. */

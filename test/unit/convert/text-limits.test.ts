@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { capText, utf8Length, utf8PrefixLength } from "../../../src/convert/text-limits.js";
+import {
+  capText,
+  jsonLength,
+  jsonPrefixLength,
+  utf8Length,
+  utf8PrefixLength,
+} from "../../../src/convert/text-limits.js";
 
-// Strings with emoji, accents, CJK and lone surrogates.
+// Strings with emoji, accents, CJK, lone surrogates and characters JSON escapes.
 const text = fc.string({
-  unit: fc.constantFrom("a", "é", "中", "😀", "\uD83D", "\uDE00", "\n"),
+  unit: fc.constantFrom("a", "é", "中", "😀", "\uD83D", "\uDE00", "\n", '"', "\\", "\u0001", "\u2028"),
   maxLength: 40,
 });
 
@@ -34,6 +40,15 @@ test("property: utf8PrefixLength is the longest start that fits, never half a pa
           ),
         );
       }
+    }),
+  );
+});
+
+test("property: jsonLength is the size of the text inside a JSON string, and its prefixes fit", () => {
+  fc.assert(
+    fc.property(text, fc.nat(80), (s, max) => {
+      assert.equal(jsonLength(s), Buffer.byteLength(JSON.stringify(s)) - 2);
+      assert.ok(Buffer.byteLength(JSON.stringify(s.slice(0, jsonPrefixLength(s, max)))) - 2 <= max);
     }),
   );
 });
