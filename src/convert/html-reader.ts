@@ -2,7 +2,10 @@ import { Tokenizer, type TokenizerCallbacks } from "htmlparser2";
 
 /** Receives HTML as a flat stream of tags and text; nesting is the receiver's business. */
 export interface HtmlHandler {
-  /** `tag` is lower case; `attributes` has lower-case names, decoded values and no prototype. */
+  /**
+   * `tag` is lower case; `attributes` has lower-case names and decoded values (read it by name:
+   * an attribute called `__proto__` or `toString` is not one of its own properties).
+   */
   open(tag: string, attributes: Readonly<Record<string, string>>): void;
   /** Void elements (`br`, `img` ...) are closed right after they open. */
   close(tag: string): void;
@@ -49,7 +52,7 @@ export function readHtml(html: string, handler: HtmlHandler): void {
 class TokenReader implements TokenizerCallbacks {
   stop: () => void = () => undefined;
   private tag = "";
-  private attributes: Record<string, string> = Object.create(null);
+  private attributes: Record<string, string> = {};
   private attributeName = "";
   private attributeValue = "";
 
@@ -68,7 +71,7 @@ class TokenReader implements TokenizerCallbacks {
 
   onopentagname(start: number, endIndex: number): void {
     this.tag = this.html.slice(start, endIndex).toLowerCase();
-    this.attributes = Object.create(null);
+    this.attributes = {};
   }
 
   onattribname(start: number, endIndex: number): void {
@@ -108,7 +111,7 @@ class TokenReader implements TokenizerCallbacks {
       this.handler.close(tag);
     } else if (tag === "br") {
       // Browsers read a stray </br> as <br>.
-      this.handler.open("br", Object.create(null));
+      this.handler.open("br", {});
       this.handler.close("br");
     }
     this.checkDone();

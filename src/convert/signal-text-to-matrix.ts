@@ -48,16 +48,20 @@ export function textContent(
 ): MessageContent {
   const rendered = renderSignalText(styled, ctx);
   let body = rendered.body;
-  const bodyBytes = jsonLength(body);
-  if (bodyBytes > MAX_MATRIX_TEXT_BYTES) {
-    body = body.slice(0, jsonPrefixLength(body, MAX_MATRIX_TEXT_BYTES - jsonLength(MATRIX_CUT_NOTE)));
-    body += MATRIX_CUT_NOTE;
+  let html = styled.ranges.length > 0 ? rendered.html : undefined;
+  // No character takes more than 6 bytes in JSON, so most messages need no counting.
+  if ((body.length + (html?.length ?? 0)) * 6 > MAX_MATRIX_TEXT_BYTES) {
+    const bodyBytes = jsonLength(body);
+    if (html !== undefined && bodyBytes + jsonLength(html) > MAX_MATRIX_TEXT_BYTES) html = undefined;
+    if (bodyBytes > MAX_MATRIX_TEXT_BYTES) {
+      body = body.slice(0, jsonPrefixLength(body, MAX_MATRIX_TEXT_BYTES - jsonLength(MATRIX_CUT_NOTE)));
+      body += MATRIX_CUT_NOTE;
+    }
   }
   const content: MessageContent = { msgtype, body, "m.mentions": {} };
-  const withHtml = styled.ranges.length > 0 && bodyBytes + jsonLength(rendered.html) <= MAX_MATRIX_TEXT_BYTES;
-  if (withHtml) {
+  if (html !== undefined) {
     content.format = HTML_FORMAT;
-    content.formatted_body = rendered.html;
+    content.formatted_body = html;
   }
   if (rendered.mentionedUserIds.length > 0) content["m.mentions"] = { user_ids: rendered.mentionedUserIds };
   return content;
