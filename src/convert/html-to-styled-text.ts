@@ -282,7 +282,14 @@ class StyledTextWriter {
   }
 
   close(tag: string): void {
-    if (!this.openCount.get(tag)) return;
+    if (!this.openCount.get(tag)) {
+      // HTML reads an end tag of a paragraph that is not open as an empty paragraph.
+      if (tag === "p") {
+        this.open("p", {});
+        this.pop();
+      }
+      return;
+    }
     while (this.pop().tag !== tag);
   }
 

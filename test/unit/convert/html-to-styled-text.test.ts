@@ -152,6 +152,8 @@ const cases: { name: string; html: string; text: string; ranges?: TextRange[] }[
     ],
   },
   { name: "broken markup is text", html: "a < b && c <<>> d", text: "a < b && c <<>> d" },
+  { name: "an end of paragraph with none open is an empty paragraph", html: "a</p>b", text: "a\n\nb" },
+  { name: "a new item ends the open one", html: "<ul><li>a<li>b</ul>", text: "• a\n• b" },
   {
     name: "leading spaces are kept",
     html: "  <b>x</b>",
