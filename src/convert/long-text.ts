@@ -7,7 +7,7 @@
  * clamps them to it (as `normalizeRanges` does).
  */
 import type { signalservice } from "../proto/generated/signal.js";
-import { MAX_TEXT_BYTES, utf8Length, utf8PrefixLength } from "./text-limits.js";
+import { fitsUtf8, MAX_TEXT_BYTES, utf8PrefixLength } from "./text-limits.js";
 
 type DataMessage = signalservice.IDataMessage;
 type AttachmentPointer = signalservice.IAttachmentPointer;
@@ -32,7 +32,7 @@ export const LONG_TEXT_MISSING_NOTE =
  * boundary to fit `MAX_INLINE_BODY_BYTES`, and the whole text for the long-text attachment.
  */
 export function splitLongBody(body: string): { inlineBody: string; text: string } | undefined {
-  if (body.length * 3 <= MAX_INLINE_BODY_BYTES || utf8Length(body) <= MAX_INLINE_BODY_BYTES) return undefined;
+  if (fitsUtf8(body, MAX_INLINE_BODY_BYTES)) return undefined;
   return { inlineBody: body.slice(0, utf8PrefixLength(body, MAX_INLINE_BODY_BYTES)), text: body };
 }
 

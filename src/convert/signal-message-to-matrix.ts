@@ -15,7 +15,7 @@ import {
   noticeContent,
   textContent,
 } from "./signal-text-to-matrix.js";
-import { capText, jsonLength, utf8Length } from "./text-limits.js";
+import { capText, fitsUtf8, jsonLength } from "./text-limits.js";
 import type { MatrixAction, SignalMessageRef, SignalToMatrixContext } from "./signal-to-matrix-context.js";
 
 type DataMessage = signalservice.IDataMessage;
@@ -292,7 +292,7 @@ function bodyContent(message: DataMessage, ctx: SignalToMatrixContext): MessageC
   const body = message.body ?? "";
   const location = MAP_LINK.exec(body);
   let content: MessageContent;
-  if (location && (message.bodyRanges ?? []).length === 0 && utf8Length(body) <= MAX_INLINE_BODY_BYTES) {
+  if (location && (message.bodyRanges ?? []).length === 0 && fitsUtf8(body, MAX_INLINE_BODY_BYTES)) {
     content = { msgtype: "m.location", body, geo_uri: `geo:${location[1]},${location[2]}`, "m.mentions": {} };
   } else {
     content = textContent(fromBodyRanges(body, message.bodyRanges), ctx);

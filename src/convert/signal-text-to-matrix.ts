@@ -6,7 +6,7 @@ import { pickAci } from "./service-id.js";
 import type { SignalToMatrixContext } from "./signal-to-matrix-context.js";
 import { capStyledText, type StyledText } from "./styled-text.js";
 import { styledTextToHtml, type RenderedText } from "./styled-text-to-html.js";
-import { capText, jsonLength, jsonPrefixLength, utf8Length } from "./text-limits.js";
+import { capText, fitsUtf8, jsonLength, jsonPrefixLength, MAX_TEXT_BYTES } from "./text-limits.js";
 
 /**
  * How much of a Matrix event the text of a message may take, counted as in the event's JSON.
@@ -46,7 +46,8 @@ export function textContent(
   ctx: SignalToMatrixContext,
   msgtype: "m.text" | "m.notice" = "m.text",
 ): MessageContent {
-  const rendered = renderSignalText(styled, ctx);
+  // Signal's apps send no more text than this; rendering more would be work for nothing.
+  const rendered = renderSignalText(capStyledText(styled, MAX_TEXT_BYTES), ctx);
   let body = rendered.body;
   let html = styled.ranges.length > 0 ? rendered.html : undefined;
   // No character takes more than 6 bytes in JSON, so most messages need no counting.
@@ -170,7 +171,7 @@ export function linkPreviews(
 ): LinkPreview[] {
   const result: LinkPreview[] = [];
   bridgedPreviews(previews).forEach((preview, index) => {
-    if (!preview.url || utf8Length(preview.url) > MAX_URL_BYTES) return;
+    if (!preview.url || !fitsUtf8(preview.url, MAX_URL_BYTES)) return;
     const entry: LinkPreview = { matched_url: preview.url, "og:url": preview.url };
     if (preview.title) entry["og:title"] = capText(preview.title, PREVIEW_FIELD_BYTES);
     if (preview.description) entry["og:description"] = capText(preview.description, PREVIEW_FIELD_BYTES);

@@ -6,7 +6,7 @@
  * normally covers one U+FFFC placeholder in the text. `toBodyRanges`/`fromBodyRanges`
  * map these 1:1 onto the protobuf `BodyRange`.
  */
-import { CUT_MARK, MAX_RANGES_PER_KIND, utf8Length, utf8PrefixLength } from "./text-limits.js";
+import { CUT_MARK, fitsUtf8, MAX_RANGES_PER_KIND, utf8Length, utf8PrefixLength } from "./text-limits.js";
 import { isHighSurrogate, isLowSurrogate } from "./utf16.js";
 
 export const TEXT_STYLES = ["bold", "italic", "strikethrough", "monospace", "spoiler"] as const;
@@ -129,7 +129,7 @@ function compareRanges(a: TextRange, b: TextRange): number {
  */
 export function capStyledText(styled: StyledText, maxBytes: number, mark = CUT_MARK): StyledText {
   const { text } = styled;
-  if (text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes) return styled;
+  if (fitsUtf8(text, maxBytes)) return styled;
   const kept = utf8PrefixLength(text, Math.max(maxBytes - utf8Length(mark), 0));
   const ranges: TextRange[] = [];
   for (const range of styled.ranges) {

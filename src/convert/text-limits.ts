@@ -73,7 +73,12 @@ export function jsonPrefixLength(text: string, maxBytes: number): number {
 
 /** `text` if it fits in `maxBytes` of UTF-8, else as much of it as fits together with `mark`, then the mark. */
 export function capText(text: string, maxBytes: number, mark = CUT_MARK): string {
-  // Three bytes per UTF-16 code unit is the most UTF-8 needs: short text needs no counting.
-  if (text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes) return text;
+  if (fitsUtf8(text, maxBytes)) return text;
   return text.slice(0, utf8PrefixLength(text, Math.max(maxBytes - utf8Length(mark), 0))) + mark;
+}
+
+/** Whether `text` fits in `maxBytes` of UTF-8; looks at no more of it than fits. */
+export function fitsUtf8(text: string, maxBytes: number): boolean {
+  // Three bytes per UTF-16 code unit is the most UTF-8 needs: short text needs no counting.
+  return text.length * 3 <= maxBytes || utf8PrefixLength(text, maxBytes) === text.length;
 }
