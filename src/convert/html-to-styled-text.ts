@@ -14,10 +14,11 @@ export type AciOfMatrixUser = (userId: string) => string | undefined;
 
 /**
  * Elements nested deeper than this give only their text (and line breaks): no style, link,
- * list marker, indentation or quote prefix of their own. Element shows no more than 50 levels
- * (its sanitizer's nesting limit); at 32 a list item is already indented by 62 spaces and a quoted
- * line starts with 64 characters of "> ", more than a phone shows on a line, so nothing a reader
- * could follow is lost, and what a line costs on top of its text stays bounded.
+ * list marker, indentation or quote prefix of their own. Element itself shows no more than 50
+ * levels (its sanitizer's nesting limit). At 32, a quoted line already starts with 64 characters
+ * of "> " and a nested list (a list and its item are two levels) is indented by 30 spaces, about
+ * what a phone shows on a line: nothing a reader could follow is lost, and what a line costs on
+ * top of its text stays bounded.
  */
 export const MAX_NESTING_DEPTH = 32;
 
