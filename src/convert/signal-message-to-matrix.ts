@@ -9,7 +9,7 @@ import { MAX_INLINE_BODY_BYTES } from "./long-text.js";
 import { contactToText } from "./signal-contact-to-text.js";
 import {
   applyQuote,
-  bridgedPreviews,
+  BRIDGED_PREVIEWS,
   linkPreviews,
   nameOf,
   noticeContent,
@@ -49,7 +49,7 @@ export function mediaSlotsOf(message: DataMessage): { slot: string; pointer: Att
     slots.push({ slot: `attachment:${index}`, pointer }),
   );
   if (message.sticker?.data) slots.push({ slot: "sticker", pointer: message.sticker.data });
-  bridgedPreviews(message.preview).forEach((preview, index) => {
+  (message.preview ?? []).slice(0, BRIDGED_PREVIEWS).forEach((preview, index) => {
     if (preview.image) slots.push({ slot: `preview:${index}`, pointer: preview.image });
   });
   return slots;

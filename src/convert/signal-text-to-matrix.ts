@@ -47,7 +47,10 @@ export function textContent(
   msgtype: "m.text" | "m.notice" = "m.text",
 ): MessageContent {
   // Signal's apps send no more text than this; rendering more would be work for nothing.
-  const rendered = renderSignalText(capStyledText(styled, MAX_TEXT_BYTES), ctx);
+  const rendered = renderSignalText(
+    fitsUtf8(styled.text, MAX_TEXT_BYTES) ? styled : capStyledText(styled, MAX_TEXT_BYTES),
+    ctx,
+  );
   let body = rendered.body;
   let html = styled.ranges.length > 0 ? rendered.html : undefined;
   // No character takes more than 6 bytes in JSON, so most messages need no counting.
@@ -157,12 +160,10 @@ export function applyQuote(
 }
 
 /**
- * The link previews of a message that are bridged: like Signal's apps (Desktop reads only the
+ * How many of a message's link previews are bridged: like Signal's apps (Desktop reads only the
  * first), one, so a message cannot ask for any number of image downloads.
  */
-export function bridgedPreviews<T>(previews: readonly T[] | null | undefined): readonly T[] {
-  return (previews ?? []).slice(0, 1);
-}
+export const BRIDGED_PREVIEWS = 1;
 
 /** Signal link previews as Beeper link previews, with the preview image if the bridge uploaded it. */
 export function linkPreviews(
@@ -170,8 +171,8 @@ export function linkPreviews(
   ctx: SignalToMatrixContext,
 ): LinkPreview[] {
   const result: LinkPreview[] = [];
-  bridgedPreviews(previews).forEach((preview, index) => {
-    if (!preview.url || !fitsUtf8(preview.url, MAX_URL_BYTES)) return;
+  previews.forEach((preview, index) => {
+    if (index >= BRIDGED_PREVIEWS || !preview.url || !fitsUtf8(preview.url, MAX_URL_BYTES)) return;
     const entry: LinkPreview = { matched_url: preview.url, "og:url": preview.url };
     if (preview.title) entry["og:title"] = capText(preview.title, PREVIEW_FIELD_BYTES);
     if (preview.description) entry["og:description"] = capText(preview.description, PREVIEW_FIELD_BYTES);

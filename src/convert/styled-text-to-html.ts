@@ -2,6 +2,7 @@ import { escapeHtml, matrixToUserLink, textToHtml } from "./html.js";
 import {
   isMention,
   normalizeRanges,
+  TEXT_STYLES,
   type StyleRange,
   type StyledText,
   type TextRange,
@@ -57,7 +58,7 @@ export function styledTextToHtml(
 ): RenderedText {
   const { text } = styled;
   const ranges = normalizeRanges(text, styled.ranges);
-  const styles = new StyleCursor(ranges);
+  const styles = new StyleSweep(ranges);
   const segments = splitIntoSegments(text, ranges);
 
   let body = "";
@@ -68,12 +69,12 @@ export function styledTextToHtml(
   for (const segment of segments) {
     const active = styles.at(segment.start);
     let keep = 0;
-    while (keep < open.length && active.has(open[keep] as TextStyle)) keep++;
+    while (keep < open.length && active.some((range) => range.style === open[keep])) keep++;
     while (open.length > keep) html += CLOSE_TAGS[open.pop() as TextStyle];
-    const toOpen = [...active.keys()]
-      .filter((style) => !open.includes(style))
-      .sort((a, b) => (active.get(b) as number) - (active.get(a) as number));
-    for (const style of toOpen) {
+    const toOpen = active
+      .filter((range) => !open.includes(range.style))
+      .sort((a, b) => b.start + b.length - (a.start + a.length) || a.start - b.start);
+    for (const { style } of toOpen) {
       html += OPEN_TAGS[style];
       open.push(style);
     }
@@ -122,29 +123,25 @@ function splitIntoSegments(text: string, ranges: readonly TextRange[]): Segment[
 }
 
 /**
- * Reads the style ranges of normalised text in one pass: of each style they are sorted and do
- * not overlap, so a cursor per style only moves forward.
+ * Sweeps the style ranges of normalised text in order of their starts. Ranges of one style do not
+ * overlap, so at any offset each style has at most one range covering it: the latest started.
  */
-class StyleCursor {
-  private readonly runs = new Map<TextStyle, { ranges: StyleRange[]; next: number }>();
+class StyleSweep {
+  private next = 0;
+  /** By style, in `TEXT_STYLES` order: the latest range of it that started. */
+  private readonly latest: (StyleRange | undefined)[] = TEXT_STYLES.map(() => undefined);
 
-  constructor(ranges: readonly TextRange[]) {
-    for (const range of ranges) {
-      if (isMention(range)) continue;
-      const run = this.runs.get(range.style);
-      if (run) run.ranges.push(range);
-      else this.runs.set(range.style, { ranges: [range], next: 0 });
-    }
-  }
+  constructor(private readonly ranges: readonly TextRange[]) {}
 
-  /** The styles covering `offset` and where each ends; `offset` must not decrease between calls. */
-  at(offset: number): Map<TextStyle, number> {
-    const active = new Map<TextStyle, number>();
-    for (const [style, run] of this.runs) {
-      let range = run.ranges[run.next];
-      while (range && range.start + range.length <= offset) range = run.ranges[++run.next];
-      if (range && range.start <= offset) active.set(style, range.start + range.length);
+  /** The ranges covering `offset`, in `TEXT_STYLES` order; `offset` must not decrease between calls. */
+  at(offset: number): StyleRange[] {
+    for (
+      let range = this.ranges[this.next];
+      range && range.start <= offset;
+      range = this.ranges[++this.next]
+    ) {
+      if (!isMention(range)) this.latest[TEXT_STYLES.indexOf(range.style)] = range;
     }
-    return active;
+    return this.latest.filter((range): range is StyleRange => !!range && range.start + range.length > offset);
   }
 }
