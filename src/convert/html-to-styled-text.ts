@@ -152,14 +152,14 @@ interface Frame {
   list: ListState | undefined;
   row: { cells: number } | undefined;
   /** Offset and output piece where this element's text starts; unset until its first character is written. */
-  start?: number;
-  startPiece?: number;
-  style?: TextStyle;
-  block?: 1 | 2;
-  hidden?: boolean;
-  href?: string;
-  pre?: boolean;
-  quote?: boolean;
+  start: number | undefined;
+  startPiece: number | undefined;
+  style: TextStyle | undefined;
+  block: 1 | 2 | undefined;
+  hidden: boolean;
+  href: string | undefined;
+  pre: boolean;
+  quote: boolean;
 }
 
 /**
@@ -204,11 +204,20 @@ class StyledTextWriter {
   open(tag: string, attributes: Readonly<Record<string, string>>): void {
     this.closeImplied(tag);
     const parent = this.stack.at(-1);
+    // Every field set at once: frames of one shape keep property reads fast.
     const frame: Frame = {
       tag,
       flat: this.stack.length >= MAX_NESTING_DEPTH,
       list: parent?.list,
       row: parent?.row,
+      start: undefined,
+      startPiece: undefined,
+      style: undefined,
+      block: undefined,
+      hidden: false,
+      href: undefined,
+      pre: false,
+      quote: false,
     };
     this.stack.push(frame);
     this.openCount.set(tag, (this.openCount.get(tag) ?? 0) + 1);

@@ -67,16 +67,13 @@ export function styledTextToHtml(
   const open: TextStyle[] = [];
 
   for (const segment of segments) {
-    const active = styles.at(segment.start);
+    styles.moveTo(segment.start);
     let keep = 0;
-    while (keep < open.length && active.some((range) => range.style === open[keep])) keep++;
+    while (keep < open.length && styles.covering(open[keep] as TextStyle)) keep++;
     while (open.length > keep) html += CLOSE_TAGS[open.pop() as TextStyle];
-    const toOpen = active
-      .filter((range) => !open.includes(range.style))
-      .sort((a, b) => b.start + b.length - (a.start + a.length) || a.start - b.start);
-    for (const { style } of toOpen) {
-      html += OPEN_TAGS[style];
-      open.push(style);
+    for (const range of styles.toOpen(open)) {
+      html += OPEN_TAGS[range.style];
+      open.push(range.style);
     }
 
     if (segment.mention) {
@@ -125,16 +122,26 @@ function splitIntoSegments(text: string, ranges: readonly TextRange[]): Segment[
 /**
  * Sweeps the style ranges of normalised text in order of their starts. Ranges of one style do not
  * overlap, so at any offset each style has at most one range covering it: the latest started.
+ * Nothing is allocated per offset (this runs for every piece of every message).
  */
 class StyleSweep {
   private next = 0;
+  private offset = 0;
   /** By style, in `TEXT_STYLES` order: the latest range of it that started. */
-  private readonly latest: (StyleRange | undefined)[] = TEXT_STYLES.map(() => undefined);
+  private readonly latest: (StyleRange | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  private readonly opening: StyleRange[] = [];
 
   constructor(private readonly ranges: readonly TextRange[]) {}
 
-  /** The ranges covering `offset`, in `TEXT_STYLES` order; `offset` must not decrease between calls. */
-  at(offset: number): StyleRange[] {
+  /** Moves to `offset`, which must not be before the last one. */
+  moveTo(offset: number): void {
+    this.offset = offset;
     for (
       let range = this.ranges[this.next];
       range && range.start <= offset;
@@ -142,6 +149,28 @@ class StyleSweep {
     ) {
       if (!isMention(range)) this.latest[TEXT_STYLES.indexOf(range.style)] = range;
     }
-    return this.latest.filter((range): range is StyleRange => !!range && range.start + range.length > offset);
   }
+
+  covering(style: TextStyle): StyleRange | undefined {
+    const range = this.latest[TEXT_STYLES.indexOf(style)];
+    return range && range.start + range.length > this.offset ? range : undefined;
+  }
+
+  /**
+   * The ranges covering the offset whose styles are not `open`, the one lasting longest first
+   * (ties: the one started first, then `TEXT_STYLES` order). Valid until the next call.
+   */
+  toOpen(open: readonly TextStyle[]): readonly StyleRange[] {
+    const { opening } = this;
+    opening.length = 0;
+    for (const style of TEXT_STYLES) {
+      const range = this.covering(style);
+      if (range && !open.includes(style)) opening.push(range);
+    }
+    return opening.sort(longestFirst);
+  }
+}
+
+function longestFirst(a: StyleRange, b: StyleRange): number {
+  return b.start + b.length - (a.start + a.length) || a.start - b.start;
 }

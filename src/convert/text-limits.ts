@@ -33,24 +33,36 @@ function unitBytes(code: number, json: boolean): number {
   return json && (isHighSurrogate(code) || isLowSurrogate(code)) ? 6 : 3;
 }
 
-/** How much of `text` fits in `maxBytes` (never half a pair), and its size. */
-function measure(text: string, maxBytes: number, json: boolean): { length: number; bytes: number } {
+/** The size of `text` in UTF-8, or inside a JSON string. */
+function sizeOf(text: string, json: boolean): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 4;
+      i++;
+    } else bytes += unitBytes(code, json);
+  }
+  return bytes;
+}
+
+/** The length of the longest start of `text` whose size fits in `maxBytes`, never half a pair. */
+function prefixLength(text: string, maxBytes: number, json: boolean): number {
   let bytes = 0;
   let i = 0;
   while (i < text.length) {
     const code = text.charCodeAt(i);
     const pair = isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1));
-    const size = pair ? 4 : unitBytes(code, json);
-    if (bytes + size > maxBytes) break;
-    bytes += size;
+    bytes += pair ? 4 : unitBytes(code, json);
+    if (bytes > maxBytes) break;
     i += pair ? 2 : 1;
   }
-  return { length: i, bytes };
+  return i;
 }
 
 /** The length of `text` in UTF-8. */
 export function utf8Length(text: string): number {
-  return measure(text, Infinity, false).bytes;
+  return sizeOf(text, false);
 }
 
 /**
@@ -58,17 +70,17 @@ export function utf8Length(text: string): number {
  * UTF-8 without splitting a code point.
  */
 export function utf8PrefixLength(text: string, maxBytes: number): number {
-  return measure(text, maxBytes, false).length;
+  return prefixLength(text, maxBytes, false);
 }
 
 /** The size of `text` inside a JSON string, in UTF-8 with escapes (as Matrix counts event sizes). */
 export function jsonLength(text: string): number {
-  return measure(text, Infinity, true).bytes;
+  return sizeOf(text, true);
 }
 
 /** Like `utf8PrefixLength`, counting the size inside a JSON string. */
 export function jsonPrefixLength(text: string, maxBytes: number): number {
-  return measure(text, maxBytes, true).length;
+  return prefixLength(text, maxBytes, true);
 }
 
 /** `text` if it fits in `maxBytes` of UTF-8, else as much of it as fits together with `mark`, then the mark. */
