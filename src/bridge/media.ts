@@ -1,9 +1,15 @@
 import { Readable } from "node:stream";
 import type { Bridge } from "matrix-appservice-bridge";
-import type { AttachmentDescription, UploadedMedia } from "../convert/index.js";
+import {
+  type AttachmentDescription,
+  LONG_TEXT_CONTENT_TYPE,
+  MAX_LONG_TEXT_BYTES,
+  type UploadedMedia,
+} from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
   downloadAttachment,
+  downloadAttachmentBytes,
   type SignalClient,
   type SignalEnvironment,
   type signalservice,
@@ -68,6 +74,30 @@ export class MediaRelay {
     const pointers: signalservice.IAttachmentPointer[] = [];
     for (const attachment of attachments) pointers.push(await this.attachmentToSignal(client, attachment));
     return pointers;
+  }
+
+  /** Uploads the whole text of a long message as Signal's long-text attachment. */
+  async longTextToSignal(client: SignalClient, text: string): Promise<signalservice.IAttachmentPointer> {
+    return uploadAttachment(
+      client.environment,
+      client.uploadForms,
+      { data: new TextEncoder().encode(text) },
+      { contentType: LONG_TEXT_CONTENT_TYPE },
+      { maxBytes: this.maxBytes },
+    );
+  }
+
+  /**
+   * Downloads the whole text of a received long message, refusing more than Signal's own limit
+   * for it or media.max_size_mb, whichever is smaller. Throws if it cannot.
+   */
+  async longTextFromSignal(
+    environment: SignalEnvironment,
+    pointer: signalservice.IAttachmentPointer,
+  ): Promise<string> {
+    const maxBytes = Math.min(MAX_LONG_TEXT_BYTES, this.maxBytes);
+    const download = await downloadAttachmentBytes(environment, pointer, { maxBytes });
+    return new TextDecoder().decode(download.data);
   }
 
   private async attachmentToMatrix(

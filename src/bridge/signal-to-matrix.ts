@@ -1,6 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import {
   decryptionFailedNotice,
+  longTextAttachmentOf,
   type MatrixAction,
   type MessageContent,
   safetyNumberChangedNotice,
@@ -10,6 +11,7 @@ import {
   signalStoryToMatrix,
   type SignalToMatrixContext,
   type UploadedMedia,
+  withLongText,
 } from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
@@ -316,9 +318,10 @@ export class SignalToMatrix {
   private async bridgeInto(
     origin: Origin,
     portal: PortalRow,
-    message: signalservice.DataMessage,
+    received: signalservice.DataMessage,
     plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
@@ -362,8 +365,9 @@ export class SignalToMatrix {
   private async bridgeEdit(
     origin: Origin,
     targetTimestamp: number,
-    message: signalservice.DataMessage,
+    received: signalservice.DataMessage,
   ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const portal = await this.portalOf(origin);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
@@ -381,6 +385,27 @@ export class SignalToMatrix {
       message,
       await this.apply(origin, portal, actions, message, authorNames),
     );
+  }
+
+  /**
+   * A long message with its whole text in place of the cut inline body (see withLongText); if
+   * the text cannot be downloaded, the inline body with a note saying so.
+   */
+  private async withWholeText(
+    origin: Origin,
+    message: signalservice.DataMessage,
+  ): Promise<signalservice.DataMessage> {
+    const pointer = longTextAttachmentOf(message);
+    if (!pointer) return message;
+    let text: string | undefined;
+    try {
+      text = await this.options.media.longTextFromSignal(origin.login.client.environment, pointer);
+    } catch (error) {
+      this.options.logger.warn(
+        `long text of message ${origin.authorAci}:${origin.sentAt} not bridged: ${(error as Error).message}`,
+      );
+    }
+    return withLongText(message, text) as signalservice.DataMessage;
   }
 
   /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
