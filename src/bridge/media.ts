@@ -15,6 +15,7 @@ import {
   type signalservice,
   uploadAttachment,
 } from "../signal/index.js";
+import { Ffmpeg, isSignalVoiceType, m4aFileName } from "./audio.js";
 import { MediaRepository, MediaTooLargeError } from "./media-repository.js";
 import type { MediaSlot } from "./media-slots.js";
 
@@ -23,18 +24,29 @@ export class UnsupportedMediaError extends Error {
   override name = "UnsupportedMediaError";
 }
 
+// Bit of signalservice.AttachmentPointer.Flags.
+const VOICE_MESSAGE = 1;
+
+function isVoiceNote(pointer: signalservice.IAttachmentPointer): boolean {
+  return ((pointer.flags ?? 0) & VOICE_MESSAGE) !== 0;
+}
+
 /**
  * Moves files between Signal's CDN and the homeserver's media repository, streaming them
- * through the bridge and enforcing media.max_size_mb both ways.
+ * through the bridge and enforcing media.max_size_mb both ways. Voice notes go through ffmpeg
+ * (media.ffmpeg_path): to AAC for Signal, measured (duration, waveform) for Matrix.
  */
 export class MediaRelay {
   private readonly repository: MediaRepository;
+  private readonly ffmpeg: Ffmpeg;
 
   constructor(
     bridge: Bridge,
     private readonly maxBytes: number,
     private readonly logger: Logger,
+    ffmpegPath = "ffmpeg",
   ) {
+    this.ffmpeg = new Ffmpeg(ffmpegPath, logger);
     // The bot's token: it may read and write the media repository for everything it bridges.
     const client = bridge.getIntent().matrixClient;
     this.repository = new MediaRepository(client.homeserverUrl, client.accessToken);
@@ -105,10 +117,9 @@ export class MediaRelay {
     pointer: signalservice.IAttachmentPointer,
     plaintextHash: Uint8Array | undefined,
   ): Promise<UploadedMedia> {
-    const download = await downloadAttachment(environment, pointer, {
-      maxBytes: this.maxBytes,
-      ...(plaintextHash ? { plaintextHash } : {}),
-    });
+    const options = { maxBytes: this.maxBytes, ...(plaintextHash ? { plaintextHash } : {}) };
+    if (isVoiceNote(pointer)) return this.voiceNoteToMatrix(environment, pointer, options);
+    const download = await downloadAttachment(environment, pointer, options);
     const url = await this.repository.upload(
       download.stream,
       download.size,
@@ -116,6 +127,28 @@ export class MediaRelay {
       download.fileName ?? undefined,
     );
     return { url, size: download.size };
+  }
+
+  /** A voice note is read whole, measured with ffmpeg and uploaded with what was measured. */
+  private async voiceNoteToMatrix(
+    environment: SignalEnvironment,
+    pointer: signalservice.IAttachmentPointer,
+    options: { maxBytes: number; plaintextHash?: Uint8Array },
+  ): Promise<UploadedMedia> {
+    const download = await downloadAttachmentBytes(environment, pointer, options);
+    const measure = await this.ffmpeg.measure(download.data, download.fileName ?? "voice.aac");
+    const url = await this.repository.upload(
+      Readable.from([Buffer.from(download.data)]),
+      download.data.length,
+      download.contentType ?? "audio/aac",
+      download.fileName ?? undefined,
+    );
+    const media: UploadedMedia = { url, size: download.data.length };
+    if (measure) {
+      media.durationMs = measure.durationMs;
+      media.waveform = measure.waveform;
+    }
+    return media;
   }
 
   private async attachmentToSignal(
@@ -132,7 +165,20 @@ export class MediaRelay {
       throw new MediaTooLargeError(pointer.size, this.maxBytes);
     const download = await this.repository.download(source.url);
     let body: { stream: Readable; size: number } | { data: Uint8Array };
-    if (download.size !== undefined) {
+    let fields = definedFields(pointer);
+    let contentType = pointer.contentType || download.contentType || "application/octet-stream";
+    if (isVoiceNote(pointer) && !isSignalVoiceType(contentType)) {
+      // Signal's apps play AAC voice notes; Matrix clients record Ogg/Opus.
+      const data = await readAtMost(download.stream, this.maxBytes);
+      const converted = await this.ffmpeg.toVoiceNote(data, pointer.fileName ?? "voice.ogg");
+      if (converted && converted.length <= this.maxBytes) {
+        body = { data: converted };
+        contentType = "audio/aac";
+        fields = { ...fields, fileName: m4aFileName(pointer.fileName) };
+      } else {
+        body = { data };
+      }
+    } else if (download.size !== undefined) {
       if (download.size > this.maxBytes) {
         download.stream.destroy();
         throw new MediaTooLargeError(download.size, this.maxBytes);
@@ -145,14 +191,13 @@ export class MediaRelay {
       client.environment,
       client.uploadForms,
       body,
-      {
-        contentType: pointer.contentType || download.contentType || "application/octet-stream",
-        ...definedFields(pointer),
-      },
+      { contentType, ...fields },
       { maxBytes: this.maxBytes },
     ).finally(() => download.stream.destroy());
     return {
       ...pointer,
+      contentType,
+      ...fields,
       cdnNumber: uploaded.cdnNumber,
       cdnKey: uploaded.cdnKey,
       key: uploaded.key,

@@ -177,7 +177,12 @@ export async function startBridge({
       if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
     },
   });
-  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const media = new MediaRelay(
+    bridge,
+    config.media.max_size_mb * 1024 * 1024,
+    logger.child("media"),
+    config.media.ffmpeg_path,
+  );
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({
