@@ -15,7 +15,7 @@ import {
   type signalservice,
   uploadAttachment,
 } from "../signal/index.js";
-import { Ffmpeg, isSignalVoiceType, m4aFileName } from "./audio.js";
+import { displayConversion, Ffmpeg, isSignalVoiceType, renamed } from "./ffmpeg.js";
 import { MediaRepository, MediaTooLargeError } from "./media-repository.js";
 import type { MediaSlot } from "./media-slots.js";
 
@@ -24,8 +24,9 @@ export class UnsupportedMediaError extends Error {
   override name = "UnsupportedMediaError";
 }
 
-// Bit of signalservice.AttachmentPointer.Flags.
+// Bits of signalservice.AttachmentPointer.Flags.
 const VOICE_MESSAGE = 1;
+const GIF = 8;
 
 function isVoiceNote(pointer: signalservice.IAttachmentPointer): boolean {
   return ((pointer.flags ?? 0) & VOICE_MESSAGE) !== 0;
@@ -129,6 +130,46 @@ export class MediaRelay {
     return { url, size: download.size };
   }
 
+  /**
+   * A Matrix file converted to what Signal's apps play or show (a voice note to AAC, an image
+   * to PNG, a video or animated sticker to MP4), or undefined if ffmpeg could not (logged).
+   */
+  private async convertForSignal(
+    data: Uint8Array,
+    pointer: signalservice.IAttachmentPointer,
+    target: "m4a" | "png" | "mp4",
+    shown: AttachmentDescription["shown"],
+  ): Promise<ConvertedFile | undefined> {
+    const inputName = pointer.fileName ?? "";
+    if (target === "m4a") {
+      const converted = await this.ffmpeg.toVoiceNote(data, inputName);
+      return (
+        converted && {
+          data: converted,
+          contentType: "audio/aac",
+          fields: { fileName: renamed(pointer.fileName, "m4a", "Voice message") },
+        }
+      );
+    }
+    if (target === "png") {
+      const converted = await this.ffmpeg.toPng(data, inputName);
+      return (
+        converted && {
+          data: converted,
+          contentType: "image/png",
+          fields: { fileName: renamed(pointer.fileName, "png", "image") },
+        }
+      );
+    }
+    // A video shown as an image is an animated sticker: Signal loops it silently, as a GIF.
+    const gif = shown === "image" || ((pointer.flags ?? 0) & GIF) !== 0;
+    const converted = await this.ffmpeg.toMp4(data, inputName, gif);
+    if (!converted) return undefined;
+    const fields: ConvertedFile["fields"] = { fileName: renamed(pointer.fileName, "mp4", "video") };
+    if (gif) fields.flags = (pointer.flags ?? 0) | GIF;
+    return { data: converted, contentType: "video/mp4", fields };
+  }
+
   /** A voice note is read whole, measured with ffmpeg and uploaded with what was measured. */
   private async voiceNoteToMatrix(
     environment: SignalEnvironment,
@@ -153,7 +194,7 @@ export class MediaRelay {
 
   private async attachmentToSignal(
     client: SignalClient,
-    { source, pointer }: AttachmentDescription,
+    { source, pointer, shown }: AttachmentDescription,
   ): Promise<signalservice.IAttachmentPointer> {
     if (source.url === undefined) {
       throw new UnsupportedMediaError(
@@ -167,14 +208,15 @@ export class MediaRelay {
     let body: { stream: Readable; size: number } | { data: Uint8Array };
     let fields = definedFields(pointer);
     let contentType = pointer.contentType || download.contentType || "application/octet-stream";
-    if (isVoiceNote(pointer) && !isSignalVoiceType(contentType)) {
-      // Signal's apps play AAC voice notes; Matrix clients record Ogg/Opus.
+    const voice = isVoiceNote(pointer) && !isSignalVoiceType(contentType);
+    const display = voice ? undefined : displayConversion(shown, contentType);
+    if (voice || display) {
       const data = await readAtMost(download.stream, this.maxBytes);
-      const converted = await this.ffmpeg.toVoiceNote(data, pointer.fileName ?? "voice.ogg");
-      if (converted && converted.length <= this.maxBytes) {
-        body = { data: converted };
-        contentType = "audio/aac";
-        fields = { ...fields, fileName: m4aFileName(pointer.fileName) };
+      const converted = await this.convertForSignal(data, pointer, voice ? "m4a" : display!, shown);
+      if (converted && converted.data.length <= this.maxBytes) {
+        body = { data: converted.data };
+        contentType = converted.contentType;
+        fields = { ...fields, ...converted.fields };
       } else {
         body = { data };
       }
@@ -206,6 +248,13 @@ export class MediaRelay {
       uploadTimestamp: uploaded.uploadTimestamp,
     };
   }
+}
+
+/** What a converted file is sent as. */
+interface ConvertedFile {
+  data: Uint8Array;
+  contentType: string;
+  fields: { fileName: string; flags?: number };
 }
 
 /** The descriptive pointer fields convert filled in, in the shape uploadAttachment copies. */

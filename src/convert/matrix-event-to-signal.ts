@@ -40,6 +40,12 @@ export interface MatrixToSignalContext {
 export interface AttachmentDescription {
   source: MediaSource;
   pointer: signalservice.IAttachmentPointer;
+  /**
+   * How the sender meant the file to be shown: inline as an image (`m.image`, `m.sticker`) or
+   * as a video (`m.video`). The bridge converts such files in formats Signal's apps do not
+   * display; a file without it (`m.file`, `m.audio`) goes as it is.
+   */
+  shown?: "image" | "video";
 }
 
 export type SignalOutgoing =
@@ -83,7 +89,7 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
   const content = asRecord(event.content) ?? {};
   const relatesTo = asRecord(content["m.relates_to"]);
   if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);
-  if (event.type === "m.sticker") return mediaToSignal("m.image", content, relatesTo, ctx);
+  if (event.type === "m.sticker") return mediaToSignal("m.sticker", content, relatesTo, ctx);
   if (event.type !== "m.room.message")
     return { kind: "ignored", reason: `Events of type ${event.type} are not bridged to Signal` };
 
@@ -199,6 +205,7 @@ function quoteFor(
 
 const DEFAULT_CONTENT_TYPES: Readonly<Record<string, string>> = {
   "m.image": "image/jpeg",
+  "m.sticker": "image/png",
   "m.video": "video/mp4",
   "m.audio": "audio/mpeg",
   "m.file": "application/octet-stream",
@@ -217,9 +224,11 @@ function sourceOf(content: Record<string, unknown>): MediaSource | undefined {
 /**
  * A Matrix media message as a Signal attachment. A caption (MSC2530: a `body` that differs
  * from `filename`) becomes the message text; voice messages (MSC3245) become Signal voice notes.
+ * A sticker is sent as an image (a Signal sticker needs a published sticker pack), named by its
+ * body (usually the emoji or the sticker's name).
  */
 function mediaToSignal(
-  msgtype: "m.image" | "m.video" | "m.audio" | "m.file",
+  msgtype: "m.image" | "m.sticker" | "m.video" | "m.audio" | "m.file",
   content: Record<string, unknown>,
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
@@ -258,7 +267,10 @@ function mediaToSignal(
   }
   const quote = quoteFor(relatesTo, undefined, ctx);
   if (quote) dataMessage.quote = quote;
-  return { kind: "message", dataMessage, attachments: [{ source, pointer }] };
+  const attachment: AttachmentDescription = { source, pointer };
+  if (msgtype === "m.image" || msgtype === "m.sticker") attachment.shown = "image";
+  if (msgtype === "m.video") attachment.shown = "video";
+  return { kind: "message", dataMessage, attachments: [attachment] };
 }
 
 /** Parses `geo:lat,lon[,alt][;params]` (RFC 5870). */

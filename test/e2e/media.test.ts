@@ -117,6 +117,82 @@ function tone(seconds: number, extension: string, codecArgs: string[]): Buffer {
   }
 }
 
+/** An image or video made by the system ffmpeg from a lavfi `source`, encoded with `codecArgs`. */
+function picture(source: string, extension: string, codecArgs: string[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const output = join(dir, `picture${extension}`);
+    execFileSync("ffmpeg", [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      source,
+      ...codecArgs,
+      output,
+    ]);
+    return readFileSync(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first stream's codec and size as ffprobe reads them. */
+function probedVideo(data: Buffer, extension: string): { codec: string; width: number; height: number } {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const input = join(dir, `probe${extension}`);
+    writeFileSync(input, data);
+    const output = execFileSync("ffprobe", [
+      "-v",
+      "error",
+      "-show_entries",
+      "stream=codec_name,width,height",
+      "-of",
+      "json",
+      input,
+    ]).toString();
+    const stream = (
+      JSON.parse(output) as { streams: { codec_name: string; width: number; height: number }[] }
+    ).streams[0];
+    return { codec: stream?.codec_name ?? "", width: stream?.width ?? 0, height: stream?.height ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Alice posts `data` as an event of `type` with `content` (url and info.mimetype/size added). */
+async function alicePosts(
+  type: string,
+  data: Buffer,
+  mimetype: string,
+  content: Record<string, unknown>,
+): Promise<void> {
+  const { content_uri } = await world.alice.client.uploadContent(data, { type: mimetype });
+  const info = { ...(content["info"] as object | undefined), mimetype, size: data.length };
+  await world.alice.client.sendEvent(
+    directRoom,
+    type as never,
+    { ...content, url: content_uri, info } as never,
+  );
+}
+
+/** The next file the contact receives, decrypted, with its pointer. */
+async function contactReceivesFile(what: string) {
+  const received = await withTimeout(friend.waitForMessage(), 60_000, `the contact to get ${what}`);
+  assert.equal(received.dataMessage.attachments?.length, 1, "one attachment");
+  const pointer = received.dataMessage.attachments?.[0];
+  assert.ok(pointer?.key && pointer.digest && pointer.attachmentIdentifier?.cdnKey, "a full pointer");
+  const blob = await httpsRequestOk(
+    mock.environment,
+    `${mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
+    { maxBytes: 4 * MIB },
+  );
+  return { pointer, data: decryptAsContact(blob.body, pointer.key, pointer.size ?? 0, pointer.digest) };
+}
+
 /** The duration of an audio file in seconds, as ffprobe reads it from the container. */
 function probedSeconds(data: Buffer, extension: string): { seconds: number; codec: string } {
   const dir = mkdtempSync(join(tmpdir(), "media-test-"));
@@ -304,5 +380,46 @@ test("a contact's voice note shows up as a Matrix voice message with its duratio
     const secondHalf = Math.min(...waveform.slice(55, 95));
     assert.ok(firstHalf < secondHalf, "the louder second half shows in the waveform");
     assert.ok((await world.alice.download(String(content["url"]))).equals(aac), "the same bytes");
+  });
+});
+
+test("a Matrix sticker reaches the contact as the same image, with its size and name", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const png = picture("testsrc=size=256x256:duration=1", ".png", ["-frames:v", "1"]);
+    await alicePosts("m.sticker", png, "image/png", { body: "🎉", info: { w: 256, h: 256 } });
+    const { pointer, data } = await contactReceivesFile("the sticker");
+    assert.equal(pointer.contentType, "image/png");
+    assert.equal(pointer.fileName, "🎉");
+    assert.equal(pointer.width, 256);
+    assert.equal(pointer.height, 256);
+    assert.ok(data.equals(png), "the same bytes: Signal shows PNG");
+  });
+});
+
+test("an animated WebM sticker reaches the contact as a looping H.264 MP4 (a Signal GIF)", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const webm = picture("testsrc=size=128x128:rate=10:duration=1", ".webm", [
+      "-c:v",
+      "libvpx-vp9",
+      "-b:v",
+      "200k",
+    ]);
+    await alicePosts("m.sticker", webm, "video/webm", { body: "dancing", info: { w: 128, h: 128 } });
+    const { pointer, data } = await contactReceivesFile("the animated sticker");
+    assert.equal(pointer.contentType, "video/mp4");
+    assert.equal(pointer.fileName, "dancing.mp4");
+    assert.equal((pointer.flags ?? 0) & 8, 8, "flagged as a GIF, which Signal loops without sound");
+    assert.deepEqual(probedVideo(data, ".mp4"), { codec: "h264", width: 128, height: 128 });
+  });
+});
+
+test("an image in a format Signal does not show (BMP) reaches the contact as PNG", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const bmp = picture("testsrc=size=64x48:duration=1", ".bmp", ["-frames:v", "1"]);
+    await alicePosts("m.room.message", bmp, "image/bmp", { msgtype: "m.image", body: "scan.bmp" });
+    const { pointer, data } = await contactReceivesFile("the image");
+    assert.equal(pointer.contentType, "image/png");
+    assert.equal(pointer.fileName, "scan.png");
+    assert.deepEqual(probedVideo(data, ".png"), { codec: "png", width: 64, height: 48 });
   });
 });

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Ffmpeg, isSignalVoiceType, m4aFileName, waveformOf } from "../../../src/bridge/audio.js";
+import {
+  displayConversion,
+  Ffmpeg,
+  isSignalVoiceType,
+  renamed,
+  waveformOf,
+} from "../../../src/bridge/ffmpeg.js";
 import { createLogger } from "../../../src/logger.js";
 
 /** 16-bit little-endian PCM of the given sample values. */
@@ -36,11 +42,25 @@ test("AAC and M4A are played by Signal's apps as they are; Ogg is not", () => {
   assert.ok(!isSignalVoiceType(undefined));
 });
 
-test("a converted voice message keeps its name with an .m4a extension", () => {
-  assert.equal(m4aFileName("Voice message.ogg"), "Voice message.m4a");
-  assert.equal(m4aFileName("recording"), "recording.m4a");
-  assert.equal(m4aFileName(""), "Voice message.m4a");
-  assert.equal(m4aFileName(null), "Voice message.m4a");
+test("a converted file keeps its name with the new extension", () => {
+  assert.equal(renamed("Voice message.ogg", "m4a", "Voice message"), "Voice message.m4a");
+  assert.equal(renamed("recording", "m4a", "Voice message"), "recording.m4a");
+  assert.equal(renamed("", "m4a", "Voice message"), "Voice message.m4a");
+  assert.equal(renamed(null, "png", "image"), "image.png");
+  assert.equal(renamed("🎉", "png", "image"), "🎉.png");
+});
+
+test("files shown inline in formats Signal does not show are converted; others go as they are", () => {
+  assert.equal(displayConversion("image", "image/png"), undefined);
+  assert.equal(displayConversion("image", "image/webp"), undefined);
+  assert.equal(displayConversion("image", "IMAGE/GIF"), undefined);
+  assert.equal(displayConversion("image", "image/bmp"), "png");
+  assert.equal(displayConversion("image", "image/svg+xml"), "png");
+  assert.equal(displayConversion("image", "video/webm"), "mp4", "an animated sticker");
+  assert.equal(displayConversion("video", "video/mp4"), undefined);
+  assert.equal(displayConversion("video", "video/webm; codecs=vp9"), "mp4");
+  assert.equal(displayConversion(undefined, "image/bmp"), undefined, "a file is sent as it is");
+  assert.equal(displayConversion("image", "application/octet-stream"), undefined);
 });
 
 test("without ffmpeg a voice message is left as it is, with a log line", async () => {
@@ -52,6 +72,9 @@ test("without ffmpeg a voice message is left as it is, with a log line", async (
   assert.equal(await ffmpeg.toVoiceNote(new Uint8Array([1, 2, 3]), "voice.ogg"), undefined);
   assert.equal(await ffmpeg.measure(new Uint8Array([1, 2, 3]), "voice.aac"), undefined);
   assert.equal(lines.length, 2);
-  assert.match(lines[0] ?? "", /sent to Signal as it is: ffmpeg was not found at "\/nonexistent\/ffmpeg"/);
+  assert.match(
+    lines[0] ?? "",
+    /voice message not converted, sent to Signal as it is: ffmpeg was not found at "\/nonexistent\/ffmpeg"/,
+  );
   assert.match(lines[1] ?? "", /not measured/);
 });

@@ -1,6 +1,7 @@
-// Voice notes through the system ffmpeg (media.ffmpeg_path): Matrix voice messages (Ogg/Opus)
-// become AAC in an M4A file, which every Signal app plays as a voice note; Signal voice notes are
-// decoded once to measure their duration and waveform for Matrix clients.
+// Media through the system ffmpeg (media.ffmpeg_path): Matrix voice messages (Ogg/Opus) become
+// AAC in an M4A file, which every Signal app plays as a voice note; images, stickers and videos
+// in formats Signal's apps do not show become PNG or H.264 MP4; Signal voice notes are decoded
+// once to measure their duration and waveform for Matrix clients.
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,13 +31,38 @@ export interface AudioMeasure {
 
 /** True if Signal's apps play `contentType` as a voice note as it is. */
 export function isSignalVoiceType(contentType: string | undefined): boolean {
-  return contentType !== undefined && SIGNAL_VOICE_TYPES.has(contentType.toLowerCase().split(";")[0]!.trim());
+  return contentType !== undefined && SIGNAL_VOICE_TYPES.has(baseType(contentType));
 }
 
-/** A file name for the converted voice note: the same name with an .m4a extension. */
-export function m4aFileName(fileName: string | null | undefined): string {
-  const base = (fileName || "Voice message").replace(/\.[A-Za-z0-9]{1,5}$/, "");
-  return `${base}.m4a`;
+/** The name of a converted file: the same name with the new extension. */
+export function renamed(fileName: string | null | undefined, extension: string, fallback: string): string {
+  const base = (fileName || fallback).replace(/\.[A-Za-z0-9]{1,5}$/, "");
+  return `${base}.${extension}`;
+}
+
+/** Image types every Signal app shows inline. */
+const SIGNAL_IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+/** Video types every Signal app plays inline (iOS plays neither WebM nor Matroska). */
+const SIGNAL_VIDEO_TYPES = new Set(["video/mp4"]);
+
+/**
+ * What a file meant to be shown inline must become for Signal's apps to show it: a still PNG
+ * for images in other formats, H.264 MP4 for other videos (and animated stickers, which
+ * Matrix clients send as WebM); undefined when Signal shows it as it is.
+ */
+export function displayConversion(
+  shown: "image" | "video" | undefined,
+  contentType: string,
+): "png" | "mp4" | undefined {
+  if (!shown) return undefined;
+  const type = baseType(contentType);
+  if (type.startsWith("image/")) return SIGNAL_IMAGE_TYPES.has(type) ? undefined : "png";
+  if (type.startsWith("video/")) return SIGNAL_VIDEO_TYPES.has(type) ? undefined : "mp4";
+  return undefined;
+}
+
+function baseType(contentType: string): string {
+  return (contentType.toLowerCase().split(";")[0] ?? "").trim();
 }
 
 /**
@@ -79,27 +105,51 @@ export class Ffmpeg {
    * missing or fails: the caller then sends the file as it is.
    */
   async toVoiceNote(data: Uint8Array, inputName: string): Promise<Uint8Array | undefined> {
+    const args = ["-vn", "-map_metadata", "-1", "-ac", "1", "-c:a", "aac", "-b:a", "64k"];
+    return this.convert(
+      data,
+      inputName,
+      [...args, "-movflags", "+faststart", "-f", "mp4"],
+      "m4a",
+      "voice message",
+    );
+  }
+
+  /** The first frame of an image as PNG, or undefined (logged) if ffmpeg is missing or fails. */
+  async toPng(data: Uint8Array, inputName: string): Promise<Uint8Array | undefined> {
+    return this.convert(data, inputName, ["-frames:v", "1", "-f", "image2", "-c:v", "png"], "png", "image");
+  }
+
+  /**
+   * A video as H.264 in MP4, which every Signal app plays (even dimensions, yuv420p), without
+   * sound when `silent` (GIFs, animated stickers); undefined (logged) if ffmpeg is missing or fails.
+   */
+  async toMp4(data: Uint8Array, inputName: string, silent: boolean): Promise<Uint8Array | undefined> {
+    const video = ["-map_metadata", "-1", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"];
+    const even = ["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2"];
+    const audio = silent ? ["-an"] : ["-c:a", "aac"];
+    const args = [...video, ...even, ...audio, "-movflags", "+faststart", "-f", "mp4"];
+    return this.convert(data, inputName, args, "mp4", "video");
+  }
+
+  /** Runs one conversion from a file to a file; undefined (logged) if it fails. */
+  private async convert(
+    data: Uint8Array,
+    inputName: string,
+    outputArgs: string[],
+    outputExtension: string,
+    what: string,
+  ): Promise<Uint8Array | undefined> {
     try {
       return await this.withTempDir(async (dir) => {
         const input = join(dir, `input${extensionOf(inputName)}`);
-        const output = join(dir, "voice.m4a");
+        const output = join(dir, `output.${outputExtension}`);
         await writeFile(input, data);
-        await this.run(
-          ["-i", input, "-vn", "-map_metadata", "-1", "-ac", "1", "-c:a", "aac", "-b:a", "64k"].concat([
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-            output,
-          ]),
-          0,
-        );
+        await this.run(["-i", input, ...outputArgs, output], 0);
         return new Uint8Array(await readFile(output));
       });
     } catch (error) {
-      this.logger.warn(
-        `voice message not converted to AAC, sent to Signal as it is: ${(error as Error).message}`,
-      );
+      this.logger.warn(`${what} not converted, sent to Signal as it is: ${(error as Error).message}`);
       return undefined;
     }
   }
