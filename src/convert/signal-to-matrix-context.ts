@@ -1,5 +1,12 @@
 import type { UploadedMedia } from "./signal-attachment-to-matrix.js";
-import type { MessageContent, ReactionContent, StickerContent } from "./matrix-content.js";
+import type {
+  MessageContent,
+  PollEndContent,
+  PollResponseContent,
+  PollStartContent,
+  ReactionContent,
+  StickerContent,
+} from "./matrix-content.js";
 
 /** A Signal message id: its author and the timestamp it was sent with. */
 export interface SignalMessageRef {
@@ -31,5 +38,13 @@ export interface SignalToMatrixContext {
 export type MatrixAction =
   | { kind: "send"; eventType: "m.room.message"; content: MessageContent; part?: number }
   | { kind: "send"; eventType: "m.sticker"; content: StickerContent; part?: number }
+  | { kind: "send"; eventType: "org.matrix.msc3381.poll.start"; content: PollStartContent; part?: number }
+  | {
+      kind: "send";
+      eventType: "org.matrix.msc3381.poll.response";
+      content: PollResponseContent;
+      part?: number;
+    }
+  | { kind: "send"; eventType: "org.matrix.msc3381.poll.end"; content: PollEndContent; part?: number }
   | { kind: "send"; eventType: "m.reaction"; content: ReactionContent }
   | { kind: "redact"; eventId: string; reason: string };
