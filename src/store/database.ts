@@ -10,6 +10,7 @@ import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
 import { MatrixJournal } from "./matrix-journal.js";
+import { MatrixCryptoTables } from "./matrix-crypto-tables.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
@@ -42,6 +43,8 @@ export interface Store {
   readonly disappearing: DisappearingTables;
   /** Matrix events received from the homeserver, waiting to be handled in order per room. */
   readonly matrixJournal: MatrixJournal;
+  /** The bridge bot's Matrix crypto state (end-to-bridge encryption), sealed apart from any login. */
+  readonly matrixCrypto: MatrixCryptoTables;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -109,6 +112,7 @@ export class SqliteStore implements Store {
   readonly bridge: BridgeTables;
   readonly disappearing: DisappearingTables;
   readonly matrixJournal: MatrixJournal;
+  readonly matrixCrypto: MatrixCryptoTables;
 
   constructor(
     readonly db: Database,
@@ -118,6 +122,7 @@ export class SqliteStore implements Store {
     this.bridge = new BridgeTables(db, now);
     this.disappearing = new DisappearingTables(db, now);
     this.matrixJournal = new MatrixJournal(db, now);
+    this.matrixCrypto = new MatrixCryptoTables(db, bridgeKey, now);
   }
 
   signalStorage(accountId: string): SignalStorage {
