@@ -24,7 +24,6 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
@@ -266,7 +265,7 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(intent, portal, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
@@ -355,7 +354,8 @@ export class SignalToMatrix {
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots);
+    const encrypt = await this.options.portals.encrypts(portal);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt });
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -416,7 +416,7 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker };
-      const eventId = await sendIdempotent(intent, portal.roomId, action.eventType, content, key);
+      const eventId = await portals.send(intent, portal, action.eventType, content, key);
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

@@ -135,6 +135,14 @@ export class MatrixCryptoTables {
     })();
   }
 
+  /** Forgets every mirrored database (the state of a device that no longer exists); values stay. */
+  resetDatabases(): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM bridge_crypto_records").run();
+      this.db.prepare("DELETE FROM bridge_crypto_databases").run();
+    })();
+  }
+
   value(name: string): Buffer | undefined {
     const body = this.statements.value.get(name) as Buffer | undefined;
     return body === undefined ? undefined : open(this.dataKey(), body, valueBinding(name));

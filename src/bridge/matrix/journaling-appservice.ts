@@ -22,6 +22,8 @@ export interface JournalingAppServiceOptions {
   isBridgeUser: IsBridgeUser;
   /** Called once the journal has new entries for these rooms (after the homeserver's answer). */
   onJournaled(intake: JournalIntake): void;
+  /** Sees every well-formed room event of a new transaction (the bridge's own too), for caches. */
+  onRoomEvent?(event: Record<string, unknown>): void;
   logger: Logger;
 }
 
@@ -83,7 +85,10 @@ export class JournalingAppService extends AppService {
       }
       logger.debug(`transaction ${txnId}: ${intake.stored} new of ${events.journal.length} journaled events`);
       // The library keeps its membership caches from room events (its own handling is a no-op).
-      for (const event of events.roomEvents) this.emit("event", event);
+      for (const event of events.roomEvents) {
+        this.emit("event", event);
+        this.options.onRoomEvent?.(event);
+      }
       this.options.onJournaled(intake);
     } catch (error) {
       // Nothing was answered with 200, so the homeserver sends the transaction again.
