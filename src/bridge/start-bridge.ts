@@ -27,6 +27,7 @@ import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
+import { registerBotAccount } from "./crypto/bot-device.js";
 import { BridgeCrypto, type RoomEvent, UndecryptableEventError } from "./crypto/bridge-crypto.js";
 import { ENCRYPTION_OFF_NOTICE, ENCRYPTION_REQUIRED_NOTICE } from "./crypto/encryption-notices.js";
 import { JournalingAppService } from "./matrix/journaling-appservice.js";
@@ -368,6 +369,14 @@ export async function startBridge({
     alreadyExplained: ping.kind === "refused",
   });
   const botIntent = bridge.getIntent();
+  if (config.encryption.allow) {
+    await registerBotAccount(homeserverUrl, registration.as_token, botUserId).catch((error: unknown) =>
+      logger.warn(
+        `could not create the bot's account (${formatPart(error)}); if the bot's device is refused below, ` +
+          "the bot was given a profile before its account existed: see docs/encryption.md",
+      ),
+    );
+  }
   await botIntent.ensureRegistered();
   await ensureBotDisplayName(
     botIntent,

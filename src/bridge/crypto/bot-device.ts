@@ -61,7 +61,8 @@ export async function ensureBotDevice(options: {
         "creating a new one: rooms will need the new device's keys, and older encrypted messages stay unreadable to the bridge",
     );
   }
-  const login = await new CryptoHttp(homeserverUrl, asToken).request({
+  const appservice = new CryptoHttp(homeserverUrl, asToken);
+  const login = await appservice.request({
     method: "POST",
     path: "/_matrix/client/v3/login",
     body: {
@@ -80,4 +81,25 @@ export async function ensureBotDevice(options: {
   values.deleteValue(SYNC_TOKEN);
   logger.info(`created the bot's Matrix device ${deviceId}`);
   return { deviceId, accessToken, storeKey, created: true };
+}
+
+/**
+ * Creates the bot's account on the homeserver. Synapse does not create the appservice's own user
+ * (the registration's sender) by itself, and refuses the device token of a user without an account;
+ * this must happen before anything else about the bot (a profile) is stored. Already there is fine.
+ */
+export async function registerBotAccount(homeserverUrl: string, asToken: string, botUserId: string) {
+  await new CryptoHttp(homeserverUrl, asToken)
+    .request({
+      method: "POST",
+      path: "/_matrix/client/v3/register",
+      body: { type: "m.login.application_service", username: localpartOf(botUserId), inhibit_login: true },
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof HomeserverError && error.errcode === "M_USER_IN_USE")) throw error;
+    });
+}
+
+function localpartOf(userId: string): string {
+  return userId.slice(1, userId.indexOf(":"));
 }
