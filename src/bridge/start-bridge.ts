@@ -131,6 +131,8 @@ export async function startBridge({
         encrypt: (roomId, asUserId, type, content) => cryptoReady().encrypt(roomId, asUserId, type, content),
       }
     : undefined;
+  let cryptoUp: (crypto: BridgeCrypto | undefined) => void = () => undefined;
+  const cryptoStarted = new Promise<BridgeCrypto | undefined>((resolve) => (cryptoUp = resolve));
   const cryptoReady = () => {
     if (!crypto) throw new Error("end-to-bridge encryption is not started yet");
     return crypto;
@@ -152,6 +154,10 @@ export async function startBridge({
     isBridgeUser,
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
     onRoomEvent: (event) => crypto?.noteRoomEvent(event as unknown as RoomEvent),
+    // Device data waits for the bot's device to be ready: the homeserver waits for the answer.
+    onDeviceData: config.encryption.allow
+      ? async (data) => (await cryptoStarted)?.receiveTransaction(data)
+      : undefined,
     logger: logger.child("transactions"),
   });
   const bridge = new Bridge({
@@ -394,6 +400,7 @@ export async function startBridge({
       logger: logger.child("crypto"),
     });
   }
+  cryptoUp(crypto);
   logger.info(`bot ${botUserId} is ready`);
   disappearing.start();
   await logins.startAll();

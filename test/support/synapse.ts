@@ -78,6 +78,8 @@ function homeserverConfig(dir: string, port: number, secret: string, appserviceF
     rc_invites: { per_room: generous, per_user: generous, per_issuer: generous },
     rc_admin_redaction: generous,
     rc_3pid_validation: generous,
+    // End-to-bridge encryption: to-device messages, device lists and key counts in transactions.
+    experimental_features: { msc2409_to_device_messages_enabled: true, msc3202_transaction_extensions: true },
   };
 }
 

@@ -23,7 +23,6 @@ export interface BotDevice {
 const DEVICE_ID = "device_id";
 const ACCESS_TOKEN = "access_token";
 const STORE_KEY = "store_key";
-export const SYNC_TOKEN = "sync_token";
 
 const DEVICE_NAME = "Signal bridge";
 
@@ -78,7 +77,6 @@ export async function ensureBotDevice(options: {
   }
   values.setValue(DEVICE_ID, Buffer.from(deviceId, "utf8"));
   values.setValue(ACCESS_TOKEN, Buffer.from(accessToken, "utf8"));
-  values.deleteValue(SYNC_TOKEN);
   logger.info(`created the bot's Matrix device ${deviceId}`);
   return { deviceId, accessToken, storeKey, created: true };
 }

@@ -26,7 +26,7 @@ import {
 import type { Logger } from "../../logger.js";
 import { ensureBotDevice, type CryptoValues } from "./bot-device.js";
 import { CryptoHttp, HomeserverError } from "./crypto-http.js";
-import { CryptoSync, type DeviceSyncChanges } from "./crypto-sync.js";
+import type { TransactionDeviceData } from "../matrix/transaction-events.js";
 import { type CryptoDatabaseStorage, IndexedDbMirror } from "./indexeddb-mirror.js";
 
 /** The crypto library's store in the (mirrored) IndexedDB. */
@@ -75,12 +75,12 @@ export class BridgeCrypto {
   private readonly keyWaiters = new Map<string, Set<() => void>>();
   private readonly appservice: CryptoHttp;
   private readonly device: CryptoHttp;
-  private sync: CryptoSync | undefined;
 
   private constructor(
     private readonly options: BridgeCryptoOptions,
     private readonly machine: OlmMachine,
     private readonly mirror: IndexedDbMirror,
+    private readonly deviceId: string,
     deviceToken: string,
   ) {
     this.appservice = new CryptoHttp(options.homeserverUrl, options.asToken);
@@ -101,16 +101,9 @@ export class BridgeCrypto {
       new DeviceId(device.deviceId),
       handle,
     );
-    const crypto = new BridgeCrypto(options, machine, mirror, device.accessToken);
+    const crypto = new BridgeCrypto(options, machine, mirror, device.deviceId, device.accessToken);
     machine.registerRoomKeyUpdatedCallback(async (keys) => crypto.keysArrived(keys));
     await crypto.exclusive(() => crypto.sendOutgoingRequests());
-    crypto.sync = new CryptoSync({
-      http: crypto.device,
-      values: tables,
-      handle: (changes) => crypto.receiveSyncChanges(changes),
-      logger: logger.child("sync"),
-    });
-    crypto.sync.start();
     logger.info(
       `end-to-bridge encryption ready: device ${device.deviceId} of ${options.botUserId}, identity key ${machine.identityKeys.ed25519.toBase64()}`,
     );
@@ -118,7 +111,6 @@ export class BridgeCrypto {
   }
 
   async stop(): Promise<void> {
-    await this.sync?.stop();
     await this.exclusiveTail.catch(() => undefined);
     this.machine.close();
     this.mirror.detach();
@@ -255,16 +247,30 @@ export class BridgeCrypto {
     });
   }
 
-  private async receiveSyncChanges(changes: DeviceSyncChanges): Promise<void> {
+  /**
+   * Takes in what a homeserver transaction says about devices (MSC4203 to-device messages, MSC3202
+   * device lists and key counts): room keys sent to the bot's device, devices that changed, how many
+   * one-time keys are left. Resolves once the crypto state it changed is stored, so the transaction
+   * may be answered.
+   */
+  async receiveTransaction(data: TransactionDeviceData): Promise<void> {
+    const { botUserId } = this.options;
+    const toDevice = data.toDevice.filter(
+      (event) => event["to_user_id"] === botUserId && event["to_device_id"] === this.deviceId,
+    );
+    const counts = data.oneTimeKeyCounts[botUserId]?.[this.deviceId] ?? {};
+    const fallback = data.unusedFallbackKeyTypes[botUserId]?.[this.deviceId];
+    const changes = toDevice.length + data.changed.length + data.left.length + Object.keys(counts).length;
+    if (changes === 0 && !fallback) return;
     await this.exclusive(async () => {
       const processed = await this.machine.receiveSyncChanges(
-        JSON.stringify(changes.toDeviceEvents),
+        JSON.stringify(toDevice),
         new DeviceLists(
-          changes.changed.map((id) => new UserId(id)),
-          changes.left.map((id) => new UserId(id)),
+          data.changed.map((id) => new UserId(id)),
+          data.left.map((id) => new UserId(id)),
         ),
-        new Map(Object.entries(changes.oneTimeKeyCounts)),
-        changes.unusedFallbackKeyTypes ? new Set(changes.unusedFallbackKeyTypes) : undefined,
+        new Map(Object.entries(counts)),
+        fallback ? new Set(fallback) : undefined,
         new DecryptionSettings(TrustRequirement.Untrusted),
       );
       if (processed.length > 0) this.options.logger.debug(`took in ${processed.length} to-device event(s)`);
