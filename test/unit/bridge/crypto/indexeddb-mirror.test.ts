@@ -14,6 +14,7 @@ import {
 } from "@matrix-org/matrix-sdk-crypto-wasm";
 import { IndexedDbMirror } from "../../../../src/bridge/crypto/indexeddb-mirror.js";
 import { openDatabase } from "../../../../src/store/index.js";
+import { assertNotStored, rawFiles } from "../../store/raw-files.js";
 import { storePaths, tempDir } from "../../store/temp-store.js";
 
 const STORE_KEY = new Uint8Array(32).fill(3);
