@@ -50,6 +50,10 @@ test("the crypto library's account and room keys come back from the database aft
     "m.room.message",
     JSON.stringify({ body: "hi" }),
   );
+  const [roomKey] = JSON.parse(await machine.exportRoomKeys(() => true)) as { session_key: string }[];
+  assert.ok(roomKey, "the room key can be exported");
+  // What the crypto library stores is sealed: the room key is nowhere in the database file.
+  assertNotStored(rawFiles(paths.databasePath), { "room key": Buffer.from(roomKey.session_key, "base64") });
   machine.close();
   first.detach();
   store.close();
