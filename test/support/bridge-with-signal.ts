@@ -35,13 +35,13 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults, and keys of a `signal`
- * section over those of the default one.
+ * `extraConfig` sections (e.g. `media`) are merged key by key into the test defaults' sections,
+ * and keys of a `signal` section over those of the default one.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  options: { encrypted?: boolean } = {},
+  { publicAddress = false, encrypted = false }: { publicAddress?: boolean; encrypted?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -49,6 +49,7 @@ export async function startBridgeWithSignal(
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
     serverName: "localhost",
     permissions: { localhost: "user" },
+    publicAddress,
     extraConfig: {
       signal: {
         environment: "local",
@@ -77,7 +78,7 @@ export async function startBridgeWithSignal(
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
     synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
     await bridge.start();
-    const started = await startBridgeUser(synapse, bridge, "alice", options);
+    const started = await startBridgeUser(synapse, bridge, "alice", { encrypted });
     alice = started.user;
     return {
       synapse,
