@@ -73,6 +73,9 @@ export class BridgeCrypto {
   private readonly roomLocks = new Map<string, Promise<unknown>>();
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly keyWaiters = new Map<string, Set<() => void>>();
+  /** Whether any to-device message reached the bot's device in this run (see decrypt()). */
+  private toDeviceSeen = false;
+  private toDeviceWarned = false;
   private readonly appservice: CryptoHttp;
   private readonly device: CryptoHttp;
 
@@ -197,6 +200,14 @@ export class BridgeCrypto {
     }
     this.options.logger.debug(`waiting for the room key of ${event.event_id} (session ${sessionId})`);
     await this.waitForKey(sessionId, KEY_WAIT_MS);
+    if (!this.toDeviceSeen && !this.toDeviceWarned) {
+      this.toDeviceWarned = true;
+      this.options.logger.warn(
+        "no to-device message has reached the bot's device since the bridge started, so it gets no room keys: " +
+          "check that the homeserver sends them to appservices (Synapse: experimental_features " +
+          "msc2409_to_device_messages_enabled and msc3202_transaction_extensions; docs/encryption.md)",
+      );
+    }
     try {
       return await this.decryptNow(event);
     } catch (error) {
@@ -258,6 +269,7 @@ export class BridgeCrypto {
     const toDevice = data.toDevice.filter(
       (event) => event["to_user_id"] === botUserId && event["to_device_id"] === this.deviceId,
     );
+    if (toDevice.length > 0) this.toDeviceSeen = true;
     const counts = data.oneTimeKeyCounts[botUserId]?.[this.deviceId] ?? {};
     const fallback = data.unusedFallbackKeyTypes[botUserId]?.[this.deviceId];
     const changes = toDevice.length + data.changed.length + data.left.length + Object.keys(counts).length;
