@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
-import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
+import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice, ReceiptType } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import { qrCodePng } from "../../src/bridge/qr-code.js";
@@ -22,7 +22,7 @@ import { decryptFile, encryptFile, type EncryptedFileContent } from "../support/
 import { introduce, scanLinkUrl } from "../support/linked-signal-client.js";
 import { type MatrixUser, startMatrixUser } from "../support/matrix-user.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
-import { withTimeout } from "../support/wait.js";
+import { waitFor, withTimeout } from "../support/wait.js";
 
 let mock: MockSignalServer;
 let world: BridgeWithSignal;
@@ -63,7 +63,7 @@ async function contactSends(text: string, timestamp = Date.now()): Promise<Matri
   await friend.sendText(device, text, { withProfileKey: true, timestamp });
   const event = await world.alice.waitForEvent(
     directRoom,
-    fromUser(ghostOf(friend), new RegExp(`^${text}$`)),
+    (event) => event.getSender() === ghostOf(friend) && event.getContent()["body"] === text,
     `the contact's "${text}"`,
   );
   assertEncrypted(event, `the contact's "${text}"`);
@@ -312,6 +312,46 @@ test("images both ways in the encrypted portal: encrypted files, byte-identical"
     );
     const decrypted = decryptAsContact(blobBack.body, pointer.key, pointer.size ?? 0, pointer.digest);
     assert.ok(decrypted.equals(photo), "the contact gets the bytes Alice encrypted");
+  });
+});
+
+test("in the encrypted portal: read receipts both ways, and the contact typing", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const readAt = Date.now();
+    const question = await contactSends("Did you read this?", readAt);
+    await world.alice.client.sendReadReceipt(question);
+    const receipt = await withTimeout(
+      friend.waitForReceipt(),
+      30_000,
+      "the contact to get Alice's read receipt",
+    );
+    assert.deepEqual(receipt.receiptMessage.timestamp.map(Number), [readAt]);
+
+    const answerId = await world.alice.sendText(directRoom, "Yes, just now");
+    const answer = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive the answer");
+    await friend.sendReceipt(device, {
+      type: ReceiptType.Read,
+      messageTimestamps: [Number(answer.dataMessage.timestamp)],
+    });
+    await waitFor(
+      () => world.alice.client.getRoom(directRoom)?.getEventReadUpTo(ghostOf(friend), true) === answerId,
+      { timeoutMs: 30_000, what: "the contact's ghost to have read Alice's answer" },
+    );
+
+    const timestamp = Date.now();
+    await friend.sendRaw(
+      device,
+      {
+        content: { typingMessage: { timestamp: BigInt(timestamp), action: 0, groupId: null } },
+        senderKeyDistributionMessage: null,
+        pniSignatureMessage: null,
+      },
+      { timestamp },
+    );
+    await waitFor(() => world.alice.client.getRoom(directRoom)?.getMember(ghostOf(friend))?.typing === true, {
+      timeoutMs: 30_000,
+      what: "the contact's ghost to be shown typing",
+    });
   });
 });
 
