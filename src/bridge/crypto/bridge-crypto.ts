@@ -262,7 +262,8 @@ export class BridgeCrypto {
    * Takes in what a homeserver transaction says about devices (MSC4203 to-device messages, MSC3202
    * device lists and key counts): room keys sent to the bot's device, devices that changed, how many
    * one-time keys are left. Resolves once the crypto state it changed is stored, so the transaction
-   * may be answered.
+   * may be answered. A failure of the crypto library itself rejects (the homeserver sends the
+   * transaction again); a failure of the storage under it stops the process (indexeddb-mirror.ts).
    */
   async receiveTransaction(data: TransactionDeviceData): Promise<void> {
     const { botUserId } = this.options;
@@ -286,7 +287,13 @@ export class BridgeCrypto {
         new DecryptionSettings(TrustRequirement.Untrusted),
       );
       if (processed.length > 0) this.options.logger.debug(`took in ${processed.length} to-device event(s)`);
-      await this.sendOutgoingRequests();
+      // What it asks for now (new one-time keys, key queries) is asked for again until sent, so a
+      // homeserver hiccup here must not fail the transaction: that would hold every room's events.
+      await this.sendOutgoingRequests().catch((error: unknown) =>
+        this.options.logger.warn(
+          `crypto requests failed; they are tried again later: ${(error as Error).message}`,
+        ),
+      );
     });
   }
 
