@@ -80,7 +80,14 @@ function checkEncryptionRequest(config: BridgeConfig): void {
 }
 
 /** Message-like events: what encryption.require refuses when it comes unencrypted. */
-const MESSAGE_TYPES = new Set(["m.room.message", "m.sticker", "m.reaction"]);
+const MESSAGE_TYPES = new Set([
+  "m.room.message",
+  "m.sticker",
+  "m.reaction",
+  "org.matrix.msc3381.poll.start",
+  "org.matrix.msc3381.poll.response",
+  "org.matrix.msc3381.poll.end",
+]);
 
 const PROFILE_TIMEOUT_MS = 10_000;
 

@@ -194,9 +194,10 @@ function pollActionOf(
     const target = targetOf(vote.targetAuthorAciBinary, vote.targetSentTimestamp);
     const pollId = target ? ctx.eventIdsOf(target)[0] : undefined;
     if (pollId === undefined) return undefined;
+    const answerIds = ctx.pollAnswersOf?.(pollId);
     const answers = [...new Set(vote.optionIndexes ?? [])]
-      .filter((index) => index < MAX_POLL_OPTIONS)
-      .map((index) => String(index));
+      .filter((index) => index < (answerIds?.length ?? MAX_POLL_OPTIONS))
+      .map((index) => answerIds?.[index] ?? String(index));
     return {
       kind: "send",
       eventType: "org.matrix.msc3381.poll.response",

@@ -24,6 +24,11 @@ export interface SignalToMatrixContext {
   displayNameOf(aci: string): string | undefined;
   /** Matrix events already sent for a Signal message, in part order; empty if it was never bridged. */
   eventIdsOf(message: SignalMessageRef): readonly string[];
+  /**
+   * The answer ids of a Matrix poll the bridge sent to Signal, in order (Signal votes name
+   * answers by position); undefined for polls from Signal, whose ids are the positions.
+   */
+  pollAnswersOf?(pollEventId: string): readonly string[] | undefined;
   /** The reaction a Signal user put on a message earlier, which a new reaction replaces. */
   reactionEventIdOf(reactorAci: string, target: SignalMessageRef): string | undefined;
   /** Media the bridge uploaded for this message, by slot (see `mediaSlotsOf`). */

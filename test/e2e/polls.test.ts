@@ -1,6 +1,7 @@
 /**
  * Polls both ways: a contact's Signal poll shows up as an MSC3381 poll (with a text fallback),
- * the contact's votes as responses from their ghost, and the end of the poll as a poll end.
+ * the contact's votes as responses from their ghost, and the end of the poll as a poll end;
+ * Alice's Matrix poll, votes and poll end reach the contact as Signal's.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -14,6 +15,7 @@ import {
   startBridgeWithSignal,
 } from "../support/bridge-with-signal.js";
 import { introduce } from "../support/linked-signal-client.js";
+import { withTimeout } from "../support/wait.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 
 type DataMessage = typeof EMPTY_DATA_MESSAGE;
@@ -127,6 +129,26 @@ test("the contact's votes show up as responses from the contact's ghost, a chang
   });
 });
 
+test("Alice's vote on the contact's poll reaches the contact as a Signal vote", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    await world.alice.client.sendEvent(
+      directRoom!,
+      "org.matrix.msc3381.poll.response" as never,
+      {
+        "org.matrix.msc3381.poll.response": { answers: ["2", "1"] },
+        "m.relates_to": { rel_type: "m.reference", event_id: contactPollId },
+      } as never,
+    );
+    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to get Alice's vote");
+    const vote = received.dataMessage.pollVote;
+    assert.ok(vote, "a poll vote");
+    assert.deepEqual(vote.optionIndexes, [2, 1]);
+    assert.equal(Number(vote.targetSentTimestamp), contactPollSentAt);
+    assert.deepEqual(new Uint8Array(vote.targetAuthorAciBinary ?? []), aciBytes(friend.device.aci));
+    assert.ok((vote.voteCount ?? 0) > 0, "a vote count");
+  });
+});
+
 test("the contact ending the poll shows up as an MSC3381 poll end", async () => {
   await withBridgeLog(world.bridge, async () => {
     await contactSends({
@@ -135,5 +157,65 @@ test("the contact ending the poll shows up as an MSC3381 poll end", async () => 
     const end = await nextFromContact((e) => e.getType() === "org.matrix.msc3381.poll.end", "the poll's end");
     assert.deepEqual(end.getContent()["m.relates_to"], { rel_type: "m.reference", event_id: contactPollId });
     assert.equal(end.getContent()["body"], "Ended the poll");
+  });
+});
+
+test("Alice's Matrix poll reaches the contact as a Signal poll; their vote comes back with Alice's answer ids", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const { event_id: pollId } = await world.alice.client.sendEvent(
+      directRoom!,
+      "org.matrix.msc3381.poll.start" as never,
+      {
+        "org.matrix.msc3381.poll.start": {
+          question: { "org.matrix.msc1767.text": "Which day?" },
+          kind: "org.matrix.msc3381.poll.disclosed",
+          max_selections: 1,
+          answers: [
+            { id: "mon-x1", "org.matrix.msc1767.text": "Monday" },
+            { id: "tue-y2", "org.matrix.msc1767.text": "Tuesday" },
+          ],
+        },
+        "org.matrix.msc1767.text": "Which day?\n1. Monday\n2. Tuesday",
+        body: "Which day?\n1. Monday\n2. Tuesday",
+        msgtype: "m.text",
+      } as never,
+    );
+    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to get Alice's poll");
+    const poll = received.dataMessage.pollCreate;
+    assert.ok(poll, "a poll");
+    assert.equal(poll.question, "Which day?");
+    assert.deepEqual(poll.options, ["Monday", "Tuesday"]);
+    assert.equal(poll.allowMultiple, false);
+    const pollSentAt = Number(received.dataMessage.timestamp);
+
+    await contactSends({
+      pollVote: {
+        targetAuthorAciBinary: aciBytes(phone.device.aci),
+        targetSentTimestamp: BigInt(pollSentAt),
+        optionIndexes: [1],
+        voteCount: 1,
+      },
+    } as Partial<DataMessage>);
+    const response = await nextFromContact(
+      (e) =>
+        e.getType() === "org.matrix.msc3381.poll.response" &&
+        e.getContent()["m.relates_to"]?.event_id === pollId,
+      "the contact's vote on Alice's poll",
+    );
+    assert.deepEqual(response.getContent()["org.matrix.msc3381.poll.response"], { answers: ["tue-y2"] });
+
+    await world.alice.client.sendEvent(
+      directRoom!,
+      "org.matrix.msc3381.poll.end" as never,
+      {
+        "org.matrix.msc3381.poll.end": {},
+        "org.matrix.msc1767.text": "Ended the poll",
+        body: "Ended the poll",
+        msgtype: "m.text",
+        "m.relates_to": { rel_type: "m.reference", event_id: pollId },
+      } as never,
+    );
+    const ended = await withTimeout(friend.waitForMessage(), 30_000, "the contact to get the poll's end");
+    assert.equal(Number(ended.dataMessage.pollTerminate?.targetSentTimestamp), pollSentAt);
   });
 });

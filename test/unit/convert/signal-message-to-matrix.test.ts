@@ -639,3 +639,16 @@ test("Signal -> Matrix: a huge quote and many link previews stay small", () => {
   assert.ok(Buffer.byteLength(JSON.stringify(content)) < 16 * 1024, `${JSON.stringify(content).length}`);
   assert.equal(content["com.beeper.linkpreviews"]?.length, 1);
 });
+
+test("Signal -> Matrix: a vote on a Matrix poll names the Matrix answer ids", () => {
+  const [action] = signalMessageToMatrix(
+    { pollVote: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, optionIndexes: [1, 5] } },
+    BOB,
+    {
+      ...signalContext({ bridged: [{ ref: { authorAci: ALICE, sentTimestamp: 7 }, eventIds: ["$poll"] }] }),
+      pollAnswersOf: (eventId) => (eventId === "$poll" ? ["mon", "tue"] : undefined),
+    },
+  );
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.response");
+  assert.deepEqual(action.content["org.matrix.msc3381.poll.response"].answers, ["tue"]);
+});
