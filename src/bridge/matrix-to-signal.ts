@@ -185,7 +185,7 @@ export class MatrixToSignal {
       });
     }
     return matrixEventToSignal(
-      { type: event.type, content: event.content, sentAt: event.origin_server_ts },
+      { type: event.type, content: event.content, sentAt: event.origin_server_ts, sender: event.sender },
       {
         aciOfMatrixUser: (userId) =>
           this.options.ghosts.aciOf(userId) ?? this.options.logins.loginOf(userId)?.client.account.aci,

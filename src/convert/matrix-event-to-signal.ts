@@ -24,6 +24,8 @@ export interface MatrixEvent {
   content: Record<string, unknown> | null;
   /** When the event was sent (ms); orders a voter's votes on Signal. */
   sentAt?: number;
+  /** Who sent it; only a poll's author may end it. */
+  sender?: string;
 }
 
 // MSC3381 poll events, as Element sends them.
@@ -114,7 +116,7 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
   if (event.type === "m.sticker") return mediaToSignal("m.sticker", content, relatesTo, ctx);
   if (event.type === POLL_START) return pollStartToSignal(content);
   if (event.type === POLL_RESPONSE) return pollResponseToSignal(content, relatesTo, ctx, event.sentAt);
-  if (event.type === POLL_END) return pollEndToSignal(relatesTo, ctx);
+  if (event.type === POLL_END) return pollEndToSignal(relatesTo, event.sender, ctx);
   if (event.type !== "m.room.message")
     return { kind: "ignored", reason: `Events of type ${event.type} are not bridged to Signal` };
 
@@ -386,14 +388,17 @@ function pollResponseToSignal(
   };
 }
 
-/** The end of a poll; Signal lets only its author end it, which is the sender's own poll. */
+/** The end of a poll; Signal lets only its author end it (the message names no author). */
 function pollEndToSignal(
   relatesTo: Record<string, unknown> | undefined,
+  sender: string | undefined,
   ctx: MatrixToSignalContext,
 ): SignalOutgoing {
   const pollEventId = relatesTo?.rel_type === "m.reference" ? asString(relatesTo.event_id) : undefined;
   const target = pollEventId ? ctx.signalMessageOf(pollEventId) : undefined;
   if (!target) return { kind: "ignored", reason: "The poll ended is not on Signal" };
+  if (sender !== undefined && ctx.aciOfMatrixUser(sender) !== target.authorAci)
+    return { kind: "ignored", reason: "Only the poll's author can end it on Signal" };
   return {
     kind: "poll-update",
     dataMessage: { pollTerminate: { targetSentTimestamp: target.sentTimestamp } },

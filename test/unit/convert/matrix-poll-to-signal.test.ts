@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { matrixEventToSignal, type MatrixToSignalContext } from "../../../src/convert/index.js";
-import { BOB, matrixContext } from "./fake-context.js";
+import { ALICE, BOB, ghostOf, matrixContext } from "./fake-context.js";
 
 const BOB_BYTES = new Uint8Array(Buffer.from(BOB.replace(/-/g, ""), "hex"));
 
@@ -106,8 +106,10 @@ test("Matrix -> Signal: the end of a poll ends the Signal poll", () => {
       "m.relates_to": { rel_type: "m.reference", event_id: "$poll" },
     },
   };
-  assert.deepEqual(matrixEventToSignal(end, withPoll()), {
+  assert.deepEqual(matrixEventToSignal({ ...end, sender: ghostOf(BOB) }, withPoll()), {
     kind: "poll-update",
     dataMessage: { pollTerminate: { targetSentTimestamp: 1000 } },
   });
+  const notAuthor = matrixEventToSignal({ ...end, sender: ghostOf(ALICE) }, withPoll());
+  assert.equal(notAuthor.kind, "ignored", "only the poll's author can end it");
 });
