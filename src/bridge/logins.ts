@@ -7,8 +7,10 @@ import {
   linkDevice,
   SignalClient,
   type SignalEnvironment,
+  type SignalRequestReporter,
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 
 /** A Matrix user's running Signal client. */
@@ -25,11 +27,25 @@ export interface LoginManagerOptions {
   /** Tells a user something about their login (in their management room). */
   notifyUser(userId: string, text: string): Promise<void>;
   /** Bridges one buffered Signal event; the event is marked handled only when this resolves. */
-  handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<void>;
+  handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void>;
   /** See RetryOptions.reconsider: a second look at failures that hide their cause. */
   reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
+  /** Hears how the logins fare (for metrics). */
+  observer?: LoginObserver;
+}
+
+export interface LoginObserver {
+  /**
+   * A buffered event is done with (bridged, skipped, or failed for good); `handedAt` is when the
+   * Signal client handed it to the bridge (ms since the epoch).
+   */
+  eventSettled(event: BufferedSignalEvent, outcome: RelayOutcome, handedAt: number): void;
+  /** A login's chat connection was lost and is being made again. */
+  reconnecting(): void;
+  /** Each request of the Signal clients. */
+  onRequest?: SignalRequestReporter;
 }
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
@@ -39,6 +55,8 @@ export class LoginManager {
   private readonly queues = new Map<string, Promise<void>>();
   /** Per login: aborted on logout or shutdown, ending the waits of events that could not be bridged yet. */
   private readonly stops = new Map<string, AbortController>();
+  /** Users whose login Signal ended (the device was unlinked) and who have not linked again. */
+  private readonly loggedOut = new Set<string>();
 
   constructor(private readonly options: LoginManagerOptions) {}
 
@@ -64,6 +82,17 @@ export class LoginManager {
 
   connectionStateOf(userId: string): ConnectionState | undefined {
     return this.logins.get(userId)?.client.connectionState;
+  }
+
+  /**
+   * The state of every stored account: its client's connection state, "logged-out" when Signal
+   * ended it, "stopped" when its client is not running (it could not start).
+   */
+  *loginStates(): Iterable<ConnectionState> {
+    for (const userId of this.options.store.listSignalAccounts()) {
+      if (this.pendingLinks.has(userId)) continue;
+      yield this.connectionStateOf(userId) ?? (this.loggedOut.has(userId) ? "logged-out" : "stopped");
+    }
   }
 
   /**
@@ -123,9 +152,15 @@ export class LoginManager {
   private async startClient(userId: string): Promise<boolean> {
     const storage = this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
-    const client = await SignalClient.open({ environment: this.options.environment, storage });
+    const onRequest = this.options.observer?.onRequest;
+    const client = await SignalClient.open({
+      environment: this.options.environment,
+      storage,
+      ...(onRequest ? { onRequest } : {}),
+    });
     const login: Login = { userId, client };
     this.logins.set(userId, login);
+    this.loggedOut.delete(userId);
     this.stops.get(userId)?.abort();
     const stop = new AbortController();
     this.stops.set(userId, stop);
@@ -139,8 +174,12 @@ export class LoginManager {
           this.options.logger.error(`could not report the identity change of ${event.serviceId}`, error),
         );
     });
+    client.on("connection-state", (event) => {
+      if (event.state === "reconnecting") this.options.observer?.reconnecting();
+    });
     client.on("logged-out", (event) => {
       this.logins.delete(userId);
+      this.loggedOut.add(userId);
       this.options.logger.warn(`Signal login of ${userId} ended: ${event.reason}`);
       this.options
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
@@ -152,8 +191,9 @@ export class LoginManager {
 
   /** Handles a login's events one after another, in the order Signal delivered them. */
   private enqueue(login: Login, event: BufferedSignalEvent, stop: AbortSignal): void {
+    const handedAt = Date.now();
     const previous = this.queues.get(login.userId) ?? Promise.resolve();
-    const next = previous.then(() => this.handleWithRetries(login, event, stop));
+    const next = previous.then(() => this.handleWithRetries(login, event, stop, handedAt));
     this.queues.set(login.userId, next);
   }
 
@@ -168,10 +208,12 @@ export class LoginManager {
     login: Login,
     event: BufferedSignalEvent,
     stop: AbortSignal,
+    handedAt: number,
   ): Promise<void> {
-    const { logger } = this.options;
+    const logger = this.options.logger.with({ user: login.userId, signal_event: event.id });
+    let outcome: RelayOutcome;
     try {
-      await retryWhileTransient(
+      const result = await retryWhileTransient(
         () => {
           logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
           return this.options.handleSignalEvent(login, event);
@@ -186,10 +228,18 @@ export class LoginManager {
           },
         },
       );
+      outcome = result ?? "bridged";
     } catch (error) {
       if (error instanceof RetryStoppedError || stop.aborted) return;
       logger.error(`bridging ${event.type} ${event.id} of ${login.userId} failed for good; skipped`, error);
+      outcome = "failed";
     }
     await login.client.markHandled(event.id);
+    try {
+      this.options.observer?.eventSettled(event, outcome, handedAt);
+    } catch (error) {
+      // A rejection here would stop the login's queue for good; an observer's bug must not.
+      logger.error("the login observer failed", error);
+    }
   }
 }

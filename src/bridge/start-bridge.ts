@@ -32,8 +32,10 @@ import { RoomQueues } from "./matrix/room-queues.js";
 import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
+import { Operations } from "./ops/index.js";
 import { Portals } from "./portals.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
@@ -120,6 +122,7 @@ export async function startBridge({
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
+  const ops = new Operations({ config, store, logger: logger.child("ops") });
   const journal = store.matrixJournal;
   // Transactions arrive only after listen(), when `ghosts` below exists.
   const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
@@ -130,6 +133,7 @@ export async function startBridge({
     logger: logger.child("matrix-events"),
     handle: (entry) => handleEntry(entry),
     reconsider: (error) => homeserverAwayBehind(error),
+    onSettled: (entry, outcome) => ops.matrixEventSettled(entry, outcome),
   });
   const appService = new JournalingAppService({
     homeserverToken: registration.hs_token,
@@ -207,6 +211,7 @@ export async function startBridge({
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
+    observer: ops.loginObserver,
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -253,22 +258,27 @@ export async function startBridge({
     bot.register(command);
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
-  const handleEvent = async (event: WeakEvent) => {
-    if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
-    else await bot.handleEvent(event);
+  const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
+    if (store.bridge.portalByRoom(event.room_id)) return matrixToSignal.handle(event);
+    await bot.handleEvent(event);
+    return "ignored";
   };
   const handleEntry = (entry: JournalEntry) =>
     entry.kind === "event"
       ? handleEvent(entry.event as unknown as WeakEvent)
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
+  await ops.start(logins);
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
   servePing(bridge.appService.expressApp, registration.hs_token);
+  ops.serveHealth(bridge.appService.expressApp);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
   const homeserverUrl = config.homeserver.url;
+  ops.startupWaitsFor("the homeserver to answer");
   await waitForHomeserver({ homeserverUrl, logger });
+  ops.startupWaitsFor("the homeserver to accept the registration");
   const ping = await pingHomeserver({
     homeserverUrl,
     asToken: registration.as_token,
@@ -288,6 +298,7 @@ export async function startBridge({
     registrationPath: config.appservice.registration,
     alreadyExplained: ping.kind === "refused",
   });
+  ops.startupWaitsFor("the bot to be registered");
   const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
   await ensureBotDisplayName(
@@ -297,10 +308,12 @@ export async function startBridge({
     logger,
   );
   logger.info(`bot ${botUserId} is ready`);
+  ops.startupWaitsFor("the Signal logins to start");
   disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
   rooms.resumeAll();
+  ops.startupWaitsFor(undefined);
   journal.prune(JOURNAL_MEMORY_MS);
   const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
@@ -313,6 +326,7 @@ export async function startBridge({
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();
+      await ops.stop();
     },
   };
 }

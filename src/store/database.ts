@@ -42,6 +42,10 @@ export interface Store {
   readonly disappearing: DisappearingTables;
   /** Matrix events received from the homeserver, waiting to be handled in order per room. */
   readonly matrixJournal: MatrixJournal;
+  /** Signal events buffered (decrypted and acknowledged) and not yet marked handled, across accounts. */
+  pendingSignalEventCount(): number;
+  /** Whether the database answers a query (it is open and readable). */
+  answers(): boolean;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -138,6 +142,21 @@ export class SqliteStore implements Store {
   deleteSignalAccount(accountId: string): void {
     this.db.prepare("DELETE FROM signal_accounts WHERE account_id = ?").run(accountId);
     this.signalStorages.delete(accountId);
+  }
+
+  pendingSignalEventCount(): number {
+    return this.db
+      .prepare("SELECT COUNT(*) FROM signal_event_buffer WHERE state = 'pending'")
+      .pluck()
+      .get() as number;
+  }
+
+  answers(): boolean {
+    try {
+      return this.db.prepare("SELECT 1").pluck().get() === 1;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {

@@ -111,3 +111,18 @@ test("nothing imports the composition root", () => {
     assertOnly(layer, (ref) => !(ref.specifier.startsWith(".") && target(ref) === "cli.js"));
   }
 });
+
+test("bridge/ops/ is reached through its index.ts, and is the only place that knows prom-client", () => {
+  const inOps = (ref: ImportRef) => ref.file.startsWith("bridge/ops/");
+  for (const layer of ["signal", "convert", "store", "config", "bridge"]) {
+    assertOnly(
+      layer,
+      (ref) =>
+        (ref.specifier !== "prom-client" || inOps(ref)) &&
+        (inOps(ref) ||
+          !ref.specifier.startsWith(".") ||
+          !target(ref).startsWith("bridge/ops/") ||
+          target(ref) === "bridge/ops/index.js"),
+    );
+  }
+});

@@ -1,0 +1,2 @@
+// Operating the bridge: metrics and health endpoints.
+export { Operations, type OperationsOptions } from "./operations.js";

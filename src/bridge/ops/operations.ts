@@ -1,0 +1,136 @@
+// What an operator watches: the metrics (counted as the bridge works, served on their own
+// listener) and the health endpoints. The bridge reports to it through the hooks below.
+import type { Application } from "express";
+import type { BridgeConfig } from "../../config/index.js";
+import type { Logger } from "../../logger.js";
+import type { BufferedSignalEvent, SignalRequestReport } from "../../signal/index.js";
+import type { JournalEntry, Store } from "../../store/index.js";
+import { describeRequestFailure, homeserverRequest } from "../homeserver-http.js";
+import type { LoginObserver } from "../logins.js";
+import type { RelayOutcome } from "../relay-outcome.js";
+import { cachedProbe, serveHealth } from "./health.js";
+import { meterMatrixRequests } from "./matrix-requests.js";
+import { matrixEventKind, signalEventKind } from "./message-kinds.js";
+import { type BridgeMetrics, noMetrics, PrometheusMetrics } from "./metrics.js";
+import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
+
+export interface OperationsOptions {
+  config: Pick<BridgeConfig, "metrics" | "homeserver">;
+  store: Store;
+  logger: Logger;
+}
+
+export interface LoginStates {
+  loginStates(): Iterable<string>;
+}
+
+/** How long a readiness answer about the homeserver is reused. */
+const HOMESERVER_PROBE_MAX_AGE_MS = 10_000;
+const HOMESERVER_PROBE_TIMEOUT_MS = 5_000;
+
+export class Operations {
+  readonly metrics: BridgeMetrics;
+  private readonly prometheus: PrometheusMetrics | undefined;
+  private server: MetricsServer | undefined;
+  private unmeter: (() => void) | undefined;
+  private waitingFor: string | undefined = "the appservice listener";
+  private logins: LoginStates | undefined;
+
+  constructor(private readonly options: OperationsOptions) {
+    const { store, logger } = options;
+    if (options.config.metrics.enabled) {
+      this.prometheus = new PrometheusMetrics(
+        {
+          loginStates: () => this.logins?.loginStates() ?? [],
+          pendingSignalEvents: () => store.pendingSignalEventCount(),
+          pendingMatrixEvents: () => store.matrixJournal.pendingCount(),
+          portals: () => store.bridge.portalCounts(),
+          ghosts: () => store.bridge.ghostCount(),
+        },
+        (what, error) => logger.warn(`metrics: counting ${what} failed; it is not reported again`, error),
+      );
+      this.metrics = this.prometheus;
+    } else {
+      this.metrics = noMetrics;
+    }
+  }
+
+  /** Counts the Matrix libraries' requests, then serves the metrics (when enabled). */
+  async start(logins: LoginStates): Promise<void> {
+    this.logins = logins;
+    if (!this.prometheus) return;
+    this.unmeter = meterMatrixRequests(this.metrics);
+    const listen = this.options.config.metrics.listen;
+    try {
+      this.server = await startMetricsServer(listen, this.prometheus);
+    } catch (error) {
+      this.unmeter();
+      throw new Error(
+        `metrics.listen: cannot listen on ${listen} (${(error as Error).message}); choose a free address and port, or set metrics.enabled to false`,
+        { cause: error },
+      );
+    }
+    this.options.logger.info(`metrics served at http://${this.server.address}/metrics`);
+  }
+
+  async stop(): Promise<void> {
+    this.unmeter?.();
+    await this.server?.close();
+  }
+
+  /** Start-up now waits for `what` (undefined: it finished); /ready says so until then. */
+  startupWaitsFor(what: string | undefined): void {
+    this.waitingFor = what;
+  }
+
+  serveHealth(app: Application): void {
+    const { store, config } = this.options;
+    const homeserverUrl = config.homeserver.url;
+    const homeserverProblem = cachedProbe(async () => {
+      try {
+        const answer = await homeserverRequest(homeserverUrl, "/_matrix/client/versions", {
+          timeoutMs: HOMESERVER_PROBE_TIMEOUT_MS,
+        });
+        return answer.status >= 200 && answer.status < 300 ? undefined : `it answered ${answer.status}`;
+      } catch (error) {
+        return describeRequestFailure(error, HOMESERVER_PROBE_TIMEOUT_MS);
+      }
+    }, HOMESERVER_PROBE_MAX_AGE_MS);
+    serveHealth(app, {
+      startupPending: () => this.waitingFor,
+      databaseAnswers: () => store.answers(),
+      homeserverProblem,
+    });
+  }
+
+  /** What LoginManager tells: Signal events bridged, reconnects, Signal requests. */
+  get loginObserver(): LoginObserver {
+    const metrics = this.metrics;
+    return {
+      eventSettled: (event: BufferedSignalEvent, outcome: RelayOutcome, handedAt: number) =>
+        metrics.relayed("signal_to_matrix", signalEventKind(event), outcome, Date.now() - handedAt),
+      reconnecting: () => metrics.signalReconnect(),
+      ...(this.prometheus
+        ? {
+            onRequest: (report: SignalRequestReport) =>
+              metrics.signalRequest(
+                report.type,
+                report.operation,
+                report.ok ? "success" : "error",
+                report.durationMs,
+              ),
+          }
+        : {}),
+    };
+  }
+
+  /** A journaled Matrix event is done with (see RoomQueues). */
+  matrixEventSettled(entry: JournalEntry, outcome: RelayOutcome): void {
+    this.metrics.relayed(
+      "matrix_to_signal",
+      matrixEventKind(entry.event),
+      outcome,
+      Date.now() - entry.receivedAt,
+    );
+  }
+}
