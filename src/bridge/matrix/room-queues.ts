@@ -92,11 +92,13 @@ export class RoomQueues {
 
   /** False when stopped before the entry was done with (it stays in the journal). */
   private async handleOne(entry: JournalEntry, signal: AbortSignal): Promise<boolean> {
-    const eventId = entry.event["event_id"];
+    const { event_id: eventId, sender } = entry.event;
     const logger = this.options.logger.with({
       room: entry.roomId,
       ...(typeof eventId === "string" ? { event: eventId } : {}),
+      ...(typeof sender === "string" ? { user: sender } : {}),
     });
+    logger.debug(`handling ${describe(entry)}`);
     let outcome: RelayOutcome;
     try {
       const result = await retryWhileTransient(() => this.slots.run(() => this.options.handle(entry)), {

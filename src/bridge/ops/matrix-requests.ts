@@ -21,8 +21,11 @@ interface RequestModule {
 }
 
 const versionSegment = /^(v\d+|r\d+|unstable)$/;
-/** Path words (rooms, send, profile ...); ids, event types and transaction ids never match. */
-const wordSegment = /^[a-z_]+$/;
+/**
+ * Path words (rooms, send, createRoom ...). Ids and event types have other characters; the length
+ * cap keeps out transaction ids that happen to be letters only.
+ */
+const wordSegment = /^[a-zA-Z_]{1,30}$/;
 const MAX_ENDPOINT_WORDS = 3;
 
 /**

@@ -11,6 +11,7 @@ test("endpoints leave ids, event types and transaction ids out", () => {
     [`${hs}/_matrix/client/v3/rooms/%21abc%3Ahs/state/m.room.member/%40signal_x%3Ahs`, "rooms/state"],
     [`${hs}/_matrix/client/v3/profile/%40signalbot%3Ahs/displayname`, "profile/displayname"],
     [`${hs}/_matrix/client/v3/register`, "register"],
+    [`${hs}/_matrix/client/v3/createRoom`, "createRoom"],
     [`${hs}/_matrix/client/versions`, "versions"],
     [`${hs}/_matrix/client/v3/join/!room%3Ahs?server_name=hs`, "join"],
     [`${hs}/_matrix/client/v3/rooms/!r%3Ahs/typing/%40u%3Ahs`, "rooms/typing"],
