@@ -210,7 +210,12 @@ export class LoginManager {
     stop: AbortSignal,
     handedAt: number,
   ): Promise<void> {
-    const logger = this.options.logger.with({ user: login.userId, signal_event: event.id });
+    const logger = this.options.logger.with({
+      user: login.userId,
+      login: login.client.account.aci,
+      signal_event: event.id,
+      ...(event.sender ? { signal_message: `${event.sender.aci}/${event.timestamp}` } : {}),
+    });
     let outcome: RelayOutcome;
     try {
       const result = await retryWhileTransient(

@@ -67,7 +67,9 @@ export class MatrixToSignal {
     const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId);
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
     if (claim.state !== "sending") return "skipped";
-    return this.sendClaimed(login, portal, event, claim.sentAt, logger);
+    const aci = login.client.account.aci;
+    const sending = logger.with({ login: aci, signal_message: `${aci}/${claim.sentAt}` });
+    return this.sendClaimed(login, portal, event, claim.sentAt, sending);
   }
 
   private async sendClaimed(
@@ -100,6 +102,7 @@ export class MatrixToSignal {
       return "failed";
     }
     store.bridge.setOutgoingState(event.event_id, "sent");
+    logger.debug(`${event.event_id} sent to Signal, sent at ${sentAt}`);
     await this.options.status.sent(portal, event.event_id);
     return "bridged";
   }

@@ -4,9 +4,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { projectRoot } from "../support/wait.js";
+import { freePort, projectRoot } from "../support/wait.js";
 
 const cli = join(projectRoot, "dist/src/cli.js");
 const dir = mkdtempSync(join(tmpdir(), "cli-test-"));
@@ -147,4 +148,23 @@ test("metrics.listen must be host:port with a port that exists", () => {
     runCli("-c", noPort, "-r").stderr,
     /metrics\.listen: "localhost" is not valid\. Fix: write host:port/,
   );
+});
+
+test("a metrics listener that cannot listen stops start-up naming metrics.listen", async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const config = writeConfig("busymetrics.yaml", {
+    appservice: { port: await freePort() },
+    metrics: { enabled: true, listen: `127.0.0.1:${port}` },
+  });
+  assert.equal(runCli("-c", config, "-r").code, 0);
+  const { code, stderr } = runCli("-c", config);
+  assert.equal(code, 1);
+  assert.match(
+    stderr,
+    new RegExp(`metrics\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+  );
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
 });

@@ -1,7 +1,7 @@
 // What an operator watches: the metrics (counted as the bridge works, served on their own
 // listener) and the health endpoints. The bridge reports to it through the hooks below.
 import type { Application } from "express";
-import type { BridgeConfig } from "../../config/index.js";
+import { type BridgeConfig, ConfigError } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
 import type { BufferedSignalEvent, SignalRequestReport } from "../../signal/index.js";
 import type { JournalEntry, Store } from "../../store/index.js";
@@ -65,10 +65,13 @@ export class Operations {
       this.server = await startMetricsServer(listen, this.prometheus);
     } catch (error) {
       this.unmeter();
-      throw new Error(
-        `metrics.listen: cannot listen on ${listen} (${(error as Error).message}); choose a free address and port, or set metrics.enabled to false`,
-        { cause: error },
-      );
+      throw new ConfigError("the config file", [
+        {
+          key: "metrics.listen",
+          problem: `cannot listen on ${listen}: ${(error as Error).message}`,
+          fix: "choose an address of this machine and a free port, or set metrics.enabled to false",
+        },
+      ]);
     }
     this.options.logger.info(`metrics served at http://${this.server.address}/metrics`);
   }
