@@ -76,6 +76,8 @@ export class SignalToMatrix {
   }
 
   private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
+    // Whoever is active gets their profile fetched again in the background once it is old enough.
+    if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
     switch (event.type) {
       case "message":
@@ -161,7 +163,7 @@ export class SignalToMatrix {
     logger.info(`contact list of ${login.userId}: ${contacts.length} contacts`);
     for (const contact of contacts) {
       if (store.bridge.ghost(contact.aci))
-        await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci));
+        await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci, { current: true }));
     }
   }
 
