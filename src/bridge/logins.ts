@@ -17,7 +17,22 @@ import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 export interface Login {
   userId: string;
   client: SignalClient;
+  /** Aborted when the login ends (logout) or the bridge stops: work for it should stop then. */
+  signal: AbortSignal;
 }
+
+/** Why a login's client starts: it was just linked, or it was linked before (a bridge start). */
+export type LoginStart = "linked" | "resumed";
+
+/** What happens to a user's login, as the bridge state of the login follows it. */
+export type LoginEvent =
+  /** The client was opened and is about to connect. */
+  | { type: "starting"; account: LinkedAccount }
+  | { type: "connection"; account: LinkedAccount; state: ConnectionState; detail: string | null }
+  /** The stored login could not be started (the client is not running). */
+  | { type: "start-failed"; account: LinkedAccount | null; error: unknown }
+  /** The user logged out: the client is stopped and the stored account deleted. */
+  | { type: "removed" };
 
 export interface LoginManagerOptions {
   store: Store;
@@ -32,6 +47,12 @@ export interface LoginManagerOptions {
   reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
+  /** Told of each login event; must not throw. */
+  onLoginEvent?(userId: string, event: LoginEvent): void;
+  /** Linking tells the phone this device takes its message history (see linkDevice). */
+  acceptHistoryTransfer?: boolean;
+  /** A client is about to start, before it delivers any event. */
+  onStarting?(login: Login, start: LoginStart): void;
   /** Hears how the logins fare (for metrics). */
   observer?: LoginObserver;
 }
@@ -64,10 +85,18 @@ export class LoginManager {
   async startAll(): Promise<void> {
     for (const userId of this.options.store.listSignalAccounts()) {
       try {
-        const started = await this.startClient(userId);
+        const started = await this.startClient(userId, "resumed");
         if (started) this.options.logger.info(`started the Signal client of ${userId}`);
       } catch (error) {
         this.options.logger.error(`could not start the Signal client of ${userId}`, error);
+        const stored = await this.options.store
+          .signalStorage(userId)
+          .getAccount()
+          .catch(() => null);
+        const account = stored
+          ? { aci: stored.aci, pni: stored.pni, number: stored.number, deviceId: stored.deviceId }
+          : null;
+        this.options.onLoginEvent?.(userId, { type: "start-failed", account, error });
       }
     }
   }
@@ -111,8 +140,9 @@ export class LoginManager {
         deviceName: this.options.deviceName,
         onLinkUrl,
         signal: abort.signal,
+        acceptHistoryTransfer: this.options.acceptHistoryTransfer ?? false,
       });
-      await this.startClient(userId);
+      await this.startClient(userId, "linked");
       return account;
     } finally {
       this.pendingLinks.delete(userId);
@@ -141,6 +171,13 @@ export class LoginManager {
     this.queues.delete(userId);
   }
 
+  /** Logs the user out for good: stops their client (see logout) and deletes their stored account. */
+  async remove(userId: string): Promise<void> {
+    await this.logout(userId);
+    this.options.store.deleteSignalAccount(userId);
+    this.options.onLoginEvent?.(userId, { type: "removed" });
+  }
+
   async stopAll(): Promise<void> {
     for (const abort of this.pendingLinks.values()) abort.abort();
     for (const stop of this.stops.values()) stop.abort();
@@ -149,7 +186,7 @@ export class LoginManager {
     this.logins.clear();
   }
 
-  private async startClient(userId: string): Promise<boolean> {
+  private async startClient(userId: string, start: LoginStart): Promise<boolean> {
     const storage = this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
     const onRequest = this.options.observer?.onRequest;
@@ -158,12 +195,23 @@ export class LoginManager {
       storage,
       ...(onRequest ? { onRequest } : {}),
     });
-    const login: Login = { userId, client };
-    this.logins.set(userId, login);
-    this.loggedOut.delete(userId);
     this.stops.get(userId)?.abort();
     const stop = new AbortController();
     this.stops.set(userId, stop);
+    const login: Login = { userId, client, signal: stop.signal };
+    const { account } = client;
+    this.options.onLoginEvent?.(userId, { type: "starting", account });
+    client.on("connection-state", (event) => {
+      if (event.state === "reconnecting") this.options.observer?.reconnecting();
+      this.options.onLoginEvent?.(userId, {
+        type: "connection",
+        account,
+        state: event.state,
+        detail: event.detail,
+      });
+    });
+    this.logins.set(userId, login);
+    this.loggedOut.delete(userId);
     for (const type of BUFFERED_EVENT_TYPES) {
       client.on(type, (event) => this.enqueue(login, event, stop.signal));
     }
@@ -174,9 +222,6 @@ export class LoginManager {
           this.options.logger.error(`could not report the identity change of ${event.serviceId}`, error),
         );
     });
-    client.on("connection-state", (event) => {
-      if (event.state === "reconnecting") this.options.observer?.reconnecting();
-    });
     client.on("logged-out", (event) => {
       this.logins.delete(userId);
       this.loggedOut.add(userId);
@@ -185,6 +230,7 @@ export class LoginManager {
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
         .catch((error) => this.options.logger.error(`could not tell ${userId} about the ended login`, error));
     });
+    this.options.onStarting?.(login, start);
     await client.start();
     return true;
   }

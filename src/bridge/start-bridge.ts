@@ -10,6 +10,7 @@ import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { JournalEntry, Store } from "../store/index.js";
 import { servePing } from "./appservice-ping.js";
+import { HistoryImporter } from "./backfill/index.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
@@ -24,6 +25,7 @@ import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -36,7 +38,7 @@ import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
-import { Operations } from "./ops/index.js";
+import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -124,7 +126,7 @@ export async function startBridge({
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  const ops = new Operations({ config, store, logger: logger.child("ops") });
+  const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
   // Transactions arrive only after listen(), when `ghosts` below exists.
   const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
@@ -135,7 +137,7 @@ export async function startBridge({
     logger: logger.child("matrix-events"),
     handle: (entry) => handleEntry(entry),
     reconsider: (error) => homeserverAwayBehind(error),
-    onSettled: (entry, outcome) => ops.matrixEventSettled(entry, outcome),
+    onSettled: (entry, outcome) => monitoring.matrixEventSettled(entry, outcome),
   });
   const appService = new JournalingAppService({
     homeserverToken: registration.hs_token,
@@ -193,6 +195,13 @@ export async function startBridge({
     logger: logger.child("group-portals"),
   });
   const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
+  /** Tells a user something in their management room; nothing when they have none. */
+  const tellUser = async (userId: string, text: string, html?: string) => {
+    const roomId = store.bridge.managementRoomOf(userId);
+    if (roomId) await actions.sendNotice(roomId, text, html);
+    else logger.debug(`no management room to tell ${userId}: ${text}`);
+  };
+  const states = bridgeStates(config, registration.as_token, tellUser, logger.child("bridge-state"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
@@ -216,16 +225,38 @@ export async function startBridge({
     retryHeldNow: () => rooms.retryWaitingNow(),
     logger: logger.child("challenges"),
   });
+  const history = new HistoryImporter({
+    store,
+    portals,
+    ghosts,
+    names,
+    groupPortalOf: (login, masterKey) => groupPortals.portalOf(login, masterKey),
+    show: (login, portal, item) => signalToMatrix.backfill(login, portal, item),
+    settings: {
+      enabled: config.backfill.enabled,
+      maxPortals: config.backfill.max_portals,
+      maxInitialMessages: config.backfill.max_initial_messages,
+    },
+    notifyUser,
+    logger: logger.child("history"),
+  });
   const logins = new LoginManager({
     store,
     environment,
     deviceName: config.signal.device_name,
     logger: logger.child("logins"),
     notifyUser,
-    handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+    handleSignalEvent: async (login, event) => {
+      // A chat's history comes before its live messages.
+      await history.beforeLive(login, event);
+      return signalToMatrix.handle(login, event);
+    },
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
-    observer: ops.loginObserver,
+    onLoginEvent: (userId, event) => states.handle(userId, event),
+    acceptHistoryTransfer: config.backfill.enabled,
+    onStarting: (login, start) => history.starting(login, start),
+    observer: monitoring.loginObserver,
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -271,9 +302,29 @@ export async function startBridge({
     const report = login ? await syncChats(chatSyncDeps, login) : null;
     return report ? describeChatSync(report) : null;
   };
-  for (const command of loginCommands(logins, actions, afterLogin, logger.child("login")))
-    bot.register(command);
-  for (const command of accountCommands(commandDeps)) bot.register(command);
+  const linking = new LinkSessions(logins, afterLogin, logger.child("login"));
+  const ops = createOps({
+    config,
+    states,
+    linking,
+    store,
+    logins,
+    portals,
+    ghosts,
+    names,
+    discovery: signalPhoneNumberDiscovery,
+    botUserId,
+    tellUser,
+    logger: logger.child("ops"),
+  });
+  const loginCommandList = loginCommands(
+    logins,
+    linking,
+    actions,
+    logger.child("login"),
+    ops.loginCommandOptions,
+  );
+  for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
 
   const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
     if (store.bridge.portalByRoom(event.room_id)) return matrixToSignal.handle(event);
@@ -285,17 +336,19 @@ export async function startBridge({
       ? handleEvent(entry.event as unknown as WeakEvent)
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
-  await ops.start(logins);
+  await monitoring.start(logins);
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
-  servePing(bridge.appService.expressApp, registration.hs_token);
-  ops.serveHealth(bridge.appService.expressApp);
+  const http = bridge.appService.expressApp;
+  servePing(http, registration.hs_token);
+  ops.serve(http);
+  monitoring.serveHealth(http);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
   const homeserverUrl = config.homeserver.url;
-  ops.startupWaitsFor("the homeserver to answer");
+  monitoring.startupWaitsFor("the homeserver to answer");
   await waitForHomeserver({ homeserverUrl, logger });
-  ops.startupWaitsFor("the homeserver to accept the registration");
+  monitoring.startupWaitsFor("the homeserver to accept the registration");
   const ping = await pingHomeserver({
     homeserverUrl,
     asToken: registration.as_token,
@@ -315,7 +368,7 @@ export async function startBridge({
     registrationPath: config.appservice.registration,
     alreadyExplained: ping.kind === "refused",
   });
-  ops.startupWaitsFor("the bot to be registered");
+  monitoring.startupWaitsFor("the bot to be registered");
   const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
   await ensureBotDisplayName(
@@ -325,12 +378,12 @@ export async function startBridge({
     logger,
   );
   logger.info(`bot ${botUserId} is ready`);
-  ops.startupWaitsFor("the Signal logins to start");
+  monitoring.startupWaitsFor("the Signal logins to start");
   disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
   rooms.resumeAll();
-  ops.startupWaitsFor(undefined);
+  monitoring.startupWaitsFor(undefined);
   journal.prune(JOURNAL_MEMORY_MS);
   const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
@@ -340,10 +393,13 @@ export async function startBridge({
     async stop() {
       clearInterval(pruning);
       disappearing.stop();
+      ops.stop();
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();
-      await ops.stop();
+      await history.stopped();
+      states.stop();
+      await monitoring.stop();
     },
   };
 }

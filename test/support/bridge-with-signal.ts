@@ -33,12 +33,13 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults, and keys of a `signal`
- * section over those of the default one.
+ * `extraConfig` sections (e.g. `media`) are merged key by key into the test defaults' sections,
+ * and keys of a `signal` section over those of the default one.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
+  { publicAddress = false }: { publicAddress?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -46,6 +47,7 @@ export async function startBridgeWithSignal(
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
     serverName: "localhost",
     permissions: { localhost: "user" },
+    publicAddress,
     extraConfig: {
       signal: {
         environment: "local",

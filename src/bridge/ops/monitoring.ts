@@ -1,5 +1,6 @@
 // What an operator watches: the metrics (counted as the bridge works, served on their own
-// listener) and the health endpoints. The bridge reports to it through the hooks below.
+// listener) and the health endpoints. The bridge reports to it through the hooks below; it is
+// made before the rest of the bridge, which it observes from the start.
 import type { Application } from "express";
 import { type BridgeConfig, ConfigError } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
@@ -14,7 +15,7 @@ import { matrixEventKind, signalEventKind } from "./message-kinds.js";
 import { type BridgeMetrics, noMetrics, PrometheusMetrics } from "./metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 
-export interface OperationsOptions {
+export interface MonitoringOptions {
   config: Pick<BridgeConfig, "metrics" | "homeserver">;
   store: Store;
   logger: Logger;
@@ -28,7 +29,7 @@ export interface LoginStates {
 const HOMESERVER_PROBE_MAX_AGE_MS = 10_000;
 const HOMESERVER_PROBE_TIMEOUT_MS = 5_000;
 
-export class Operations {
+export class Monitoring {
   readonly metrics: BridgeMetrics;
   private readonly prometheus: PrometheusMetrics | undefined;
   private server: MetricsServer | undefined;
@@ -36,7 +37,7 @@ export class Operations {
   private waitingFor: string | undefined = "the appservice listener";
   private logins: LoginStates | undefined;
 
-  constructor(private readonly options: OperationsOptions) {
+  constructor(private readonly options: MonitoringOptions) {
     const { store, logger } = options;
     if (options.config.metrics.enabled) {
       this.prometheus = new PrometheusMetrics(
