@@ -224,7 +224,7 @@ function readRegistration(config: BridgeConfig, configPath: string): Registratio
 
 /**
  * The bridge's logger: to stderr, and to the rotated log file when one is configured. The
- * appservice tokens are masked in every line, whoever logs them.
+ * appservice tokens and the provisioning secret are masked in every line, whoever logs them.
  */
 function openLog(config: BridgeConfig, configPath: string, registration: Registration): Logger {
   const { level, format, file, max_size_mb, max_files } = config.logging;
@@ -253,7 +253,13 @@ function openLog(config: BridgeConfig, configPath: string, registration: Registr
       logFile.write(line);
     };
   }
-  return createLogger({ level, format, write, secrets: [registration.as_token, registration.hs_token] });
+  const secrets = [registration.as_token, registration.hs_token, config.provisioning.shared_secret];
+  return createLogger({
+    level,
+    format,
+    write,
+    secrets: secrets.filter((secret): secret is string => secret !== undefined),
+  });
 }
 
 async function run(
