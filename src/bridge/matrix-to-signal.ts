@@ -115,6 +115,23 @@ export class MatrixToSignal {
     return "bridged";
   }
 
+  /**
+   * An event in a portal that the bridge could not decrypt (`reason` says why) or, without
+   * encryption, cannot read at all: its sender's client shows a failed status, the room a notice
+   * (`notice` false when the room was told before).
+   */
+  async unreadable(event: WeakEvent, reason: string, notice = true): Promise<void> {
+    const portal = this.options.store.bridge.portalByRoom(event.room_id);
+    if (!portal) return;
+    const failure: SendFailure = {
+      status: "FAIL_RETRIABLE",
+      reason: "com.beeper.undecryptable_event",
+      message: reason,
+    };
+    if (notice) await this.fail(portal, event, failure);
+    else await this.options.status.failed(portal, event.event_id, failure);
+  }
+
   /** The event a reaction or redaction is about, when it never reached Signal. */
   private unknownTargetOf(event: WeakEvent): string | undefined {
     const tables = this.options.store.bridge;

@@ -27,7 +27,6 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
@@ -279,7 +278,7 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(intent, portal, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
@@ -430,7 +429,8 @@ export class SignalToMatrix {
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots, plaintextHashes);
+    const encrypt = await this.options.portals.encrypts(portal);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt }, plaintextHashes);
   }
 
   /**
@@ -480,7 +480,7 @@ export class SignalToMatrix {
     // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
     // out, which matters when the update says they left.
     if (actions.length === 0) return [];
-    const { store, disappearing } = this.options;
+    const { store, portals, disappearing } = this.options;
     const tables = store.bridge;
     const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
@@ -501,14 +501,7 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker };
-      const eventId = await sendIdempotent(
-        intent,
-        portal.roomId,
-        action.eventType,
-        content,
-        key,
-        origin.shownAt,
-      );
+      const eventId = await portals.send(intent, portal, action.eventType, content, key, origin.shownAt);
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

@@ -175,10 +175,19 @@ export const configSchema = section("Bridge configuration", {
       max: 10000,
     }),
   }),
-  encryption: section("End-to-bridge encryption of Matrix rooms.", {
+  encryption: section("End-to-bridge encryption of Matrix rooms (see docs/encryption.md).", {
     allow: boolean({
       description:
-        "Let the bridge join encrypted rooms. Needs the native @matrix-org/matrix-sdk-crypto-nodejs library.",
+        "Let the bridge take part in encrypted rooms: the bot gets a device of its own, decrypts what Matrix users send and encrypts what the bot and ghosts send. When false, encrypted messages get a notice saying the bridge is not set up for them.",
+      default: false,
+    }),
+    default: boolean({
+      description: "Create new portals encrypted (needs allow).",
+      default: false,
+    }),
+    require: boolean({
+      description:
+        "Bridge nothing from unencrypted rooms: messages there get a notice instead, and new portals are created encrypted (needs allow).",
       default: false,
     }),
   }),

@@ -78,8 +78,8 @@ test("a missing registration file names the command that makes it", () => {
   assert.match(stderr, /-r/);
 });
 
-test("asking for encryption without the native Matrix crypto library is a clear error", () => {
-  const config = writeConfig("enc.yaml", { encryption: { allow: true } });
+test("asking for encrypted portals without allowing encryption is a clear error", () => {
+  const config = writeConfig("enc.yaml", { encryption: { default: true } });
   assert.equal(runCli("-c", config, "-r").code, 0);
   const { code, stderr } = runCli("-c", config);
   assert.equal(code, 1);

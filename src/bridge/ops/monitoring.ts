@@ -11,7 +11,7 @@ import type { LoginObserver } from "../logins.js";
 import type { RelayOutcome } from "../relay-outcome.js";
 import { cachedProbe, serveHealth } from "./health.js";
 import { meterMatrixRequests } from "./matrix-requests.js";
-import { matrixEventKind, signalEventKind } from "./message-kinds.js";
+import { matrixEventKind, type MessageKind, signalEventKind } from "./message-kinds.js";
 import { type BridgeMetrics, noMetrics, PrometheusMetrics } from "./metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 
@@ -28,6 +28,7 @@ export interface LoginStates {
 /** How long a readiness answer about the homeserver is reused. */
 const HOMESERVER_PROBE_MAX_AGE_MS = 10_000;
 const HOMESERVER_PROBE_TIMEOUT_MS = 5_000;
+const MAX_DECRYPTED_KINDS = 1000;
 
 export class Monitoring {
   readonly metrics: BridgeMetrics;
@@ -36,6 +37,8 @@ export class Monitoring {
   private unmeter: (() => void) | undefined;
   private waitingFor: string | undefined = "the appservice listener";
   private logins: LoginStates | undefined;
+  /** Kinds of decrypted events not yet settled, by event id. */
+  private readonly decryptedKinds = new Map<string, MessageKind>();
 
   constructor(private readonly options: MonitoringOptions) {
     const { store, logger } = options;
@@ -128,13 +131,24 @@ export class Monitoring {
     };
   }
 
+  /**
+   * An encrypted event as it read once decrypted: it counts as the kind its clear content is, not
+   * as `m.room.encrypted`.
+   */
+  decrypted(clear: Record<string, unknown>): void {
+    const eventId = clear["event_id"];
+    if (!this.prometheus || typeof eventId !== "string") return;
+    // Entries a stop interrupted are never settled; they must not pile up.
+    if (this.decryptedKinds.size >= MAX_DECRYPTED_KINDS) this.decryptedKinds.clear();
+    this.decryptedKinds.set(eventId, matrixEventKind(clear));
+  }
+
   /** A journaled Matrix event is done with (see RoomQueues). */
   matrixEventSettled(entry: JournalEntry, outcome: RelayOutcome): void {
-    this.metrics.relayed(
-      "matrix_to_signal",
-      matrixEventKind(entry.event),
-      outcome,
-      Date.now() - entry.receivedAt,
-    );
+    const eventId = entry.event["event_id"];
+    const decrypted = typeof eventId === "string" ? this.decryptedKinds.get(eventId) : undefined;
+    if (decrypted !== undefined) this.decryptedKinds.delete(eventId as string);
+    const kind = decrypted ?? matrixEventKind(entry.event);
+    this.metrics.relayed("matrix_to_signal", kind, outcome, Date.now() - entry.receivedAt);
   }
 }
