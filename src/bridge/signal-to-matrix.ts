@@ -31,6 +31,7 @@ import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
 import { Portals } from "./portals.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
 export type GroupPortalOf = (
@@ -74,7 +75,11 @@ interface Origin {
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
 
-  async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+  async handle(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome> {
+    return (await this.route(login, event)) ?? "bridged";
+  }
+
+  private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
@@ -200,7 +205,7 @@ export class SignalToMatrix {
     }
   }
 
-  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<void> {
+  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<RelayOutcome | void> {
     const tables = this.options.store.bridge;
     const key = event.groupId
       ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
@@ -213,7 +218,10 @@ export class SignalToMatrix {
   }
 
   /** Says so in the sender's chat; the client already asked the sender to send it again. */
-  private async bridgeDecryptionError(login: Login, event: SignalEventOf<"decryption-error">): Promise<void> {
+  private async bridgeDecryptionError(
+    login: Login,
+    event: SignalEventOf<"decryption-error">,
+  ): Promise<RelayOutcome | void> {
     if (!event.sender) return this.skip(event, `undecryptable envelope of unknown sender: ${event.reason}`);
     this.options.logger.warn(
       `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
@@ -223,7 +231,7 @@ export class SignalToMatrix {
   }
 
   /** A call cannot be bridged; the user learns of it and answers on a phone. */
-  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
+  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<RelayOutcome | void> {
     const content = signalCallToMatrix(event.call);
     if (!content) return this.skip(event, "a call message nobody needs to see");
     await this.senderNotice(login, event, () => content);
@@ -277,8 +285,9 @@ export class SignalToMatrix {
     return portal.kind === "group" || portal.receiver === login.userId;
   }
 
-  private skip(event: BufferedSignalEvent, why: string): void {
+  private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
     this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
+    return "skipped";
   }
 
   /**

@@ -38,9 +38,10 @@ import { type RoomEncryption, RoomSender } from "./matrix/room-sender.js";
 import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
-import { bridgeStates, createOps } from "./ops/index.js";
+import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -132,6 +133,7 @@ export async function startBridge({
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
+  const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
   // Started once the homeserver is up (below); nothing encrypts or decrypts before.
   let crypto: BridgeCrypto | undefined;
@@ -157,6 +159,7 @@ export async function startBridge({
     logger: logger.child("matrix-events"),
     handle: (entry) => handleEntry(entry),
     reconsider: (error) => homeserverAwayBehind(error),
+    onSettled: (entry, outcome) => monitoring.matrixEventSettled(entry, outcome),
   });
   const appService = new JournalingAppService({
     homeserverToken: registration.hs_token,
@@ -281,13 +284,14 @@ export async function startBridge({
     handleSignalEvent: async (login, event) => {
       // A chat's history comes before its live messages.
       await history.beforeLive(login, event);
-      await signalToMatrix.handle(login, event);
+      return signalToMatrix.handle(login, event);
     },
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
     onLoginEvent: (userId, event) => states.handle(userId, event),
     acceptHistoryTransfer: config.backfill.enabled,
     onStarting: (login, start) => history.starting(login, start),
+    observer: monitoring.loginObserver,
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -358,9 +362,10 @@ export async function startBridge({
   );
   for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
 
-  const handleEvent = async (event: WeakEvent) => {
-    if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
-    else await bot.handleEvent(event);
+  const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
+    if (store.bridge.portalByRoom(event.room_id)) return matrixToSignal.handle(event);
+    await bot.handleEvent(event);
+    return "ignored";
   };
   const requireNoticed = new Set<string>();
   /** An event the bridge cannot read: a status for its sender, a notice for the room (once, if `once`). */
@@ -374,11 +379,12 @@ export async function startBridge({
       else await actions.sendNotice(event.room_id, reason);
     }
   };
-  const handleRoomEvent = async (event: RoomEvent) => {
+  const handleRoomEvent = async (event: RoomEvent): Promise<RelayOutcome> => {
     if (event.type === "m.room.encrypted") {
       if (!crypto) {
         logger.debug(`${event.event_id} in ${event.room_id} is encrypted; encryption is not allowed`);
-        return unreadable(event, ENCRYPTION_OFF_NOTICE, true);
+        await unreadable(event, ENCRYPTION_OFF_NOTICE, true);
+        return "failed";
       }
       let clear: RoomEvent;
       try {
@@ -388,18 +394,18 @@ export async function startBridge({
         logger.warn(
           `could not decrypt ${event.event_id} from ${event.sender} in ${event.room_id}: ${error.message}`,
         );
-        return unreadable(
-          event,
-          `Your message could not be decrypted by the bridge: ${error.message}`,
-          false,
-        );
+        await unreadable(event, `Your message could not be decrypted by the bridge: ${error.message}`, false);
+        return "failed";
       }
+      monitoring.decrypted(clear as unknown as Record<string, unknown>);
       return handleEvent(clear as unknown as WeakEvent);
     }
     if (config.encryption.require && MESSAGE_TYPES.has(event.type) && !isBridgeUser(event.sender)) {
-      if (requireNoticed.has(event.room_id)) return;
-      requireNoticed.add(event.room_id);
-      return unreadable(event, ENCRYPTION_REQUIRED_NOTICE, false);
+      if (!requireNoticed.has(event.room_id)) {
+        requireNoticed.add(event.room_id);
+        await unreadable(event, ENCRYPTION_REQUIRED_NOTICE, false);
+      }
+      return "failed";
     }
     if (event.type === "m.room.encryption" && crypto) {
       const portal = store.bridge.portalByRoom(event.room_id);
@@ -412,15 +418,19 @@ export async function startBridge({
       ? handleRoomEvent(entry.event as unknown as RoomEvent)
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
+  await monitoring.start(logins);
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
   const http = bridge.appService.expressApp;
   servePing(http, registration.hs_token);
   ops.serve(http);
+  monitoring.serveHealth(http);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
   const homeserverUrl = config.homeserver.url;
+  monitoring.startupWaitsFor("the homeserver to answer");
   await waitForHomeserver({ homeserverUrl, logger });
+  monitoring.startupWaitsFor("the homeserver to accept the registration");
   const ping = await pingHomeserver({
     homeserverUrl,
     asToken: registration.as_token,
@@ -440,6 +450,7 @@ export async function startBridge({
     registrationPath: config.appservice.registration,
     alreadyExplained: ping.kind === "refused",
   });
+  monitoring.startupWaitsFor("the bot to be registered");
   const botIntent = bridge.getIntent();
   if (config.encryption.allow) {
     await registerBotAccount(homeserverUrl, registration.as_token, botUserId).catch((error: unknown) =>
@@ -468,10 +479,12 @@ export async function startBridge({
   }
   cryptoUp(crypto);
   logger.info(`bot ${botUserId} is ready`);
+  monitoring.startupWaitsFor("the Signal logins to start");
   disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
   rooms.resumeAll();
+  monitoring.startupWaitsFor(undefined);
   journal.prune(JOURNAL_MEMORY_MS);
   const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
@@ -488,6 +501,7 @@ export async function startBridge({
       await history.stopped();
       await crypto?.stop();
       states.stop();
+      await monitoring.stop();
     },
   };
 }

@@ -48,6 +48,10 @@ export interface Store {
   readonly history: HistoryTables;
   /** The bridge bot's Matrix crypto state (end-to-bridge encryption), sealed apart from any login. */
   readonly matrixCrypto: MatrixCryptoTables;
+  /** Signal events buffered (decrypted and acknowledged) and not yet marked handled, across accounts. */
+  pendingSignalEventCount(): number;
+  /** Whether the database answers a query (it is open and readable). */
+  answers(): boolean;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -148,6 +152,21 @@ export class SqliteStore implements Store {
   deleteSignalAccount(accountId: string): void {
     this.db.prepare("DELETE FROM signal_accounts WHERE account_id = ?").run(accountId);
     this.signalStorages.delete(accountId);
+  }
+
+  pendingSignalEventCount(): number {
+    return this.db
+      .prepare("SELECT COUNT(*) FROM signal_event_buffer WHERE state = 'pending'")
+      .pluck()
+      .get() as number;
+  }
+
+  answers(): boolean {
+    try {
+      return this.db.prepare("SELECT 1").pluck().get() === 1;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {
