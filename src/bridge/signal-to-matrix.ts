@@ -49,6 +49,8 @@ export interface SignalToMatrixOptions {
   groupPortalOf: GroupPortalOf;
   /** The phone changed its storage service contents: bring contacts and chats up to date. */
   syncChats: (login: Login) => Promise<void>;
+  /** The Matrix user whose linked Signal account is `aci`: mentions of them point at their own account. */
+  linkedUserOf: (aci: string) => string | undefined;
   media: MediaRelay;
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
@@ -445,12 +447,13 @@ export class SignalToMatrix {
   }
 
   private context(origin: Origin, portal: PortalRow, authorNames: ContactNames): SignalToMatrixContext {
-    const { store, ghosts } = this.options;
+    const { store, ghosts, linkedUserOf } = this.options;
     const tables = store.bridge;
     const names = new Map<string, string>([[origin.authorAci, bestName(authorNames)]]);
     return {
       roomId: portal.roomId,
-      ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
+      // Mentions and replies notify a linked user's own account; their ghost would notify nobody.
+      ghostUserIdOf: (aci) => linkedUserOf(aci) ?? ghosts.userIdOf(aci),
       displayNameOf: (aci) => names.get(aci) ?? tables.ghost(aci)?.displayName,
       eventIdsOf: (ref) =>
         tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),

@@ -210,6 +210,7 @@ export async function startBridge({
     names,
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
+    linkedUserOf: (aci): string | undefined => logins.userIdOfAci(aci),
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {
