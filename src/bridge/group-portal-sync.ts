@@ -206,7 +206,13 @@ export class GroupPortalSync {
     const byEditor = editor !== undefined && group.members.some((member) => member.aci === editor);
     const sender = byEditor ? ghosts.userIdOf(editor) : botUserId;
     const key = `group-change:${portal.chatId}:${change.revision}`;
-    await sendIdempotent(bridge.getIntent(sender), portal.roomId, "m.room.message", { ...content }, key);
+    await sendIdempotent(
+      bridge.getIntent(sender).matrixClient,
+      portal.roomId,
+      "m.room.message",
+      { ...content },
+      key,
+    );
   }
 
   /** Linked Matrix users by the ACI of their Signal account. */

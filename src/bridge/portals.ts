@@ -11,6 +11,13 @@ export interface GroupInfo {
   description?: string | undefined;
 }
 
+/** Joining users' own accounts to their portals, when the bridge may act as them (double puppets). */
+export interface PortalPuppets {
+  /** Joins `userId` to a room they were invited to; false if the bridge may not act as them. */
+  join(userId: string, roomId: string): Promise<boolean>;
+  markDirect(userId: string, roomId: string, contactUserId: string): Promise<void>;
+}
+
 const protocol = { id: "signal", displayname: "Signal", external_url: "https://signal.org/" };
 
 /**
@@ -20,6 +27,8 @@ const protocol = { id: "signal", displayname: "Signal", external_url: "https://s
 export class Portals {
   /** Users known to be invited to or in a group portal during this run (saves repeated invites). */
   private readonly invited = new Set<string>();
+  /** Users whose own accounts were joined to a group portal during this run. */
+  private readonly puppetJoined = new Set<string>();
   /** Portal creation in progress, so concurrent messages of a new chat create one room. */
   private readonly creating = new Map<string, Promise<PortalRow>>();
 
@@ -27,6 +36,7 @@ export class Portals {
     private readonly bridge: Bridge,
     private readonly tables: BridgeTables,
     private readonly ghosts: Ghosts,
+    private readonly puppets: PortalPuppets,
     private readonly botUserId: string,
     private readonly logger: Logger,
   ) {}
@@ -65,6 +75,10 @@ export class Portals {
         topic: undefined,
         avatarUrl: undefined,
       };
+      // With a double puppet the user is in the room at once, and it is listed as a DM.
+      if (await this.puppets.join(userId, roomId)) {
+        await this.puppets.markDirect(userId, roomId, this.ghosts.userIdOf(contactAci));
+      }
       this.tables.savePortal(portal);
       this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
       return portal;
@@ -102,6 +116,7 @@ export class Portals {
       return created;
     });
     await this.ensureInvited(portal.roomId, userId);
+    await this.ensurePuppetJoined(portal.roomId, userId);
     return portal;
   }
 
@@ -144,6 +159,14 @@ export class Portals {
 
   private inviterOf(portal: PortalRow): string {
     return portal.kind === "direct" ? this.ghosts.userIdOf(portal.chatId) : this.botUserId;
+  }
+
+  /** Joins a user with a double puppet to a portal they are invited to, once per run. */
+  async ensurePuppetJoined(roomId: string, userId: string): Promise<void> {
+    const marker = `${roomId}\0${userId}`;
+    if (this.puppetJoined.has(marker)) return;
+    await this.puppets.join(userId, roomId);
+    this.puppetJoined.add(marker);
   }
 
   private async ensureInvited(roomId: string, userId: string, inviter = this.botUserId): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Bridge, Intent } from "matrix-appservice-bridge";
+import type { Bridge } from "matrix-appservice-bridge";
 import {
   decryptionFailedNotice,
   longTextAttachmentOf,
@@ -27,11 +27,12 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
+import { type MatrixRequester, redactIdempotent, sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
 import { Portals } from "./portals.js";
+import type { DoublePuppets } from "./puppets/index.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
 export type GroupPortalOf = (
@@ -51,6 +52,7 @@ export interface SignalToMatrixOptions {
   syncChats: (login: Login) => Promise<void>;
   /** The Matrix user whose linked Signal account is `aci`: mentions of them point at their own account. */
   linkedUserOf: (aci: string) => string | undefined;
+  doublePuppets: DoublePuppets;
   media: MediaRelay;
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
@@ -73,6 +75,13 @@ interface Origin {
   shownAt?: number | undefined;
 }
 
+/** Who sends an event into a portal, and what marks the event as theirs. */
+interface Speaker {
+  requester: MatrixRequester;
+  /** The double puppet marker when speaking as the user's own account; empty for a ghost. */
+  marker: Record<string, string>;
+}
+
 /** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
@@ -88,6 +97,14 @@ export class SignalToMatrix {
         // Decoded protobuf: the transcript's message is a DataMessage instance, typed as its properties.
         const message = event.sent.message as signalservice.DataMessage | null | undefined;
         const contactAci = event.destinationServiceId ?? own;
+        const edit = event.sent.editMessage;
+        if (!message && edit?.dataMessage) {
+          return this.bridgeEdit(
+            { ...this.origin(login, event, contactAci), authorAci: own },
+            Number(edit.targetSentTimestamp ?? 0),
+            edit.dataMessage as signalservice.DataMessage,
+          );
+        }
         if (!message) return this.skip(event, "a sent transcript without a data message");
         const expirationStartedAt = Number(event.sent.expirationStartTimestamp ?? 0) || undefined;
         return this.bridgeMessage(
@@ -273,7 +290,7 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+    await sendIdempotent(intent.matrixClient, portal.roomId, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
@@ -427,14 +444,23 @@ export class SignalToMatrix {
   }
 
   /**
-   * Who speaks for a Signal user in a portal, live and in history alike: their ghost, also for
-   * the user's own messages from their phone (until double puppets give those their own account).
+   * Who speaks for a Signal user in a portal, live and in history alike: the user's own Matrix
+   * account for what they sent from their phone when the bridge may act as them (double puppet),
+   * else the author's ghost.
    */
-  private async speakerIn(portal: PortalRow, aci: string, names: ContactNames): Promise<Intent> {
-    const { ghosts, portals } = this.options;
-    const intent = await ghosts.ensure(aci, names);
-    await portals.ensureGhostJoined(portal, ghosts.userIdOf(aci));
-    return intent;
+  private async speakerIn(origin: Origin, portal: PortalRow, names: ContactNames): Promise<Speaker> {
+    const { ghosts, portals, doublePuppets } = this.options;
+    const { login, authorAci } = origin;
+    if (authorAci === login.client.account.aci) {
+      const requester = doublePuppets.requesterOf(login.userId);
+      if (requester) {
+        await portals.ensurePuppetJoined(portal.roomId, login.userId);
+        return { requester, marker: doublePuppets.marker };
+      }
+    }
+    const intent = await ghosts.ensure(authorAci, names);
+    await portals.ensureGhostJoined(portal, ghosts.userIdOf(authorAci));
+    return { requester: intent.matrixClient, marker: {} };
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -476,7 +502,7 @@ export class SignalToMatrix {
     if (actions.length === 0) return [];
     const { store, disappearing } = this.options;
     const tables = store.bridge;
-    const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
+    const speaker = await this.speakerIn(origin, portal, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
     const recordedParts = new Set(
       tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
@@ -487,16 +513,22 @@ export class SignalToMatrix {
     const sent: string[] = [];
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
-        await intent.matrixClient.redactEvent(portal.roomId, action.eventId, action.reason);
+        await redactIdempotent(
+          speaker.requester,
+          portal.roomId,
+          action.eventId,
+          action.reason,
+          speaker.marker,
+        );
         tables.deleteReaction(action.eventId);
         continue;
       }
       const part = "part" in action ? action.part : undefined;
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
-      const content = { ...action.content, ...marker };
+      const content = { ...action.content, ...marker, ...speaker.marker };
       const eventId = await sendIdempotent(
-        intent,
+        speaker.requester,
         portal.roomId,
         action.eventType,
         content,

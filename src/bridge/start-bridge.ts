@@ -38,6 +38,7 @@ import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { bridgeStates, createOps } from "./ops/index.js";
+import { DoublePuppets } from "./puppets/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -126,6 +127,14 @@ export async function startBridge({
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
   const journal = store.matrixJournal;
+  const doublePuppets = new DoublePuppets({
+    homeserverUrl: config.homeserver.url,
+    serverName: config.homeserver.domain,
+    secrets: config.double_puppet.secrets,
+    servers: config.double_puppet.servers,
+    bridgeId: config.appservice.id,
+    logger: logger.child("double-puppets"),
+  });
   // Transactions arrive only after listen(), when `ghosts` below exists.
   const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
   // Entries are handled only after resumeAll() below, when everything handleEntry uses exists.
@@ -140,6 +149,7 @@ export async function startBridge({
     homeserverToken: registration.hs_token,
     journal,
     isBridgeUser,
+    isOwnEcho: (content) => doublePuppets.isOwnEcho(content),
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
     logger: logger.child("transactions"),
   });
@@ -168,7 +178,14 @@ export async function startBridge({
         () => false,
       ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
-  const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
+  const portals = new Portals(
+    bridge,
+    store.bridge,
+    ghosts,
+    doublePuppets,
+    botUserId,
+    logger.child("portals"),
+  );
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"), {
     profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
@@ -211,6 +228,7 @@ export async function startBridge({
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     linkedUserOf: (aci): string | undefined => logins.userIdOfAci(aci),
+    doublePuppets,
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {

@@ -39,7 +39,10 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  { publicAddress = false }: { publicAddress?: boolean } = {},
+  {
+    publicAddress = false,
+    extraAppserviceFiles = [],
+  }: { publicAddress?: boolean; extraAppserviceFiles?: string[] } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -74,7 +77,10 @@ export async function startBridgeWithSignal(
   };
   try {
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
-    synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
+    synapse = await startSynapse({
+      port: synapsePort,
+      appserviceFiles: [bridge.registrationFile, ...extraAppserviceFiles],
+    });
     await bridge.start();
     const started = await startBridgeUser(synapse, bridge, "alice");
     alice = started.user;

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AppService } from "matrix-appservice-bridge";
 import type { Logger } from "../../logger.js";
 import type { JournalIntake, MatrixJournal } from "../../store/index.js";
-import { type IsBridgeUser, transactionEvents } from "./transaction-events.js";
+import { type IsBridgeUser, type IsOwnEcho, transactionEvents } from "./transaction-events.js";
 
 /**
  * Synapse sends at most 100 events and 100 ephemeral events a transaction; other homeservers or a
@@ -20,6 +20,8 @@ export interface JournalingAppServiceOptions {
   homeserverToken: string;
   journal: Pick<MatrixJournal, "takeIn">;
   isBridgeUser: IsBridgeUser;
+  /** Events the bridge sent as a user's own account (double puppeting), left out like the ghosts'. */
+  isOwnEcho?: IsOwnEcho;
   /** Called once the journal has new entries for these rooms (after the homeserver's answer). */
   onJournaled(intake: JournalIntake): void;
   logger: Logger;
@@ -69,7 +71,7 @@ export class JournalingAppService extends AppService {
       if (refusal) return answer(res, refusal.status, refusal.body);
       const body = await readJson(req);
       if (body.error) return answer(res, body.error.status, body.error.body);
-      const events = transactionEvents(txnId, body.value, this.options.isBridgeUser);
+      const events = transactionEvents(txnId, body.value, this.options.isBridgeUser, this.options.isOwnEcho);
       if (events.skipped.length > 0) {
         logger.warn(
           `transaction ${txnId}: left out ${events.skipped.length} malformed entries: ${summary(events.skipped)}`,
