@@ -114,7 +114,8 @@ export class SignalToMatrix {
       }
       case "sync-read":
         // The phone read these messages (when it sent the sync): what disappears starts its countdown.
-        return this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
+        this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
+        return this.phoneRead(login, event.reads);
       case "edit":
         return this.bridgeEdit(
           this.origin(login, event, event.sender.aci),
@@ -227,6 +228,12 @@ export class SignalToMatrix {
       : Portals.directKey(login.userId, event.sender.aci);
     const portal = tables.portalByKey(key);
     if (!portal) return this.skip(event, "typing in a chat without a portal");
+    // The user typing on another of their devices: with a double puppet their ghost stays out of
+    // the room, and Matrix shows no one typing as them from elsewhere.
+    const own = event.sender.aci === login.client.account.aci;
+    if (own && this.options.doublePuppets.requesterOf(login.userId)) {
+      return this.skip(event, "the user's own typing on another device");
+    }
     const ghostUserId = this.options.ghosts.userIdOf(event.sender.aci);
     await this.options.portals.ensureGhostJoined(portal, ghostUserId);
     await this.options.bridge.getIntent(ghostUserId).sendTyping(portal.roomId, event.action === "started");
@@ -441,6 +448,27 @@ export class SignalToMatrix {
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
     return this.options.media.toMatrix(origin.login.client.environment, slots, plaintextHashes);
+  }
+
+  /** With a double puppet, the phone's reads move the user's read receipts in their portals. */
+  private async phoneRead(
+    login: Login,
+    reads: ReadonlyArray<{ senderAci: string; timestamp: number }>,
+  ): Promise<void> {
+    const { store, doublePuppets } = this.options;
+    if (!doublePuppets.requesterOf(login.userId)) return;
+    for (const read of reads) {
+      // The last part of each message, per room the user has it in.
+      const lastByRoom = new Map<string, string>();
+      for (const ref of store.bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp)) {
+        lastByRoom.set(ref.roomId, ref.eventId);
+      }
+      for (const [roomId, eventId] of lastByRoom) {
+        const portal = store.bridge.portalByRoom(roomId);
+        if (!portal || (portal.kind === "direct" && portal.receiver !== login.userId)) continue;
+        await doublePuppets.markRead(login.userId, roomId, eventId);
+      }
+    }
   }
 
   /**

@@ -290,6 +290,7 @@ export async function startBridge({
     logins,
     groups,
     disappearing,
+    isOwnReceipt: (userId, roomId, eventId) => doublePuppets.isOwnReceipt(userId, roomId, eventId),
     logger: logger.child("ephemeral"),
   });
   const bot = new Bot({

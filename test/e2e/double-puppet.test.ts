@@ -195,6 +195,28 @@ test("a message, reaction, edit and delete from the phone appear from Alice's ow
   });
 });
 
+test("a read on the phone moves Alice's read receipt", async () => {
+  await withBridgeLog(setting!.bridge, async () => {
+    const timestamp = Date.now();
+    await friend.sendText(device, "Read me on your phone", { timestamp });
+    const message = await alice().waitForEvent(
+      directRoom,
+      (e) => e.getSender() === ghostOf(friend) && e.getContent()["body"] === "Read me on your phone",
+      "the friend's second message",
+    );
+    const read = await phone.encryptSyncRead(device, {
+      timestamp: Date.now(),
+      messages: [{ senderAci: friend.device.aci, timestamp }],
+    });
+    await withTimeout(mock.server.send(device, read), 10_000, "the mock to deliver the read sync");
+    const room = alice().client.getRoom(directRoom)!;
+    await waitFor(() => room.getEventReadUpTo(alice().userId) === message.getId(), {
+      timeoutMs: 30_000,
+      what: () => `Alice's read receipt on the message (now on ${room.getEventReadUpTo(alice().userId)})`,
+    });
+  });
+});
+
 test("nothing the bridge sent as Alice goes back to Signal, and her ghost is in no room", async () => {
   await withBridgeLog(setting!.bridge, async () => {
     await alice().sendText(directRoom, "written in Matrix");
@@ -205,6 +227,7 @@ test("nothing the bridge sent as Alice goes back to Signal, and her ghost is in 
     );
     assert.equal(received.body, "written in Matrix", "the first thing the friend gets from the bridge");
     assert.equal(friend.getMessageQueueSize(), 0, "nothing else reached the friend");
+    assert.equal(friend.getReceiptQueueSize(), 0, "the phone's read was not sent again as a receipt");
     for (const room of alice().client.getRooms()) {
       assert.equal(
         room.getMember(ghostOf(phone))?.membership ?? "none",

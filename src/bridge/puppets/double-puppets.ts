@@ -38,6 +38,13 @@ const AS_TOKEN_PREFIX = "as_token:";
  * the homeserver lets the bridge act as them (`double_puppet.secrets`).
  */
 export class DoublePuppets {
+  /**
+   * Read receipts the bridge set as users: they come back as ephemeral events, which carry no
+   * marker, so they are recognised here (for this run; one coming back after a restart only
+   * repeats a receipt Signal had).
+   */
+  private readonly receiptsSent = new Set<string>();
+
   constructor(private readonly options: DoublePuppetOptions) {}
 
   /** The content fields that mark an event as sent by this bridge for the user. */
@@ -72,6 +79,31 @@ export class DoublePuppets {
     if (!requester) return false;
     await requester.doRequest("POST", `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, null, {});
     return true;
+  }
+
+  /** Moves the user's read receipt to `eventId` (the phone read up to it); false without a double puppet. */
+  async markRead(userId: string, roomId: string, eventId: string): Promise<boolean> {
+    const requester = this.requesterOf(userId);
+    if (!requester) return false;
+    const key = `${roomId}\0${eventId}\0${userId}`;
+    this.receiptsSent.add(key);
+    try {
+      await requester.doRequest(
+        "POST",
+        `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`,
+        null,
+        {},
+      );
+    } catch (error) {
+      this.receiptsSent.delete(key);
+      throw error;
+    }
+    return true;
+  }
+
+  /** Whether a read receipt is one the bridge set itself (see markRead); each is recognised once. */
+  isOwnReceipt(userId: string, roomId: string, eventId: string): boolean {
+    return this.receiptsSent.delete(`${roomId}\0${eventId}\0${userId}`);
   }
 
   /** Lists a direct portal under its contact in the user's `m.direct`, as clients do for DMs. */

@@ -53,3 +53,18 @@ test("requests as a user carry the as_token and name the user with user_id", asy
     },
   ]);
 });
+
+test("a read receipt set as the user is recognised once when it comes back, and only for that user and room", async () => {
+  const originalFetch = globalThis.fetch;
+  globalThis.fetch = (async () => new Response("{}", { status: 200 })) as unknown as typeof fetch;
+  try {
+    assert.equal(await puppets.markRead("@alice:example.org", "!r:example.org", "$e"), true);
+    assert.equal(await puppets.markRead("@dave:elsewhere.example", "!r:example.org", "$e"), false);
+  } finally {
+    globalThis.fetch = originalFetch;
+  }
+  assert.equal(puppets.isOwnReceipt("@bob:example.org", "!r:example.org", "$e"), false);
+  assert.equal(puppets.isOwnReceipt("@alice:example.org", "!other:example.org", "$e"), false);
+  assert.equal(puppets.isOwnReceipt("@alice:example.org", "!r:example.org", "$e"), true);
+  assert.equal(puppets.isOwnReceipt("@alice:example.org", "!r:example.org", "$e"), false, "only once");
+});
