@@ -27,12 +27,13 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { type MatrixRequester, redactIdempotent, sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
+import { redact, type SendingUser } from "./matrix/room-sender.js";
 import { Portals } from "./portals.js";
 import type { DoublePuppets } from "./puppets/index.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
 export type GroupPortalOf = (
@@ -77,7 +78,7 @@ interface Origin {
 
 /** Who sends an event into a portal, and what marks the event as theirs. */
 interface Speaker {
-  requester: MatrixRequester;
+  user: SendingUser;
   /** The double puppet marker when speaking as the user's own account; empty for a ghost. */
   marker: Record<string, string>;
 }
@@ -86,7 +87,11 @@ interface Speaker {
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
 
-  async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+  async handle(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome> {
+    return (await this.route(login, event)) ?? "bridged";
+  }
+
+  private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
@@ -221,7 +226,7 @@ export class SignalToMatrix {
     }
   }
 
-  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<void> {
+  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<RelayOutcome | void> {
     const tables = this.options.store.bridge;
     const key = event.groupId
       ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
@@ -240,7 +245,10 @@ export class SignalToMatrix {
   }
 
   /** Says so in the sender's chat; the client already asked the sender to send it again. */
-  private async bridgeDecryptionError(login: Login, event: SignalEventOf<"decryption-error">): Promise<void> {
+  private async bridgeDecryptionError(
+    login: Login,
+    event: SignalEventOf<"decryption-error">,
+  ): Promise<RelayOutcome | void> {
     if (!event.sender) return this.skip(event, `undecryptable envelope of unknown sender: ${event.reason}`);
     this.options.logger.warn(
       `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
@@ -250,7 +258,7 @@ export class SignalToMatrix {
   }
 
   /** A call cannot be bridged; the user learns of it and answers on a phone. */
-  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
+  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<RelayOutcome | void> {
     const content = signalCallToMatrix(event.call);
     if (!content) return this.skip(event, "a call message nobody needs to see");
     await this.senderNotice(login, event, () => content);
@@ -297,15 +305,16 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent.matrixClient, portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(intent, portal, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
     return portal.kind === "group" || portal.receiver === login.userId;
   }
 
-  private skip(event: BufferedSignalEvent, why: string): void {
+  private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
     this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
+    return "skipped";
   }
 
   /**
@@ -447,7 +456,8 @@ export class SignalToMatrix {
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots, plaintextHashes);
+    const encrypt = await this.options.portals.encrypts(portal);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt }, plaintextHashes);
   }
 
   /** With a double puppet, the phone's reads move the user's read receipts in their portals. */
@@ -483,12 +493,12 @@ export class SignalToMatrix {
       const requester = doublePuppets.requesterOf(login.userId);
       if (requester) {
         await portals.ensurePuppetJoined(portal.roomId, login.userId);
-        return { requester, marker: doublePuppets.marker };
+        return { user: { userId: login.userId, matrixClient: requester }, marker: doublePuppets.marker };
       }
     }
     const intent = await ghosts.ensure(authorAci, names);
     await portals.ensureGhostJoined(portal, ghosts.userIdOf(authorAci));
-    return { requester: intent.matrixClient, marker: {} };
+    return { user: intent, marker: {} };
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -528,7 +538,7 @@ export class SignalToMatrix {
     // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
     // out, which matters when the update says they left.
     if (actions.length === 0) return [];
-    const { store, disappearing } = this.options;
+    const { store, portals, disappearing } = this.options;
     const tables = store.bridge;
     const speaker = await this.speakerIn(origin, portal, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
@@ -541,13 +551,7 @@ export class SignalToMatrix {
     const sent: string[] = [];
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
-        await redactIdempotent(
-          speaker.requester,
-          portal.roomId,
-          action.eventId,
-          action.reason,
-          speaker.marker,
-        );
+        await redact(speaker.user, portal.roomId, action.eventId, action.reason, speaker.marker);
         tables.deleteReaction(action.eventId);
         continue;
       }
@@ -555,9 +559,9 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker, ...speaker.marker };
-      const eventId = await sendIdempotent(
-        speaker.requester,
-        portal.roomId,
+      const eventId = await portals.send(
+        speaker.user,
+        portal,
         action.eventType,
         content,
         key,

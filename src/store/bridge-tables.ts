@@ -379,4 +379,21 @@ export class BridgeTables {
         avatarHash: ghost.avatarHash ?? null,
       });
   }
+
+  /** How many portals there are of each kind. */
+  portalCounts(): Record<PortalKind, number> {
+    const rows = this.db
+      .prepare("SELECT kind, COUNT(*) AS count FROM bridge_portals GROUP BY kind")
+      .all() as {
+      kind: PortalKind;
+      count: number;
+    }[];
+    const counts: Record<PortalKind, number> = { direct: 0, group: 0 };
+    for (const row of rows) counts[row.kind] = row.count;
+    return counts;
+  }
+
+  ghostCount(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM bridge_ghosts").pluck().get() as number;
+  }
 }

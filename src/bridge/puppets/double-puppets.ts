@@ -1,5 +1,5 @@
 import type { Logger } from "../../logger.js";
-import type { MatrixRequester } from "../matrix-send.js";
+import type { MatrixRequester } from "../matrix/room-sender.js";
 
 /**
  * The content key that marks events the bridge sent as a user's own account (as mautrix bridges
