@@ -135,6 +135,7 @@ export async function startBridge({
     secrets: config.double_puppet.secrets,
     servers: config.double_puppet.servers,
     bridgeId: config.appservice.id,
+    tokens: store.doublePuppets,
     logger: logger.child("double-puppets"),
   });
   // Started once the homeserver is up (below); nothing encrypts or decrypts before.
@@ -168,6 +169,7 @@ export async function startBridge({
     journal,
     isBridgeUser,
     isOwnEcho: (content) => doublePuppets.isOwnEcho(content),
+    withoutSecrets: (event) => doublePuppets.withoutSecrets(event),
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
     onRoomEvent: (event) => crypto?.noteRoomEvent(event as unknown as RoomEvent),
     // Device data waits for the bot's device to be ready: the homeserver waits for the answer.
@@ -333,6 +335,7 @@ export async function startBridge({
     groupPortals,
     discovery: signalPhoneNumberDiscovery,
     challenges,
+    doublePuppets,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

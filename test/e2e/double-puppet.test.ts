@@ -19,6 +19,7 @@ import {
   writeDoublePuppetRegistration,
 } from "../support/double-puppet-registration.js";
 import { introduce } from "../support/linked-signal-client.js";
+import { phoneSent, type SentFromPhone } from "../support/phone-sync-sent.js";
 import { type MockSignalServer, startMockSignalServer } from "../support/mock-signal-server.js";
 import { waitFor, withTimeout } from "../support/wait.js";
 
@@ -56,45 +57,9 @@ after(async () => {
 
 const alice = () => setting!.alice;
 
-type RawContent = Parameters<PrimaryDevice["sendRaw"]>[1]["content"];
-
-/** The phone tells the bridge it sent `message` (or an edit) to the friend, as Signal's apps do. */
-async function phoneSent(
-  sent: { message?: Partial<typeof EMPTY_DATA_MESSAGE>; editMessage?: unknown },
-  timestamp = Date.now(),
-): Promise<void> {
-  const content = {
-    syncMessage: {
-      // The mock's protobuf types spell out every field and wrap oneofs in `content`.
-      content: {
-        sent: {
-          destinationServiceIdBinary: null,
-          destinationServiceId: friend.device.aci,
-          timestamp: BigInt(timestamp),
-          message: sent.message
-            ? { ...EMPTY_DATA_MESSAGE, timestamp: BigInt(timestamp), ...sent.message }
-            : null,
-          editMessage: sent.editMessage ?? null,
-          destinationE164: null,
-          unidentifiedStatus: null,
-          isRecipientUpdate: null,
-          expirationStartTimestamp: null,
-          storyMessage: null,
-          storyMessageRecipients: null,
-        },
-      },
-      stickerPackOperation: null,
-      read: null,
-      viewed: null,
-      padding: null,
-    },
-  } as unknown as RawContent;
-  await phone.sendRaw(
-    device,
-    { content, senderKeyDistributionMessage: null, pniSignatureMessage: null },
-    { timestamp },
-  );
-}
+/** The phone tells the bridge it sent `sent` to the friend, as Signal's apps do. */
+const phoneSentToFriend = (sent: SentFromPhone, timestamp?: number) =>
+  phoneSent(phone, device, friend, sent, timestamp);
 
 const fromAlice = (matches: (event: MatrixEvent) => boolean) => (event: MatrixEvent) =>
   event.getSender() === alice().userId && matches(event);
@@ -137,7 +102,7 @@ test("Alice is in the new direct portal without an invite, and it is in her m.di
 test("a message, reaction, edit and delete from the phone appear from Alice's own account, marked", async () => {
   await withBridgeLog(setting!.bridge, async () => {
     const sentAt = Date.now();
-    await phoneSent({ message: { body: "typed on my phone" } }, sentAt);
+    await phoneSentToFriend({ message: { body: "typed on my phone" } }, sentAt);
     const message = await alice().waitForEvent(
       directRoom,
       fromAlice((e) => e.getContent()["body"] === "typed on my phone"),
@@ -145,7 +110,7 @@ test("a message, reaction, edit and delete from the phone appear from Alice's ow
     );
     assert.ok(message.getContent()[MARKER], "the event carries the double puppet marker");
 
-    await phoneSent({
+    await phoneSentToFriend({
       message: {
         reaction: {
           emoji: "👍",
@@ -163,7 +128,7 @@ test("a message, reaction, edit and delete from the phone appear from Alice's ow
     );
     assert.equal(reaction.getContent()["m.relates_to"]?.key, "👍");
 
-    await phoneSent({
+    await phoneSentToFriend({
       editMessage: {
         targetSentTimestamp: BigInt(sentAt),
         dataMessage: {
@@ -180,7 +145,7 @@ test("a message, reaction, edit and delete from the phone appear from Alice's ow
     );
     assert.equal(edit.getContent()["m.new_content"]?.body, "typed on my phone, fixed");
 
-    await phoneSent({ message: { delete: { targetSentTimestamp: BigInt(sentAt) } as never } });
+    await phoneSentToFriend({ message: { delete: { targetSentTimestamp: BigInt(sentAt) } as never } });
     await waitFor(
       async () =>
         (await alice().roomEvents(directRoom)).some(

@@ -28,10 +28,28 @@ export interface DoublePuppetOptions {
   servers: Readonly<Record<string, string>>;
   /** This bridge's appservice id: the value of the marker on its events. */
   bridgeId: string;
+  /** Access tokens users gave with login-matrix (for servers without a secret), kept sealed. */
+  tokens: DoublePuppetTokens;
   logger: Logger;
 }
 
+/** Where users' own access tokens are kept (store/'s DoublePuppetTables). */
+export interface DoublePuppetTokens {
+  saveToken(userId: string, token: string): void;
+  tokenOf(userId: string): string | undefined;
+  deleteToken(userId: string): boolean;
+}
+
+/** Why a login-matrix was refused, in words for the user. */
+export class DoublePuppetLoginError extends Error {}
+
 const AS_TOKEN_PREFIX = "as_token:";
+
+/** A login-matrix command (with or without the prefix used outside the management room) and its token. */
+const LOGIN_MATRIX = /^((?:!signal\s+)?login-matrix)\s+(\S+)$/i;
+
+/** What the journal keeps of a login-matrix command in place of its token. */
+export const TOKEN_PLACEHOLDER = "<token>";
 
 /**
  * Users' own Matrix accounts, which speak for them in their portals instead of their ghosts when
@@ -44,6 +62,11 @@ export class DoublePuppets {
    * repeats a receipt Signal had).
    */
   private readonly receiptsSent = new Set<string>();
+  /**
+   * Tokens taken out of login-matrix commands at intake, by sender, until the command is handled
+   * (only in memory: after a restart in between, the user is asked to send it again).
+   */
+  private readonly pendingTokens = new Map<string, string>();
 
   constructor(private readonly options: DoublePuppetOptions) {}
 
@@ -61,16 +84,96 @@ export class DoublePuppets {
     );
   }
 
-  /** Requests as `userId`, or undefined when the bridge may not act as them. */
+  /**
+   * Requests as `userId`, or undefined when the bridge may not act as them: by the server's
+   * appservice token if configured, else by the access token the user gave with login-matrix.
+   */
   requesterOf(userId: string): MatrixRequester | undefined {
-    const server = userId.slice(userId.indexOf(":") + 1);
-    const secret = this.options.secrets[server];
-    if (!secret?.startsWith(AS_TOKEN_PREFIX)) return undefined;
-    const baseUrl =
-      this.options.servers[server] ??
-      (server === this.options.serverName ? this.options.homeserverUrl : undefined);
+    const server = serverOf(userId);
+    const baseUrl = this.baseUrlOf(server);
     if (baseUrl === undefined) return undefined;
-    return new AppserviceRequester(baseUrl, secret.slice(AS_TOKEN_PREFIX.length), userId);
+    const secret = this.options.secrets[server];
+    if (secret?.startsWith(AS_TOKEN_PREFIX)) {
+      return new TokenRequester(baseUrl, secret.slice(AS_TOKEN_PREFIX.length), userId);
+    }
+    const token = this.options.tokens.tokenOf(userId);
+    return token === undefined ? undefined : new TokenRequester(baseUrl, token, undefined);
+  }
+
+  /** Whether the user's server has a configured secret (then login-matrix is not needed). */
+  hasSecret(userId: string): boolean {
+    return this.options.secrets[serverOf(userId)]?.startsWith(AS_TOKEN_PREFIX) ?? false;
+  }
+
+  /**
+   * Keeps `token` to act as `userId` once the homeserver confirms it is theirs. Rejects with
+   * DoublePuppetLoginError saying what to do when it is not usable.
+   */
+  async login(userId: string, token: string): Promise<void> {
+    const server = serverOf(userId);
+    if (this.hasSecret(userId)) {
+      throw new DoublePuppetLoginError(
+        `Double puppeting is already on for users of ${server}; the bridge needs no token from you.`,
+      );
+    }
+    const baseUrl = this.baseUrlOf(server);
+    if (baseUrl === undefined) {
+      throw new DoublePuppetLoginError(
+        `The bridge does not know the address of ${server}. Ask the bridge's admin to add it under double_puppet.servers.`,
+      );
+    }
+    let whoami: unknown;
+    try {
+      whoami = await new TokenRequester(baseUrl, token, undefined).doRequest(
+        "GET",
+        "/_matrix/client/v3/account/whoami",
+      );
+    } catch (error) {
+      if (error instanceof DoublePuppetRequestError && error.statusCode === 401) {
+        throw new DoublePuppetLoginError("Your homeserver does not accept that access token.");
+      }
+      throw error;
+    }
+    const owner = (whoami as { user_id?: unknown } | null)?.user_id;
+    if (owner !== userId) {
+      throw new DoublePuppetLoginError(
+        `That access token belongs to ${String(owner)}, not to you: send one of your own account.`,
+      );
+    }
+    this.options.tokens.saveToken(userId, token);
+  }
+
+  /**
+   * A room event as it may be journaled: a login-matrix command's token is kept aside for the
+   * command (see takePendingToken) and replaced by a placeholder.
+   */
+  withoutSecrets(event: Record<string, unknown>): Record<string, unknown> {
+    const content = event["content"] as Record<string, unknown> | null | undefined;
+    const body = content?.["body"];
+    if (event["type"] !== "m.room.message" || typeof body !== "string") return event;
+    const match = LOGIN_MATRIX.exec(body.trim());
+    if (!match) return event;
+    this.pendingTokens.set(String(event["sender"]), match[2]!);
+    return { ...event, content: { msgtype: content?.["msgtype"], body: `${match[1]} ${TOKEN_PLACEHOLDER}` } };
+  }
+
+  /** The token of the user's latest login-matrix command, once. */
+  takePendingToken(userId: string): string | undefined {
+    const token = this.pendingTokens.get(userId);
+    this.pendingTokens.delete(userId);
+    return token;
+  }
+
+  /** Forgets the user's access token; false if there was none. */
+  logout(userId: string): boolean {
+    return this.options.tokens.deleteToken(userId);
+  }
+
+  private baseUrlOf(server: string): string | undefined {
+    return (
+      this.options.servers[server] ??
+      (server === this.options.serverName ? this.options.homeserverUrl : undefined)
+    );
   }
 
   /** Joins `userId` to a portal they were invited to; false if they have no double puppet. */
@@ -124,12 +227,19 @@ export class DoublePuppets {
   }
 }
 
-/** The appservice token with `user_id` naming the user: no login, no session in their device list. */
-class AppserviceRequester implements MatrixRequester {
+function serverOf(userId: string): string {
+  return userId.slice(userId.indexOf(":") + 1);
+}
+
+/**
+ * Requests with a bearer token: an appservice token with `user_id` naming the user (no login, no
+ * session in their device list), or the user's own access token (`userId` undefined).
+ */
+class TokenRequester implements MatrixRequester {
   constructor(
     private readonly baseUrl: string,
-    private readonly asToken: string,
-    private readonly userId: string,
+    private readonly token: string,
+    private readonly userId: string | undefined,
   ) {}
 
   async doRequest(
@@ -138,12 +248,13 @@ class AppserviceRequester implements MatrixRequester {
     query?: Record<string, unknown> | null,
     body?: unknown,
   ): Promise<unknown> {
-    const params = new URLSearchParams({ user_id: this.userId });
+    const params = new URLSearchParams(this.userId === undefined ? {} : { user_id: this.userId });
     for (const [key, value] of Object.entries(query ?? {})) params.set(key, String(value));
-    const response = await fetch(`${this.baseUrl.replace(/\/+$/, "")}${path}?${params}`, {
+    const search = params.size > 0 ? `?${params}` : "";
+    const response = await fetch(`${this.baseUrl.replace(/\/+$/, "")}${path}${search}`, {
       method,
       headers: {
-        authorization: `Bearer ${this.asToken}`,
+        authorization: `Bearer ${this.token}`,
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

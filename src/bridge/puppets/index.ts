@@ -1,2 +1,9 @@
 /** Users' own Matrix accounts in their portals: double puppets. */
-export { DOUBLE_PUPPET_SOURCE, DoublePuppets, type DoublePuppetOptions } from "./double-puppets.js";
+export {
+  DOUBLE_PUPPET_SOURCE,
+  DoublePuppetLoginError,
+  DoublePuppets,
+  type DoublePuppetOptions,
+  type DoublePuppetTokens,
+  TOKEN_PLACEHOLDER,
+} from "./double-puppets.js";

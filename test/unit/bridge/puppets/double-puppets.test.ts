@@ -3,6 +3,16 @@ import { test } from "node:test";
 import { DoublePuppets } from "../../../../src/bridge/puppets/index.js";
 import { createLogger } from "../../../../src/logger.js";
 
+/** Tokens as the store keeps them, in memory. */
+function memoryTokens() {
+  const tokens = new Map<string, string>();
+  return {
+    saveToken: (userId: string, token: string) => void tokens.set(userId, token),
+    tokenOf: (userId: string) => tokens.get(userId),
+    deleteToken: (userId: string) => tokens.delete(userId),
+  };
+}
+
 const puppets = new DoublePuppets({
   homeserverUrl: "http://127.0.0.1:8008",
   serverName: "example.org",
@@ -13,6 +23,7 @@ const puppets = new DoublePuppets({
   },
   servers: { "other.example": "https://matrix.other.example" },
   bridgeId: "signal",
+  tokens: memoryTokens(),
   logger: createLogger("error"),
 });
 
@@ -67,4 +78,88 @@ test("a read receipt set as the user is recognised once when it comes back, and 
   assert.equal(puppets.isOwnReceipt("@alice:example.org", "!other:example.org", "$e"), false);
   assert.equal(puppets.isOwnReceipt("@alice:example.org", "!r:example.org", "$e"), true);
   assert.equal(puppets.isOwnReceipt("@alice:example.org", "!r:example.org", "$e"), false, "only once");
+});
+
+/** Answers every request with `body` and `status`, recording what was asked. */
+async function withFetch<T>(
+  status: number,
+  body: unknown,
+  run: (seen: { url: string; auth: string | null }[]) => Promise<T>,
+): Promise<T> {
+  const seen: { url: string; auth: string | null }[] = [];
+  const originalFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    seen.push({ url, auth: new Headers(init.headers).get("authorization") });
+    return new Response(JSON.stringify(body), { status });
+  }) as typeof fetch;
+  try {
+    return await run(seen);
+  } finally {
+    globalThis.fetch = originalFetch;
+  }
+}
+
+test("login-matrix keeps a token the homeserver says is the user's, and requests then use it", async () => {
+  const own = new DoublePuppets({
+    homeserverUrl: "http://127.0.0.1:8008",
+    serverName: "example.org",
+    secrets: {},
+    servers: {},
+    bridgeId: "signal",
+    tokens: memoryTokens(),
+    logger: createLogger("error"),
+  });
+  assert.equal(own.requesterOf("@alice:example.org"), undefined, "no double puppet before login-matrix");
+  await withFetch(401, { errcode: "M_UNKNOWN_TOKEN" }, async () => {
+    await assert.rejects(own.login("@alice:example.org", "bad"), /does not accept that access token/);
+  });
+  await withFetch(200, { user_id: "@mallory:example.org" }, async () => {
+    await assert.rejects(own.login("@alice:example.org", "theirs"), /belongs to @mallory:example.org/);
+  });
+  await assert.rejects(
+    own.login("@bob:elsewhere.example", "t"),
+    /does not know the address of elsewhere.example/,
+  );
+  assert.equal(own.requesterOf("@alice:example.org"), undefined, "refused tokens are not kept");
+
+  await withFetch(200, { user_id: "@alice:example.org" }, async (seen) => {
+    await own.login("@alice:example.org", "alices-token");
+    assert.deepEqual(seen, [
+      { url: "http://127.0.0.1:8008/_matrix/client/v3/account/whoami", auth: "Bearer alices-token" },
+    ]);
+  });
+  await withFetch(200, {}, async (seen) => {
+    await own.requesterOf("@alice:example.org")!.doRequest("GET", "/_matrix/client/v3/x");
+    assert.deepEqual(seen, [
+      { url: "http://127.0.0.1:8008/_matrix/client/v3/x", auth: "Bearer alices-token" },
+    ]);
+  });
+  assert.equal(own.logout("@alice:example.org"), true);
+  assert.equal(own.logout("@alice:example.org"), false);
+  assert.equal(own.requesterOf("@alice:example.org"), undefined, "forgotten by logout-matrix");
+});
+
+test("login-matrix is refused where the server has a secret", async () => {
+  await assert.rejects(puppets.login("@alice:example.org", "t"), /needs no token from you/);
+});
+
+test("a login-matrix command is journaled without its token, which waits for the command", () => {
+  const event = (body: string, sender = "@alice:example.org") => ({
+    type: "m.room.message",
+    sender,
+    event_id: "$c",
+    room_id: "!m:example.org",
+    content: { msgtype: "m.text", body, format: "org.matrix.custom.html", formatted_body: body },
+  });
+  const scrubbed = puppets.withoutSecrets(event("login-matrix syt_secret"));
+  assert.deepEqual(scrubbed["content"], { msgtype: "m.text", body: "login-matrix <token>" });
+  assert.ok(!JSON.stringify(scrubbed).includes("syt_secret"));
+  assert.deepEqual(puppets.withoutSecrets(event("!signal login-matrix syt_other"))["content"], {
+    msgtype: "m.text",
+    body: "!signal login-matrix <token>",
+  });
+  assert.equal(puppets.takePendingToken("@alice:example.org"), "syt_other", "the latest command's token");
+  assert.equal(puppets.takePendingToken("@alice:example.org"), undefined, "taken once");
+  const plain = event("hello there");
+  assert.equal(puppets.withoutSecrets(plain), plain, "other messages are journaled as they are");
 });
