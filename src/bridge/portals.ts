@@ -35,6 +35,8 @@ export interface PortalOptions {
   encryptNew: boolean;
   /** Users' own accounts, joined to their portals directly when the bridge may act as them. */
   puppets: PortalPuppets;
+  /** Puts a portal into the user's personal space (bridge.personal_filtering_spaces); none when off. */
+  addToSpace?(userId: string, roomId: string): Promise<void>;
 }
 
 /**
@@ -106,6 +108,7 @@ export class Portals {
       }
       this.tables.savePortal(portal);
       this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
+      await this.options.addToSpace?.(userId, roomId);
       return portal;
     });
   }
@@ -145,6 +148,7 @@ export class Portals {
     });
     await this.ensureInvited(portal.roomId, userId);
     await this.ensurePuppetJoined(portal.roomId, userId);
+    await this.options.addToSpace?.(userId, portal.roomId);
     return portal;
   }
 

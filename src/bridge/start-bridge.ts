@@ -42,7 +42,7 @@ import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
-import { DoublePuppets } from "./puppets/index.js";
+import { DoublePuppets, PersonalSpaces } from "./puppets/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -203,10 +203,20 @@ export async function startBridge({
         () => false,
       ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
+  const spaces = new PersonalSpaces({
+    tables: store.bridge,
+    bot: () => bridge.getIntent(),
+    serverName: config.homeserver.domain,
+    joinAsUser: (userId, roomId) => doublePuppets.join(userId, roomId),
+    logger: logger.child("spaces"),
+  });
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"), {
     sender,
     encryptNew: config.encryption.default || config.encryption.require,
     puppets: doublePuppets,
+    ...(config.bridge.personal_filtering_spaces
+      ? { addToSpace: (userId: string, roomId: string) => spaces.add(userId, roomId) }
+      : {}),
   });
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"), {

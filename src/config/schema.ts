@@ -197,6 +197,11 @@ export const configSchema = section("Bridge configuration", {
         "Which changes of a login's connection state the bot tells its user in the management room: all, errors (bad credentials, unknown errors, a disconnection lasting 3 minutes, and the recovery after one of these), or none.",
       default: "errors",
     }),
+    personal_filtering_spaces: boolean({
+      description:
+        'Give each logged-in user a "Signal" space holding all of their portals, so clients can show their Signal chats apart.',
+      default: true,
+    }),
   }),
   double_puppet: section(
     "Double puppeting: what users send from their phone appears from their own Matrix account, not their ghost.",

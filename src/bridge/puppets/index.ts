@@ -7,3 +7,4 @@ export {
   type DoublePuppetTokens,
   TOKEN_PLACEHOLDER,
 } from "./double-puppets.js";
+export { PersonalSpaces, type PersonalSpacesOptions } from "./personal-spaces.js";

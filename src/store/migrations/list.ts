@@ -9,6 +9,7 @@ import { matrixJournal } from "./007-matrix-journal.js";
 import { historyImports } from "./008-history-imports.js";
 import { matrixCrypto } from "./009-matrix-crypto.js";
 import { doublePuppets } from "./010-double-puppets.js";
+import { personalSpaces } from "./011-personal-spaces.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   historyImports,
   matrixCrypto,
   doublePuppets,
+  personalSpaces,
 ];

@@ -166,3 +166,15 @@ test("a Signal user's reaction on a message is replaced, found and removed", (t)
   bridge.deleteReaction("$r2");
   assert.equal(bridge.reaction("!r:hs", "aci-2", "aci-1", 1000), undefined);
 });
+
+test("a user's personal space is kept next to their management room, each unaffected by the other", (t) => {
+  const { store } = open(t);
+  const tables = store.bridge;
+  assert.equal(tables.spaceOf("@alice:hs"), undefined);
+  tables.setSpace("@alice:hs", "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), undefined);
+  tables.setManagementRoom("@alice:hs", "!dm:hs");
+  assert.equal(tables.spaceOf("@alice:hs"), "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), "!dm:hs");
+  assert.equal(tables.spaceOf("@bob:hs"), undefined);
+});
