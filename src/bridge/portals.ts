@@ -2,7 +2,7 @@ import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import type { Ghosts } from "./ghosts.js";
-import type { RoomSender } from "./matrix/room-sender.js";
+import type { RoomSender, SendingUser } from "./matrix/room-sender.js";
 
 /** What a group portal shows about its Signal group. */
 export interface GroupInfo {
@@ -10,6 +10,13 @@ export interface GroupInfo {
   id: string;
   title: string;
   description?: string | undefined;
+}
+
+/** Joining users' own accounts to their portals, when the bridge may act as them (double puppets). */
+export interface PortalPuppets {
+  /** Joins `userId` to a room they were invited to; false if the bridge may not act as them. */
+  join(userId: string, roomId: string): Promise<boolean>;
+  markDirect(userId: string, roomId: string, contactUserId: string): Promise<void>;
 }
 
 const protocol = { id: "signal", displayname: "Signal", external_url: "https://signal.org/" };
@@ -26,6 +33,10 @@ export interface PortalOptions {
   sender: RoomSender;
   /** Whether new portals are created encrypted (encryption.default). */
   encryptNew: boolean;
+  /** Users' own accounts, joined to their portals directly when the bridge may act as them. */
+  puppets: PortalPuppets;
+  /** Puts a portal into the user's personal space (bridge.personal_filtering_spaces); none when off. */
+  addToSpace?(userId: string, roomId: string): Promise<void>;
 }
 
 /**
@@ -35,6 +46,8 @@ export interface PortalOptions {
 export class Portals {
   /** Users known to be invited to or in a group portal during this run (saves repeated invites). */
   private readonly invited = new Set<string>();
+  /** Users whose own accounts were joined to a group portal during this run. */
+  private readonly puppetJoined = new Set<string>();
   /** Portal creation in progress, so concurrent messages of a new chat create one room. */
   private readonly creating = new Map<string, Promise<PortalRow>>();
   /** Direct portals the bot is known to have joined (to read what is sent there encrypted). */
@@ -89,8 +102,13 @@ export class Portals {
         topic: undefined,
         avatarUrl: undefined,
       };
+      // With a double puppet the user is in the room at once, and it is listed as a DM.
+      if (await this.options.puppets.join(userId, roomId)) {
+        await this.options.puppets.markDirect(userId, roomId, this.ghosts.userIdOf(contactAci));
+      }
       this.tables.savePortal(portal);
       this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
+      await this.options.addToSpace?.(userId, roomId);
       return portal;
     });
   }
@@ -129,6 +147,8 @@ export class Portals {
       return created;
     });
     await this.ensureInvited(portal.roomId, userId);
+    await this.ensurePuppetJoined(portal.roomId, userId);
+    await this.options.addToSpace?.(userId, portal.roomId);
     return portal;
   }
 
@@ -155,7 +175,7 @@ export class Portals {
    * encrypted portal the bot joins first, so that Matrix users' clients share their keys with it.
    */
   async send(
-    intent: Intent,
+    intent: SendingUser,
     portal: PortalRow,
     eventType: string,
     content: Record<string, unknown>,
@@ -207,6 +227,14 @@ export class Portals {
 
   private inviterOf(portal: PortalRow): string {
     return portal.kind === "direct" ? this.ghosts.userIdOf(portal.chatId) : this.botUserId;
+  }
+
+  /** Joins a user with a double puppet to a portal they are invited to, once per run. */
+  async ensurePuppetJoined(roomId: string, userId: string): Promise<void> {
+    const marker = `${roomId}\0${userId}`;
+    if (this.puppetJoined.has(marker)) return;
+    await this.options.puppets.join(userId, roomId);
+    this.puppetJoined.add(marker);
   }
 
   private async ensureInvited(roomId: string, userId: string, inviter = this.botUserId): Promise<void> {

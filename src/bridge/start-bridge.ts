@@ -42,6 +42,7 @@ import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
+import { DoublePuppets, PersonalSpaces } from "./puppets/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -135,6 +136,15 @@ export async function startBridge({
 
   const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
+  const doublePuppets = new DoublePuppets({
+    homeserverUrl: config.homeserver.url,
+    serverName: config.homeserver.domain,
+    secrets: config.double_puppet.secrets,
+    servers: config.double_puppet.servers,
+    bridgeId: config.appservice.id,
+    tokens: store.doublePuppets,
+    logger: logger.child("double-puppets"),
+  });
   // Started once the homeserver is up (below); nothing encrypts or decrypts before.
   let crypto: BridgeCrypto | undefined;
   const encryption: RoomEncryption | undefined = config.encryption.allow
@@ -165,6 +175,8 @@ export async function startBridge({
     homeserverToken: registration.hs_token,
     journal,
     isBridgeUser,
+    isOwnEcho: (content) => doublePuppets.isOwnEcho(content),
+    withoutSecrets: (event) => doublePuppets.withoutSecrets(event),
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
     onRoomEvent: (event) => crypto?.noteRoomEvent(event as unknown as RoomEvent),
     // Device data waits for the bot's device to be ready: the homeserver waits for the answer.
@@ -198,9 +210,20 @@ export async function startBridge({
         () => false,
       ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
+  const spaces = new PersonalSpaces({
+    tables: store.bridge,
+    bot: () => bridge.getIntent(),
+    serverName: config.homeserver.domain,
+    joinAsUser: (userId, roomId) => doublePuppets.join(userId, roomId),
+    logger: logger.child("spaces"),
+  });
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"), {
     sender,
     encryptNew: config.encryption.default || config.encryption.require,
+    puppets: doublePuppets,
+    ...(config.bridge.personal_filtering_spaces
+      ? { addToSpace: (userId: string, roomId: string) => spaces.add(userId, roomId) }
+      : {}),
   });
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"), {
@@ -248,6 +271,8 @@ export async function startBridge({
     names,
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
+    linkedUserOf: (aci): string | undefined => logins.userIdOfAci(aci),
+    doublePuppets,
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {
@@ -310,6 +335,7 @@ export async function startBridge({
     logins,
     groups,
     disappearing,
+    isOwnReceipt: (userId, roomId, eventId) => doublePuppets.isOwnReceipt(userId, roomId, eventId),
     logger: logger.child("ephemeral"),
   });
   const bot = new Bot({
@@ -331,6 +357,7 @@ export async function startBridge({
     groupPortals,
     discovery: signalPhoneNumberDiscovery,
     challenges,
+    doublePuppets,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

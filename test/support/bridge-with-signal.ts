@@ -41,7 +41,11 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  { publicAddress = false, encrypted = false }: { publicAddress?: boolean; encrypted?: boolean } = {},
+  {
+    publicAddress = false,
+    encrypted = false,
+    extraAppserviceFiles = [],
+  }: { publicAddress?: boolean; encrypted?: boolean; extraAppserviceFiles?: string[] } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -76,7 +80,10 @@ export async function startBridgeWithSignal(
   };
   try {
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
-    synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
+    synapse = await startSynapse({
+      port: synapsePort,
+      appserviceFiles: [bridge.registrationFile, ...extraAppserviceFiles],
+    });
     await bridge.start();
     const started = await startBridgeUser(synapse, bridge, "alice", { encrypted });
     alice = started.user;

@@ -1,5 +1,6 @@
 import type { BotCommand } from "../bot-commands.js";
 import type { CommandDeps } from "./command-deps.js";
+import { loginMatrixCommand, logoutMatrixCommand } from "./double-puppet-commands.js";
 import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
@@ -7,7 +8,7 @@ import { safetyNumberCommand } from "./safety-number-command.js";
 import { submitChallengeCommand } from "./submit-challenge-command.js";
 import { syncCommand } from "./sync-command.js";
 
-/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout, rate-limit challenges. */
+/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout, rate-limit challenges, double puppeting. */
 export function accountCommands(deps: CommandDeps): BotCommand[] {
   return [
     listCommand(deps),
@@ -16,5 +17,7 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     syncCommand(deps),
     logoutCommand(deps),
     submitChallengeCommand(deps),
+    loginMatrixCommand(deps),
+    logoutMatrixCommand(deps),
   ];
 }

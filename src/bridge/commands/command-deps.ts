@@ -7,6 +7,7 @@ import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
 import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
+import type { DoublePuppets } from "../puppets/index.js";
 import type { RateLimitChallenges } from "../rate-limit-challenges.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
@@ -22,6 +23,8 @@ export interface CommandDeps {
   discovery: PhoneNumberDiscovery;
   /** Signal's rate-limit challenges waiting for the user's captcha. */
   challenges: RateLimitChallenges;
+  /** Users' own Matrix accounts (login-matrix, logout-matrix). */
+  doublePuppets: DoublePuppets;
   logger: Logger;
 }
 

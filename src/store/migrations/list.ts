@@ -9,6 +9,8 @@ import { matrixJournal } from "./007-matrix-journal.js";
 import { historyImports } from "./008-history-imports.js";
 import { matrixCrypto } from "./009-matrix-crypto.js";
 import { pollAnswers } from "./010-poll-answers.js";
+import { doublePuppets } from "./011-double-puppets.js";
+import { personalSpaces } from "./012-personal-spaces.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -25,4 +27,6 @@ export const migrations: readonly Migration[] = [
   historyImports,
   matrixCrypto,
   pollAnswers,
+  doublePuppets,
+  personalSpaces,
 ];

@@ -173,3 +173,15 @@ test("a Matrix poll's answer ids are kept in order; other polls have none", (t) 
   assert.deepEqual(bridge.pollAnswersOf("$poll"), ["b-id", "a-id", "c-id"]);
   assert.equal(bridge.pollAnswersOf("$other"), undefined);
 });
+
+test("a user's personal space is kept next to their management room, each unaffected by the other", (t) => {
+  const { store } = open(t);
+  const tables = store.bridge;
+  assert.equal(tables.spaceOf("@alice:hs"), undefined);
+  tables.setSpace("@alice:hs", "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), undefined);
+  tables.setManagementRoom("@alice:hs", "!dm:hs");
+  assert.equal(tables.spaceOf("@alice:hs"), "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), "!dm:hs");
+  assert.equal(tables.spaceOf("@bob:hs"), undefined);
+});
