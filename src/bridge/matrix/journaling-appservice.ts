@@ -54,7 +54,7 @@ export class JournalingAppService extends AppService {
   override listen(port: number, hostname: string, backlog: number): Promise<void> {
     const server = createServer((req, res) => {
       const match = req.method === "PUT" ? TRANSACTION_PATH.exec(pathOf(req)) : null;
-      if (match) void this.onTransactionRequest(req, res, decodeURIComponent(match[1]!));
+      if (match) void this.onTransactionRequest(req, res, match[1]!);
       else this.expressApp(req, res);
     });
     this.httpServer = server;
@@ -80,12 +80,22 @@ export class JournalingAppService extends AppService {
   private async onTransactionRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    txnId: string,
+    encodedTxnId: string,
   ): Promise<void> {
     const { logger } = this.options;
+    let txnId = encodedTxnId;
     try {
       const refusal = this.tokenRefusal(req);
       if (refusal) return answer(res, refusal.status, refusal.body);
+      // Decoded here, not in the listener: a malformed id must get an answer, not end the process.
+      const decoded = decodedOrUndefined(encodedTxnId);
+      if (decoded === undefined) {
+        return answer(res, 400, {
+          errcode: "M_INVALID_PARAM",
+          error: "the transaction id is not properly URL-encoded",
+        });
+      }
+      txnId = decoded;
       const body = await readJson(req);
       if (body.error) return answer(res, body.error.status, body.error.body);
       const events = transactionEvents(txnId, body.value, this.options.isBridgeUser, this.options.isOwnEcho);
@@ -131,6 +141,14 @@ export class JournalingAppService extends AppService {
     if (token !== this.options.homeserverToken) {
       return { status: 403, body: { errcode: "M_FORBIDDEN", error: "bad token" } };
     }
+    return undefined;
+  }
+}
+
+function decodedOrUndefined(component: string): string | undefined {
+  try {
+    return decodeURIComponent(component);
+  } catch {
     return undefined;
   }
 }
