@@ -33,11 +33,13 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults.
+ * `extraConfig` sections (e.g. `media`) are merged over the test defaults. `signalPort` points
+ * the bridge at another port than the mock's own (a proxy in front of it).
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
+  { signalPort = mock.port }: { signalPort?: number } = {},
 ): Promise<BridgeWithSignal> {
   const synapsePort = await freePort();
   const bridge = await prepareBridge({
@@ -49,7 +51,7 @@ export async function startBridgeWithSignal(
         environment: "local",
         device_name: "Matrix bridge",
         local: {
-          port: mock.port,
+          port: signalPort,
           ca_file: "signal-ca.pem",
           trust_root: mock.trustRoot,
           server_public_params: mock.serverPublicParams,

@@ -1,0 +1,205 @@
+/**
+ * Matrix -> Signal (and back) through faults of the peers, with the bridge's Signal traffic
+ * going through a TCP proxy: the bridge killed with SIGKILL mid-burst, the Signal connection cut
+ * for a minute, and the homeserver stopped for a minute. After each, what a user sees is that
+ * every message arrived exactly once, in the order it was sent.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, test } from "node:test";
+import { withBridgeLog } from "../support/bridge-process.js";
+import { ghostOf } from "../support/bridge-with-signal.js";
+import { type ContactInbox, openContactInbox } from "../support/contact-inbox.js";
+import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
+import {
+  assertExactlyOnceInOrder,
+  assertIncreasingTimestamps,
+  numbered,
+  sendTexts,
+} from "../support/message-burst.js";
+import { bodiesFrom, roomHistory } from "../support/room-history.js";
+import { withTimeout } from "../support/wait.js";
+
+let chat: LinkedDirectChat | undefined;
+let inbox: ContactInbox | undefined;
+let synapseStopped = false;
+
+/** Server -> bridge delay on the Signal side, so that several sends are in flight at once. */
+const SIGNAL_REPLY_DELAY_MS = 75;
+/** How long a peer stays away. */
+const OUTAGE_MS = 60_000;
+/** Generous: reconnecting after an outage backs off up to a minute before the queue drains. */
+const CATCH_UP_MS = 240_000;
+
+before(async () => {
+  chat = await startLinkedDirectChat({ signalProxy: true });
+  assert.ok(chat.proxy!.acceptedConnections > 0, "the bridge reaches the mock server through the proxy");
+});
+
+// A failed test must not leave its fault behind for the next one.
+afterEach(async () => {
+  inbox?.close();
+  inbox = undefined;
+  if (!chat) return;
+  chat.proxy!.restore();
+  chat.proxy!.setDelays({ toClientMs: 0, toServerMs: 0 });
+  if (synapseStopped) {
+    await chat.setting.synapse.start();
+    synapseStopped = false;
+  }
+  if (chat.setting.bridge.pid === undefined) await chat.setting.bridge.start();
+});
+
+after(async () => {
+  await chat?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Alice sends a last message and waits until the contact has it: the bridge handles a room's
+ * events in order, so whatever Alice sent before it has been handled by then.
+ */
+async function sendLastAndWait(body: string, timeoutMs = CATCH_UP_MS): Promise<void> {
+  const { setting, directRoom } = chat!;
+  await setting.alice.sendText(directRoom, body);
+  await inbox!.waitForCount(1, {
+    matches: (message) => message.body === body,
+    timeoutMs,
+    what: `the contact to receive "${body}" (received so far: ${inbox!.messages.length})`,
+  });
+}
+
+/** No notice in the portal told Alice that one of her messages failed. */
+async function assertNoFailureNotices(what: string): Promise<void> {
+  const { setting, directRoom } = chat!;
+  const failures = (await roomHistory(setting.alice, directRoom)).filter(
+    (event) =>
+      event.content["msgtype"] === "m.notice" &&
+      /not (delivered|sent)/i.test(String(event.content["body"] ?? "")),
+  );
+  assert.deepEqual(
+    failures.map((event) => String(event.content["body"])),
+    [],
+    `${what}: the portal told Alice messages failed though they were only delayed`,
+  );
+}
+
+test("kill -9 of the bridge during a 200-message burst to Signal: the contact gets each message once, in order, with its own timestamp", async () => {
+  const { setting, directRoom, friend, proxy } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    inbox = openContactInbox(friend);
+    proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
+    const bodies = numbered("crash burst", 200);
+    const sending = sendTexts(setting.alice, directRoom, bodies);
+    await inbox.waitForCount(30, {
+      matches: (message) => message.body.startsWith("crash burst"),
+      timeoutMs: 120_000,
+      what: "the first messages of the burst to reach the contact",
+    });
+    await setting.bridge.stop("SIGKILL");
+    await withTimeout(sending, 120_000, "Alice's client to send the whole burst");
+    await setting.bridge.start();
+    await sendLastAndWait("after the crash burst");
+
+    const burst = inbox.withPrefix("crash burst");
+    assertExactlyOnceInOrder(
+      bodies,
+      burst.map((message) => message.body),
+      "what the contact got",
+    );
+    assertIncreasingTimestamps(burst, "the burst's timestamps");
+  });
+});
+
+test("the Signal connection cut for a minute during a burst: nothing is lost, doubled or reordered", async () => {
+  const { setting, directRoom, friend, proxy } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    inbox = openContactInbox(friend);
+    proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
+    const bodies = numbered("cut burst", 100);
+    const beforeCut = sendTexts(setting.alice, directRoom, bodies.slice(0, 40));
+    await inbox.waitForCount(10, {
+      matches: (message) => message.body.startsWith("cut burst"),
+      timeoutMs: 120_000,
+      what: "the first messages of the burst to reach the contact",
+    });
+    proxy!.cut();
+    const cutAt = Date.now();
+    await withTimeout(beforeCut, 120_000, "Alice's client to send the first part of the burst");
+    await withTimeout(
+      sendTexts(setting.alice, directRoom, bodies.slice(40)),
+      120_000,
+      "Alice's client to send the rest of the burst while Signal is away",
+    );
+    await sleep(OUTAGE_MS - (Date.now() - cutAt));
+    proxy!.restore();
+    await sendLastAndWait("after the cut burst");
+
+    const burst = inbox.withPrefix("cut burst");
+    assertExactlyOnceInOrder(
+      bodies,
+      burst.map((message) => message.body),
+      "what the contact got",
+    );
+    assertIncreasingTimestamps(burst, "the burst's timestamps");
+    await assertNoFailureNotices("after the cut");
+  });
+});
+
+test("the homeserver stopped for a minute during bursts both ways: after it returns each message arrives once, in order, on both sides", async () => {
+  const { mock, setting, directRoom, friend, device, proxy } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    inbox = openContactInbox(friend);
+    // Slow Signal replies keep part of Alice's burst in the bridge when the homeserver goes.
+    proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
+    const toSignal = numbered("to signal", 100);
+    const toMatrix = numbered("to matrix", 100);
+    await withTimeout(
+      sendTexts(setting.alice, directRoom, toSignal),
+      120_000,
+      "Alice's client to send her burst",
+    );
+    await setting.synapse.stop({ keep: true });
+    synapseStopped = true;
+    const stoppedAt = Date.now();
+
+    // The contact's burst reaches the bridge while the homeserver is away. Each message has its
+    // own timestamp, as real Signal apps ensure.
+    const deliveries: Promise<void>[] = [];
+    for (const [i, body] of toMatrix.entries()) {
+      const envelope = await friend.encryptText(device, body, { timestamp: stoppedAt + i });
+      deliveries.push(mock.server.send(device, envelope));
+    }
+    await withTimeout(
+      Promise.all(deliveries),
+      120_000,
+      "the mock to deliver the contact's burst to the bridge",
+    );
+    await sleep(OUTAGE_MS - (Date.now() - stoppedAt));
+    await setting.synapse.start();
+    synapseStopped = false;
+
+    await sendLastAndWait("after the homeserver came back");
+    const received = inbox.withPrefix("to signal");
+    assertExactlyOnceInOrder(
+      toSignal,
+      received.map((message) => message.body),
+      "what the contact got",
+    );
+    assertIncreasingTimestamps(received, "the timestamps of Alice's burst");
+
+    await friend.sendText(device, "contact: after the homeserver came back");
+    await setting.alice.waitForEvent(
+      directRoom,
+      (event) =>
+        event.getSender() === ghostOf(friend) &&
+        event.getContent()["body"] === "contact: after the homeserver came back",
+      "the contact's message sent after the homeserver came back",
+      CATCH_UP_MS,
+    );
+    const shown = bodiesFrom(await roomHistory(setting.alice, directRoom), ghostOf(friend)).filter((body) =>
+      body.startsWith("to matrix"),
+    );
+    assertExactlyOnceInOrder(toMatrix, shown, "what the portal shows of the contact's burst");
+  });
+});
