@@ -15,10 +15,11 @@ import {
   roomEvent,
   textEvent,
 } from "../support/appservice-transactions.js";
-import { withBridgeLog } from "../support/bridge-process.js";
+import { withKeptLogs } from "../support/kept-logs.js";
 import { fromUser, ghostOf } from "../support/bridge-with-signal.js";
 import { type ContactInbox, openContactInbox } from "../support/contact-inbox.js";
 import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
+import { Findings } from "../support/message-burst.js";
 import { residentKiB } from "../support/process-memory.js";
 import { roomHistory } from "../support/room-history.js";
 import { withTimeout } from "../support/wait.js";
@@ -32,9 +33,11 @@ before(async () => {
   transactions = await appserviceTransactions(chat.setting.bridge);
 });
 
-afterEach(() => {
+// A test that crashed the bridge must not take the next ones down with it.
+afterEach(async () => {
   inbox?.close();
   inbox = undefined;
+  if (chat && chat.setting.bridge.pid === undefined) await chat.setting.bridge.start();
 });
 
 after(async () => {
@@ -71,7 +74,7 @@ const timesReceived = (body: string) => inbox!.messages.filter((message) => mess
 
 test("the same transaction twice at once, and one event in two transactions, reach the contact once; so does an event Synapse delivered before", async () => {
   const { setting, directRoom, friend } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "repeated-deliveries", async () => {
     inbox = openContactInbox(friend);
     const alice = setting.alice.userId;
 
@@ -101,20 +104,23 @@ test("the same transaction twice at once, and one event in two transactions, rea
     await pushAccepted({ events: [real] }, "the transaction delivering Synapse's event again");
 
     await sendLastAndWait("after the repeated deliveries");
-    for (const body of [
+    const bodies = [
       "one transaction, twice at once",
       "one event, two transactions at once",
       "one event, a second transaction later",
       "delivered by Synapse, then again",
-    ]) {
-      assert.equal(timesReceived(body), 1, `the contact received "${body}" ${timesReceived(body)} times`);
-    }
+    ];
+    assert.deepEqual(
+      Object.fromEntries(bodies.map((body) => [body, timesReceived(body)])),
+      Object.fromEntries(bodies.map((body) => [body, 1])),
+      "how many times the contact received each message",
+    );
   });
 });
 
 test("a read receipt reaches the contact once when it comes under both ephemeral keys (as Synapse sends it), and also under the stable key alone", async () => {
   const { setting, directRoom, friend, device } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "ephemeral-keys", async () => {
     inbox = openContactInbox(friend);
     const alice = setting.alice.userId;
     const sent = new Map<string, { timestamp: number; eventId: string }>();
@@ -148,31 +154,61 @@ test("a read receipt reaches the contact once when it comes under both ephemeral
     await sendLastAndWait("after the receipts");
     const readReceiptsOf = (timestamp: number) =>
       inbox!.receipts.filter((r) => r.type === READ && r.timestamps.includes(timestamp)).length;
-    assert.equal(readReceiptsOf(both.timestamp), 1, "read receipts for the message read under both keys");
-    assert.equal(
-      readReceiptsOf(stable.timestamp),
-      1,
-      "read receipts for the message read under the stable key",
+    assert.deepEqual(
+      {
+        "under both keys": readReceiptsOf(both.timestamp),
+        "under the stable key": readReceiptsOf(stable.timestamp),
+      },
+      { "under both keys": 1, "under the stable key": 1 },
+      "read receipts the contact got for each message",
     );
   });
 });
 
-test("nulls and wrong-typed fields in a transaction are answered 200; the bridge stays up and the valid events and later messages flow", async () => {
+/** Asserts that the bridge process is still the one from `pid`, and how often `bodies` reached the contact. */
+async function checkSurvived(findings: Findings, pid: number | undefined, bodies: string[]): Promise<void> {
+  await findings.check("the process", () =>
+    assert.equal(chat!.setting.bridge.pid, pid, "the bridge process is the one from before"),
+  );
+  await findings.check("the valid events", () =>
+    assert.deepEqual(
+      Object.fromEntries(bodies.map((body) => [body, timesReceived(body)])),
+      Object.fromEntries(bodies.map((body) => [body, 1])),
+      "how many times the contact got the valid events of the transaction",
+    ),
+  );
+}
+
+test("a transaction with null in its events and ephemeral events is answered 200; the bridge stays up and the valid event and later messages flow", async () => {
   const { setting, directRoom, friend } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "nulls", async () => {
+    inbox = openContactInbox(friend);
+    const pid = setting.bridge.pid;
+    const findings = new Findings();
+    await findings.check("the transaction", () =>
+      pushAccepted(
+        {
+          events: [null, textEvent(directRoom, setting.alice.userId, "next to a null event")],
+          ephemeral: [null],
+          "de.sorunome.msc2409.ephemeral": [null],
+        },
+        "the transaction with nulls",
+      ),
+    );
+    await findings.check("the next message", () => sendLastAndWait("after the transaction with nulls"));
+    await checkSurvived(findings, pid, ["next to a null event"]);
+    findings.assertNone();
+  });
+});
+
+test("events with missing or wrong-typed fields are answered 200; the bridge stays up and the valid event and later messages flow", async () => {
+  const { setting, directRoom, friend } = chat!;
+  await withKeptLogs(setting, "malformed", async () => {
     inbox = openContactInbox(friend);
     const pid = setting.bridge.pid;
     const alice = setting.alice.userId;
     const room = directRoom;
-
-    await pushAccepted(
-      {
-        events: [null, textEvent(room, alice, "next to a null event")],
-        ephemeral: [null],
-        "de.sorunome.msc2409.ephemeral": [null],
-      },
-      "the transaction with nulls",
-    );
+    const findings = new Findings();
 
     const message = (content: unknown, fields: Record<string, unknown> = {}) => ({
       ...roomEvent({ roomId: room, sender: alice, type: "m.room.message", content: {} }),
@@ -257,33 +293,26 @@ test("nulls and wrong-typed fields in a transaction are answered 200; the bridge
       },
       { type: "m.presence", sender: alice, content: { presence: 5 } },
     ];
-    await pushAccepted(
-      {
-        events: [...malformedEvents, textEvent(room, alice, "next to malformed events")],
-        ephemeral: malformedEphemeral,
-        "de.sorunome.msc2409.ephemeral": malformedEphemeral,
-      },
-      "the transaction with malformed events",
+    await findings.check("malformed events", () =>
+      pushAccepted(
+        {
+          events: [...malformedEvents, textEvent(room, alice, "next to malformed events")],
+          ephemeral: malformedEphemeral,
+          "de.sorunome.msc2409.ephemeral": malformedEphemeral,
+        },
+        "the transaction with malformed events",
+      ),
     );
 
-    await sendLastAndWait("after the malformed transactions");
-    assert.equal(setting.bridge.pid, pid, "the bridge process is the one from before");
-    assert.equal(
-      timesReceived("next to a null event"),
-      1,
-      "the valid event next to a null reached the contact",
-    );
-    assert.equal(
-      timesReceived("next to malformed events"),
-      1,
-      "the valid event after malformed ones reached the contact",
-    );
+    await findings.check("the next message", () => sendLastAndWait("after the malformed transaction"));
+    await checkSurvived(findings, pid, ["next to malformed events"]);
+    findings.assertNone();
   });
 });
 
 test("deeply nested HTML from Alice: other rooms keep moving, /health answers, and the contact gets a bounded text", async () => {
   const { setting, directRoom, friend } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "deep-html", async () => {
     inbox = openContactInbox(friend);
     const { alice, bridge, managementRoom } = setting;
     // Unclosed tags nest as deep as closed ones and keep the events under Synapse's 64 KiB limit.
@@ -350,9 +379,9 @@ test("deeply nested HTML from Alice: other rooms keep moving, /health answers, a
   });
 });
 
-test("10,000 reactions to unknown events in one transaction: no notice flood, memory stays bounded, later messages flow", async () => {
+test("10,000 reactions to unknown events in one transaction: no notice flood, memory stays bounded, later messages flow", async (t) => {
   const { setting, directRoom, friend } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "reaction-flood", async () => {
     inbox = openContactInbox(friend);
     const pid = setting.bridge.pid!;
     const alice = setting.alice.userId;
@@ -367,12 +396,17 @@ test("10,000 reactions to unknown events in one transaction: no notice flood, me
       }
     })();
 
+    const findings = new Findings();
     try {
       const events = Array.from({ length: 10_000 }, () =>
         reactionEvent(directRoom, alice, newEventId(), "👍"),
       );
-      await pushAccepted({ events }, "the transaction of 10,000 reactions");
-      await sendLastAndWait("after ten thousand reactions", 300_000);
+      await findings.check("the transaction", () =>
+        pushAccepted({ events }, "the transaction of 10,000 reactions"),
+      );
+      await findings.check("the next message", () =>
+        sendLastAndWait("after ten thousand reactions", 300_000),
+      );
     } finally {
       sampling = false;
       await sampler;
@@ -383,15 +417,25 @@ test("10,000 reactions to unknown events in one transaction: no notice flood, me
     const notices = (await roomHistory(setting.alice, directRoom))
       .slice(historyBefore)
       .filter((event) => event.type === "m.room.message" && event.content["msgtype"] === "m.notice");
-    assert.ok(
-      notices.length <= 3,
-      `${notices.length} notices in the portal, e.g. ${JSON.stringify(notices.slice(0, 3).map((n) => n.content["body"]))}`,
+    await findings.check("notices", () =>
+      assert.ok(
+        notices.length <= 3,
+        `${notices.length} notices in the portal, e.g. ${JSON.stringify(notices.slice(0, 3).map((n) => n.content["body"]))}`,
+      ),
     );
     const growthMiB = (peak - baseline) / 1024;
-    assert.ok(
-      growthMiB < 200,
-      `the bridge grew by ${growthMiB.toFixed(0)} MiB (from ${(baseline / 1024).toFixed(0)} MiB)`,
+    t.diagnostic(
+      `bridge RSS ${(baseline / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB; ${notices.length} notices`,
     );
-    assert.equal(setting.bridge.pid, pid, "the bridge process is the one from before");
+    await findings.check("memory", () =>
+      assert.ok(
+        growthMiB < 200,
+        `the bridge grew by ${growthMiB.toFixed(0)} MiB (from ${(baseline / 1024).toFixed(0)} MiB)`,
+      ),
+    );
+    await findings.check("the process", () =>
+      assert.equal(setting.bridge.pid, pid, "the bridge process is the one from before"),
+    );
+    findings.assertNone();
   });
 });

@@ -6,13 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
-import { withBridgeLog } from "../support/bridge-process.js";
 import { ghostOf } from "../support/bridge-with-signal.js";
 import { type ContactInbox, openContactInbox } from "../support/contact-inbox.js";
 import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
+import { withKeptLogs } from "../support/kept-logs.js";
 import {
   assertExactlyOnceInOrder,
   assertIncreasingTimestamps,
+  Findings,
   numbered,
   sendTexts,
 } from "../support/message-burst.js";
@@ -86,7 +87,7 @@ async function assertNoFailureNotices(what: string): Promise<void> {
 
 test("kill -9 of the bridge during a 200-message burst to Signal: the contact gets each message once, in order, with its own timestamp", async () => {
   const { setting, directRoom, friend, proxy } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "kill-burst", async () => {
     inbox = openContactInbox(friend);
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
     const bodies = numbered("crash burst", 200);
@@ -99,21 +100,24 @@ test("kill -9 of the bridge during a 200-message burst to Signal: the contact ge
     await setting.bridge.stop("SIGKILL");
     await withTimeout(sending, 120_000, "Alice's client to send the whole burst");
     await setting.bridge.start();
-    await sendLastAndWait("after the crash burst");
-
+    const findings = new Findings();
+    await findings.check("the last message", () => sendLastAndWait("after the crash burst"));
     const burst = inbox.withPrefix("crash burst");
-    assertExactlyOnceInOrder(
-      bodies,
-      burst.map((message) => message.body),
-      "what the contact got",
+    await findings.check("the burst", () =>
+      assertExactlyOnceInOrder(
+        bodies,
+        burst.map((message) => message.body),
+        "what the contact got",
+      ),
     );
-    assertIncreasingTimestamps(burst, "the burst's timestamps");
+    await findings.check("timestamps", () => assertIncreasingTimestamps(burst, "the burst's timestamps"));
+    findings.assertNone();
   });
 });
 
 test("the Signal connection cut for a minute during a burst: nothing is lost, doubled or reordered", async () => {
   const { setting, directRoom, friend, proxy } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "signal-cut", async () => {
     inbox = openContactInbox(friend);
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
     const bodies = numbered("cut burst", 100);
@@ -133,22 +137,25 @@ test("the Signal connection cut for a minute during a burst: nothing is lost, do
     );
     await sleep(OUTAGE_MS - (Date.now() - cutAt));
     proxy!.restore();
-    await sendLastAndWait("after the cut burst");
-
+    const findings = new Findings();
+    await findings.check("the last message", () => sendLastAndWait("after the cut burst"));
     const burst = inbox.withPrefix("cut burst");
-    assertExactlyOnceInOrder(
-      bodies,
-      burst.map((message) => message.body),
-      "what the contact got",
+    await findings.check("the burst", () =>
+      assertExactlyOnceInOrder(
+        bodies,
+        burst.map((message) => message.body),
+        "what the contact got",
+      ),
     );
-    assertIncreasingTimestamps(burst, "the burst's timestamps");
-    await assertNoFailureNotices("after the cut");
+    await findings.check("timestamps", () => assertIncreasingTimestamps(burst, "the burst's timestamps"));
+    await findings.check("notices", () => assertNoFailureNotices("after the cut"));
+    findings.assertNone();
   });
 });
 
 test("the homeserver stopped for a minute during bursts both ways: after it returns each message arrives once, in order, on both sides", async () => {
   const { mock, setting, directRoom, friend, device, proxy } = chat!;
-  await withBridgeLog(setting.bridge, async () => {
+  await withKeptLogs(setting, "homeserver-outage", async () => {
     inbox = openContactInbox(friend);
     // Slow Signal replies keep part of Alice's burst in the bridge when the homeserver goes.
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
@@ -179,27 +186,37 @@ test("the homeserver stopped for a minute during bursts both ways: after it retu
     await setting.synapse.start();
     synapseStopped = false;
 
-    await sendLastAndWait("after the homeserver came back");
+    const findings = new Findings();
+    await findings.check("Alice's last message", () => sendLastAndWait("after the homeserver came back"));
     const received = inbox.withPrefix("to signal");
-    assertExactlyOnceInOrder(
-      toSignal,
-      received.map((message) => message.body),
-      "what the contact got",
+    await findings.check("Alice's burst", () =>
+      assertExactlyOnceInOrder(
+        toSignal,
+        received.map((message) => message.body),
+        "what the contact got",
+      ),
     );
-    assertIncreasingTimestamps(received, "the timestamps of Alice's burst");
+    await findings.check("timestamps", () =>
+      assertIncreasingTimestamps(received, "the timestamps of Alice's burst"),
+    );
 
-    await friend.sendText(device, "contact: after the homeserver came back");
-    await setting.alice.waitForEvent(
-      directRoom,
-      (event) =>
-        event.getSender() === ghostOf(friend) &&
-        event.getContent()["body"] === "contact: after the homeserver came back",
-      "the contact's message sent after the homeserver came back",
-      CATCH_UP_MS,
-    );
+    await findings.check("the contact's last message", async () => {
+      await friend.sendText(device, "contact: after the homeserver came back");
+      await setting.alice.waitForEvent(
+        directRoom,
+        (event) =>
+          event.getSender() === ghostOf(friend) &&
+          event.getContent()["body"] === "contact: after the homeserver came back",
+        "the contact's message sent after the homeserver came back",
+        CATCH_UP_MS,
+      );
+    });
     const shown = bodiesFrom(await roomHistory(setting.alice, directRoom), ghostOf(friend)).filter((body) =>
       body.startsWith("to matrix"),
     );
-    assertExactlyOnceInOrder(toMatrix, shown, "what the portal shows of the contact's burst");
+    await findings.check("the contact's burst", () =>
+      assertExactlyOnceInOrder(toMatrix, shown, "what the portal shows of the contact's burst"),
+    );
+    findings.assertNone();
   });
 });

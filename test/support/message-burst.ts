@@ -45,3 +45,22 @@ export function assertIncreasingTimestamps(messages: readonly ReceivedMessage[],
       : `${what}: "${messages[backwards]!.body}" has an earlier timestamp than "${messages[backwards - 1]!.body}" before it (Signal apps order by timestamp)`,
   );
 }
+
+/** Collects the failures of several checks, so that one failure report names all of them. */
+export class Findings {
+  private readonly failures: string[] = [];
+
+  /** Runs `body`; a failure is noted under `what` instead of ending the test. */
+  async check(what: string, body: () => Promise<void> | void): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      this.failures.push(`${what}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+
+  /** Fails with every noted failure, one per line. */
+  assertNone(): void {
+    if (this.failures.length > 0) assert.fail(this.failures.join("\n"));
+  }
+}

@@ -17,6 +17,8 @@ const run = promisify(execFile);
 export interface Synapse {
   url: string;
   serverName: string;
+  /** Synapse's log file (removed with its directory by `stop()`). */
+  logFile: string;
   /** Creates a user with the shared-secret admin API and returns its credentials. */
   registerUser(
     localpart: string,
@@ -195,6 +197,7 @@ export async function startSynapse(
   return {
     url,
     serverName: "localhost",
+    logFile,
     registerUser,
     logTail,
     stop,
