@@ -39,6 +39,32 @@ Without -r the bridge starts, using the registration file named by appservice.re
 
 class UsageError extends Error {}
 
+/**
+ * Node prints process warnings to stderr with a hint about --trace-deprecation; the ones seen
+ * are deprecations inside libraries (htmlencode's util._extend), news for their developers, not
+ * for operators. Once there is a logger, warnings go to the log: deprecations at debug, others
+ * at warn. Before, other warnings go to stderr and deprecations wait for the logger.
+ */
+const describeWarning = (warning: Error) => {
+  const code = (warning as { code?: string }).code;
+  return `${warning.name}${code ? ` ${code}` : ""}: ${warning.message}`;
+};
+const earlyDeprecations: Error[] = [];
+let logWarning = (warning: Error) => {
+  if (warning.name === "DeprecationWarning") earlyDeprecations.push(warning);
+  else process.stderr.write(`${describeWarning(warning)}\n`);
+};
+process.removeAllListeners("warning");
+process.on("warning", (warning) => logWarning(warning));
+
+function routeProcessWarnings(logger: Logger): void {
+  logWarning = (warning) => {
+    if (warning.name === "DeprecationWarning") logger.debug(describeWarning(warning));
+    else logger.warn(describeWarning(warning));
+  };
+  for (const warning of earlyDeprecations.splice(0)) logWarning(warning);
+}
+
 interface CliOptions {
   configPath: string;
   generateRegistration: boolean;
@@ -176,6 +202,11 @@ async function run(config: BridgeConfig, configPath: string, logger: Logger): Pr
         process.exit(1);
       });
   };
+  // Each event's handling catches its own failures; a promise some library left unwatched must
+  // not take down the bridge for every user, so it is logged as the bug it is instead.
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled rejection (a bug; the bridge goes on)", reason),
+  );
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
@@ -195,7 +226,9 @@ async function main(argv: string[]): Promise<number | undefined> {
     );
     return 0;
   }
-  await run(config, options.configPath, createLogger(config.logging.level));
+  const logger = createLogger(config.logging.level);
+  routeProcessWarnings(logger);
+  await run(config, options.configPath, logger);
   return undefined;
 }
 

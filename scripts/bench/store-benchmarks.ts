@@ -67,7 +67,43 @@ export async function storeFigures(): Promise<Figure[]> {
       (i) => store.bridge.eventsOfMessage(ROOM, SENDER, FIRST_SENT_AT + ((i * 7919) % mappings)),
       LOOKUP_RUN,
     );
-    return [received, handled, recorded, lookedUp];
+
+    // The Matrix side's durable steps for each message from Matrix: the transaction journaled
+    // before the homeserver's answer, the claim with its Signal timestamp, the entry marked handled.
+    const journalEntry = (i: number) => {
+      const eventId = `$bench-matrix-${i}:example.org`;
+      const event = {
+        event_id: eventId,
+        room_id: ROOM,
+        type: "m.room.message",
+        sender: "@bench:example.org",
+        origin_server_ts: FIRST_SENT_AT + i,
+        content: { msgtype: "m.text", body: `message ${i}` },
+      };
+      return { key: eventId, roomId: ROOM, kind: "event" as const, event };
+    };
+    const journaled = await measureLatency(
+      "store: journal a Matrix transaction of one event (takeIn)",
+      "ops/s",
+      (i) => store.matrixJournal.takeIn(`bench-txn-${i}`, [journalEntry(i)]),
+      RUN,
+    );
+    const claimed = await measureLatency(
+      "store: claim a Matrix event with its Signal timestamp",
+      "ops/s",
+      (i) => store.bridge.claimOutgoing(`$bench-matrix-${i}:example.org`, ROOM, "@bench:example.org"),
+      RUN,
+    );
+    const done = await measureLatency(
+      "store: take the next journal entry and mark it handled",
+      "ops/s",
+      () => {
+        const entry = store.matrixJournal.nextPending(ROOM);
+        if (entry) store.matrixJournal.markHandled(entry.seq);
+      },
+      { ...RUN, maxOps: journaled.count },
+    );
+    return [received, handled, recorded, lookedUp, journaled, claimed, done];
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import {
   type SignalEnvironment,
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
+import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 
 /** A Matrix user's running Signal client. */
 export interface Login {
@@ -25,18 +26,19 @@ export interface LoginManagerOptions {
   notifyUser(userId: string, text: string): Promise<void>;
   /** Bridges one buffered Signal event; the event is marked handled only when this resolves. */
   handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<void>;
+  /** See RetryOptions.reconsider: a second look at failures that hide their cause. */
+  reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
 }
-
-const HANDLER_ATTEMPTS = 5;
-const HANDLER_RETRY_BASE_MS = 500;
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
 export class LoginManager {
   private readonly logins = new Map<string, Login>();
   private readonly pendingLinks = new Map<string, AbortController>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Per login: aborted on logout or shutdown, ending the waits of events that could not be bridged yet. */
+  private readonly stops = new Map<string, AbortController>();
 
   constructor(private readonly options: LoginManagerOptions) {}
 
@@ -103,6 +105,8 @@ export class LoginManager {
     this.pendingLinks.get(userId)?.abort();
     const login = this.logins.get(userId);
     this.logins.delete(userId);
+    this.stops.get(userId)?.abort();
+    this.stops.delete(userId);
     await login?.client.stop();
     await this.queues.get(userId);
     this.queues.delete(userId);
@@ -110,6 +114,7 @@ export class LoginManager {
 
   async stopAll(): Promise<void> {
     for (const abort of this.pendingLinks.values()) abort.abort();
+    for (const stop of this.stops.values()) stop.abort();
     await Promise.all([...this.logins.values()].map((login) => login.client.stop()));
     await Promise.all(this.queues.values());
     this.logins.clear();
@@ -121,8 +126,11 @@ export class LoginManager {
     const client = await SignalClient.open({ environment: this.options.environment, storage });
     const login: Login = { userId, client };
     this.logins.set(userId, login);
+    this.stops.get(userId)?.abort();
+    const stop = new AbortController();
+    this.stops.set(userId, stop);
     for (const type of BUFFERED_EVENT_TYPES) {
-      client.on(type, (event) => this.enqueue(login, event));
+      client.on(type, (event) => this.enqueue(login, event, stop.signal));
     }
     client.on("identity-change", (event) => {
       this.options
@@ -143,29 +151,45 @@ export class LoginManager {
   }
 
   /** Handles a login's events one after another, in the order Signal delivered them. */
-  private enqueue(login: Login, event: BufferedSignalEvent): void {
+  private enqueue(login: Login, event: BufferedSignalEvent, stop: AbortSignal): void {
     const previous = this.queues.get(login.userId) ?? Promise.resolve();
-    const next = previous.then(() => this.handleWithRetries(login, event));
+    const next = previous.then(() => this.handleWithRetries(login, event, stop));
     this.queues.set(login.userId, next);
   }
 
-  private async handleWithRetries(login: Login, event: BufferedSignalEvent): Promise<void> {
+  /**
+   * Bridges one event, waiting out a homeserver (or Signal) that is away for as long as it takes:
+   * the login's later events wait behind it, so none overtakes. A failure that retrying cannot fix
+   * (a refusal, a bug) is logged with the event and the event is marked handled, so one bad
+   * message never blocks the chat. Stopped (logout, shutdown): the event stays buffered and is
+   * bridged at the next start.
+   */
+  private async handleWithRetries(
+    login: Login,
+    event: BufferedSignalEvent,
+    stop: AbortSignal,
+  ): Promise<void> {
     const { logger } = this.options;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
-        await this.options.handleSignalEvent(login, event);
-        await login.client.markHandled(event.id);
-        return;
-      } catch (error) {
-        if (attempt >= HANDLER_ATTEMPTS) {
-          // Left unhandled on purpose: the event stays buffered and is bridged after a restart.
-          logger.error(`giving up on ${event.type} ${event.id} of ${login.userId} for now`, error);
-          return;
-        }
-        logger.warn(`bridging ${event.type} ${event.id} failed (attempt ${attempt}); retrying`, error);
-        await new Promise((resolve) => setTimeout(resolve, HANDLER_RETRY_BASE_MS * 2 ** (attempt - 1)));
-      }
+    try {
+      await retryWhileTransient(
+        () => {
+          logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
+          return this.options.handleSignalEvent(login, event);
+        },
+        {
+          signal: stop,
+          ...(this.options.reconsiderFailure ? { reconsider: this.options.reconsiderFailure } : {}),
+          onRetry: (error, attempt, delayMs) => {
+            const line = `bridging ${event.type} ${event.id} of ${login.userId} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s, later events wait: ${(error as Error).message}`;
+            if (attempt === 1 || attempt % 10 === 0) logger.warn(line);
+            else logger.debug(line);
+          },
+        },
+      );
+    } catch (error) {
+      if (error instanceof RetryStoppedError || stop.aborted) return;
+      logger.error(`bridging ${event.type} ${event.id} of ${login.userId} failed for good; skipped`, error);
     }
+    await login.client.markHandled(event.id);
   }
 }

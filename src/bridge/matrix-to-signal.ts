@@ -10,7 +10,9 @@ import type { GroupDirectory } from "./group-directory.js";
 import type { Login, LoginManager } from "./logins.js";
 import type { MediaRelay } from "./media.js";
 import { type MessageStatusReporter, type SendFailure, sendFailureOf } from "./message-status.js";
+import { NoticeCoalescer } from "./notice-coalescer.js";
 import type { Portals } from "./portals.js";
+import { retryVerdictOf } from "./retry-policy.js";
 
 export interface MatrixToSignalOptions {
   store: Store;
@@ -26,8 +28,15 @@ export interface MatrixToSignalOptions {
 
 /** Relays what logged-in Matrix users do in portals to their Signal chats. */
 export class MatrixToSignal {
+  private readonly failureNotices = new NoticeCoalescer();
+
   constructor(private readonly options: MatrixToSignalOptions) {}
 
+  /**
+   * Relays one event. A transient failure to reach Signal is thrown, for the room's queue to try
+   * again (the claim keeps the Signal timestamp, so a retry is the same message to Signal); any
+   * other failure is told to the sender and the room, and handling ends normally.
+   */
   async handle(event: WeakEvent): Promise<void> {
     const { store, logins, logger } = this.options;
     const portal = store.bridge.portalByRoom(event.room_id);
@@ -41,40 +50,93 @@ export class MatrixToSignal {
       await this.fail(portal, event, { status: "FAIL_PERMANENT", reason: "m.no_permission", message });
       return;
     }
-    const { claim, isNew } = store.bridge.claimOutgoing(event.event_id, event.room_id, Date.now());
-    if (!isNew && claim.state !== "sending") return; // the homeserver delivered it again
+    const unknownTarget = this.unknownTargetOf(event);
+    if (unknownTarget) {
+      // Reactions to and redactions of what never reached Signal: nothing to tell anyone.
+      logger.debug(
+        `${event.type} ${event.event_id} in ${event.room_id} is about ${unknownTarget}, which was never bridged`,
+      );
+      return;
+    }
+    const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId);
+    // Sent or refused before (a retry after the outcome was stored): nothing more to do.
+    if (claim.state !== "sending") return;
+    await this.sendClaimed(login, portal, event, claim.sentAt);
+  }
+
+  private async sendClaimed(
+    login: Login,
+    portal: PortalRow,
+    event: WeakEvent,
+    sentAt: number,
+  ): Promise<void> {
+    const { store, logger } = this.options;
+    const outgoing = this.convertSafely(event);
+    if (outgoing.kind === "ignored") {
+      store.bridge.setOutgoingState(event.event_id, "failed");
+      const failure: SendFailure = {
+        status: "FAIL_PERMANENT",
+        reason: "com.beeper.unsupported_event",
+        message: outgoing.reason,
+      };
+      await this.fail(portal, event, failure, `Not sent to Signal: ${outgoing.reason}`);
+      return;
+    }
     try {
-      const outgoing = this.convert(event);
-      if (outgoing.kind === "ignored") {
-        store.bridge.setOutgoingState(event.event_id, "failed");
-        const failure: SendFailure = {
-          status: "FAIL_PERMANENT",
-          reason: "com.beeper.unsupported_event",
-          message: outgoing.reason,
-        };
-        await this.fail(portal, event, failure, `Not sent to Signal: ${outgoing.reason}`);
-        return;
-      }
-      await this.send(login, portal, event, outgoing, claim.sentAt);
-      store.bridge.setOutgoingState(event.event_id, "sent");
-      await this.options.status.sent(portal, event.event_id);
+      await this.send(login, portal, event, outgoing, sentAt);
     } catch (error) {
+      if (retryVerdictOf(error).transient) throw error;
       store.bridge.setOutgoingState(event.event_id, "failed");
       logger.warn(`sending ${event.event_id} to Signal failed`, error);
       const notice = `Your message was not delivered to Signal: ${(error as Error).message}`;
       await this.fail(portal, event, sendFailureOf(error), notice);
+      return;
     }
+    store.bridge.setOutgoingState(event.event_id, "sent");
+    await this.options.status.sent(portal, event.event_id);
   }
 
-  /** Says so in the room (a notice) and to the sender's client (a failed message status). */
+  /** The event a reaction or redaction is about, when it never reached Signal. */
+  private unknownTargetOf(event: WeakEvent): string | undefined {
+    const tables = this.options.store.bridge;
+    let target: unknown;
+    if (event.type === "m.reaction") {
+      const relation = event.content["m.relates_to"] as { event_id?: unknown } | null | undefined;
+      target = relation?.event_id;
+      if (typeof target === "string" && tables.messageOfEvent(target)) return undefined;
+    } else if (event.type === "m.room.redaction") {
+      target = (event as { redacts?: unknown }).redacts ?? event.content["redacts"];
+      if (typeof target === "string" && (tables.messageOfEvent(target) || tables.reactionByEvent(target)))
+        return undefined;
+    } else {
+      return undefined;
+    }
+    return typeof target === "string" ? target : "an event it does not name";
+  }
+
+  /** Says so in the room (a notice, coalesced when they come in a row) and to the sender's client. */
   private async fail(
     portal: PortalRow,
     event: WeakEvent,
     failure: SendFailure,
     notice = failure.message,
   ): Promise<void> {
-    await this.notice(portal, notice);
+    const text = this.failureNotices.admit(portal.roomId, notice);
+    if (text !== undefined) await this.notice(portal, text);
     await this.options.status.failed(portal, event.event_id, failure);
+  }
+
+  /** Conversion of what any Matrix user sent: a bug it trips over is this event's failure alone. */
+  private convertSafely(event: WeakEvent): SignalOutgoing {
+    try {
+      return this.convert(event);
+    } catch (error) {
+      this.options.logger.error(
+        `converting ${event.type} ${event.event_id} in ${event.room_id} failed`,
+        error,
+      );
+      return { kind: "ignored", reason: "the bridge could not read this message" };
+    }
   }
 
   private convert(event: WeakEvent): SignalOutgoing {

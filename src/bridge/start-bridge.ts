@@ -8,7 +8,8 @@ import {
 } from "matrix-appservice-bridge";
 import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { Store } from "../store/index.js";
+import type { JournalEntry, Store } from "../store/index.js";
+import { servePing } from "./appservice-ping.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
@@ -17,11 +18,18 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
 import { GroupPortalSync } from "./group-portal-sync.js";
+import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js";
+import { pingHomeserver } from "./homeserver-ping.js";
+import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
+import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
+import { JournalingAppService } from "./matrix/journaling-appservice.js";
+import { RoomQueues } from "./matrix/room-queues.js";
+import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
@@ -42,6 +50,13 @@ export interface RunningBridge {
   stop(): Promise<void>;
 }
 
+/** Matrix events handled at the same time, across rooms (each room's own stay in order). */
+const ROOMS_IN_PARALLEL = 8;
+const LISTEN_BACKLOG = 511;
+/** How long handled events are remembered, to recognise the homeserver delivering them again. */
+const JOURNAL_MEMORY_MS = 7 * 24 * 3600_000;
+const JOURNAL_PRUNE_INTERVAL_MS = 6 * 3600_000;
+
 /** Thrown when config asks for something this build cannot do; the message names the key. */
 export class UnsupportedConfigError extends Error {
   override name = "UnsupportedConfigError";
@@ -57,10 +72,32 @@ function checkEncryptionRequest(config: BridgeConfig): void {
   );
 }
 
-/** Sets a display name unless it is already set; a brand-new user may have no profile row yet. */
-async function ensureDisplayName(intent: Intent, name: string): Promise<void> {
-  const current = await intent.getProfileInfo(intent.userId, "displayname", false).catch(() => undefined);
-  if (current?.displayname !== name) await intent.setDisplayName(name);
+const PROFILE_TIMEOUT_MS = 10_000;
+
+/**
+ * Sets the bot's display name unless it is already set. The lookup goes around the bot-sdk: a
+ * user the homeserver created for the appservice has no profile yet, an answer it would log as an
+ * error. A failure only costs the name, so it is a warning.
+ */
+async function ensureBotDisplayName(
+  intent: Intent,
+  name: string,
+  homeserver: { url: string; asToken: string },
+  logger: Logger,
+): Promise<void> {
+  const path = `/_matrix/client/v3/profile/${encodeURIComponent(intent.userId)}/displayname`;
+  const request = { token: homeserver.asToken, timeoutMs: PROFILE_TIMEOUT_MS };
+  const current = await homeserverRequest(homeserver.url, path, request).then(
+    (answer) => (answer.status === 200 ? answer.body?.["displayname"] : undefined),
+    (error) =>
+      logger.debug(`looking up the bot's display name: ${describeRequestFailure(error, PROFILE_TIMEOUT_MS)}`),
+  );
+  if (current === name) return;
+  try {
+    await intent.setDisplayName(name);
+  } catch (error) {
+    logger.warn(`could not set the bot's display name to "${name}": ${formatPart(error)}`);
+  }
 }
 
 /**
@@ -79,14 +116,28 @@ export async function startBridge({
       `native Matrix crypto unavailable (${matrixCryptoUnavailableReason}); encrypted rooms are not supported`,
     );
   }
-  // The library logs every transaction at info; our own lines say what happened.
-  LibraryLogger.configure({ console: config.logging.level === "error" ? "error" : "warn" });
+  routeLibraryLogs(logger, config.logging.level, LibraryLogger.root);
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  // Components are created before the library's Bridge only where its controller needs them.
-  let onMatrixEvent: (event: WeakEvent) => Promise<void> = async () => undefined;
-  let onEphemeralEvent: (event: EphemeralEvent) => Promise<void> = async () => undefined;
+  const journal = store.matrixJournal;
+  // Transactions arrive only after listen(), when `ghosts` below exists.
+  const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
+  // Entries are handled only after resumeAll() below, when everything handleEntry uses exists.
+  const rooms = new RoomQueues({
+    journal,
+    concurrency: ROOMS_IN_PARALLEL,
+    logger: logger.child("matrix-events"),
+    handle: (entry) => handleEntry(entry),
+    reconsider: (error) => homeserverAwayBehind(error),
+  });
+  const appService = new JournalingAppService({
+    homeserverToken: registration.hs_token,
+    journal,
+    isBridgeUser,
+    onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
+    logger: logger.child("transactions"),
+  });
   const bridge = new Bridge({
     homeserverUrl: config.homeserver.url,
     domain: config.homeserver.domain,
@@ -94,23 +145,23 @@ export async function startBridge({
     // Our own database is the source of truth; the library's NeDB stores stay off.
     disableStores: true,
     suppressEcho: true,
-    controller: {
-      onEvent: (request: Request<WeakEvent>) => {
-        const event = request.getData();
-        onMatrixEvent(event).catch((error) =>
-          logger.error(`handling ${event.type} in ${event.room_id} failed`, error),
-        );
-      },
-      // Typing notifications and read receipts (the registration asks for ephemeral events).
-      onEphemeralEvent: (request) => {
-        const event = request.getData() as EphemeralEvent;
-        onEphemeralEvent(event).catch((error) => logger.error(`handling ${event.type} failed`, error));
-      },
-    },
+    // Events are handled from the journal (see RoomQueues); the library sees them only to keep
+    // its membership caches.
+    controller: { onEvent: (request: Request<WeakEvent>) => request.resolve(undefined) },
   });
   await bridge.initialise();
 
   const actions = botActions(bridge);
+  // A join failure hides its cause; asking the homeserver tells "it is down" from "refused".
+  const homeserverAwayBehind = async (error: unknown) =>
+    isOpaqueJoinFailure(error) &&
+    !(await bridge
+      .getIntent()
+      .matrixClient.doRequest("GET", "/_matrix/client/versions")
+      .then(
+        () => true,
+        () => false,
+      ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
@@ -154,6 +205,7 @@ export async function startBridge({
       else logger.warn(`no management room to tell ${userId}: ${text}`);
     },
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+    reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
   });
   const matrixToSignal = new MatrixToSignal({
@@ -178,7 +230,7 @@ export async function startBridge({
     botUserId,
     permissions: config.permissions,
     logger: logger.child("bot"),
-    isBridgeUser: (userId) => userId === botUserId || ghosts.aciOf(userId) !== undefined,
+    isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
     actions,
   });
@@ -201,27 +253,66 @@ export async function startBridge({
     bot.register(command);
   for (const command of accountCommands(commandDeps)) bot.register(command);
 
-  onEphemeralEvent = (event) => ephemeral.handle(event);
-  onMatrixEvent = async (event) => {
+  const handleEvent = async (event: WeakEvent) => {
     if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
     else await bot.handleEvent(event);
   };
+  const handleEntry = (entry: JournalEntry) =>
+    entry.kind === "event"
+      ? handleEvent(entry.event as unknown as WeakEvent)
+      : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
-  await bridge.listen(config.appservice.port, config.appservice.hostname);
-  logger.info(`appservice listening on ${config.appservice.hostname}:${config.appservice.port}`);
+  await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
+  servePing(bridge.appService.expressApp, registration.hs_token);
+  const listening = `${config.appservice.hostname}:${config.appservice.port}`;
+  logger.info(`appservice listening on ${listening}`);
+
+  const homeserverUrl = config.homeserver.url;
+  await waitForHomeserver({ homeserverUrl, logger });
+  const ping = await pingHomeserver({
+    homeserverUrl,
+    asToken: registration.as_token,
+    logger,
+    context: {
+      appserviceId: registration.id,
+      registrationUrl: registration.url,
+      configuredAddress: config.appservice.address,
+      listening,
+      registrationPath: config.appservice.registration,
+    },
+  });
+  await waitUntilAccepted({
+    homeserverUrl,
+    logger,
+    asToken: registration.as_token,
+    registrationPath: config.appservice.registration,
+    alreadyExplained: ping.kind === "refused",
+  });
   const botIntent = bridge.getIntent();
   await botIntent.ensureRegistered();
-  await ensureDisplayName(botIntent, config.appservice.bot.display_name);
+  await ensureBotDisplayName(
+    botIntent,
+    config.appservice.bot.display_name,
+    { url: homeserverUrl, asToken: registration.as_token },
+    logger,
+  );
   logger.info(`bot ${botUserId} is ready`);
   disappearing.start();
   await logins.startAll();
+  // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
+  rooms.resumeAll();
+  journal.prune(JOURNAL_MEMORY_MS);
+  const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
+  pruning.unref();
 
   return {
     botUserId,
     async stop() {
+      clearInterval(pruning);
       disappearing.stop();
-      await logins.stopAll();
       await bridge.close();
+      await rooms.stop();
+      await logins.stopAll();
     },
   };
 }

@@ -8,6 +8,7 @@ import type {
   Net,
 } from "@signalapp/libsignal-client/dist/net.js";
 import { chatRequest } from "./chat-api.js";
+import { SignalClientError } from "./errors.js";
 import type { ConnectionState } from "./events.js";
 
 export interface ReconnectPolicy {
@@ -59,6 +60,16 @@ export function reconnectDelay(
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/** How long a request waits for the chat connection before it fails (as a transient failure). */
+const CONNECTION_WAIT_MS = 30_000;
+
+/** No chat connection came up in time: the service or the network is away for now. */
+export class NotConnectedError extends SignalClientError {
+  constructor(waitedMs: number) {
+    super(`Not connected to Signal (waited ${Math.round(waitedMs / 1000)} s for the connection).`);
+  }
+}
+
 export class ChatConnectionKeeper {
   private stopped = false;
   private current: AuthenticatedChatConnection | null = null;
@@ -84,10 +95,24 @@ export class ChatConnectionKeeper {
     return this.current;
   }
 
-  /** Resolves with the open connection (at once if there is one). */
-  waitForConnection(): Promise<AuthenticatedChatConnection> {
+  /**
+   * Resolves with the open connection (at once if there is one). Rejects with NotConnectedError
+   * after `timeoutMs` without one, so a caller is not held for as long as the service is away
+   * (it may wait and try again without holding anything meanwhile).
+   */
+  waitForConnection(timeoutMs = CONNECTION_WAIT_MS): Promise<AuthenticatedChatConnection> {
     if (this.current) return Promise.resolve(this.current);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (connection: AuthenticatedChatConnection) => {
+        clearTimeout(timer);
+        resolve(connection);
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new NotConnectedError(timeoutMs));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
   }
 
   async stop(): Promise<void> {

@@ -11,7 +11,7 @@ export {
 export * from "./errors.js";
 export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
-export type { ReconnectPolicy } from "./chat-connection.js";
+export { NotConnectedError, type ReconnectPolicy } from "./chat-connection.js";
 export type * from "./events.js";
 export { BUFFERED_EVENT_TYPES } from "./events.js";
 export {
@@ -99,6 +99,7 @@ export {
 } from "./outgoing-message.js";
 export * from "./send/content-builders.js";
 export * from "./send/send-errors.js";
+export * from "./transient-errors.js";
 export type { SendContext } from "./send/send-context.js";
 export { safetyNumber, UnknownIdentityKeyError, type SafetyNumberOptions } from "./safety-number.js";
 export { unlinkOwnDevice } from "./unlink-own-device.js";

@@ -295,16 +295,38 @@ export class BridgeTables {
   }
 
   /**
-   * Claims a Matrix event for sending to Signal with timestamp `sentAt`. Returns the existing claim
-   * when the homeserver delivers the event again, so the caller can skip it or resend it unchanged.
+   * Claims a Matrix event for sending to Signal as `accountId`, giving it the account's next
+   * sent-timestamp (see nextSignalTimestamp) in the same commit. Returns the existing claim when
+   * the event was claimed before, so a retry or a resumed send uses the timestamp it was given.
    */
-  claimOutgoing(eventId: string, roomId: string, sentAt: number): { claim: OutgoingRow; isNew: boolean } {
-    const existing = this.outgoing(eventId);
-    if (existing) return { claim: existing, isNew: false };
-    this.db
-      .prepare("INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')")
-      .run(eventId, roomId, sentAt);
-    return { claim: { eventId, roomId, sentAt, state: "sending" }, isNew: true };
+  claimOutgoing(eventId: string, roomId: string, accountId: string): { claim: OutgoingRow; isNew: boolean } {
+    return this.db.transaction(() => {
+      const existing = this.outgoing(eventId);
+      if (existing) return { claim: existing, isNew: false };
+      const sentAt = this.nextSignalTimestamp(accountId);
+      this.db
+        .prepare(
+          "INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')",
+        )
+        .run(eventId, roomId, sentAt);
+      return { claim: { eventId, roomId, sentAt, state: "sending" as const }, isNew: true };
+    })();
+  }
+
+  /**
+   * A Signal sent-timestamp for a new message of `accountId`: now, or one past the last one given
+   * out when that is later, so the account's messages never share one (Signal identifies a
+   * message by author and timestamp) and follow the order they were claimed in.
+   */
+  nextSignalTimestamp(accountId: string): number {
+    return this.db
+      .prepare(
+        `INSERT INTO bridge_signal_clocks (account_id, last_sent_at) VALUES (?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET last_sent_at = MAX(excluded.last_sent_at, last_sent_at + 1)
+         RETURNING last_sent_at`,
+      )
+      .pluck()
+      .get(accountId, this.now()) as number;
   }
 
   /** The send to Signal of a Matrix event; undefined for events that did not come from Matrix. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 import BetterSqlite3, { type Database } from "better-sqlite3";
@@ -9,6 +9,7 @@ import { loadBridgeKey } from "./bridge-key.js";
 import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
+import { MatrixJournal } from "./matrix-journal.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
@@ -39,6 +40,8 @@ export interface Store {
   readonly bridge: BridgeTables;
   /** Disappearing messages: each portal's timer and the events waiting to be redacted. */
   readonly disappearing: DisappearingTables;
+  /** Matrix events received from the homeserver, waiting to be handled in order per room. */
+  readonly matrixJournal: MatrixJournal;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -49,6 +52,7 @@ const BUSY_TIMEOUT_MS = 5000;
 export function openDatabase(options: OpenDatabaseOptions): Store {
   const { databasePath, keyFilePath } = options;
   mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
+  restrictToOwner(databasePath);
   const db = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
   try {
     configure(db, databasePath);
@@ -58,6 +62,26 @@ export function openDatabase(options: OpenDatabaseOptions): Store {
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * The database holds every account's (sealed) Signal state and the bridge's mapping of who talks
+ * to whom: owner only. SQLite gives the -wal and -shm files it creates the database file's mode,
+ * so creating the file 0600 covers them; files left by an earlier version are narrowed too.
+ */
+function restrictToOwner(databasePath: string): void {
+  try {
+    closeSync(openSync(databasePath, "a", 0o600));
+    for (const file of [databasePath, `${databasePath}-wal`, `${databasePath}-shm`]) {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new StoreError(
+      `cannot make ${databasePath} (and its -wal/-shm files) readable by their owner only (${code}); ` +
+        `check database.path in the config, and that the bridge's user owns these files`,
+    );
   }
 }
 
@@ -84,6 +108,7 @@ export class SqliteStore implements Store {
   private readonly signalStorages = new Map<string, SqliteSignalStorage>();
   readonly bridge: BridgeTables;
   readonly disappearing: DisappearingTables;
+  readonly matrixJournal: MatrixJournal;
 
   constructor(
     readonly db: Database,
@@ -92,6 +117,7 @@ export class SqliteStore implements Store {
   ) {
     this.bridge = new BridgeTables(db, now);
     this.disappearing = new DisappearingTables(db, now);
+    this.matrixJournal = new MatrixJournal(db, now);
   }
 
   signalStorage(accountId: string): SignalStorage {

@@ -19,3 +19,10 @@ export {
   type ReactionRef,
 } from "./bridge-tables.js";
 export { type ChatTimer, type DisappearingEvent, DisappearingTables } from "./disappearing-tables.js";
+export {
+  type IncomingJournalEvent,
+  type JournalEntry,
+  type JournalIntake,
+  type JournalKind,
+  MatrixJournal,
+} from "./matrix-journal.js";

@@ -34,7 +34,8 @@ after(async () => {
 test("unlinking the device on the phone produces a logged-out event and no reconnect loop", async () => {
   const log = new EventLog(client);
   await client.start();
-  // Let the phone's answers to the sync requests arrive first, so none is cut off in flight.
+  // Connected and caught up: the phone's answers to the sync requests that missed the linking
+  // connection come now, and unlinkDevice lets their acknowledgements reach the mock first.
   await log.waitFor("queue-empty", () => true, "the client to drain the server queue");
 
   await mock.unlinkDevice(phone, device);

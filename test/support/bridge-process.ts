@@ -24,8 +24,13 @@ export interface BridgeProcess {
   readonly pid: number | undefined;
   /** Everything the bridge logged so far. */
   output(): string;
-  /** Starts the bridge (again, after a stop) and waits until it says it has started. */
-  start(): Promise<void>;
+  /** Whether the bridge process is running. */
+  running(): boolean;
+  /**
+   * Starts the bridge (again, after a stop) and waits until it says it has started, unless
+   * `waitForStarted` is false (a bridge that has to wait for its homeserver).
+   */
+  start(options?: { waitForStarted?: boolean }): Promise<void>;
   /** SIGTERM (or the given signal) and wait for exit; resolves to the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   cleanup(): Promise<void>;
@@ -74,7 +79,8 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     output: () => output,
-    async start() {
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    async start({ waitForStarted = true } = {}) {
       const startedAt = output.length;
       const process_ = spawn(process.execPath, [cli, "-c", configFile], {
         cwd: dir,
@@ -85,6 +91,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
       const collect = (chunk: Buffer) => (output += chunk.toString());
       process_.stdout?.on("data", collect);
       process_.stderr?.on("data", collect);
+      if (!waitForStarted) return;
       await waitFor(
         () => {
           if (process_.exitCode !== null)

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Server, loadCertificates, type Device, type PrimaryDevice } from "@signalapp/mock-server";
 import { localTestEnvironment, type LocalTestEnvironment } from "../../src/signal/environment.js";
+import { waitFor } from "./wait.js";
 
 export interface MockSignalServer {
   server: Server;
@@ -36,6 +37,50 @@ const CLOSE_TIMEOUT_MS = 5_000;
 // What the Signal service sends when a device's credentials are revoked.
 const UNLINKED_CLOSE_CODE = 4401;
 
+/** The mock's per-device websocket, as its Server uses it. */
+interface DeviceSocket {
+  sendMessage(message: Buffer | "empty"): Promise<void>;
+  close(code: number): void;
+}
+
+/**
+ * Deliveries on each device socket that the device has not acknowledged yet. The mock fails a
+ * delivery still unanswered when its socket closes, and one it had queued for an offline device
+ * then rejects the sender's promise, which the phone's automatic answers (sync replies) never
+ * await: an unhandled rejection. `unlinkDevice` waits for these to be answered first.
+ */
+function trackDeliveries(server: Server): (socket: DeviceSocket) => Set<Promise<void>> {
+  const bySocket = new WeakMap<DeviceSocket, Set<Promise<void>>>();
+  const pendingOn = (socket: DeviceSocket) => {
+    let pending = bySocket.get(socket);
+    if (!pending) {
+      pending = new Set();
+      bySocket.set(socket, pending);
+    }
+    return pending;
+  };
+  const mockServer = server as unknown as {
+    addWebSocket(device: Device, socket: DeviceSocket): Promise<void>;
+  };
+  const addWebSocket = mockServer.addWebSocket.bind(server);
+  mockServer.addWebSocket = (device, socket) => {
+    const sendMessage = socket.sendMessage.bind(socket);
+    socket.sendMessage = (message) => {
+      const delivery = sendMessage(message);
+      // Signal clients never answer the queue-empty marker; the mock does not wait for it either.
+      if (message !== "empty") {
+        const pending = pendingOn(socket);
+        pending.add(delivery);
+        const settled = () => void pending.delete(delivery);
+        delivery.then(settled, settled);
+      }
+      return delivery;
+    };
+    return addWebSocket(device, socket);
+  };
+  return pendingOn;
+}
+
 export async function startMockSignalServer(): Promise<MockSignalServer> {
   const cdn3Path = await mkdtemp(join(tmpdir(), "mock-signal-cdn3-"));
   const server = new Server({ cdn3Path });
@@ -47,6 +92,7 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
   }
   // The mock keeps its HTTP/2 server private and its close() waits for every open session;
   // tracking sessions here lets close() end them instead of hanging on a client that lingers.
+  const unacknowledged = trackDeliveries(server);
   const http2Server = (server as unknown as { https: Http2SecureServer }).https;
   const sessions = new Set<ServerHttp2Session>();
   http2Server.on("session", (session: ServerHttp2Session) => {
@@ -66,12 +112,19 @@ export async function startMockSignalServer(): Promise<MockSignalServer> {
 
   // The mock's own unlink() only forgets the device on the phone's side; the server must forget
   // its credentials and close its socket (as the real service does) for the client to notice.
+  // Messages already on their way are let through first (see trackDeliveries).
   const unlinkDevice = async (phone: PrimaryDevice, device: Device): Promise<void> => {
+    const socket = (server as unknown as { webSockets: Map<Device, DeviceSocket> }).webSockets.get(device);
+    if (socket) {
+      await waitFor(() => unacknowledged(socket).size === 0, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        what: "the device to acknowledge the messages the mock delivered to it, before unlinking it",
+      });
+    }
     await phone.unlink(device);
     await server.removeDeviceByServiceId(device.aci, device.deviceId);
-    const sockets = (server as unknown as { webSockets: Map<Device, { close(code: number): void }> })
-      .webSockets;
-    sockets.get(device)?.close(UNLINKED_CLOSE_CODE);
+    socket?.close(UNLINKED_CLOSE_CODE);
   };
 
   let closed = false;

@@ -5,6 +5,7 @@ import { bridgeTables } from "./003-bridge-tables.js";
 import { senderKeyDistributions } from "./004-sender-key-distributions.js";
 import { groups } from "./005-groups.js";
 import { disappearingMessages } from "./006-disappearing-messages.js";
+import { matrixJournal } from "./007-matrix-journal.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   senderKeyDistributions,
   groups,
   disappearingMessages,
+  matrixJournal,
 ];

@@ -102,7 +102,7 @@ test("delivery confirmations accumulate per message, and messages not sent from 
   const store = openStore(t);
   const { portals, sent } = recordingPortals();
   const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
-  store.bridge.claimOutgoing("$fromMatrix", group.roomId, 1000);
+  store.bridge.claimOutgoing("$fromMatrix", group.roomId, "@alice:hs");
 
   await reporter.sent(group, "$fromMatrix");
   await reporter.delivered(group, "$fromMatrix", "@signal_bob:hs");
@@ -121,7 +121,7 @@ test("a delivery confirmed before Signal's send finished is not forgotten by the
   const store = openStore(t);
   const { portals, sent } = recordingPortals();
   const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
-  store.bridge.claimOutgoing("$quick", group.roomId, 1000);
+  store.bridge.claimOutgoing("$quick", group.roomId, "@alice:hs");
 
   await reporter.delivered(group, "$quick", "@signal_bob:hs");
   await reporter.sent(group, "$quick");

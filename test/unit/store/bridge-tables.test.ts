@@ -87,13 +87,53 @@ test("a message part is recorded once; redelivery is recognised", (t) => {
 
 test("an outgoing Matrix event keeps its first Signal timestamp when delivered again", (t) => {
   const { bridge } = open(t).store;
-  const first = bridge.claimOutgoing("$e", "!r:hs", 111);
+  const first = bridge.claimOutgoing("$e", "!r:hs", "@alice:hs");
   assert.equal(first.isNew, true);
-  const again = bridge.claimOutgoing("$e", "!r:hs", 222);
+  const again = bridge.claimOutgoing("$e", "!r:hs", "@alice:hs");
   assert.equal(again.isNew, false);
-  assert.equal(again.claim.sentAt, 111);
+  assert.equal(again.claim.sentAt, first.claim.sentAt);
   bridge.setOutgoingState("$e", "sent");
-  assert.equal(bridge.claimOutgoing("$e", "!r:hs", 333).claim.state, "sent");
+  assert.equal(bridge.claimOutgoing("$e", "!r:hs", "@alice:hs").claim.state, "sent");
+});
+
+test("events claimed in the same millisecond get distinct, increasing timestamps per account", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bridge-tables-"));
+  const frozen = () => 1_700_000_000_000;
+  const store = openDatabase({
+    databasePath: join(dir, "bridge.db"),
+    keyFilePath: join(dir, "bridge.key"),
+    now: frozen,
+  });
+  t.after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const alice = Array.from(
+    { length: 300 },
+    (_, i) => store.bridge.claimOutgoing(`$a${i}`, "!r:hs", "@alice:hs").claim.sentAt,
+  );
+  assert.equal(new Set(alice).size, 300, "no two of Alice's messages share a timestamp");
+  assert.deepEqual(
+    alice,
+    [...alice].sort((a, b) => a - b),
+    "timestamps follow the claim order",
+  );
+  assert.equal(alice[0], frozen(), "the first one is the current time");
+  const bob = store.bridge.claimOutgoing("$b0", "!r2:hs", "@bob:hs").claim.sentAt;
+  assert.equal(bob, frozen(), "another account has a clock of its own");
+});
+
+test("the Signal clock never goes back, across a reopen, even when the system clock does", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bridge-tables-"));
+  const paths = { databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") };
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const first = openDatabase({ ...paths, now: () => 5000 });
+  const before = first.bridge.claimOutgoing("$1", "!r:hs", "@alice:hs").claim.sentAt;
+  first.close();
+  const second = openDatabase({ ...paths, now: () => 4000 });
+  const after = second.bridge.claimOutgoing("$2", "!r:hs", "@alice:hs").claim.sentAt;
+  second.close();
+  assert.ok(after > before, `${after} follows ${before}`);
 });
 
 test("management rooms and ghosts survive a reopen", (t) => {

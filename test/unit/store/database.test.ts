@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 
 import BetterSqlite3 from "better-sqlite3";
@@ -44,10 +44,13 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_disappearing_events",
     "bridge_disappearing_timers",
     "bridge_ghosts",
+    "bridge_matrix_journal",
+    "bridge_matrix_transactions",
     "bridge_messages",
     "bridge_outgoing",
     "bridge_portals",
     "bridge_reactions",
+    "bridge_signal_clocks",
     "bridge_users",
     "signal_accounts",
     "signal_event_buffer",
@@ -146,4 +149,46 @@ test("a file that is not a SQLite database gives a clear error", (t) => {
     () => openDatabase(paths),
     (error: unknown) => error instanceof StoreError && /is not a SQLite database/.test(error.message),
   );
+});
+
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8).padStart(4, "0");
+
+/** The database and its -wal/-shm, which exist while a connection writes in WAL mode. */
+const databaseFiles = (databasePath: string) => [databasePath, `${databasePath}-wal`, `${databasePath}-shm`];
+
+/** Runs `body` with a umask that lets files be created readable by everyone, as many systems do. */
+function withLooseUmask<T>(body: () => T): T {
+  const previous = process.umask(0o022);
+  try {
+    return body();
+  } finally {
+    process.umask(previous);
+  }
+}
+
+test("the database and its -wal and -shm files are readable by their owner only", async (t) => {
+  const paths = storePaths(tempDir(t));
+  const store = withLooseUmask(() => openDatabase(paths));
+  t.after(() => store.close());
+  await store.signalStorage("@alice:example.org").commit([{ type: "account", account: sampleAccount() }]);
+
+  for (const file of databaseFiles(paths.databasePath)) {
+    assert.ok(existsSync(file), `${file} exists while the store is open`);
+    assert.equal(modeOf(file), "0600", `the mode of ${file}`);
+  }
+});
+
+test("database files an earlier version left readable by others are narrowed to their owner", (t) => {
+  const paths = storePaths(tempDir(t));
+  openDatabase(paths).close();
+  // A connection still open keeps the -wal and -shm files, as after a crash.
+  const other = new BetterSqlite3(paths.databasePath);
+  t.after(() => other.close());
+  other.exec("CREATE TABLE leftover (x INTEGER)");
+  for (const file of databaseFiles(paths.databasePath)) chmodSync(file, 0o644);
+
+  openDatabase(paths).close();
+  for (const file of databaseFiles(paths.databasePath)) {
+    assert.equal(modeOf(file), "0600", `the mode of ${file}`);
+  }
 });

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { transactionEvents } from "../../../../src/bridge/matrix/transaction-events.js";
+
+const isBridgeUser = (userId: string) => userId.startsWith("@signal_") || userId === "@signalbot:hs";
+const text = (id: string, sender = "@alice:hs") => ({
+  event_id: id,
+  room_id: "!r:hs",
+  type: "m.room.message",
+  sender,
+  content: { msgtype: "m.text", body: "hi" },
+});
+
+test("room events and ephemeral events are journaled in order with their keys", () => {
+  const typing = { type: "m.typing", room_id: "!r:hs", content: { user_ids: ["@alice:hs"] } };
+  const result = transactionEvents(
+    "txn1",
+    { events: [text("$1"), text("$2")], ephemeral: [typing] },
+    isBridgeUser,
+  );
+  assert.deepEqual(
+    result.journal.map((e) => [e.key, e.kind]),
+    [
+      ["$1", "event"],
+      ["$2", "event"],
+      ["txn1/ephemeral/0", "ephemeral"],
+    ],
+  );
+  assert.deepEqual(result.skipped, []);
+});
+
+test("ephemeral events are read from the unstable key when the stable one is absent, never twice", () => {
+  const receipt = { type: "m.receipt", room_id: "!r:hs", content: {} };
+  const unstable = transactionEvents("t", { "de.sorunome.msc2409.ephemeral": [receipt] }, isBridgeUser);
+  assert.equal(unstable.journal.length, 1);
+  const both = transactionEvents(
+    "t",
+    { ephemeral: [receipt], "de.sorunome.msc2409.ephemeral": [receipt] },
+    isBridgeUser,
+  );
+  assert.equal(both.journal.length, 1);
+});
+
+test("the bridge's own events are not journaled but still reach the library", () => {
+  const result = transactionEvents(
+    "t",
+    { events: [text("$1", "@signal_abc:hs"), text("$2", "@signalbot:hs")] },
+    isBridgeUser,
+  );
+  assert.equal(result.journal.length, 0);
+  assert.equal(result.roomEvents.length, 2);
+});
+
+test("null, wrong types and missing fields are left out with a reason, never thrown", () => {
+  const body = {
+    events: [
+      null,
+      5,
+      "x",
+      [],
+      { type: "m.room.message" },
+      { ...text("$1"), content: null },
+      { ...text("$2"), room_id: 7 },
+      text("$ok"),
+    ],
+    ephemeral: [
+      null,
+      { type: "m.typing" },
+      { type: "m.presence", content: {} },
+      { room_id: "!r:hs", content: {} },
+    ],
+  };
+  const result = transactionEvents("t", body, isBridgeUser);
+  assert.deepEqual(
+    result.journal.map((e) => e.key),
+    ["$ok"],
+  );
+  assert.equal(result.skipped.length, 10, result.skipped.join("\n"));
+  for (const odd of [null, "text", 42, [], { events: "nope", ephemeral: {} }]) {
+    assert.deepEqual(transactionEvents("t", odd, isBridgeUser).journal, []);
+  }
+});
