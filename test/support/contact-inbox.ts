@@ -1,6 +1,8 @@
 /**
  * Everything a simulated Signal contact receives as data messages and receipts, in arrival
- * order, for tests that count: how many arrived, with which timestamps, bodies and order. While
+ * order, for tests that count: how many arrived, with which timestamps, bodies and order, and
+ * what a Signal app would show of them (it takes a message whose sender, device and timestamp
+ * it has seen before as that message again, so a sender may repeat a send it is unsure of). While
  * an inbox is open it takes the contact's data messages and receipts instead of the mock's
  * queues (`waitForMessage()`, `waitForReceipt()`), so nothing is left in those queues for later
  * tests; `close()` gives them back to them.
@@ -14,6 +16,8 @@ type ReceiptMessage = Awaited<ReturnType<PrimaryDevice["waitForReceipt"]>>["rece
 export interface ReceivedMessage {
   /** ACI of the sending account. */
   sourceAci: string;
+  /** The sending device of that account. */
+  sourceDevice: number;
   body: string;
   /** The sent timestamp, which identifies the message on Signal together with its author. */
   timestamp: number;
@@ -29,13 +33,18 @@ export interface ReceivedReceipt {
 }
 
 export interface ContactInbox {
-  /** The data messages that arrived so far, in arrival order. */
+  /** The data messages that arrived so far, in arrival order, repeats included. */
   readonly messages: readonly ReceivedMessage[];
+  /**
+   * What a Signal app shows of the data messages (whose body starts with `prefix`), in arrival
+   * order: a repeat of an earlier sender, device and timestamp is left out.
+   */
+  shown(prefix?: string): ReceivedMessage[];
+  /** How many deliveries repeated an earlier message (same sender, device and timestamp). */
+  readonly repeats: number;
   /** The receipts that arrived so far, in arrival order. */
   readonly receipts: readonly ReceivedReceipt[];
-  /** The received messages whose body starts with `prefix`. */
-  withPrefix(prefix: string): ReceivedMessage[];
-  /** Waits until `count` messages match; the failure says how many did. */
+  /** Waits until `count` shown messages match; the failure says how many did. */
   waitForCount(
     count: number,
     options: { timeoutMs: number; what: string; matches?: (message: ReceivedMessage) => boolean },
@@ -44,7 +53,7 @@ export interface ContactInbox {
 }
 
 type Handler<T> = (
-  source: { aci: string },
+  source: { aci: string; deviceId: number },
   serviceIdKind: unknown,
   envelopeType: unknown,
   content: unknown,
@@ -63,14 +72,22 @@ export function openContactInbox(contact: PrimaryDevice): ContactInbox {
     handleReceiptMessage: device.handleReceiptMessage,
   };
   const messages: ReceivedMessage[] = [];
+  const shown: ReceivedMessage[] = [];
+  const seen = new Set<string>();
   const receipts: ReceivedReceipt[] = [];
   device.handleDataMessage = (source, _kind, _type, _content, dataMessage) => {
-    messages.push({
+    const message = {
       sourceAci: source.aci,
+      sourceDevice: source.deviceId,
       body: dataMessage.body ?? "",
       timestamp: Number(dataMessage.timestamp),
       dataMessage,
-    });
+    };
+    messages.push(message);
+    const key = `${message.sourceAci}.${message.sourceDevice}/${message.timestamp}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    shown.push(message);
   };
   device.handleReceiptMessage = (source, _kind, _type, _content, receiptMessage) => {
     receipts.push({
@@ -82,11 +99,14 @@ export function openContactInbox(contact: PrimaryDevice): ContactInbox {
   return {
     messages,
     receipts,
-    withPrefix: (prefix) => messages.filter((message) => message.body.startsWith(prefix)),
+    shown: (prefix = "") => shown.filter((message) => message.body.startsWith(prefix)),
+    get repeats() {
+      return messages.length - shown.length;
+    },
     async waitForCount(count, { timeoutMs, what, matches = () => true }) {
-      await waitFor(() => messages.filter(matches).length >= count, {
+      await waitFor(() => shown.filter(matches).length >= count, {
         timeoutMs,
-        what: () => `${what} (${messages.filter(matches).length} of ${count} arrived)`,
+        what: () => `${what} (${shown.filter(matches).length} of ${count} arrived)`,
         intervalMs: 250,
       });
     },
