@@ -47,7 +47,7 @@ const READ = 1;
 
 /** Pushes a transaction and asserts that the bridge accepted it (200), as the homeserver needs. */
 async function pushAccepted(body: unknown, what: string, txnId = newTxnId()): Promise<void> {
-  const answer = await transactions.push(txnId, body, 120_000);
+  const answer = await transactions.push(txnId, body, { timeoutMs: 120_000 });
   assert.equal(
     answer.status,
     200,
@@ -303,13 +303,17 @@ test("events with missing or wrong-typed fields are answered 200; the bridge sta
       ),
     );
 
+    await findings.check("a badly encoded transaction id", async () => {
+      const answer = await transactions.push("%E0%A4%A", { events: [] }, { encoded: false });
+      assert.ok(answer.status < 500, `the bridge answered ${answer.status} ${answer.body.slice(0, 200)}`);
+    });
     await findings.check("the next message", () => sendLastAndWait("after the malformed transaction"));
     await checkSurvived(findings, pid, ["next to malformed events"]);
     findings.assertNone();
   });
 });
 
-test("10,000 reactions to unknown events in one transaction: no notice flood, memory stays bounded, later messages flow", async (t) => {
+test("10,000 reactions to unknown events in one transaction, twice: no notice flood, memory does not grow with the events, later messages flow", async (t) => {
   const { setting, directRoom, friend } = chat!;
   await withKeptLogs(setting, "reaction-flood", async () => {
     inbox = openContactInbox(friend);
@@ -328,17 +332,23 @@ test("10,000 reactions to unknown events in one transaction: no notice flood, me
       }
     })();
 
+    // The heap of a Node process grows to a plateau under load; a second flood shows whether
+    // memory follows the number of events (it should not) or levels off.
     const findings = new Findings();
+    const peaks: number[] = [];
     try {
-      const events = Array.from({ length: 10_000 }, () =>
-        reactionEvent(directRoom, alice, newEventId(), "👍"),
-      );
-      await findings.check("the transaction", () =>
-        pushAccepted({ events }, "the transaction of 10,000 reactions"),
-      );
-      await findings.check("the next message", () =>
-        sendLastAndWait("after ten thousand reactions", 300_000),
-      );
+      for (const round of ["first", "second"]) {
+        const events = Array.from({ length: 10_000 }, () =>
+          reactionEvent(directRoom, alice, newEventId(), "👍"),
+        );
+        await findings.check(`the ${round} transaction`, () =>
+          pushAccepted({ events }, `the ${round} transaction of 10,000 reactions`),
+        );
+        await findings.check(`the message after the ${round} flood`, () =>
+          sendLastAndWait(`after the ${round} ten thousand reactions`, 300_000),
+        );
+        peaks.push(peak);
+      }
     } finally {
       sampling = false;
       await sampler;
@@ -349,9 +359,10 @@ test("10,000 reactions to unknown events in one transaction: no notice flood, me
     const notices = (await roomHistory(setting.alice, directRoom))
       .slice(historyBefore)
       .filter((event) => event.type === "m.room.message" && event.content["msgtype"] === "m.notice");
-    const growthMiB = (peak - baseline) / 1024;
+    const [first = baseline, second = first] = peaks.map((kib) => kib / 1024);
+    const before = baseline / 1024;
     t.diagnostic(
-      `bridge RSS ${(baseline / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB; ${notices.length} notices`,
+      `bridge RSS ${before.toFixed(0)} MiB before, peak ${first.toFixed(0)} MiB in the first flood, ${second.toFixed(0)} MiB in the second; ${notices.length} notices`,
     );
     await findings.check("notices", () =>
       assert.ok(
@@ -359,12 +370,16 @@ test("10,000 reactions to unknown events in one transaction: no notice flood, me
         `${notices.length} notices in the portal, e.g. ${JSON.stringify(notices.slice(0, 3).map((n) => n.content["body"]))}`,
       ),
     );
-    await findings.check("memory", () =>
+    await findings.check("memory", () => {
       assert.ok(
-        growthMiB < 200,
-        `the bridge grew by ${growthMiB.toFixed(0)} MiB (from ${(baseline / 1024).toFixed(0)} MiB)`,
-      ),
-    );
+        first - before < 512,
+        `the first flood took the bridge from ${before.toFixed(0)} to ${first.toFixed(0)} MiB`,
+      );
+      assert.ok(
+        second - first < 100,
+        `the second flood took the bridge further, from ${first.toFixed(0)} to ${second.toFixed(0)} MiB`,
+      );
+    });
     await findings.check("the process", () =>
       assert.equal(setting.bridge.pid, pid, "the bridge process is the one from before"),
     );

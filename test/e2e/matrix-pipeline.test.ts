@@ -32,7 +32,7 @@ const OUTAGE_MS = 60_000;
 const CATCH_UP_MS = 240_000;
 
 before(async () => {
-  chat = await startLinkedDirectChat({ signalProxy: true });
+  chat = await startLinkedDirectChat({ signalProxy: true, appserviceTap: true });
   assert.ok(chat.proxy!.acceptedConnections > 0, "the bridge reaches the mock server through the proxy");
 });
 
@@ -163,11 +163,16 @@ test("the homeserver stopped for a minute during bursts both ways: after it retu
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
     const toSignal = numbered("to signal", 100);
     const toMatrix = numbered("to matrix", 100);
-    await withTimeout(
+    const eventIds = await withTimeout(
       sendTexts(setting.alice, directRoom, toSignal),
       120_000,
       "Alice's client to send her burst",
     );
+    // Synapse drops what it has not pushed yet when it stops; the bridge has to have it first.
+    await setting.tap!.waitForTakenIn(eventIds.at(-1)!, {
+      timeoutMs: 60_000,
+      what: "the bridge to take in the last message of Alice's burst",
+    });
     await setting.synapse.stop({ keep: true });
     synapseStopped = true;
     const stoppedAt = Date.now();

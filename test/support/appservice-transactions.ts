@@ -15,8 +15,15 @@ export interface TransactionAnswer {
 }
 
 export interface AppserviceTransactions {
-  /** PUTs `body` (serialized as JSON) as transaction `txnId`. */
-  push(txnId: string, body: unknown, timeoutMs?: number): Promise<TransactionAnswer>;
+  /**
+   * PUTs `body` (serialized as JSON) as transaction `txnId`; with `encoded: false` the id goes
+   * into the path as it is (to send a malformed one).
+   */
+  push(
+    txnId: string,
+    body: unknown,
+    options?: { timeoutMs?: number; encoded?: boolean },
+  ): Promise<TransactionAnswer>;
 }
 
 /** A client for the bridge's transaction endpoint, authenticated like the homeserver. */
@@ -25,8 +32,9 @@ export async function appserviceTransactions(bridge: BridgeProcess): Promise<App
   const token = registration.hs_token;
   if (typeof token !== "string") throw new Error(`${bridge.registrationFile} has no hs_token`);
   return {
-    async push(txnId, body, timeoutMs = 60_000) {
-      const url = `${bridge.appserviceUrl}/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`;
+    async push(txnId, body, { timeoutMs = 60_000, encoded = true } = {}) {
+      const id = encoded ? encodeURIComponent(txnId) : txnId;
+      const url = `${bridge.appserviceUrl}/_matrix/app/v1/transactions/${id}`;
       let response: Response;
       try {
         response = await fetch(url, {

@@ -11,9 +11,18 @@ import type { MatrixUser } from "./matrix-user.js";
 export const numbered = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `${prefix} ${String(i + 1).padStart(3, "0")}`);
 
-/** Sends the texts one after another, each once the homeserver has accepted the one before. */
-export async function sendTexts(user: MatrixUser, roomId: string, bodies: readonly string[]): Promise<void> {
-  for (const body of bodies) await user.sendText(roomId, body);
+/**
+ * Sends the texts one after another, each once the homeserver has accepted the one before;
+ * resolves to their event ids.
+ */
+export async function sendTexts(
+  user: MatrixUser,
+  roomId: string,
+  bodies: readonly string[],
+): Promise<string[]> {
+  const eventIds: string[] = [];
+  for (const body of bodies) eventIds.push(await user.sendText(roomId, body));
+  return eventIds;
 }
 
 /** Asserts that `received` is `expected`: nothing missing, doubled, unexpected or reordered. */
