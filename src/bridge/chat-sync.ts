@@ -66,13 +66,16 @@ export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatS
   return report;
 }
 
-/** Gives every existing ghost of the user's contacts its current name; returns the new names. */
+/**
+ * Gives every existing ghost of the user's contacts its current name (profiles older than the
+ * refresh interval are fetched again); returns the new names.
+ */
 async function renameGhosts({ store, ghosts, names }: ChatSyncDeps, login: Login): Promise<string[]> {
   const renamed: string[] = [];
   for (const recipient of await store.signalStorage(login.userId).listRecipients()) {
     const before = store.bridge.ghost(recipient.aci);
     if (!before) continue;
-    await ghosts.ensure(recipient.aci, await names.namesOf(login, recipient.aci));
+    await ghosts.ensure(recipient.aci, await names.namesOf(login, recipient.aci, { current: true }));
     const after = store.bridge.ghost(recipient.aci)?.displayName;
     if (after !== undefined && after !== before.displayName) renamed.push(after);
   }

@@ -17,6 +17,11 @@ export interface ContactNames {
   number?: string | null;
   /** The profile picture; null when the profile has none, undefined when unknown (left as it is). */
   avatar?: AvatarSource | null;
+  /**
+   * When the profile these names come from was fetched (ms). Names from a fetch older than the
+   * one a ghost shows are not shown: a message bridged while a refresh ran must not undo it.
+   */
+  fetchedAt?: number | undefined;
 }
 
 /** The name a person sees: profile name, else contact name, else number, else "Unknown user". */
@@ -30,6 +35,10 @@ const AVATAR_RETRY_MS = 60 * 60 * 1000;
 /** Ghost users: the Matrix users that stand for Signal accounts. */
 export class Ghosts {
   private readonly failedAvatars = new Map<string, { key: string | undefined; at: number }>();
+  /** Per ghost, when the profile it shows was fetched (see ContactNames.fetchedAt). */
+  private readonly shownProfileFetchedAt = new Map<string, number>();
+  /** Per ghost, the profile update under way: updates of one ghost happen one after another. */
+  private readonly updating = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bridge: Bridge,
@@ -56,6 +65,16 @@ export class Ghosts {
   async ensure(aci: string, names: ContactNames | undefined): Promise<Intent> {
     const intent = this.bridge.getIntent(this.userIdOf(aci));
     await intent.ensureRegistered();
+    await this.oneAtATime(aci, () => this.showNames(aci, intent, names));
+    return intent;
+  }
+
+  private async showNames(aci: string, intent: Intent, names: ContactNames | undefined): Promise<void> {
+    const fetchedAt = names?.fetchedAt;
+    if (fetchedAt !== undefined) {
+      if (fetchedAt < (this.shownProfileFetchedAt.get(aci) ?? -Infinity)) return;
+      this.shownProfileFetchedAt.set(aci, fetchedAt);
+    }
     const displayName = this.config.appservice.ghosts.display_name_template.replace(
       "{name}",
       bestName(names),
@@ -66,7 +85,16 @@ export class Ghosts {
       this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
-    return intent;
+  }
+
+  private oneAtATime(aci: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.updating.get(aci) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.updating.set(aci, next);
+    const forget = () => {
+      if (this.updating.get(aci) === next) this.updating.delete(aci);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
 import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
 import type { Logger } from "../logger.js";
-import { sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
+import { RateLimitError, sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
 import { destinationOf } from "./destinations.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
@@ -12,6 +12,7 @@ import type { MediaRelay } from "./media.js";
 import { type MessageStatusReporter, type SendFailure, sendFailureOf } from "./message-status.js";
 import { NoticeCoalescer } from "./notice-coalescer.js";
 import type { Portals } from "./portals.js";
+import type { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 export interface MatrixToSignalOptions {
@@ -23,6 +24,7 @@ export interface MatrixToSignalOptions {
   media: MediaRelay;
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
+  challenges: RateLimitChallenges;
   logger: Logger;
 }
 
@@ -85,6 +87,7 @@ export class MatrixToSignal {
     try {
       await this.send(login, portal, event, outgoing, sentAt);
     } catch (error) {
+      if (error instanceof RateLimitError) await this.options.challenges.refused(login, error);
       if (retryVerdictOf(error).transient) throw error;
       store.bridge.setOutgoingState(event.event_id, "failed");
       logger.warn(`sending ${event.event_id} to Signal failed`, error);

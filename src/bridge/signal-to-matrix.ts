@@ -71,6 +71,8 @@ export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
 
   async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+    // Whoever is active gets their profile fetched again in the background once it is old enough.
+    if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
     switch (event.type) {
       case "message":
@@ -156,7 +158,7 @@ export class SignalToMatrix {
     logger.info(`contact list of ${login.userId}: ${contacts.length} contacts`);
     for (const contact of contacts) {
       if (store.bridge.ghost(contact.aci))
-        await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci));
+        await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci, { current: true }));
     }
   }
 

@@ -33,8 +33,10 @@ import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
+import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { Portals } from "./portals.js";
+import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
 
@@ -165,7 +167,13 @@ export async function startBridge({
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
   const groups = new GroupDirectory(store, logger.child("groups"));
-  const names = new ContactNameDirectory(store, logger.child("names"));
+  const names = new ContactNameDirectory(store, logger.child("names"), {
+    profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
+    // Only ghosts that exist: a new contact's ghost is made by what brought them, with these names.
+    onRefreshed: async (_login, aci, contactNames) => {
+      if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
+    },
+  });
   const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
@@ -194,16 +202,22 @@ export async function startBridge({
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     logger: logger.child("signal->matrix"),
   });
+  const notifyUser = async (userId: string, text: string) => {
+    const roomId = store.bridge.managementRoomOf(userId);
+    if (roomId) await actions.sendNotice(roomId, text);
+    else logger.warn(`no management room to tell ${userId}: ${text}`);
+  };
+  const challenges = new RateLimitChallenges({
+    notifyUser,
+    retryHeldNow: () => rooms.retryWaitingNow(),
+    logger: logger.child("challenges"),
+  });
   const logins = new LoginManager({
     store,
     environment,
     deviceName: config.signal.device_name,
     logger: logger.child("logins"),
-    notifyUser: async (userId, text) => {
-      const roomId = store.bridge.managementRoomOf(userId);
-      if (roomId) await actions.sendNotice(roomId, text);
-      else logger.warn(`no management room to tell ${userId}: ${text}`);
-    },
+    notifyUser,
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
@@ -217,6 +231,7 @@ export async function startBridge({
     media,
     status,
     disappearing,
+    challenges,
     logger: logger.child("matrix->signal"),
   });
   const ephemeral = new MatrixEphemeral({
@@ -242,6 +257,8 @@ export async function startBridge({
     names,
     groups,
     groupPortals,
+    discovery: signalPhoneNumberDiscovery,
+    challenges,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

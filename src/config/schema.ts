@@ -103,6 +103,13 @@ export const configSchema = section("Bridge configuration", {
         "Which Signal service to use: production, or a local test server described under signal.local.",
       default: "production",
     }),
+    profile_refresh_minutes: integer({
+      description:
+        "How old a contact's profile (name, picture) may get: when they send something after that, it is fetched again in the background and their ghost follows; contact and storage syncs fetch profiles older than this too. 0 fetches it on every message.",
+      default: 10,
+      min: 0,
+      max: 10080,
+    }),
     local: section("A local Signal test server (used only when signal.environment is local).", {
       port: optional(
         integer({

@@ -1,8 +1,8 @@
 // Public boundary of the Signal client library.
 export { linkDevice, type LinkDeviceOptions, type LinkedAccount } from "./link-device.js";
+export { PRODUCTION_ENVIRONMENT, SIGNAL_ROOT_CA_PEM } from "./production-environment.js";
 export {
   localTestEnvironment,
-  PRODUCTION_ENVIRONMENT,
   type LocalTestEnvironment,
   type LocalTestServerParams,
   type ProductionEnvironment,
@@ -72,6 +72,11 @@ export {
 } from "./attachments/attachment-upload.js";
 export { ContactSyncError } from "./contacts/contact-details-reader.js";
 export { syncContacts, type ContactSyncOptions, type SyncedContact } from "./contacts/contact-sync.js";
+export {
+  DiscoveryAuthError,
+  DiscoveryRateLimitedError,
+  type DiscoveredAccount,
+} from "./contacts/contact-discovery.js";
 export { ProfileDecryptionError } from "./profiles/profile-cipher.js";
 export { deriveAccessKey } from "./profiles/profile-keys.js";
 export {
@@ -99,6 +104,7 @@ export {
 } from "./outgoing-message.js";
 export * from "./send/content-builders.js";
 export * from "./send/send-errors.js";
+export * from "./send/rate-limit-challenge.js";
 export * from "./transient-errors.js";
 export type { SendContext } from "./send/send-context.js";
 export { safetyNumber, UnknownIdentityKeyError, type SafetyNumberOptions } from "./safety-number.js";

@@ -1,11 +1,12 @@
-// Builds libsignal's `Net` (chat and provisioning transport) for an environment.
+// Builds libsignal's `Net` (chat, provisioning and contact discovery transport) for an environment.
 import { X509Certificate } from "node:crypto";
 import { Environment, Net } from "@signalapp/libsignal-client/dist/net.js";
 import type { SignalEnvironment } from "./environment.js";
 
 export const DEFAULT_USER_AGENT = "Signal-Matrix-Bridge";
 
-// CDSI and SVR are not used by this client, but libsignal's local-test mode wants ports for them.
+// libsignal's local-test mode wants ports for CDSI and SVR; the mock server has neither (SVR is
+// not used at all, and a phone-number lookup against a local server fails to connect).
 const UNUSED_LOCAL_PORT = 9;
 
 export function createNet(environment: SignalEnvironment, userAgent: string = DEFAULT_USER_AGENT): Net {

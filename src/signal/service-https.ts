@@ -1,12 +1,16 @@
 // Plain HTTPS to the storage service, groups service and CDNs (chat traffic goes through libsignal).
 // Streams both ways so large attachments are never held whole in memory by this layer.
-import { request } from "node:https";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
+import { createSecureContext, rootCertificates } from "node:tls";
 import type { SignalEnvironment } from "./environment.js";
 import { ServiceRequestError } from "./errors.js";
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** How long an idle connection is kept for the next request (as Node's global agent does). */
+const IDLE_SOCKET_MS = 5_000;
 
 export interface HttpsRequestOptions {
   method?: string;
@@ -25,7 +29,48 @@ export interface HttpsResponse {
   body: Readable;
 }
 
-/** Sends one HTTPS request, trusting the environment's CA for a local test server. */
+/**
+ * The CAs a Signal HTTPS host's certificate may chain to: for the real service what Node trusts
+ * by default (its public roots and the NODE_EXTRA_CA_CERTS file, e.g. of a TLS-inspecting proxy)
+ * and Signal's own root (storage and CDN hosts use the latter; some may move to a public CA); for
+ * a local test server only its own CA.
+ */
+export function trustedCaCertificates(environment: SignalEnvironment): readonly string[] {
+  return environment.kind === "production"
+    ? [...rootCertificates, ...nodeExtraCaCertificates(), ...environment.extraCaCertificatesPem]
+    : [environment.caCertificatePem];
+}
+
+// Node adds this file to its default roots only when no CAs are given; giving ours drops it.
+function nodeExtraCaCertificates(): string[] {
+  const file = process.env["NODE_EXTRA_CA_CERTS"];
+  if (!file) return [];
+  try {
+    return [readFileSync(file, "utf8")];
+  } catch {
+    // Node warns about an unreadable file at startup and goes on without it; so do we.
+    return [];
+  }
+}
+
+// One agent per environment: its TLS context (parsing some 150 roots) is built once, and its
+// connections are reused only by requests that trust the same CAs.
+const agents = new WeakMap<SignalEnvironment, Agent>();
+
+function agentFor(environment: SignalEnvironment): Agent {
+  let agent = agents.get(environment);
+  if (!agent) {
+    agent = new Agent({
+      keepAlive: true,
+      timeout: IDLE_SOCKET_MS,
+      secureContext: createSecureContext({ ca: [...trustedCaCertificates(environment)] }),
+    });
+    agents.set(environment, agent);
+  }
+  return agent;
+}
+
+/** Sends one HTTPS request, trusting the CAs of the environment (see trustedCaCertificates). */
 export function httpsRequest(
   environment: SignalEnvironment,
   url: string,
@@ -40,7 +85,7 @@ export function httpsRequest(
         headers: options.headers,
         signal: options.signal,
         timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        ...(environment.kind === "local-test" ? { ca: environment.caCertificatePem } : {}),
+        agent: agentFor(environment),
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );

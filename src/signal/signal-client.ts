@@ -8,6 +8,7 @@ import type {
 import { decodeBufferedItem } from "./buffered-item.js";
 import type { ChatRequester } from "./chat-api.js";
 import { ChatConnectionKeeper, DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./chat-connection.js";
+import { type DiscoveredAccount, discoverPhoneNumbers } from "./contacts/contact-discovery.js";
 import { eventFromItem } from "./content-events.js";
 import { uploadFormsOf, type UploadFormSource } from "./attachments/attachment-upload.js";
 import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
@@ -173,6 +174,14 @@ export class SignalClient {
   /** The ACI of whoever has this username (`name.42`), or null; throws InvalidUsernameError for a malformed one. */
   async lookUpUsername(username: string): Promise<string | null> {
     return lookUpUsername(await this.sending.unidentifiedChat(), username);
+  }
+
+  /**
+   * Who has these phone numbers (E.164) on Signal, asked of the contact discovery service; a
+   * number nobody can be found by is left out. Throws DiscoveryRateLimitedError when told to wait.
+   */
+  async discoverPhoneNumbers(e164s: readonly string[]): Promise<Map<string, DiscoveredAccount>> {
+    return discoverPhoneNumbers(this.net, this.chat, e164s);
   }
 
   /** What the functions of outgoing-message.ts share between sends (certificates, endorsements, connections). */

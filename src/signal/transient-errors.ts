@@ -11,6 +11,9 @@ export interface RetryVerdict {
   retryAfterMs?: number | undefined;
 }
 
+/** How often a send held by a rate-limit challenge is tried again while the user has not answered it. */
+const CHALLENGE_RECHECK_MS = 10 * 60_000;
+
 const transientLibSignalCodes = new Set<ErrorCode>([
   ErrorCode.IoError,
   ErrorCode.ChatServiceInactive,
@@ -52,9 +55,12 @@ export function signalRetryVerdict(error: unknown): RetryVerdict | undefined {
   for (const e of causes(error)) {
     if (e instanceof NotConnectedError) return { transient: true };
     if (e instanceof RateLimitError) {
-      // A challenge needs the user (a captcha on the phone); only a plain wait passes by itself.
-      if (e.challengeToken !== null) return { transient: false };
-      return { transient: true, retryAfterMs: secondsToMs(e.retryAfterSeconds) };
+      // A challenge waits for the user (a captcha): held, and tried again now and then in case
+      // the limit passed by itself, or at once when the challenge is answered.
+      const asked = secondsToMs(e.retryAfterSeconds) ?? 0;
+      if (e.challengeToken !== null)
+        return { transient: true, retryAfterMs: Math.max(asked, CHALLENGE_RECHECK_MS) };
+      return { transient: true, retryAfterMs: asked || undefined };
     }
     if (e instanceof ServiceRequestError) {
       const transient = e.status >= 500 || e.status === 429 || e.status === 408 || e.status === 0;

@@ -1,7 +1,7 @@
 /**
  * What goes wrong on the Signal side is shown in the portal, never swallowed: a message the
  * bridge cannot decrypt (a notice, a retry request, and the message once the sender sends it
- * again) and a contact whose safety number changed.
+ * again), a contact whose safety number changed, and a send held by a rate-limit challenge.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -78,5 +78,57 @@ test("a contact reinstalling Signal (a new identity key) posts a safety-number n
       fromUser(ghostOf(friend), /^New phone, who dis$/),
       "the message that came with the new identity",
     );
+  });
+});
+
+test("a send refused with a rate-limit challenge is held, the user is told how to answer, and it goes out once answered", async () => {
+  const { mock, setting, phone, device } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice, managementRoom, bridge } = setting;
+    // A stranger without a profile key gets authenticated sends, the ones the mock rate-limits.
+    const stranger = await mock.server.createPrimaryDevice({ profileName: "Busy Stranger" });
+    await introduce(stranger, device);
+    await stranger.sendText(device, "Hi, we have not met");
+    const room = await alice.acceptNextInvite("the direct portal with the stranger");
+    await alice.waitForEvent(
+      room,
+      fromUser(ghostOf(stranger), /^Hi, we have not met$/),
+      "the stranger's message",
+    );
+
+    const limit = { source: phone.device.aci, target: stranger.device.aci };
+    mock.server.rateLimit(limit);
+    await alice.sendText(room, "First reply, held by the challenge");
+    await alice.sendText(room, "Second reply, behind the first");
+    const instructions = await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge.botUserId, /prove you are a person/),
+      "the notice asking to solve the rate-limit challenge",
+    );
+    const told = String(instructions.getContent()["body"]);
+    assert.match(told, /https:\/\/signalcaptchas\.org\/challenge\/generate\.html/, "names the captcha page");
+    assert.match(told, /submit-challenge/, "says how to answer");
+
+    // The limit ends when the challenge is answered (the mock accepts any captcha).
+    mock.server.stopRateLimiting(limit);
+    await alice.sendText(
+      managementRoom,
+      "submit-challenge signalcaptcha://signal-hcaptcha.test.challenge.solved",
+    );
+    await alice.waitForEvent(
+      managementRoom,
+      fromUser(bridge.botUserId, /Challenge accepted/),
+      "the bot accepting the challenge answer",
+    );
+    const bodies: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const received = await withTimeout(
+        stranger.waitForMessage(),
+        30_000,
+        `held message ${i + 1} at the stranger`,
+      );
+      bodies.push(received.body);
+    }
+    assert.deepEqual(bodies, ["First reply, held by the challenge", "Second reply, behind the first"]);
   });
 });

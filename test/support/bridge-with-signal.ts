@@ -37,15 +37,17 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults. `signalPort` points
- * the bridge at another port than the mock's own (a proxy in front of it); with `appserviceTap`
- * Synapse pushes to the bridge through a relay that notes each transaction.
+ * `extraConfig` sections (e.g. `media`) are merged over the test defaults, and keys of a `signal`
+ * section over those of the default one. `signalPort` points the bridge at another port than the
+ * mock's own (a proxy in front of it); with `appserviceTap` Synapse pushes to the bridge through
+ * a relay that notes each transaction.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
   { signalPort = mock.port, appserviceTap = false }: { signalPort?: number; appserviceTap?: boolean } = {},
 ): Promise<BridgeWithSignal> {
+  const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
   const bridge = await prepareBridge({
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
@@ -63,8 +65,9 @@ export async function startBridgeWithSignal(
           generic_server_public_params: mock.genericServerPublicParams,
           backup_server_public_params: mock.backupServerPublicParams,
         },
+        ...(extraSignal as Record<string, unknown> | undefined),
       },
-      ...extraConfig,
+      ...otherConfig,
     },
   });
   let synapse: Synapse | undefined;

@@ -4,9 +4,10 @@ import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
 import { safetyNumberCommand } from "./safety-number-command.js";
+import { submitChallengeCommand } from "./submit-challenge-command.js";
 import { syncCommand } from "./sync-command.js";
 
-/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout. */
+/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout, rate-limit challenges. */
 export function accountCommands(deps: CommandDeps): BotCommand[] {
   return [
     listCommand(deps),
@@ -14,5 +15,6 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     safetyNumberCommand(deps),
     syncCommand(deps),
     logoutCommand(deps),
+    submitChallengeCommand(deps),
   ];
 }

@@ -5,7 +5,9 @@ import type { Ghosts } from "../ghosts.js";
 import type { GroupDirectory } from "../group-directory.js";
 import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
+import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
+import type { RateLimitChallenges } from "../rate-limit-challenges.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
 export interface CommandDeps {
@@ -16,6 +18,10 @@ export interface CommandDeps {
   names: ContactNameDirectory;
   groups: GroupDirectory;
   groupPortals: GroupPortalSync;
+  /** Who has a phone number on Signal, for numbers not among the contacts. */
+  discovery: PhoneNumberDiscovery;
+  /** Signal's rate-limit challenges waiting for the user's captcha. */
+  challenges: RateLimitChallenges;
   logger: Logger;
 }
 

@@ -1,18 +1,25 @@
 import { looksLikeUsername, type RecipientRecord, type SignalStorage } from "../../signal/index.js";
 import { bestName } from "../ghosts.js";
+import { type PhoneNumberLookup, waitingTime } from "../phone-number-lookup.js";
 
-/** What a contact argument (ACI, phone number or name) resolved to. */
+/** What a contact argument (ACI, phone number or name) resolved to, among the contacts or on Signal. */
 export type ContactLookup =
   | { kind: "found"; aci: string; recipient: RecipientRecord | null }
   | { kind: "ambiguous"; candidates: RecipientRecord[] }
   | { kind: "unknown" }
   /** The argument cannot be what it looks like (e.g. a malformed username); `reason` says why. */
-  | { kind: "invalid"; reason: string };
+  | { kind: "invalid"; reason: string }
+  | PhoneNumberLookup;
 
 const ACI_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PHONE_PATTERN = /^\+?[\d\s().-]{5,}$/;
 
 const digitsOf = (text: string) => text.replace(/\D/g, "");
+
+/** Whether a contact argument is written as a phone number (with or without country code). */
+export function looksLikePhoneNumber(text: string): boolean {
+  return PHONE_PATTERN.test(text.trim());
+}
 
 /** The contacts of an account, without the account itself, sorted by the name shown for them. */
 export async function contactsOf(storage: SignalStorage, ownAci: string): Promise<RecipientRecord[]> {
@@ -43,7 +50,7 @@ export async function lookUpContact(
     const aci = text.toLowerCase();
     return { kind: "found", aci, recipient: contacts.find((c) => c.aci === aci) ?? null };
   }
-  if (PHONE_PATTERN.test(text)) {
+  if (looksLikePhoneNumber(text)) {
     const digits = digitsOf(text);
     return pick(contacts.filter((c) => c.number !== null && digitsOf(c.number) === digits));
   }
@@ -63,14 +70,25 @@ function pick(matches: RecipientRecord[]): ContactLookup {
 
 /** The reply for a lookup that found no single contact. */
 export function lookupProblem(query: string, lookup: Exclude<ContactLookup, { kind: "found" }>): string {
-  if (lookup.kind === "invalid") return lookup.reason;
-  if (lookup.kind === "unknown") {
-    return looksLikeUsername(query)
-      ? `Nobody on Signal has the username ${query.trim()}.`
-      : `No contact matches "${query}". Send list to see your contacts, or use their ACI.`;
+  switch (lookup.kind) {
+    case "invalid":
+      return lookup.reason;
+    case "unknown":
+      return looksLikeUsername(query)
+        ? `Nobody on Signal has the username ${query.trim()}.`
+        : `No contact matches "${query}". Send list to see your contacts, or use their ACI.`;
+    case "ambiguous":
+      return [
+        `"${query}" matches ${lookup.candidates.length} contacts; use more of the name, the number or the ACI:`,
+        ...lookup.candidates.map((c) => `• ${describeContact(c)}`),
+      ].join("\n");
+    case "not-on-signal":
+      return `Nobody on Signal can be found by ${lookup.number}: the number is not registered, or its owner lets nobody find them by number. Ask them for their Signal username.`;
+    case "number-identity-only":
+      return `${lookup.number} is on Signal, but Signal does not say whose account it is to someone who only knows the number. Ask them to message you first, or for their Signal username.`;
+    case "rate-limited":
+      return `Signal limits how many phone numbers an account may look up, and that limit is reached for now. Try again in ${waitingTime(lookup.retryAfterSeconds)}.`;
+    case "discovery-failed":
+      return `Could not look ${lookup.number} up on Signal (${lookup.reason}). Try again later, or use their Signal username.`;
   }
-  return [
-    `"${query}" matches ${lookup.candidates.length} contacts; use more of the name, the number or the ACI:`,
-    ...lookup.candidates.map((c) => `• ${describeContact(c)}`),
-  ].join("\n");
 }

@@ -1,13 +1,21 @@
 import { InvalidUsernameError, looksLikeUsername } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
 import type { Login } from "../logins.js";
-import { openDirectChat } from "../open-direct-chat.js";
+import { type OpenedDirectChat, openDirectChat } from "../open-direct-chat.js";
+import { lookUpPhoneNumber } from "../phone-number-lookup.js";
 import { type CommandDeps, requireLogin, roomLink } from "./command-deps.js";
-import { type ContactLookup, lookUpContact, lookupProblem } from "./contact-lookup.js";
+import { type ContactLookup, looksLikePhoneNumber, lookUpContact, lookupProblem } from "./contact-lookup.js";
 
-/** `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. */
-export function pmCommand(deps: CommandDeps): BotCommand {
-  const { store, logins } = deps;
+/**
+ * `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. A phone
+ * number that is not among the contacts is looked up on Signal.
+ */
+export function pmCommand(
+  deps: CommandDeps,
+  openChat: (login: Login, aci: string) => Promise<OpenedDirectChat> = (login, aci) =>
+    openDirectChat(deps, login, aci),
+): BotCommand {
+  const { store, logins, discovery } = deps;
   return {
     name: "pm",
     summary: "Start a chat with a contact: pm <name | phone number | username | ACI>.",
@@ -22,14 +30,16 @@ export function pmCommand(deps: CommandDeps): BotCommand {
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const lookup = looksLikeUsername(query)
+      let lookup = looksLikeUsername(query)
         ? await lookUpUsername(login, query)
         : await lookUpContact(store.signalStorage(sender), login.client.account.aci, query);
+      if (lookup.kind === "unknown" && looksLikePhoneNumber(query))
+        lookup = await lookUpPhoneNumber(discovery, login, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));
         return;
       }
-      const { portal, name, existed } = await openDirectChat(deps, login, lookup.aci);
+      const { portal, name, existed } = await openChat(login, lookup.aci);
       await reply(
         existed
           ? `You already have a chat with ${name}: ${roomLink(portal.roomId)} (invited you again in case you left it).`

@@ -25,6 +25,8 @@ export class RoomQueues {
   private readonly busyRooms = new Map<string, Promise<void>>();
   private readonly slots: Semaphore;
   private readonly stopping = new AbortController();
+  /** Aborted (and replaced) to end every wait before a retry at once; see retryWaitingNow(). */
+  private wakeUp = new AbortController();
   /** Until resumeAll(), new entries only wait in the journal: the bridge is still starting. */
   private started = false;
 
@@ -57,6 +59,16 @@ export class RoomQueues {
     this.busyRooms.set(roomId, work);
   }
 
+  /**
+   * Rooms waiting to try an entry again do so now instead of at the end of their wait: what held
+   * them was cleared (e.g. the user answered Signal's rate-limit challenge).
+   */
+  retryWaitingNow(): void {
+    const waits = this.wakeUp;
+    this.wakeUp = new AbortController();
+    waits.abort();
+  }
+
   /** Rooms being worked on now (for tests and metrics). */
   get busyRoomCount(): number {
     return this.busyRooms.size;
@@ -87,13 +99,23 @@ export class RoomQueues {
     }
   }
 
+  /** Waits `ms`, or less when woken by retryWaitingNow(); rejects when stopped. */
+  private async waitBeforeRetry(ms: number, stop: AbortSignal): Promise<void> {
+    const sleep = this.options.sleep ?? abortableSleep;
+    try {
+      await sleep(ms, AbortSignal.any([stop, this.wakeUp.signal]));
+    } catch (error) {
+      if (stop.aborted) throw error;
+    }
+  }
+
   /** False when stopped before the entry was done with (it stays in the journal). */
   private async handleOne(entry: JournalEntry, signal: AbortSignal): Promise<boolean> {
     const { logger } = this.options;
     try {
       await retryWhileTransient(() => this.slots.run(() => this.options.handle(entry)), {
         signal,
-        sleep: this.options.sleep ?? abortableSleep,
+        sleep: (ms, stop) => this.waitBeforeRetry(ms, stop),
         ...(this.options.reconsider ? { reconsider: this.options.reconsider } : {}),
         onRetry: (error, attempt, delayMs) => {
           const line = `${describe(entry)} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s, later events of the room wait: ${messageOf(error)}`;

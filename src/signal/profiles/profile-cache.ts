@@ -37,18 +37,22 @@ export class ProfileCache {
   }
 
   /**
-   * The profile of `aci`, fetched with the profile key stored for that recipient unless a fresh
-   * copy for the same key is cached. Null when no profile key is known (nothing can be decrypted).
+   * The profile of `aci`, fetched with the profile key stored for that recipient unless a copy for
+   * the same key fetched less than `maxAgeMs` ago (default: the cache's TTL; `refresh`: 0) is
+   * cached. Null when no profile key is known (nothing can be decrypted).
    */
-  async get(aci: string, options: { refresh?: boolean } = {}): Promise<SignalProfile | null> {
+  async get(
+    aci: string,
+    options: { refresh?: boolean; maxAgeMs?: number } = {},
+  ): Promise<SignalProfile | null> {
     const profileKey = (await this.options.storage.getRecipient(aci))?.profileKey;
     if (!profileKey) return null;
     const cached = this.entries.get(aci);
+    const maxAgeMs = options.refresh ? 0 : (options.maxAgeMs ?? this.ttlMs);
     if (
       cached &&
-      !options.refresh &&
       Buffer.from(cached.profileKey).equals(Buffer.from(profileKey)) &&
-      this.now() - cached.fetchedAt < this.ttlMs
+      this.now() - cached.fetchedAt < maxAgeMs
     ) {
       return cached.profile;
     }
@@ -58,6 +62,11 @@ export class ProfileCache {
       this.inFlight.set(aci, pending);
     }
     return pending;
+  }
+
+  /** When the cached profile of `aci` was fetched (by the cache's clock), or undefined if none is. */
+  fetchedAt(aci: string): number | undefined {
+    return this.entries.get(aci)?.fetchedAt;
   }
 
   /** Forgets a cached profile (e.g. after the contact announced a profile change). */

@@ -85,3 +85,28 @@ test("a picture that cannot be fetched leaves the ghost usable and is not retrie
   assert.equal(seen.avatarUrl, "");
   assert.equal(broken.downloads(), 1);
 });
+
+test("names from an older profile fetch do not undo those of a newer one", async (t) => {
+  const { ghosts, seen } = ghostsWith(t);
+  await ghosts.ensure(aci, { profileName: "Dana", avatar: avatar("profiles/old"), fetchedAt: 1000 });
+  // A background refresh brought the new name while a message that read the old one was bridged.
+  await ghosts.ensure(aci, { profileName: "Dana Renamed", avatar: avatar("profiles/new"), fetchedAt: 2000 });
+  await ghosts.ensure(aci, { profileName: "Dana", avatar: avatar("profiles/old"), fetchedAt: 1000 });
+  assert.equal(seen.displayName, "Dana Renamed (Signal)");
+  assert.equal(seen.avatarUrl, "mxc://localhost/avatar2");
+
+  // Names that come from no profile (contact name, number) are shown as before.
+  await ghosts.ensure(aci, { profileName: null, contactName: "Dana C." });
+  assert.equal(seen.displayName, "Dana C. (Signal)");
+});
+
+test("updates of one ghost are shown in the order they were asked for", async (t) => {
+  const { ghosts, seen } = ghostsWith(t);
+  const slow = avatar("profiles/slow", () => new Promise((resolve) => setTimeout(() => resolve(jpeg), 20)));
+  await Promise.all([
+    ghosts.ensure(aci, { profileName: "First", avatar: slow, fetchedAt: 1 }),
+    ghosts.ensure(aci, { profileName: "Second", avatar: null, fetchedAt: 2 }),
+  ]);
+  assert.equal(seen.displayName, "Second (Signal)");
+  assert.equal(seen.avatarUrl, "", "the later update's picture (none) wins over the slow earlier one");
+});

@@ -32,12 +32,17 @@ test("a peer that is away or overloaded is transient; a refusal is not", () => {
   for (const error of transient) assert.equal(retryVerdictOf(error).transient, true, String(error));
   assert.equal(retryVerdictOf(transient[2]).retryAfterMs, 1234);
   assert.equal(retryVerdictOf(transient[6]).retryAfterMs, 7000);
+  const challenge = retryVerdictOf(new RateLimitError("aci", null, "challenge-token", ["captcha"]));
+  assert.deepEqual(
+    challenge,
+    { transient: true, retryAfterMs: 600_000 },
+    "held for the user, checked now and then",
+  );
 
   const permanent = [
     matrixError(403, { errcode: "M_FORBIDDEN" }),
     matrixError(400),
     new UnregisteredRecipientError("aci"),
-    new RateLimitError("aci", null, "challenge-token", ["captcha"]),
     new TypeError("x is not a function"),
     new SendError("could not be delivered", {
       cause: new ServiceRequestError("PUT", "/v1/messages/x", 413, ""),

@@ -8,7 +8,7 @@ import {
   ServerZkAuthOperations,
 } from "@signalapp/libsignal-client/dist/zkgroup/index.js";
 import type { ChatRequester } from "../../../../src/signal/chat-api.js";
-import { PRODUCTION_ENVIRONMENT } from "../../../../src/signal/environment.js";
+import { PRODUCTION_ENVIRONMENT } from "../../../../src/signal/production-environment.js";
 import { GroupCipher } from "../../../../src/signal/groups/group-cipher.js";
 import { GroupCredentials } from "../../../../src/signal/groups/group-credentials.js";
 

@@ -128,3 +128,18 @@ test("without a known profile key there is no profile and no request", async () 
   assert.equal(await cache.get("11111111-2222-4333-8444-555555555555"), null);
   assert.equal(server.paths.length, 0);
 });
+
+test("a caller may ask for a profile younger than the TTL, and learn when the cached one was fetched", async () => {
+  const { cache, server, clock } = setup(1000);
+  assert.equal(cache.fetchedAt(aci), undefined, "nothing fetched yet");
+  clock.now = 10;
+  await cache.get(aci);
+  assert.equal(cache.fetchedAt(aci), 10);
+  clock.now = 400;
+  await cache.get(aci, { maxAgeMs: 500 });
+  assert.equal(server.paths.length, 1, "390 ms old is young enough");
+  clock.now = 510;
+  await cache.get(aci, { maxAgeMs: 500 });
+  assert.equal(server.paths.length, 2, "500 ms old is not");
+  assert.equal(cache.fetchedAt(aci), 510);
+});
