@@ -303,12 +303,19 @@ test("events with missing or wrong-typed fields are answered 200; the bridge sta
       ),
     );
 
+    await findings.check("the next message", () => sendLastAndWait("after the malformed transaction"));
+    await checkSurvived(findings, pid, ["next to malformed events"]);
+
     await findings.check("a badly encoded transaction id", async () => {
       const answer = await transactions.push("%E0%A4%A", { events: [] }, { encoded: false });
       assert.ok(answer.status < 500, `the bridge answered ${answer.status} ${answer.body.slice(0, 200)}`);
     });
-    await findings.check("the next message", () => sendLastAndWait("after the malformed transaction"));
-    await checkSurvived(findings, pid, ["next to malformed events"]);
+    await findings.check("the message after a badly encoded transaction id", () =>
+      sendLastAndWait("after the badly encoded transaction id", 30_000),
+    );
+    await findings.check("the process after a badly encoded transaction id", () =>
+      assert.equal(setting.bridge.pid, pid, "the bridge process is the one from before"),
+    );
     findings.assertNone();
   });
 });
@@ -370,13 +377,15 @@ test("10,000 reactions to unknown events in one transaction, twice: no notice fl
         `${notices.length} notices in the portal, e.g. ${JSON.stringify(notices.slice(0, 3).map((n) => n.content["body"]))}`,
       ),
     );
+    // Bounded: the second flood adds little (in one run 444 MiB after the first and 511 after
+    // the second, from 169); a bridge that kept something per event would add about as much again.
     await findings.check("memory", () => {
       assert.ok(
         first - before < 512,
         `the first flood took the bridge from ${before.toFixed(0)} to ${first.toFixed(0)} MiB`,
       );
       assert.ok(
-        second - first < 100,
+        second - first < Math.max(128, (first - before) / 2),
         `the second flood took the bridge further, from ${first.toFixed(0)} to ${second.toFixed(0)} MiB`,
       );
     });
