@@ -44,9 +44,11 @@ export async function appserviceTransactions(bridge: BridgeProcess): Promise<App
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw new Error(`the bridge did not answer transaction ${txnId} within ${timeoutMs} ms`, {
-          cause: error,
-        });
+        const reason =
+          (error as Error).name === "TimeoutError"
+            ? `within ${timeoutMs} ms`
+            : `(${(error as Error).message}: ${String((error as Error).cause ?? "")})`;
+        throw new Error(`the bridge did not answer transaction ${txnId} ${reason}`, { cause: error });
       }
       return { status: response.status, body: await response.text() };
     },
