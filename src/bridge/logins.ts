@@ -17,6 +17,16 @@ export interface Login {
   client: SignalClient;
 }
 
+/** What happens to a user's login, as the bridge state of the login follows it. */
+export type LoginEvent =
+  /** The client was opened and is about to connect. */
+  | { type: "starting"; account: LinkedAccount }
+  | { type: "connection"; account: LinkedAccount; state: ConnectionState; detail: string | null }
+  /** The stored login could not be started (the client is not running). */
+  | { type: "start-failed"; account: LinkedAccount | null; error: unknown }
+  /** The user logged out: the client is stopped and the stored account deleted. */
+  | { type: "removed" };
+
 export interface LoginManagerOptions {
   store: Store;
   environment: SignalEnvironment;
@@ -30,6 +40,8 @@ export interface LoginManagerOptions {
   reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
+  /** Told of each login event; must not throw. */
+  onLoginEvent?(userId: string, event: LoginEvent): void;
 }
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
@@ -50,6 +62,14 @@ export class LoginManager {
         if (started) this.options.logger.info(`started the Signal client of ${userId}`);
       } catch (error) {
         this.options.logger.error(`could not start the Signal client of ${userId}`, error);
+        const stored = await this.options.store
+          .signalStorage(userId)
+          .getAccount()
+          .catch(() => null);
+        const account = stored
+          ? { aci: stored.aci, pni: stored.pni, number: stored.number, deviceId: stored.deviceId }
+          : null;
+        this.options.onLoginEvent?.(userId, { type: "start-failed", account, error });
       }
     }
   }
@@ -112,6 +132,13 @@ export class LoginManager {
     this.queues.delete(userId);
   }
 
+  /** Logs the user out for good: stops their client (see logout) and deletes their stored account. */
+  async remove(userId: string): Promise<void> {
+    await this.logout(userId);
+    this.options.store.deleteSignalAccount(userId);
+    this.options.onLoginEvent?.(userId, { type: "removed" });
+  }
+
   async stopAll(): Promise<void> {
     for (const abort of this.pendingLinks.values()) abort.abort();
     for (const stop of this.stops.values()) stop.abort();
@@ -125,6 +152,16 @@ export class LoginManager {
     if (!(await storage.getAccount())) return false;
     const client = await SignalClient.open({ environment: this.options.environment, storage });
     const login: Login = { userId, client };
+    const { account } = client;
+    this.options.onLoginEvent?.(userId, { type: "starting", account });
+    client.on("connection-state", (event) =>
+      this.options.onLoginEvent?.(userId, {
+        type: "connection",
+        account,
+        state: event.state,
+        detail: event.detail,
+      }),
+    );
     this.logins.set(userId, login);
     this.stops.get(userId)?.abort();
     const stop = new AbortController();

@@ -24,6 +24,7 @@ import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
@@ -35,6 +36,7 @@ import { MediaRelay } from "./media.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
+import { bridgeStates, createOps } from "./ops/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
@@ -189,6 +191,13 @@ export async function startBridge({
     logger: logger.child("group-portals"),
   });
   const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
+  /** Tells a user something in their management room; nothing when they have none. */
+  const tellUser = async (userId: string, text: string, html?: string) => {
+    const roomId = store.bridge.managementRoomOf(userId);
+    if (roomId) await actions.sendNotice(roomId, text, html);
+    else logger.debug(`no management room to tell ${userId}: ${text}`);
+  };
+  const states = bridgeStates(config, registration.as_token, tellUser, logger.child("bridge-state"));
   const signalToMatrix = new SignalToMatrix({
     bridge,
     media,
@@ -221,6 +230,7 @@ export async function startBridge({
     handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
+    onLoginEvent: (userId, event) => states.handle(userId, event),
   });
   const matrixToSignal = new MatrixToSignal({
     store,
@@ -266,9 +276,29 @@ export async function startBridge({
     const report = login ? await syncChats(chatSyncDeps, login) : null;
     return report ? describeChatSync(report) : null;
   };
-  for (const command of loginCommands(logins, actions, afterLogin, logger.child("login")))
-    bot.register(command);
-  for (const command of accountCommands(commandDeps)) bot.register(command);
+  const linking = new LinkSessions(logins, afterLogin, logger.child("login"));
+  const ops = createOps({
+    config,
+    states,
+    linking,
+    store,
+    logins,
+    portals,
+    ghosts,
+    names,
+    discovery: signalPhoneNumberDiscovery,
+    botUserId,
+    tellUser,
+    logger: logger.child("ops"),
+  });
+  const loginCommandList = loginCommands(
+    logins,
+    linking,
+    actions,
+    logger.child("login"),
+    ops.loginCommandOptions,
+  );
+  for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
 
   const handleEvent = async (event: WeakEvent) => {
     if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
@@ -280,7 +310,9 @@ export async function startBridge({
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
-  servePing(bridge.appService.expressApp, registration.hs_token);
+  const http = bridge.appService.expressApp;
+  servePing(http, registration.hs_token);
+  ops.serve(http);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
@@ -327,9 +359,11 @@ export async function startBridge({
     async stop() {
       clearInterval(pruning);
       disappearing.stop();
+      ops.stop();
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();
+      states.stop();
     },
   };
 }

@@ -29,6 +29,12 @@ export const configSchema = section("Bridge configuration", {
       pattern: /^[A-Za-z0-9.-]+(:\d+)?$/,
       patternHint: "use the bare server name such as example.org, without https:// or a path",
     }),
+    status_endpoint: optional(
+      url({
+        description:
+          "URL the bridge POSTs each login's connection state to (mautrix's bridge state JSON), with the as_token as bearer token. Nothing is sent when unset.",
+      }),
+    ),
   }),
   appservice: section("How the homeserver and the bridge reach each other.", {
     id: string({
@@ -49,6 +55,12 @@ export const configSchema = section("Bridge configuration", {
       min: 1,
       max: 65535,
     }),
+    public_address: optional(
+      url({
+        description:
+          "URL at which people's browsers reach the bridge's HTTP listener (usually through a reverse proxy), e.g. https://signal-bridge.example.org. The bot's login answer then also offers a web page with the QR code; without it there is no such link.",
+      }),
+    ),
     registration: path({
       description:
         "Registration file made with --generate-registration; the bridge reads its tokens from it.",
@@ -149,6 +161,32 @@ export const configSchema = section("Bridge configuration", {
       default: false,
     }),
   }),
+  bridge: section("How the bridge reports to its users.", {
+    bridge_status_notices: oneOf(["all", "errors", "none"], {
+      description:
+        "Which changes of a login's connection state the bot tells its user in the management room: all, errors (bad credentials, unknown errors, a disconnection lasting 3 minutes, and the recovery after one of these), or none.",
+      default: "errors",
+    }),
+  }),
+  provisioning: section(
+    "The provisioning API (mautrix's bridgev2 API) for integrations that log users in. Off unless shared_secret is set.",
+    {
+      prefix: string({
+        description: "Path under which the API is served on the bridge's HTTP listener.",
+        default: "/_matrix/provision",
+        pattern: /^\/[A-Za-z0-9._~\-/]*[^/]$/,
+        patternHint: "start with / and do not end with /, e.g. /_matrix/provision",
+      }),
+      shared_secret: optional(
+        string({
+          description:
+            "Secret an integration sends as `Authorization: Bearer <secret>`, naming the user with ?user_id=. At least 16 characters; keep it like a password.",
+          pattern: /^\S{16,}$/,
+          patternHint: "use at least 16 characters without spaces, e.g. the output of `openssl rand -hex 32`",
+        }),
+      ),
+    },
+  ),
   permissions: mapOf(
     "user ID, server name or *",
     oneOf(permissionLevels, { description: "Permission level." }),

@@ -15,6 +15,8 @@ const cli = join(projectRoot, "dist/src/cli.js");
 
 export interface BridgeProcess {
   dir: string;
+  /** Where the bridge's HTTP listener is, e.g. http://127.0.0.1:12345. */
+  url: string;
   configFile: string;
   registrationFile: string;
   botUserId: string;
@@ -40,8 +42,10 @@ export interface BridgeSetup {
   homeserverUrl: string;
   serverName: string;
   permissions: Record<string, string>;
-  /** Extra top-level config sections, merged over the defaults. */
+  /** Extra top-level config sections, merged key by key into the defaults' sections. */
   extraConfig?: Record<string, unknown>;
+  /** Sets appservice.public_address to the listener's own address (for the web login page). */
+  publicAddress?: boolean;
 }
 
 /** Writes a config, runs `-r`, and returns a handle to start the bridge once the homeserver knows it. */
@@ -57,12 +61,17 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
       port,
       address: `http://127.0.0.1:${port}`,
       registration: "registration.yaml",
+      ...(setup.publicAddress ? { public_address: `http://127.0.0.1:${port}` } : {}),
     },
     database: { path: "bridge.db", key_file: "bridge.key" },
     permissions: setup.permissions,
     logging: { level: "debug" },
-    ...setup.extraConfig,
   };
+  for (const [name, section] of Object.entries(setup.extraConfig ?? {})) {
+    const base = (config as Record<string, unknown>)[name];
+    (config as Record<string, unknown>)[name] =
+      isMapping(base) && isMapping(section) ? { ...base, ...section } : section;
+  }
   await writeFile(configFile, stringify(config));
   await run(process.execPath, [cli, "-c", configFile, "-r"], { cwd: dir });
 
@@ -71,6 +80,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
   let output = "";
   const handle: BridgeProcess = {
     dir,
+    url: `http://127.0.0.1:${port}`,
     configFile,
     registrationFile,
     botUserId: `@signalbot:${setup.serverName}`,
@@ -116,6 +126,9 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
   };
   return handle;
 }
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Runs `body`; a failure carries the end of the bridge's log, which usually says why. */
 export async function withBridgeLog(bridge: BridgeProcess, body: () => Promise<void>): Promise<void> {

@@ -37,15 +37,19 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
- * `extraConfig` sections (e.g. `media`) are merged over the test defaults, and keys of a `signal`
- * section over those of the default one. `signalPort` points the bridge at another port than the
- * mock's own (a proxy in front of it); with `appserviceTap` Synapse pushes to the bridge through
- * a relay that notes each transaction.
+ * `extraConfig` sections (e.g. `media`) are merged key by key into the test defaults' sections,
+ * and keys of a `signal` section over those of the default one. `signalPort` points the bridge at
+ * another port than the mock's own (a proxy in front of it); with `appserviceTap` Synapse pushes
+ * to the bridge through a relay that notes each transaction.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  { signalPort = mock.port, appserviceTap = false }: { signalPort?: number; appserviceTap?: boolean } = {},
+  {
+    publicAddress = false,
+    signalPort = mock.port,
+    appserviceTap = false,
+  }: { publicAddress?: boolean; signalPort?: number; appserviceTap?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -53,6 +57,7 @@ export async function startBridgeWithSignal(
     homeserverUrl: `http://127.0.0.1:${synapsePort}`,
     serverName: "localhost",
     permissions: { localhost: "user" },
+    publicAddress,
     extraConfig: {
       signal: {
         environment: "local",

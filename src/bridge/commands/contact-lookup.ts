@@ -1,6 +1,17 @@
-import { looksLikeUsername, type RecipientRecord, type SignalStorage } from "../../signal/index.js";
+import {
+  InvalidUsernameError,
+  looksLikeUsername,
+  type RecipientRecord,
+  type SignalStorage,
+} from "../../signal/index.js";
 import { bestName } from "../ghosts.js";
-import { type PhoneNumberLookup, waitingTime } from "../phone-number-lookup.js";
+import type { Login } from "../logins.js";
+import {
+  lookUpPhoneNumber,
+  type PhoneNumberDiscovery,
+  type PhoneNumberLookup,
+  waitingTime,
+} from "../phone-number-lookup.js";
 
 /** What a contact argument (ACI, phone number or name) resolved to, among the contacts or on Signal. */
 export type ContactLookup =
@@ -69,6 +80,36 @@ function pick(matches: RecipientRecord[]): ContactLookup {
 }
 
 /** The reply for a lookup that found no single contact. */
+/**
+ * Finds whom a user means: by username (asking Signal: it can belong to someone not yet in the
+ * contacts), ACI, phone number or name among the contacts (see lookUpContact), and a phone number
+ * that is no contact's on Signal.
+ */
+export async function resolveContact(
+  storage: SignalStorage,
+  login: Login,
+  discovery: PhoneNumberDiscovery,
+  query: string,
+): Promise<ContactLookup> {
+  if (looksLikeUsername(query)) return lookUpUsername(login, query);
+  const lookup = await lookUpContact(storage, login.client.account.aci, query);
+  if (lookup.kind === "unknown" && looksLikePhoneNumber(query)) {
+    return lookUpPhoneNumber(discovery, login, query);
+  }
+  return lookup;
+}
+
+/** Asks Signal who has a username; a username can belong to someone not yet in the contacts. */
+async function lookUpUsername(login: Login, username: string): Promise<ContactLookup> {
+  try {
+    const aci = await login.client.lookUpUsername(username);
+    return aci ? { kind: "found", aci, recipient: null } : { kind: "unknown" };
+  } catch (error) {
+    if (error instanceof InvalidUsernameError) return { kind: "invalid", reason: error.message };
+    throw error;
+  }
+}
+
 export function lookupProblem(query: string, lookup: Exclude<ContactLookup, { kind: "found" }>): string {
   switch (lookup.kind) {
     case "invalid":

@@ -1,10 +1,8 @@
-import { InvalidUsernameError, looksLikeUsername } from "../../signal/index.js";
 import type { BotCommand } from "../bot-commands.js";
 import type { Login } from "../logins.js";
 import { type OpenedDirectChat, openDirectChat } from "../open-direct-chat.js";
-import { lookUpPhoneNumber } from "../phone-number-lookup.js";
 import { type CommandDeps, requireLogin, roomLink } from "./command-deps.js";
-import { type ContactLookup, looksLikePhoneNumber, lookUpContact, lookupProblem } from "./contact-lookup.js";
+import { lookupProblem, resolveContact } from "./contact-lookup.js";
 
 /**
  * `pm <contact>`: opens the direct chat with a contact (or finds it) and invites the user. A phone
@@ -30,11 +28,7 @@ export function pmCommand(
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      let lookup = looksLikeUsername(query)
-        ? await lookUpUsername(login, query)
-        : await lookUpContact(store.signalStorage(sender), login.client.account.aci, query);
-      if (lookup.kind === "unknown" && looksLikePhoneNumber(query))
-        lookup = await lookUpPhoneNumber(discovery, login, query);
+      const lookup = await resolveContact(store.signalStorage(sender), login, discovery, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));
         return;
@@ -47,15 +41,4 @@ export function pmCommand(
       );
     },
   };
-}
-
-/** Asks Signal who has a username; a username can belong to someone not yet in the contacts. */
-async function lookUpUsername(login: Login, username: string): Promise<ContactLookup> {
-  try {
-    const aci = await login.client.lookUpUsername(username);
-    return aci ? { kind: "found", aci, recipient: null } : { kind: "unknown" };
-  } catch (error) {
-    if (error instanceof InvalidUsernameError) return { kind: "invalid", reason: error.message };
-    throw error;
-  }
 }

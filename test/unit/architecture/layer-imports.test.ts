@@ -111,3 +111,14 @@ test("nothing imports the composition root", () => {
     assertOnly(layer, (ref) => !(ref.specifier.startsWith(".") && target(ref) === "cli.js"));
   }
 });
+
+test("the rest of bridge/ reaches its ops/ room only through ops/index.ts", () => {
+  assertOnly(
+    "bridge",
+    (ref) =>
+      ref.file.startsWith("bridge/ops/") ||
+      !ref.specifier.startsWith(".") ||
+      !target(ref).startsWith("bridge/ops/") ||
+      target(ref) === "bridge/ops/index.js",
+  );
+});
