@@ -1,8 +1,10 @@
 import type { Bridge } from "matrix-appservice-bridge";
 import type { BotActions } from "./bot.js";
+import { encryptBuffer } from "./crypto/attachment-cipher.js";
+import type { RoomSender } from "./matrix/room-sender.js";
 
-/** The bot's actions, done with the bridge library's bot intent. */
-export function botActions(bridge: Bridge): BotActions {
+/** The bot's actions, done with the bridge library's bot intent; events go out through `sender`. */
+export function botActions(bridge: Bridge, sender: RoomSender): BotActions {
   const bot = () => bridge.getIntent();
   return {
     join: async (roomId) => {
@@ -13,23 +15,26 @@ export function botActions(bridge: Bridge): BotActions {
     leave: async (roomId, reason) => {
       await bot().matrixClient.leaveRoom(roomId, reason);
     },
-    sendNotice: async (roomId, text, html) => {
-      const { event_id } = await bot().sendMessage(roomId, {
+    sendNotice: (roomId, text, html) =>
+      sender.send(bot(), roomId, "m.room.message", {
         msgtype: "m.notice",
         body: text,
         ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
-      });
+      }),
+    sendPlainNotice: async (roomId, text) => {
+      const { event_id } = await bot().sendMessage(roomId, { msgtype: "m.notice", body: text });
       return event_id;
     },
     sendPng: async (roomId, png, body) => {
+      const info = { mimetype: "image/png", size: png.length };
+      if (await sender.encrypts(roomId, bot().userId)) {
+        const { ciphertext, info: encryption } = encryptBuffer(png);
+        const url = await bot().uploadContent(ciphertext, { type: "application/octet-stream" });
+        const content = { msgtype: "m.image", body, file: { url, ...encryption }, info };
+        return sender.send(bot(), roomId, "m.room.message", content);
+      }
       const url = await bot().uploadContent(png, { name: "signal-login-qr.png", type: "image/png" });
-      const { event_id } = await bot().sendMessage(roomId, {
-        msgtype: "m.image",
-        body,
-        url,
-        info: { mimetype: "image/png", size: png.length },
-      });
-      return event_id;
+      return sender.send(bot(), roomId, "m.room.message", { msgtype: "m.image", body, url, info });
     },
     redact: async (roomId, eventId, reason) => {
       await bot().matrixClient.redactEvent(roomId, eventId, reason);

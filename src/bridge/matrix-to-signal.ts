@@ -1,5 +1,10 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
-import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
+import {
+  matrixEventToSignal,
+  matrixRedactionToSignal,
+  type SignalOutgoing,
+  splitLongBody,
+} from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import { RateLimitError, sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
@@ -13,6 +18,7 @@ import { type MessageStatusReporter, type SendFailure, sendFailureOf } from "./m
 import { NoticeCoalescer } from "./notice-coalescer.js";
 import type { Portals } from "./portals.js";
 import type { RateLimitChallenges } from "./rate-limit-challenges.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 export interface MatrixToSignalOptions {
@@ -39,10 +45,15 @@ export class MatrixToSignal {
    * again (the claim keeps the Signal timestamp, so a retry is the same message to Signal); any
    * other failure is told to the sender and the room, and handling ends normally.
    */
-  async handle(event: WeakEvent): Promise<void> {
-    const { store, logins, logger } = this.options;
+  async handle(event: WeakEvent): Promise<RelayOutcome> {
+    const { store, logins } = this.options;
     const portal = store.bridge.portalByRoom(event.room_id);
-    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return;
+    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return "ignored";
+    const logger = this.options.logger.with({
+      user: event.sender,
+      room: event.room_id,
+      event: event.event_id,
+    });
     const login = logins.loginOf(event.sender);
     if (!login || (portal.kind === "direct" && portal.receiver !== event.sender)) {
       logger.debug(
@@ -50,7 +61,7 @@ export class MatrixToSignal {
       );
       const message = 'You have no Signal login for this chat. Send "login" to the bridge bot to link one.';
       await this.fail(portal, event, { status: "FAIL_PERMANENT", reason: "m.no_permission", message });
-      return;
+      return "failed";
     }
     const unknownTarget = this.unknownTargetOf(event);
     if (unknownTarget) {
@@ -58,12 +69,14 @@ export class MatrixToSignal {
       logger.debug(
         `${event.type} ${event.event_id} in ${event.room_id} is about ${unknownTarget}, which was never bridged`,
       );
-      return;
+      return "skipped";
     }
     const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId);
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
-    if (claim.state !== "sending") return;
-    await this.sendClaimed(login, portal, event, claim.sentAt);
+    if (claim.state !== "sending") return "skipped";
+    const aci = login.client.account.aci;
+    const sending = logger.with({ login: aci, signal_message: `${aci}/${claim.sentAt}` });
+    return this.sendClaimed(login, portal, event, claim.sentAt, sending);
   }
 
   private async sendClaimed(
@@ -71,8 +84,9 @@ export class MatrixToSignal {
     portal: PortalRow,
     event: WeakEvent,
     sentAt: number,
-  ): Promise<void> {
-    const { store, logger } = this.options;
+    logger: Logger,
+  ): Promise<RelayOutcome> {
+    const { store } = this.options;
     const outgoing = this.convertSafely(event);
     if (outgoing.kind === "ignored") {
       store.bridge.setOutgoingState(event.event_id, "failed");
@@ -82,7 +96,7 @@ export class MatrixToSignal {
         message: outgoing.reason,
       };
       await this.fail(portal, event, failure, `Not sent to Signal: ${outgoing.reason}`);
-      return;
+      return "failed";
     }
     try {
       await this.send(login, portal, event, outgoing, sentAt);
@@ -93,10 +107,29 @@ export class MatrixToSignal {
       logger.warn(`sending ${event.event_id} to Signal failed`, error);
       const notice = `Your message was not delivered to Signal: ${(error as Error).message}`;
       await this.fail(portal, event, sendFailureOf(error), notice);
-      return;
+      return "failed";
     }
     store.bridge.setOutgoingState(event.event_id, "sent");
+    logger.debug(`${event.event_id} sent to Signal, sent at ${sentAt}`);
     await this.options.status.sent(portal, event.event_id);
+    return "bridged";
+  }
+
+  /**
+   * An event in a portal that the bridge could not decrypt (`reason` says why) or, without
+   * encryption, cannot read at all: its sender's client shows a failed status, the room a notice
+   * (`notice` false when the room was told before).
+   */
+  async unreadable(event: WeakEvent, reason: string, notice = true): Promise<void> {
+    const portal = this.options.store.bridge.portalByRoom(event.room_id);
+    if (!portal) return;
+    const failure: SendFailure = {
+      status: "FAIL_RETRIABLE",
+      reason: "com.beeper.undecryptable_event",
+      message: reason,
+    };
+    if (notice) await this.fail(portal, event, failure);
+    else await this.options.status.failed(portal, event.event_id, failure);
   }
 
   /** The event a reaction or redaction is about, when it never reached Signal. */
@@ -184,9 +217,20 @@ export class MatrixToSignal {
   ): Promise<void> {
     const destination = await destinationOf(this.options.groups, login, portal);
     const dataMessage = outgoing.dataMessage as signalservice.IDataMessage;
-    if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
-      dataMessage.attachments = await this.options.media.toSignal(login.client, outgoing.attachments);
+    const attachments =
+      outgoing.kind === "message"
+        ? await this.options.media.toSignal(login.client, outgoing.attachments)
+        : [];
+    // Like Signal's apps: a body too long to go inline goes whole as a long-text attachment, first.
+    const long =
+      outgoing.kind === "message" || outgoing.kind === "edit"
+        ? splitLongBody(dataMessage.body ?? "")
+        : undefined;
+    if (long) {
+      dataMessage.body = long.inlineBody;
+      attachments.unshift(await this.options.media.longTextToSignal(login.client, long.text));
     }
+    if (attachments.length > 0) dataMessage.attachments = attachments;
     // Without the chat's timer the phone would take the message as turning disappearing off.
     const timer =
       outgoing.kind === "message" || outgoing.kind === "edit"

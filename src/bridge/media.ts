@@ -1,14 +1,21 @@
 import { Readable } from "node:stream";
 import type { Bridge } from "matrix-appservice-bridge";
-import type { AttachmentDescription, UploadedMedia } from "../convert/index.js";
+import {
+  type AttachmentDescription,
+  LONG_TEXT_CONTENT_TYPE,
+  MAX_LONG_TEXT_BYTES,
+  type UploadedMedia,
+} from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
   downloadAttachment,
+  downloadAttachmentBytes,
   type SignalClient,
   type SignalEnvironment,
   type signalservice,
   uploadAttachment,
 } from "../signal/index.js";
+import { decryptingStream, encryptingStream } from "./crypto/attachment-cipher.js";
 import { MediaRepository, MediaTooLargeError } from "./media-repository.js";
 import type { MediaSlot } from "./media-slots.js";
 
@@ -36,16 +43,20 @@ export class MediaRelay {
 
   /**
    * Uploads each slot's Signal attachment to Matrix. A slot that fails (too large, expired,
-   * damaged) is left out and logged; convert then shows a notice in its place.
+   * damaged) is left out and logged; convert then shows a notice in its place. `plaintextHashes`
+   * (by CDN key) check files of the transferred history whose pointers carry no digest.
    */
   async toMatrix(
     environment: SignalEnvironment,
     slots: readonly MediaSlot[],
+    { encrypt }: { encrypt: boolean },
+    plaintextHashes: ReadonlyMap<string, Uint8Array> = new Map(),
   ): Promise<Map<string, UploadedMedia>> {
     const media = new Map<string, UploadedMedia>();
     for (const { slot, pointer } of slots) {
       try {
-        media.set(slot, await this.attachmentToMatrix(environment, pointer));
+        const plaintextHash = pointer.cdnKey ? plaintextHashes.get(pointer.cdnKey) : undefined;
+        media.set(slot, await this.attachmentToMatrix(environment, pointer, encrypt, plaintextHash));
       } catch (error) {
         const name = pointer.fileName || pointer.contentType || "file";
         this.logger.warn(`attachment ${slot} (${name}) not bridged: ${(error as Error).message}`);
@@ -67,33 +78,76 @@ export class MediaRelay {
     return pointers;
   }
 
+  /** Uploads the whole text of a long message as Signal's long-text attachment. */
+  async longTextToSignal(client: SignalClient, text: string): Promise<signalservice.IAttachmentPointer> {
+    return uploadAttachment(
+      client.environment,
+      client.uploadForms,
+      { data: new TextEncoder().encode(text) },
+      { contentType: LONG_TEXT_CONTENT_TYPE },
+      { maxBytes: this.maxBytes },
+    );
+  }
+
+  /**
+   * Downloads the whole text of a received long message, refusing more than Signal's own limit
+   * for it or media.max_size_mb, whichever is smaller. Throws if it cannot.
+   */
+  async longTextFromSignal(
+    environment: SignalEnvironment,
+    pointer: signalservice.IAttachmentPointer,
+  ): Promise<string> {
+    const maxBytes = Math.min(MAX_LONG_TEXT_BYTES, this.maxBytes);
+    const download = await downloadAttachmentBytes(environment, pointer, { maxBytes });
+    return new TextDecoder().decode(download.data);
+  }
+
+  /**
+   * Streams one attachment from Signal to the media repository; for an encrypted room it is
+   * encrypted on the way (the repository then holds only ciphertext, of the same length).
+   */
   private async attachmentToMatrix(
     environment: SignalEnvironment,
     pointer: signalservice.IAttachmentPointer,
+    encrypt: boolean,
+    plaintextHash: Uint8Array | undefined,
   ): Promise<UploadedMedia> {
-    const download = await downloadAttachment(environment, pointer, { maxBytes: this.maxBytes });
+    const download = await downloadAttachment(environment, pointer, {
+      maxBytes: this.maxBytes,
+      ...(plaintextHash ? { plaintextHash } : {}),
+    });
+    if (!encrypt) {
+      const url = await this.repository.upload(
+        download.stream,
+        download.size,
+        download.contentType ?? "application/octet-stream",
+        download.fileName ?? undefined,
+      );
+      return { url, size: download.size };
+    }
+    const encryption = encryptingStream();
+    download.stream.on("error", (error) => encryption.stream.destroy(error));
     const url = await this.repository.upload(
-      download.stream,
+      download.stream.pipe(encryption.stream),
       download.size,
-      download.contentType ?? "application/octet-stream",
-      download.fileName ?? undefined,
+      "application/octet-stream",
+      undefined,
     );
-    return { url, size: download.size };
+    return { file: { url, ...encryption.info() }, size: download.size };
+  }
+
+  private download(source: AttachmentDescription["source"]) {
+    return decryptedDownload(this.repository, source);
   }
 
   private async attachmentToSignal(
     client: SignalClient,
     { source, pointer }: AttachmentDescription,
   ): Promise<signalservice.IAttachmentPointer> {
-    if (source.url === undefined) {
-      throw new UnsupportedMediaError(
-        "the file is end-to-end encrypted, and this bridge does not decrypt Matrix files; send it in an unencrypted room",
-      );
-    }
     // The event's own size is checked first, so an honest oversized file is not even fetched.
     if (pointer.size && pointer.size > this.maxBytes)
       throw new MediaTooLargeError(pointer.size, this.maxBytes);
-    const download = await this.repository.download(source.url);
+    const download = await this.download(source);
     let body: { stream: Readable; size: number } | { data: Uint8Array };
     if (download.size !== undefined) {
       if (download.size > this.maxBytes) {
@@ -124,6 +178,20 @@ export class MediaRelay {
       uploadTimestamp: uploaded.uploadTimestamp,
     };
   }
+}
+
+/** A Matrix file as a stream of its plaintext (decrypted on the way for an encrypted file). */
+async function decryptedDownload(
+  repository: MediaRepository,
+  source: AttachmentDescription["source"],
+): Promise<{ stream: Readable; size: number | undefined; contentType: string | undefined }> {
+  if (source.url !== undefined) return repository.download(source.url);
+  const decryption = decryptingStream(source.file);
+  const download = await repository.download(source.file.url);
+  download.stream.on("error", (error) => decryption.destroy(error));
+  decryption.on("close", () => download.stream.destroy());
+  // AES-CTR keeps the length, so the announced size is the plaintext's.
+  return { stream: download.stream.pipe(decryption), size: download.size, contentType: undefined };
 }
 
 /** The descriptive pointer fields convert filled in, in the shape uploadAttachment copies. */

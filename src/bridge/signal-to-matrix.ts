@@ -1,6 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import {
   decryptionFailedNotice,
+  longTextAttachmentOf,
   type MatrixAction,
   type MessageContent,
   safetyNumberChangedNotice,
@@ -10,11 +11,13 @@ import {
   signalStoryToMatrix,
   type SignalToMatrixContext,
   type UploadedMedia,
+  withLongText,
 } from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
   type BufferedSignalEvent,
   type GroupMessageContext,
+  type HistoryItem,
   type SignalEventOf,
   type signalservice,
   syncContacts,
@@ -24,11 +27,11 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
 import { Portals } from "./portals.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
 export type GroupPortalOf = (
@@ -64,13 +67,19 @@ interface Origin {
   groupContext: GroupMessageContext | undefined;
   /** When the countdown of our own disappearing message started, if the phone said. */
   expirationStartedAt?: number | undefined;
+  /** For history shown late: the time its events are dated with in Matrix. */
+  shownAt?: number | undefined;
 }
 
 /** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
 
-  async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+  async handle(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome> {
+    return (await this.route(login, event)) ?? "bridged";
+  }
+
+  private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
@@ -196,7 +205,7 @@ export class SignalToMatrix {
     }
   }
 
-  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<void> {
+  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<RelayOutcome | void> {
     const tables = this.options.store.bridge;
     const key = event.groupId
       ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
@@ -209,7 +218,10 @@ export class SignalToMatrix {
   }
 
   /** Says so in the sender's chat; the client already asked the sender to send it again. */
-  private async bridgeDecryptionError(login: Login, event: SignalEventOf<"decryption-error">): Promise<void> {
+  private async bridgeDecryptionError(
+    login: Login,
+    event: SignalEventOf<"decryption-error">,
+  ): Promise<RelayOutcome | void> {
     if (!event.sender) return this.skip(event, `undecryptable envelope of unknown sender: ${event.reason}`);
     this.options.logger.warn(
       `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
@@ -219,7 +231,7 @@ export class SignalToMatrix {
   }
 
   /** A call cannot be bridged; the user learns of it and answers on a phone. */
-  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
+  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<RelayOutcome | void> {
     const content = signalCallToMatrix(event.call);
     if (!content) return this.skip(event, "a call message nobody needs to see");
     await this.senderNotice(login, event, () => content);
@@ -266,23 +278,62 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(intent, portal, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
     return portal.kind === "group" || portal.receiver === login.userId;
   }
 
-  private skip(event: BufferedSignalEvent, why: string): void {
+  private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
     this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
+    return "skipped";
+  }
+
+  /**
+   * Shows one message (or reaction) of the history the phone transferred in `portal`, dated when
+   * it was sent on Signal, as its author's ghost. Parts shown before (a resumed backfill, or the
+   * message came live too) are not shown again.
+   */
+  async backfill(login: Login, portal: PortalRow, item: HistoryItem): Promise<void> {
+    const origin: Origin = {
+      login,
+      authorAci: item.authorAci,
+      sentAt: item.sentAt,
+      contactAci: portal.kind === "direct" ? portal.chatId : item.authorAci,
+      groupMasterKey: null,
+      groupContext: undefined,
+      shownAt: item.sentAt,
+    };
+    const reaction = item.message.reaction;
+    if (reaction?.targetAuthorAci) {
+      // Shown already: converting it again would replace the reaction with itself.
+      const shown = this.options.store.bridge.reaction(
+        portal.roomId,
+        item.authorAci,
+        reaction.targetAuthorAci,
+        Number(reaction.targetSentTimestamp ?? 0),
+      );
+      if (shown?.emoji === reaction.emoji) return;
+    }
+    await this.bridgeInto(origin, portal, item.message, item.plaintextHashes);
   }
 
   private async bridgeMessage(origin: Origin, message: signalservice.DataMessage): Promise<void> {
-    const portal = await this.portalOf(origin);
+    await this.bridgeInto(origin, await this.portalOf(origin), message);
+  }
+
+  private async bridgeInto(
+    origin: Origin,
+    portal: PortalRow,
+    received: signalservice.DataMessage,
+    plaintextHashes?: ReadonlyMap<string, Uint8Array>,
+  ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
-    const media = await this.uploadMedia(origin, portal, message, draft);
+    const media = await this.uploadMedia(origin, portal, message, draft, plaintextHashes);
     await this.options.disappearing.followTimer(portal, message);
     const sent = await this.apply(
       origin,
@@ -322,8 +373,9 @@ export class SignalToMatrix {
   private async bridgeEdit(
     origin: Origin,
     targetTimestamp: number,
-    message: signalservice.DataMessage,
+    received: signalservice.DataMessage,
   ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const portal = await this.portalOf(origin);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
@@ -343,19 +395,53 @@ export class SignalToMatrix {
     );
   }
 
+  /**
+   * A long message with its whole text in place of the cut inline body (see withLongText); if
+   * the text cannot be downloaded, the inline body with a note saying so.
+   */
+  private async withWholeText(
+    origin: Origin,
+    message: signalservice.DataMessage,
+  ): Promise<signalservice.DataMessage> {
+    const pointer = longTextAttachmentOf(message);
+    if (!pointer) return message;
+    let text: string | undefined;
+    try {
+      text = await this.options.media.longTextFromSignal(origin.login.client.environment, pointer);
+    } catch (error) {
+      this.options.logger.warn(
+        `long text of message ${origin.authorAci}:${origin.sentAt} not bridged: ${(error as Error).message}`,
+      );
+    }
+    return withLongText(message, text) as signalservice.DataMessage;
+  }
+
   /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
   private async uploadMedia(
     origin: Origin,
     portal: PortalRow,
     message: signalservice.DataMessage,
     draft: MatrixAction[],
+    plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
     const recorded = this.options.store.bridge
       .eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots);
+    const encrypt = await this.options.portals.encrypts(portal);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt }, plaintextHashes);
+  }
+
+  /**
+   * Who speaks for a Signal user in a portal, live and in history alike: their ghost, also for
+   * the user's own messages from their phone (until double puppets give those their own account).
+   */
+  private async speakerIn(portal: PortalRow, aci: string, names: ContactNames): Promise<Intent> {
+    const { ghosts, portals } = this.options;
+    const intent = await ghosts.ensure(aci, names);
+    await portals.ensureGhostJoined(portal, ghosts.userIdOf(aci));
+    return intent;
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -394,10 +480,9 @@ export class SignalToMatrix {
     // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
     // out, which matters when the update says they left.
     if (actions.length === 0) return [];
-    const { store, ghosts, portals, disappearing } = this.options;
+    const { store, portals, disappearing } = this.options;
     const tables = store.bridge;
-    const intent: Intent = await ghosts.ensure(origin.authorAci, authorNames);
-    await portals.ensureGhostJoined(portal, ghosts.userIdOf(origin.authorAci));
+    const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
     const recordedParts = new Set(
       tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
@@ -416,7 +501,7 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker };
-      const eventId = await sendIdempotent(intent, portal.roomId, action.eventType, content, key);
+      const eventId = await portals.send(intent, portal, action.eventType, content, key, origin.shownAt);
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

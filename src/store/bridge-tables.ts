@@ -217,6 +217,15 @@ export class BridgeTables {
     return records.map(messageFromRecord);
   }
 
+  /** When the newest Signal message bridged into a room was sent; undefined when none was. */
+  newestMessageAt(roomId: string): number | undefined {
+    const newest = this.db
+      .prepare("SELECT MAX(sent_at) FROM bridge_messages WHERE room_id = ?")
+      .pluck()
+      .get(roomId) as number | null;
+    return newest ?? undefined;
+  }
+
   /** The Matrix events of a Signal message in every room it was bridged to, by part. */
   eventsOfMessageAnywhere(authorAci: string, sentAt: number): MessageRef[] {
     const records = this.db
@@ -369,5 +378,22 @@ export class BridgeTables {
         avatarUrl: ghost.avatarUrl ?? null,
         avatarHash: ghost.avatarHash ?? null,
       });
+  }
+
+  /** How many portals there are of each kind. */
+  portalCounts(): Record<PortalKind, number> {
+    const rows = this.db
+      .prepare("SELECT kind, COUNT(*) AS count FROM bridge_portals GROUP BY kind")
+      .all() as {
+      kind: PortalKind;
+      count: number;
+    }[];
+    const counts: Record<PortalKind, number> = { direct: 0, group: 0 };
+    for (const row of rows) counts[row.kind] = row.count;
+    return counts;
+  }
+
+  ghostCount(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM bridge_ghosts").pluck().get() as number;
   }
 }

@@ -13,7 +13,7 @@ import { type BridgeProcess, prepareBridge } from "./bridge-process.js";
 import { scanLinkUrl } from "./linked-signal-client.js";
 import { type MatrixUser, startMatrixUser } from "./matrix-user.js";
 import type { MockSignalServer } from "./mock-signal-server.js";
-import { type Synapse, startSynapse } from "./synapse.js";
+import { type MatrixCredentials, type Synapse, startSynapse } from "./synapse.js";
 import { freePort } from "./wait.js";
 
 export interface BridgeWithSignal {
@@ -21,6 +21,8 @@ export interface BridgeWithSignal {
   bridge: BridgeProcess;
   /** `@alice:localhost`, permitted to use the bridge. */
   alice: MatrixUser;
+  /** Alice's login (a second device logs in with it). */
+  aliceCredentials: MatrixCredentials;
   /** Alice's DM with the bot. */
   managementRoom: string;
   /** The relay between Synapse and the bridge, when asked for. */
@@ -47,9 +49,10 @@ export async function startBridgeWithSignal(
   extraConfig: Record<string, unknown> = {},
   {
     publicAddress = false,
+    encrypted = false,
     signalPort = mock.port,
     appserviceTap = false,
-  }: { publicAddress?: boolean; signalPort?: number; appserviceTap?: boolean } = {},
+  }: { publicAddress?: boolean; encrypted?: boolean; signalPort?: number; appserviceTap?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -95,26 +98,39 @@ export async function startBridgeWithSignal(
     }
     synapse = await startSynapse({ port: synapsePort, appserviceFiles: [registrationFile] });
     await bridge.start();
-    const started = await startBridgeUser(synapse, bridge, "alice");
+    const started = await startBridgeUser(synapse, bridge, "alice", { encrypted });
     alice = started.user;
-    return { synapse, bridge, alice, managementRoom: started.managementRoom, tap, stop };
+    return {
+      synapse,
+      bridge,
+      alice,
+      aliceCredentials: started.credentials,
+      managementRoom: started.managementRoom,
+      tap,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** A new Matrix user with a management room (a DM the bot joined); stop the user when done. */
+/**
+ * A new Matrix user with a management room (a DM the bot joined); stop the user when done. With
+ * `encrypted`, the user's client encrypts and the DM is an encrypted room.
+ */
 export async function startBridgeUser(
   synapse: Synapse,
   bridge: BridgeProcess,
   localpart: string,
-): Promise<{ user: MatrixUser; managementRoom: string }> {
-  const user = await startMatrixUser(synapse.url, await synapse.registerUser(localpart));
+  { encrypted = false }: { encrypted?: boolean } = {},
+): Promise<{ user: MatrixUser; managementRoom: string; credentials: MatrixCredentials }> {
+  const credentials = await synapse.registerUser(localpart);
+  const user = await startMatrixUser(synapse.url, credentials, { encryption: encrypted });
   try {
-    const managementRoom = await user.createDirectRoom(bridge.botUserId);
+    const managementRoom = await user.createDirectRoom(bridge.botUserId, { encrypted });
     await user.waitForMembership(managementRoom, bridge.botUserId, "join");
-    return { user, managementRoom };
+    return { user, managementRoom, credentials };
   } catch (error) {
     user.stop();
     throw error;

@@ -2,7 +2,14 @@
  * A Matrix user as Element would drive it: matrix-js-sdk syncing against the test homeserver.
  * Waits look at the timeline the client has synced, so they see what a user would see.
  */
-import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from "matrix-js-sdk";
+import {
+  ClientEvent,
+  createClient,
+  type MatrixClient,
+  type MatrixEvent,
+  MatrixEventEvent,
+  RoomEvent,
+} from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
 import { waitFor, withTimeout } from "./wait.js";
 
@@ -13,8 +20,8 @@ import { waitFor, withTimeout } from "./wait.js";
 export interface MatrixUser {
   userId: string;
   client: MatrixClient;
-  /** Creates a direct chat with `other` and returns its room ID. */
-  createDirectRoom(other: string): Promise<string>;
+  /** Creates a direct chat with `other` (encrypted if asked) and returns its room ID. */
+  createDirectRoom(other: string, options?: { encrypted?: boolean }): Promise<string>;
   sendText(roomId: string, body: string): Promise<string>;
   /** Resolves with the first timeline event in `roomId` (already synced or arriving) that matches. */
   waitForEvent(
@@ -27,13 +34,39 @@ export interface MatrixUser {
   acceptNextInvite(what: string, timeoutMs?: number): Promise<string>;
   /** The bytes of an mxc:// URL, downloaded as this user's client would (authenticated media). */
   download(mxc: string): Promise<Buffer>;
+  /** Every event of a room from its start, oldest first, as the homeserver stores them (raw JSON). */
+  roomEvents(roomId: string): Promise<RawRoomEvent[]>;
   /** Resolves when `userId` has left `roomId` (or never joined and was refused). */
   waitForMembership(roomId: string, userId: string, membership: string, timeoutMs?: number): Promise<void>;
   stop(): void;
 }
 
-export async function startMatrixUser(baseUrl: string, credentials: { userId: string; accessToken: string }) {
-  const client = createClient({ baseUrl, userId: credentials.userId, accessToken: credentials.accessToken });
+/** A room event as the client-server API returns it. */
+export interface RawRoomEvent {
+  event_id: string;
+  type: string;
+  sender: string;
+  origin_server_ts: number;
+  content: Record<string, unknown>;
+  redacted_because?: unknown;
+}
+
+/**
+ * Starts a syncing client for `credentials`. With `encryption`, the client has end-to-end encryption
+ * (matrix-js-sdk's Rust crypto, in memory): it encrypts in encrypted rooms and decrypts what it gets.
+ */
+export async function startMatrixUser(
+  baseUrl: string,
+  credentials: { userId: string; accessToken: string; deviceId?: string },
+  options: { encryption?: boolean } = {},
+) {
+  const client = createClient({
+    baseUrl,
+    userId: credentials.userId,
+    accessToken: credentials.accessToken,
+    ...(credentials.deviceId ? { deviceId: credentials.deviceId } : {}),
+  });
+  if (options.encryption) await client.initRustCrypto({ useIndexedDB: false });
   const ready = new Promise<void>((resolve) => {
     client.on(ClientEvent.Sync, (state) => {
       if (state === "PREPARED") resolve();
@@ -48,28 +81,41 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
     const existing = timelineOf(roomId).find(matches);
     if (existing) return Promise.resolve(existing);
     let listener: ((event: MatrixEvent) => void) | undefined;
+    // An encrypted event is in the timeline before it is decrypted: both moments are looked at.
     const arrived = new Promise<MatrixEvent>((resolve) => {
       listener = (event: MatrixEvent) => {
-        if (event.getRoomId() === roomId && matches(event)) resolve(event);
+        if (event.getRoomId() === roomId && !event.isDecryptionFailure() && matches(event)) resolve(event);
       };
       client.on(RoomEvent.Timeline, listener);
+      client.on(MatrixEventEvent.Decrypted, listener);
     });
     return withTimeout(
       arrived,
       timeoutMs,
       `${what} in ${roomId} (seen: ${describeTimeline(timelineOf(roomId))})`,
-    ).finally(() => listener && client.off(RoomEvent.Timeline, listener));
+    ).finally(() => {
+      if (!listener) return;
+      client.off(RoomEvent.Timeline, listener);
+      client.off(MatrixEventEvent.Decrypted, listener);
+    });
   };
 
   const handledInvites = new Set<string>();
   const user: MatrixUser = {
     userId: credentials.userId,
     client,
-    async createDirectRoom(other) {
+    async createDirectRoom(other, { encrypted = false } = {}) {
       const { room_id } = await client.createRoom({
         is_direct: true,
         invite: [other],
         preset: "trusted_private_chat" as never,
+        ...(encrypted
+          ? {
+              initial_state: [
+                { type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } },
+              ],
+            }
+          : {}),
       });
       return room_id;
     },
@@ -107,6 +153,22 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
         `${userId} to have membership ${membership}`,
         timeoutMs,
       );
+    },
+    async roomEvents(roomId) {
+      const events: RawRoomEvent[] = [];
+      let from: string | undefined;
+      for (;;) {
+        const query = new URLSearchParams({ dir: "f", limit: "500", ...(from ? { from } : {}) });
+        const response = await fetch(
+          `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?${query}`,
+          { headers: { Authorization: `Bearer ${credentials.accessToken}` } },
+        );
+        if (response.status !== 200) throw new Error(`reading ${roomId} answered ${response.status}`);
+        const page = (await response.json()) as { chunk: RawRoomEvent[]; end?: string };
+        events.push(...page.chunk);
+        if (!page.end || page.chunk.length === 0) return events;
+        from = page.end;
+      }
     },
     async download(mxc) {
       const path = mxc.replace(/^mxc:\/\//, "");

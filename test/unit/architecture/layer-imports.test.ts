@@ -122,3 +122,9 @@ test("the rest of bridge/ reaches its ops/ room only through ops/index.ts", () =
       target(ref) === "bridge/ops/index.js",
   );
 });
+
+test("only bridge/ops/ imports prom-client", () => {
+  for (const layer of ["signal", "convert", "store", "config", "bridge"]) {
+    assertOnly(layer, (ref) => ref.specifier !== "prom-client" || ref.file.startsWith("bridge/ops/"));
+  }
+});

@@ -41,9 +41,15 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
+    "bridge_crypto_databases",
+    "bridge_crypto_records",
+    "bridge_crypto_values",
     "bridge_disappearing_events",
     "bridge_disappearing_timers",
+    "bridge_encryption_notices",
     "bridge_ghosts",
+    "bridge_history_chats",
+    "bridge_history_imports",
     "bridge_matrix_journal",
     "bridge_matrix_transactions",
     "bridge_messages",
