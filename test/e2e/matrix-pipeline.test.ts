@@ -25,7 +25,7 @@ let inbox: ContactInbox | undefined;
 let synapseStopped = false;
 
 /** Server -> bridge delay on the Signal side, so that several sends are in flight at once. */
-const SIGNAL_REPLY_DELAY_MS = 75;
+const SIGNAL_REPLY_DELAY_MS = 50;
 /** How long a peer stays away. */
 const OUTAGE_MS = 60_000;
 /** Generous: reconnecting after an outage backs off up to a minute before the queue drains. */
@@ -121,8 +121,8 @@ test("the Signal connection cut for a minute during a burst: nothing is lost, do
   await withKeptLogs(setting, "signal-cut", async () => {
     inbox = openContactInbox(friend);
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
-    const bodies = numbered("cut burst", 100);
-    const beforeCut = sendTexts(setting.alice, directRoom, bodies.slice(0, 40));
+    const bodies = numbered("cut burst", 60);
+    const beforeCut = sendTexts(setting.alice, directRoom, bodies.slice(0, 25));
     await inbox.waitForCount(10, {
       matches: (message) => message.body.startsWith("cut burst"),
       timeoutMs: 120_000,
@@ -132,7 +132,7 @@ test("the Signal connection cut for a minute during a burst: nothing is lost, do
     const cutAt = Date.now();
     await withTimeout(beforeCut, 120_000, "Alice's client to send the first part of the burst");
     await withTimeout(
-      sendTexts(setting.alice, directRoom, bodies.slice(40)),
+      sendTexts(setting.alice, directRoom, bodies.slice(25)),
       120_000,
       "Alice's client to send the rest of the burst while Signal is away",
     );
@@ -161,8 +161,8 @@ test("the homeserver stopped for a minute during bursts both ways: after it retu
     inbox = openContactInbox(friend);
     // Slow Signal replies keep part of Alice's burst in the bridge when the homeserver goes.
     proxy!.setDelays({ toClientMs: SIGNAL_REPLY_DELAY_MS });
-    const toSignal = numbered("to signal", 100);
-    const toMatrix = numbered("to matrix", 100);
+    const toSignal = numbered("to signal", 60);
+    const toMatrix = numbered("to matrix", 60);
     const eventIds = await withTimeout(
       sendTexts(setting.alice, directRoom, toSignal),
       120_000,
