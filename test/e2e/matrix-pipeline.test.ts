@@ -28,8 +28,11 @@ let synapseStopped = false;
 const SIGNAL_REPLY_DELAY_MS = 50;
 /** How long a peer stays away. */
 const OUTAGE_MS = 60_000;
-/** Generous: reconnecting after an outage backs off up to a minute before the queue drains. */
-const CATCH_UP_MS = 240_000;
+/**
+ * Generous: after an outage the chat connection reconnects within its backoff (at most a minute),
+ * and the bridge's retries wait at most 30 s, before the held messages drain.
+ */
+const CATCH_UP_MS = 150_000;
 
 before(async () => {
   chat = await startLinkedDirectChat({ signalProxy: true, appserviceTap: true });
