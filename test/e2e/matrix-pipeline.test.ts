@@ -24,7 +24,10 @@ let chat: LinkedDirectChat | undefined;
 let inbox: ContactInbox | undefined;
 let synapseStopped = false;
 
-/** Server -> bridge delay on the Signal side, so that several sends are in flight at once. */
+/**
+ * Server -> bridge delay on the Signal side: a fault is likely to hit a send the server already
+ * has but the bridge has not heard back about, and part of a burst is still to be sent.
+ */
 const SIGNAL_REPLY_DELAY_MS = 50;
 /** How long a peer stays away. */
 const OUTAGE_MS = 60_000;
@@ -101,6 +104,7 @@ test("kill -9 of the bridge during a 200-message burst to Signal: the contact ge
       what: "the first messages of the burst to reach the contact",
     });
     await setting.bridge.stop("SIGKILL");
+    t.diagnostic(`killed with ${inbox.shown("crash burst").length} of 200 at the contact`);
     await withTimeout(sending, 120_000, "Alice's client to send the whole burst");
     await setting.bridge.start();
     const findings = new Findings();
@@ -133,6 +137,7 @@ test("the Signal connection cut for a minute during a burst: nothing is lost, do
     });
     proxy!.cut();
     const cutAt = Date.now();
+    t.diagnostic(`cut with ${inbox.shown("cut burst").length} of 60 at the contact`);
     await withTimeout(beforeCut, 120_000, "Alice's client to send the first part of the burst");
     await withTimeout(
       sendTexts(setting.alice, directRoom, bodies.slice(25)),
@@ -179,6 +184,7 @@ test("the homeserver stopped for a minute during bursts both ways: after it retu
     await setting.synapse.stop({ keep: true });
     synapseStopped = true;
     const stoppedAt = Date.now();
+    t.diagnostic(`homeserver stopped with ${inbox.shown("to signal").length} of 60 at the contact`);
 
     // The contact's burst reaches the bridge while the homeserver is away. Each message has its
     // own timestamp, as real Signal apps ensure.
