@@ -15,9 +15,9 @@ import {
   roomEvent,
   textEvent,
 } from "../support/appservice-transactions.js";
-import { withKeptLogs } from "../support/kept-logs.js";
 import { fromUser, ghostOf } from "../support/bridge-with-signal.js";
 import { type ContactInbox, openContactInbox } from "../support/contact-inbox.js";
+import { withKeptLogs } from "../support/kept-logs.js";
 import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import { Findings } from "../support/message-burst.js";
 import { residentKiB } from "../support/process-memory.js";
@@ -71,7 +71,7 @@ async function sendLastAndWait(body: string, timeoutMs = 120_000): Promise<void>
 
 const timesReceived = (body: string) => inbox!.shown().filter((message) => message.body === body).length;
 
-test("the same transaction twice at once, and one event in two transactions, reach the contact once; so does an event Synapse delivered before", async () => {
+test("the same transaction twice at once, and one event in two transactions, reach the contact once; so does an event Synapse delivered before", async (t) => {
   const { setting, directRoom, friend } = chat!;
   await withKeptLogs(setting, "repeated-deliveries", async () => {
     inbox = openContactInbox(friend);
@@ -109,6 +109,7 @@ test("the same transaction twice at once, and one event in two transactions, rea
       "one event, a second transaction later",
       "delivered by Synapse, then again",
     ];
+    t.diagnostic(`${inbox.repeats} deliveries repeated a message the contact had (same timestamp)`);
     assert.deepEqual(
       Object.fromEntries(bodies.map((body) => [body, timesReceived(body)])),
       Object.fromEntries(bodies.map((body) => [body, 1])),

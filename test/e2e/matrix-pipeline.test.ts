@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import { ghostOf } from "../support/bridge-with-signal.js";
 import { type ContactInbox, openContactInbox } from "../support/contact-inbox.js";
-import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import { withKeptLogs } from "../support/kept-logs.js";
+import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
 import {
   assertExactlyOnceInOrder,
   assertIncreasingTimestamps,
