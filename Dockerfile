@@ -19,6 +19,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Voice messages are converted (Ogg/Opus -> AAC) and measured, and images and videos Signal's
+# apps do not show are converted, with Debian's ffmpeg (media.ffmpeg_path).
+RUN apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/signal-matrix-bridge
 COPY --from=build /build/package.json ./
 COPY --from=build /build/node_modules ./node_modules

@@ -196,7 +196,7 @@ export class MatrixToSignal {
       });
     }
     return matrixEventToSignal(
-      { type: event.type, content: event.content },
+      { type: event.type, content: event.content, sentAt: event.origin_server_ts, sender: event.sender },
       {
         aciOfMatrixUser: (userId) =>
           this.options.ghosts.aciOf(userId) ?? this.options.logins.loginOf(userId)?.client.account.aci,
@@ -204,6 +204,7 @@ export class MatrixToSignal {
           const ref = tables.messageOfEvent(eventId);
           return ref && { authorAci: ref.authorAci, sentTimestamp: ref.sentAt };
         },
+        pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
       },
     );
   }
@@ -233,7 +234,7 @@ export class MatrixToSignal {
     if (attachments.length > 0) dataMessage.attachments = attachments;
     // Without the chat's timer the phone would take the message as turning disappearing off.
     const timer =
-      outgoing.kind === "message" || outgoing.kind === "edit"
+      outgoing.kind === "message" || outgoing.kind === "edit" || outgoing.kind === "poll"
         ? this.options.disappearing.timerOf(portal)
         : undefined;
     if (timer) {
@@ -273,7 +274,8 @@ export class MatrixToSignal {
   ): void {
     const tables = this.options.store.bridge;
     const ownAci = login.client.account.aci;
-    if (outgoing.kind === "message") {
+    if (outgoing.kind === "poll") tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
+    if (outgoing.kind === "message" || outgoing.kind === "poll") {
       tables.recordMessage({
         roomId: portal.roomId,
         authorAci: ownAci,
@@ -302,8 +304,16 @@ export class MatrixToSignal {
   }
 }
 
+const RELAYED_TYPES = new Set([
+  "m.room.message",
+  "m.reaction",
+  "m.sticker",
+  "m.room.redaction",
+  "org.matrix.msc3381.poll.start",
+  "org.matrix.msc3381.poll.response",
+  "org.matrix.msc3381.poll.end",
+]);
+
 function isRelayedType(type: string): boolean {
-  return (
-    type === "m.room.message" || type === "m.reaction" || type === "m.sticker" || type === "m.room.redaction"
-  );
+  return RELAYED_TYPES.has(type);
 }

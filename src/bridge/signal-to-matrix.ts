@@ -465,6 +465,7 @@ export class SignalToMatrix {
         tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
       reactionEventIdOf: (reactor, target) =>
         tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp)?.eventId,
+      pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
       // Filled in by uploadMedia once the parts still to send are known.
       media: new Map(),
     };

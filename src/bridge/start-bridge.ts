@@ -81,7 +81,14 @@ function checkEncryptionRequest(config: BridgeConfig): void {
 }
 
 /** Message-like events: what encryption.require refuses when it comes unencrypted. */
-const MESSAGE_TYPES = new Set(["m.room.message", "m.sticker", "m.reaction"]);
+const MESSAGE_TYPES = new Set([
+  "m.room.message",
+  "m.sticker",
+  "m.reaction",
+  "org.matrix.msc3381.poll.start",
+  "org.matrix.msc3381.poll.response",
+  "org.matrix.msc3381.poll.end",
+]);
 
 const PROFILE_TIMEOUT_MS = 10_000;
 
@@ -203,7 +210,12 @@ export async function startBridge({
       if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
     },
   });
-  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const media = new MediaRelay(
+    bridge,
+    config.media.max_size_mb * 1024 * 1024,
+    logger.child("media"),
+    config.media.ffmpeg_path,
+  );
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({

@@ -153,6 +153,11 @@ export const configSchema = section("Bridge configuration", {
       min: 1,
       max: 2048,
     }),
+    ffmpeg_path: string({
+      description:
+        "The ffmpeg program: converts Matrix voice messages (Ogg/Opus) to AAC, which Signal's apps play as voice notes, and measures Signal voice notes' duration and waveform. Without it voice messages are bridged as they are (logged).",
+      default: "ffmpeg",
+    }),
   }),
   backfill: section("The message history a phone transfers when the bridge is linked to it.", {
     enabled: boolean({

@@ -244,6 +244,22 @@ export class BridgeTables {
     return record && messageFromRecord(record);
   }
 
+  /** Remembers the answer ids of a Matrix poll sent to Signal, in the order Signal numbers them. */
+  savePollAnswers(eventId: string, roomId: string, answerIds: readonly string[]): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO bridge_poll_answers (event_id, room_id, answer_ids) VALUES (?, ?, ?)")
+      .run(eventId, roomId, JSON.stringify(answerIds));
+  }
+
+  /** The answer ids of a Matrix poll sent to Signal, in order; undefined for other polls. */
+  pollAnswersOf(eventId: string): string[] | undefined {
+    const json = this.db
+      .prepare("SELECT answer_ids FROM bridge_poll_answers WHERE event_id = ?")
+      .pluck()
+      .get(eventId) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as string[]);
+  }
+
   /** Records (or replaces) a Signal user's reaction on a message. */
   saveReaction(reaction: ReactionRef): void {
     this.db

@@ -8,6 +8,7 @@ import { disappearingMessages } from "./006-disappearing-messages.js";
 import { matrixJournal } from "./007-matrix-journal.js";
 import { historyImports } from "./008-history-imports.js";
 import { matrixCrypto } from "./009-matrix-crypto.js";
+import { pollAnswers } from "./010-poll-answers.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   matrixJournal,
   historyImports,
   matrixCrypto,
+  pollAnswers,
 ];

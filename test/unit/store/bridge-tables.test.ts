@@ -166,3 +166,10 @@ test("a Signal user's reaction on a message is replaced, found and removed", (t)
   bridge.deleteReaction("$r2");
   assert.equal(bridge.reaction("!r:hs", "aci-2", "aci-1", 1000), undefined);
 });
+
+test("a Matrix poll's answer ids are kept in order; other polls have none", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePollAnswers("$poll", "!r:hs", ["b-id", "a-id", "c-id"]);
+  assert.deepEqual(bridge.pollAnswersOf("$poll"), ["b-id", "a-id", "c-id"]);
+  assert.equal(bridge.pollAnswersOf("$other"), undefined);
+});

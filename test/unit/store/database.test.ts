@@ -54,6 +54,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_matrix_transactions",
     "bridge_messages",
     "bridge_outgoing",
+    "bridge_poll_answers",
     "bridge_portals",
     "bridge_reactions",
     "bridge_signal_clocks",
