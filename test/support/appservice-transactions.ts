@@ -17,12 +17,12 @@ export interface TransactionAnswer {
 export interface AppserviceTransactions {
   /**
    * PUTs `body` (serialized as JSON) as transaction `txnId`; with `encoded: false` the id goes
-   * into the path as it is (to send a malformed one).
+   * into the path as it is (to send a malformed one), with `authorized: false` without the token.
    */
   push(
     txnId: string,
     body: unknown,
-    options?: { timeoutMs?: number; encoded?: boolean },
+    options?: { timeoutMs?: number; encoded?: boolean; authorized?: boolean },
   ): Promise<TransactionAnswer>;
 }
 
@@ -32,14 +32,17 @@ export async function appserviceTransactions(bridge: BridgeProcess): Promise<App
   const token = registration.hs_token;
   if (typeof token !== "string") throw new Error(`${bridge.registrationFile} has no hs_token`);
   return {
-    async push(txnId, body, { timeoutMs = 60_000, encoded = true } = {}) {
+    async push(txnId, body, { timeoutMs = 60_000, encoded = true, authorized = true } = {}) {
       const id = encoded ? encodeURIComponent(txnId) : txnId;
       const url = `${bridge.appserviceUrl}/_matrix/app/v1/transactions/${id}`;
       let response: Response;
       try {
         response = await fetch(url, {
           method: "PUT",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          headers: {
+            ...(authorized ? { authorization: `Bearer ${token}` } : {}),
+            "content-type": "application/json",
+          },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(timeoutMs),
         });
