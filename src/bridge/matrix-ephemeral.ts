@@ -75,7 +75,9 @@ export class MatrixEphemeral {
   private async receipts(portal: PortalRow, content: Record<string, unknown>): Promise<RelayOutcome> {
     let outcome: RelayOutcome = "skipped";
     for (const [eventId, byType] of Object.entries(content)) {
-      const readers = (byType as Record<string, Record<string, unknown> | undefined>)["m.read"] ?? {};
+      // Whatever a homeserver (or a forged transaction) puts here: only objects are read.
+      const read = isObject(byType) ? byType["m.read"] : undefined;
+      const readers = isObject(read) ? read : {};
       const message = this.options.store.bridge.messageOfEvent(eventId);
       for (const [userId, receipt] of Object.entries(readers)) {
         const login = this.loginIn(portal, userId);
@@ -102,4 +104,8 @@ export class MatrixEphemeral {
     if (portal.kind === "direct" && portal.receiver !== userId) return undefined;
     return this.options.logins.loginOf(userId);
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
