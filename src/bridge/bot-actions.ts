@@ -1,8 +1,16 @@
 import type { Bridge } from "matrix-appservice-bridge";
 import type { BotActions } from "./bot.js";
 
-/** The bot's actions, done with the bridge library's bot intent. */
-export function botActions(bridge: Bridge): BotActions {
+/**
+ * The bot's actions, done with the bridge library's bot intent. Notices in a portal are sent by
+ * whoever speaks for the bridge there (`portalNotice`; in direct chats that is the contact's
+ * ghost, the bot is not in them); it returns undefined for other rooms.
+ */
+export function botActions(
+  bridge: Bridge,
+  portalNotice: (roomId: string, text: string, html?: string) => Promise<string> | undefined = () =>
+    undefined,
+): BotActions {
   const bot = () => bridge.getIntent();
   return {
     join: async (roomId) => {
@@ -14,6 +22,8 @@ export function botActions(bridge: Bridge): BotActions {
       await bot().matrixClient.leaveRoom(roomId, reason);
     },
     sendNotice: async (roomId, text, html) => {
+      const inPortal = portalNotice(roomId, text, html);
+      if (inPortal) return inPortal;
       const { event_id } = await bot().sendMessage(roomId, {
         msgtype: "m.notice",
         body: text,

@@ -34,6 +34,8 @@ export interface BotOptions {
   isBridgeUser(userId: string): boolean;
   /** A permitted user opened a direct chat with the bot: their management room. */
   onManagementRoom(userId: string, roomId: string): void;
+  /** Whether a room is a portal: there only prefixed commands count, whoever is in it. */
+  isPortal?(roomId: string): boolean;
 }
 
 const refusal =
@@ -136,6 +138,7 @@ export class Bot {
 
   /** A room where only the bot and one user are joined. */
   private async isManagementRoom(roomId: string): Promise<boolean> {
+    if (this.options.isPortal?.(roomId)) return false;
     let count = this.memberCounts.get(roomId);
     if (count === undefined) {
       count = (await this.options.actions.joinedMembers(roomId)).length;

@@ -89,6 +89,13 @@ export class GroupDirectory {
     return group;
   }
 
+  /** Whether the login's account is a member of the group, as far as its stored state says. */
+  async isMember(login: Login, groupId: string): Promise<boolean> {
+    const group = await this.known(login, groupId);
+    const ownAci = login.client.account.aci;
+    return group?.members.some((member) => member.aci === ownAci) ?? false;
+  }
+
   /** The group's avatar image, downloaded and decrypted; null when it has none. */
   async avatarOf(login: Login, group: SignalGroup): Promise<Uint8Array | null> {
     return this.clientOf(login).fetchAvatar(group);

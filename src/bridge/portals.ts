@@ -2,6 +2,7 @@ import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import type { Ghosts } from "./ghosts.js";
+import { retryVerdictOf } from "./retry-policy.js";
 
 /** What a group portal shows about its Signal group. */
 export interface GroupInfo {
@@ -114,13 +115,80 @@ export class Portals {
    * Posts a notice in a portal: from the contact's ghost in a direct chat (the bot is not in
    * those), from the bot in a group.
    */
-  async notice(portal: PortalRow, text: string): Promise<void> {
-    await this.sendAsBridge(portal, "m.room.message", { msgtype: "m.notice", body: text });
+  async notice(portal: PortalRow, text: string, html?: string): Promise<string> {
+    return this.sendAsBridge(portal, "m.room.message", {
+      msgtype: "m.notice",
+      body: text,
+      ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
+    });
   }
 
-  /** Sends an event of the bridge's own (a notice, a message status) as whoever can post in the portal. */
-  async sendAsBridge(portal: PortalRow, eventType: string, content: Record<string, unknown>): Promise<void> {
-    await this.adminIntent(portal).sendEvent(portal.roomId, eventType, content);
+  /**
+   * Sends an event of the bridge's own (a notice, a message status) as whoever can post in the
+   * portal; resolves to its event ID.
+   */
+  async sendAsBridge(
+    portal: PortalRow,
+    eventType: string,
+    content: Record<string, unknown>,
+  ): Promise<string> {
+    const { event_id: eventId } = (await this.adminIntent(portal).sendEvent(
+      portal.roomId,
+      eventType,
+      content,
+    )) as {
+      event_id: string;
+    };
+    return eventId;
+  }
+
+  /** The display name `userId` has in the portal's room, if they set one. */
+  async displayNameIn(portal: PortalRow, userId: string): Promise<string | undefined> {
+    try {
+      const member = (await this.adminIntent(portal).matrixClient.getRoomStateEvent(
+        portal.roomId,
+        "m.room.member",
+        userId,
+      )) as { displayname?: unknown };
+      return typeof member.displayname === "string" && member.displayname !== ""
+        ? member.displayname
+        : undefined;
+    } catch (error) {
+      this.logger.debug(`no member event of ${userId} in ${portal.roomId}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops bridging a portal: a last notice, the bridge's users (ghosts, bot, and last whoever holds
+   * power) leave the room, and the bridge forgets it. Its Signal chat is not touched; the next
+   * message there opens a new portal.
+   */
+  async forget(portal: PortalRow, notice: string): Promise<void> {
+    const admin = this.adminIntent(portal);
+    const roomId = portal.roomId;
+    await this.notice(portal, notice).catch((error: unknown) =>
+      this.logger.debug(`last notice in ${roomId}: ${(error as Error).message}`),
+    );
+    const members = await admin.matrixClient.getJoinedRoomMembers(roomId);
+    const ours = members.filter(
+      (userId) =>
+        userId !== admin.userId && (userId === this.botUserId || this.ghosts.aciOf(userId) !== undefined),
+    );
+    // Left directly: the library's Intent.leave registers the user first, which a homeserver
+    // may refuse for an existing one.
+    for (const userId of [...ours, admin.userId]) {
+      await this.bridge
+        .getIntent(userId)
+        .matrixClient.leaveRoom(roomId)
+        .catch((error: unknown) => {
+          if (retryVerdictOf(error).transient) throw error;
+          this.logger.debug(`${userId} leaving ${roomId}: ${(error as Error).message}`);
+        });
+    }
+    this.tables.deletePortal(portal.portalKey);
+    for (const marker of this.invited) if (marker.startsWith(`${roomId}\0`)) this.invited.delete(marker);
+    this.logger.info(`forgot portal ${roomId} (${portal.portalKey})`);
   }
 
   /**

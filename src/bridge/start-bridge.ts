@@ -37,8 +37,10 @@ import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
 import { bridgeStates, createOps } from "./ops/index.js";
+import { PortalEvents } from "./portal-events.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
+import { RelayMode } from "./relay-mode/index.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
 
@@ -155,7 +157,11 @@ export async function startBridge({
   });
   await bridge.initialise();
 
-  const actions = botActions(bridge);
+  // Replies to commands in a portal come from whoever speaks for the bridge there.
+  const actions = botActions(bridge, (roomId, text, html) => {
+    const portal = store.bridge.portalByRoom(roomId);
+    return portal && portals.notice(portal, text, html);
+  });
   // A join failure hides its cause; asking the homeserver tells "it is down" from "refused".
   const homeserverAwayBehind = async (error: unknown) =>
     isOpaqueJoinFailure(error) &&
@@ -232,6 +238,14 @@ export async function startBridge({
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
     onLoginEvent: (userId, event) => states.handle(userId, event),
   });
+  const relay = new RelayMode({
+    store,
+    logins,
+    groups,
+    permissions: config.permissions,
+    settings: config.bridge.relay,
+    displayNameIn: (portal, userId) => portals.displayNameIn(portal, userId),
+  });
   const matrixToSignal = new MatrixToSignal({
     store,
     ghosts,
@@ -242,6 +256,7 @@ export async function startBridge({
     status,
     disappearing,
     challenges,
+    relay,
     logger: logger.child("matrix->signal"),
   });
   const ephemeral = new MatrixEphemeral({
@@ -257,8 +272,10 @@ export async function startBridge({
     logger: logger.child("bot"),
     isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
+    isPortal: (roomId) => store.bridge.portalByRoom(roomId) !== undefined,
     actions,
   });
+  const portalEvents = new PortalEvents({ commands: bot, messages: matrixToSignal });
   const commandDeps = {
     store,
     logins,
@@ -269,6 +286,7 @@ export async function startBridge({
     groupPortals,
     discovery: signalPhoneNumberDiscovery,
     challenges,
+    relay,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {
@@ -301,7 +319,8 @@ export async function startBridge({
   for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
 
   const handleEvent = async (event: WeakEvent) => {
-    if (store.bridge.portalByRoom(event.room_id)) await matrixToSignal.handle(event);
+    const portal = store.bridge.portalByRoom(event.room_id);
+    if (portal) await portalEvents.handle(event, portal);
     else await bot.handleEvent(event);
   };
   const handleEntry = (entry: JournalEntry) =>

@@ -41,6 +41,8 @@ export interface OutgoingRow {
   roomId: string;
   sentAt: number;
   state: OutgoingState;
+  /** The Matrix user a relayed message was written by; undefined for a user's own. */
+  relayedFor: string | undefined;
 }
 
 /** What a group portal shows of its group. */
@@ -196,6 +198,45 @@ export class BridgeTables {
       .run(state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey);
   }
 
+  /** The Matrix user whose Signal account relays the portal's users without a login, if any. */
+  relayOf(portalKey: string): string | undefined {
+    const userId = this.db
+      .prepare("SELECT relay_user_id FROM bridge_portals WHERE portal_key = ?")
+      .pluck()
+      .get(portalKey) as string | null | undefined;
+    return userId ?? undefined;
+  }
+
+  setRelay(portalKey: string, userId: string | undefined): void {
+    this.db
+      .prepare("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?")
+      .run(userId ?? null, portalKey);
+  }
+
+  /**
+   * Forgets a portal and everything the bridge kept about its room (message and reaction mapping,
+   * sends, timer, events waiting to disappear); the room itself is left to the caller.
+   */
+  deletePortal(portalKey: string): void {
+    this.db.transaction(() => {
+      const roomId = this.db
+        .prepare("SELECT room_id FROM bridge_portals WHERE portal_key = ?")
+        .pluck()
+        .get(portalKey) as string | undefined;
+      if (roomId === undefined) return;
+      for (const table of [
+        "bridge_messages",
+        "bridge_reactions",
+        "bridge_outgoing",
+        "bridge_disappearing_timers",
+        "bridge_disappearing_events",
+      ]) {
+        this.db.prepare(`DELETE FROM ${table} WHERE room_id = ?`).run(roomId);
+      }
+      this.db.prepare("DELETE FROM bridge_portals WHERE portal_key = ?").run(portalKey);
+    })();
+  }
+
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */
   recordMessage(ref: MessageRef): boolean {
     const result = this.db
@@ -299,17 +340,23 @@ export class BridgeTables {
    * sent-timestamp (see nextSignalTimestamp) in the same commit. Returns the existing claim when
    * the event was claimed before, so a retry or a resumed send uses the timestamp it was given.
    */
-  claimOutgoing(eventId: string, roomId: string, accountId: string): { claim: OutgoingRow; isNew: boolean } {
+  claimOutgoing(
+    eventId: string,
+    roomId: string,
+    accountId: string,
+    relayedFor?: string,
+  ): { claim: OutgoingRow; isNew: boolean } {
     return this.db.transaction(() => {
       const existing = this.outgoing(eventId);
       if (existing) return { claim: existing, isNew: false };
       const sentAt = this.nextSignalTimestamp(accountId);
       this.db
         .prepare(
-          "INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')",
+          `INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state, relayed_for)
+           VALUES (?, ?, ?, 'sending', ?)`,
         )
-        .run(eventId, roomId, sentAt);
-      return { claim: { eventId, roomId, sentAt, state: "sending" as const }, isNew: true };
+        .run(eventId, roomId, sentAt, relayedFor ?? null);
+      return { claim: { eventId, roomId, sentAt, state: "sending" as const, relayedFor }, isNew: true };
     })();
   }
 
@@ -332,10 +379,27 @@ export class BridgeTables {
   /** The send to Signal of a Matrix event; undefined for events that did not come from Matrix. */
   outgoing(eventId: string): OutgoingRow | undefined {
     const r = this.db
-      .prepare("SELECT event_id, room_id, sent_at, state FROM bridge_outgoing WHERE event_id = ?")
+      .prepare(
+        "SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?",
+      )
       .get(eventId) as
-      { event_id: string; room_id: string; sent_at: number; state: OutgoingState } | undefined;
-    return r && { eventId: r.event_id, roomId: r.room_id, sentAt: r.sent_at, state: r.state };
+      | {
+          event_id: string;
+          room_id: string;
+          sent_at: number;
+          state: OutgoingState;
+          relayed_for: string | null;
+        }
+      | undefined;
+    return (
+      r && {
+        eventId: r.event_id,
+        roomId: r.room_id,
+        sentAt: r.sent_at,
+        state: r.state,
+        relayedFor: orUndefined(r.relayed_for),
+      }
+    );
   }
 
   setOutgoingState(eventId: string, state: OutgoingState): void {

@@ -3,11 +3,15 @@ import type { CommandDeps } from "./command-deps.js";
 import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
+import { portalCommands } from "./portal-commands.js";
 import { safetyNumberCommand } from "./safety-number-command.js";
 import { submitChallengeCommand } from "./submit-challenge-command.js";
 import { syncCommand } from "./sync-command.js";
 
-/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout, rate-limit challenges. */
+/**
+ * The commands that work with a logged-in account: contacts, chats, safety numbers, logout,
+ * rate-limit challenges, and those about the portal they are sent in.
+ */
 export function accountCommands(deps: CommandDeps): BotCommand[] {
   return [
     listCommand(deps),
@@ -16,5 +20,6 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     syncCommand(deps),
     logoutCommand(deps),
     submitChallengeCommand(deps),
+    ...portalCommands(deps),
   ];
 }

@@ -8,6 +8,7 @@ import type { Login, LoginManager } from "../logins.js";
 import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
 import type { RateLimitChallenges } from "../rate-limit-challenges.js";
+import type { RelayMode } from "../relay-mode/index.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
 export interface CommandDeps {
@@ -22,6 +23,8 @@ export interface CommandDeps {
   discovery: PhoneNumberDiscovery;
   /** Signal's rate-limit challenges waiting for the user's captcha. */
   challenges: RateLimitChallenges;
+  /** Relay mode of portals (set-relay), and whose account is in a portal's chat. */
+  relay: RelayMode;
   logger: Logger;
 }
 

@@ -6,6 +6,7 @@ import { senderKeyDistributions } from "./004-sender-key-distributions.js";
 import { groups } from "./005-groups.js";
 import { disappearingMessages } from "./006-disappearing-messages.js";
 import { matrixJournal } from "./007-matrix-journal.js";
+import { relayMode } from "./008-relay-mode.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   groups,
   disappearingMessages,
   matrixJournal,
+  relayMode,
 ];
