@@ -4,6 +4,8 @@ import { hasPermission } from "./permissions.js";
 /** What a command handler may use; one context per invocation. */
 export interface CommandContext {
   roomId: string;
+  /** The command's event: a key for what it sends, so that running it again sends the same. */
+  eventId: string;
   sender: string;
   senderLevel: PermissionLevel | undefined;
   args: string[];

@@ -125,6 +125,7 @@ export class Bot {
     try {
       await command.run({
         roomId: event.room_id,
+        eventId: event.event_id ?? `${event.room_id}/${event.sender}/${Date.now()}`,
         sender: event.sender,
         senderLevel: level,
         args: parsed.args,

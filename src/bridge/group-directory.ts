@@ -1,6 +1,8 @@
 import type { Logger } from "../logger.js";
 import {
   type GroupMessageContext,
+  type GroupModification,
+  type GroupModificationResult,
   GroupsClient,
   type GroupUpdate,
   groupIdOf,
@@ -63,6 +65,33 @@ export class GroupDirectory {
     // Before the members are shown: their names come from profiles, which need the keys.
     await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
     return update;
+  }
+
+  /**
+   * The group as the groups service has it now, with the changes since the stored state (nothing
+   * stored, as with `follow`). Throws when the login has never seen the group.
+   */
+  async latest(login: Login, groupId: string): Promise<GroupUpdate> {
+    const known = await this.byId(login, groupId);
+    const update = await this.clientOf(login).update(known);
+    await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
+    return update;
+  }
+
+  /**
+   * Makes a change to the group as the login's account (see GroupsClient.modify): the group must
+   * be at the server's current revision, or it fails with GroupConflictError.
+   */
+  async modify(
+    login: Login,
+    group: SignalGroup,
+    modifications: readonly GroupModification[],
+  ): Promise<GroupModificationResult> {
+    const result = await this.clientOf(login).modify(group, modifications);
+    this.logger.info(
+      `group ${base64(group.id)} changed by ${login.userId}: revision ${result.group.revision}`,
+    );
+    return result;
   }
 
   /** Stores the group as the login's latest known state. */

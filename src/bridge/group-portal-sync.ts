@@ -56,6 +56,23 @@ export class GroupPortalSync {
     return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
   }
 
+  /**
+   * Brings the group's portal to the group as the groups service has it now (its changes told),
+   * e.g. before changing the group; resolves to the group.
+   */
+  async catchUp(login: Login, portal: PortalRow): Promise<SignalGroup> {
+    const update = await this.options.groups.latest(login, portal.chatId);
+    await this.serially(portal.portalKey, () => this.show(login, portal, update));
+    await this.options.groups.remember(login, update.group);
+    return update.group;
+  }
+
+  /** Shows a change the login's account made (from Matrix) like any other: room state and a notice. */
+  async showChange(login: Login, portal: PortalRow, update: GroupUpdate): Promise<void> {
+    await this.serially(portal.portalKey, () => this.show(login, portal, update));
+    await this.options.groups.remember(login, update.group);
+  }
+
   private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
     const tables = this.options.store.bridge;
     const shown = tables.groupPortalState(portal.portalKey);

@@ -1,23 +1,31 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
 import type { PortalRow } from "../store/index.js";
 import { isPrefixedCommand } from "./bot-commands.js";
+import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
 
 export interface PortalEventsOptions {
   /** `!signal` commands, wherever they are sent. */
   commands: { handleEvent(event: WeakEvent): Promise<void> };
   /** Messages, reactions, redactions and edits. */
   messages: { handle(event: WeakEvent): Promise<void> };
+  /** The chat's disappearing-messages timer, set as room state. */
+  timers: { stateChanged(event: WeakEvent, portal: PortalRow): Promise<void> };
 }
 
 /**
  * Where a Matrix event in a portal goes: commands to the bot (they are not sent to Signal),
- * messages to the relay to Signal.
+ * messages to the relay to Signal, room state users change to the chat's settings on Signal.
+ * The bridge's own changes (in response to Signal) never come here: the events of its bot and
+ * ghosts are left out when transactions are taken in.
  */
 export class PortalEvents {
   constructor(private readonly options: PortalEventsOptions) {}
 
-  async handle(event: WeakEvent, _portal: PortalRow): Promise<void> {
+  async handle(event: WeakEvent, portal: PortalRow): Promise<void> {
     if (isPrefixedCommand(event)) return this.options.commands.handleEvent(event);
+    if (event.state_key === "") {
+      if (event.type === DISAPPEARING_TIMER_EVENT) return this.options.timers.stateChanged(event, portal);
+    }
     await this.options.messages.handle(event);
   }
 }

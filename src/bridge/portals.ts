@@ -1,6 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
+import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
 import type { Ghosts } from "./ghosts.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
@@ -56,6 +57,7 @@ export class Portals {
           initial_state: bridgeInfoState(this.botUserId, contactAci, contactName),
         },
       })) as { room_id: string };
+      await this.letUsersSetTimer(intent, roomId);
       const portal: PortalRow = {
         portalKey: key,
         roomId,
@@ -208,6 +210,20 @@ export class Portals {
     const inviter = this.inviterOf(portal);
     if (inviter !== ghostUserId) await this.ensureInvited(portal.roomId, ghostUserId, inviter);
     await this.bridge.getIntent(ghostUserId).join(portal.roomId);
+  }
+
+  /**
+   * The chat's disappearing-messages timer is the user's to set in a direct chat (Signal lets
+   * either side): room state that needs no more than the default power level.
+   */
+  private async letUsersSetTimer(intent: Intent, roomId: string): Promise<void> {
+    const levels = (await intent.matrixClient.getRoomStateEvent(roomId, "m.room.power_levels", "")) as {
+      events?: Record<string, number>;
+    };
+    await intent.sendStateEvent(roomId, "m.room.power_levels", "", {
+      ...levels,
+      events: { ...levels.events, [DISAPPEARING_TIMER_EVENT]: 0 },
+    });
   }
 
   private inviterOf(portal: PortalRow): string {

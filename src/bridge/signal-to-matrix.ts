@@ -131,6 +131,30 @@ export class SignalToMatrix {
     }
   }
 
+  /**
+   * A message the login's account sent to a direct chat from Matrix that Matrix shows the way
+   * Signal does (a timer change as a notice): bridged as if the phone had sent it.
+   */
+  async sentFromMatrix(
+    login: Login,
+    portal: PortalRow,
+    message: signalservice.IDataMessage,
+    sentAt: number,
+  ): Promise<void> {
+    const own = login.client.account.aci;
+    await this.bridgeMessage(
+      {
+        login,
+        authorAci: own,
+        sentAt,
+        contactAci: portal.chatId,
+        groupMasterKey: null,
+        groupContext: undefined,
+      },
+      { ...message, timestamp: sentAt } as signalservice.DataMessage,
+    );
+  }
+
   private origin(
     login: Login,
     event: { sender: { aci: string } | null; timestamp: number; groupMasterKey?: Uint8Array | null },

@@ -18,12 +18,14 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
 import { GroupPortalSync } from "./group-portal-sync.js";
+import { GroupEditor } from "./groups/index.js";
 import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js";
 import { pingHomeserver } from "./homeserver-ping.js";
 import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { disappearingTimerCommand } from "./commands/timer-command.js";
 import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
@@ -43,6 +45,7 @@ import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { RelayMode } from "./relay-mode/index.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
+import { TimersFromMatrix } from "./timers-from-matrix.js";
 
 export interface BridgeOptions {
   config: BridgeConfig;
@@ -275,7 +278,19 @@ export async function startBridge({
     isPortal: (roomId) => store.bridge.portalByRoom(roomId) !== undefined,
     actions,
   });
-  const portalEvents = new PortalEvents({ commands: bot, messages: matrixToSignal });
+  const groupEditor = new GroupEditor({ store, groups, groupPortals, logger: logger.child("group-editor") });
+  const timers = new TimersFromMatrix({
+    store,
+    logins,
+    relay,
+    groupEditor,
+    portals,
+    disappearing,
+    showSent: (login, portal, message, sentAt) =>
+      signalToMatrix.sentFromMatrix(login, portal, message, sentAt),
+    logger: logger.child("timers"),
+  });
+  const portalEvents = new PortalEvents({ commands: bot, messages: matrixToSignal, timers });
   const commandDeps = {
     store,
     logins,
@@ -316,7 +331,13 @@ export async function startBridge({
     logger.child("login"),
     ops.loginCommandOptions,
   );
-  for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
+  for (const command of [
+    ...loginCommandList,
+    ...accountCommands(commandDeps),
+    disappearingTimerCommand(commandDeps, timers),
+  ]) {
+    bot.register(command);
+  }
 
   const handleEvent = async (event: WeakEvent) => {
     const portal = store.bridge.portalByRoom(event.room_id);

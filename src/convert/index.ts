@@ -27,6 +27,7 @@
  * code units throughout, as on Signal.
  */
 export { fromBodyRanges, toBodyRanges } from "./body-ranges.js";
+export { durationText } from "./duration-text.js";
 export { htmlToStyledText, type AciOfMatrixUser } from "./html-to-styled-text.js";
 export * from "./matrix-content.js";
 export {

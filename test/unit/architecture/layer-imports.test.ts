@@ -113,7 +113,7 @@ test("nothing imports the composition root", () => {
 });
 
 /** Rooms of bridge/ that show the rest of it one surface, their index.ts. */
-const roomsWithIndex = ["ops", "relay-mode"];
+const roomsWithIndex = ["ops", "relay-mode", "groups"];
 
 for (const room of roomsWithIndex) {
   test(`the rest of bridge/ reaches its ${room}/ room only through ${room}/index.ts`, () => {
