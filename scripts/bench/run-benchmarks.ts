@@ -4,6 +4,7 @@ import { statfsSync } from "node:fs";
 import { cpus, platform, release, tmpdir } from "node:os";
 import { attachmentFigures } from "./attachment-benchmarks.js";
 import { conversionFigures } from "./conversion-benchmarks.js";
+import { hostileInputFigures } from "./hostile-input-benchmarks.js";
 import type { Figure } from "./measure.js";
 import { mockSignalFigures } from "./mock-signal-benchmark.js";
 import { storeFigures } from "./store-benchmarks.js";
@@ -69,6 +70,7 @@ function printFigure(figure: Figure): void {
 
 const sections: Array<() => Figure[] | Promise<Figure[]>> = [
   conversionFigures,
+  hostileInputFigures,
   storeFigures,
   attachmentFigures,
   mockSignalFigures,

@@ -15,7 +15,12 @@ import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 export interface Login {
   userId: string;
   client: SignalClient;
+  /** Aborted when the login ends (logout) or the bridge stops: work for it should stop then. */
+  signal: AbortSignal;
 }
+
+/** Why a login's client starts: it was just linked, or it was linked before (a bridge start). */
+export type LoginStart = "linked" | "resumed";
 
 /** What happens to a user's login, as the bridge state of the login follows it. */
 export type LoginEvent =
@@ -42,6 +47,10 @@ export interface LoginManagerOptions {
   onIdentityChange(login: Login, serviceId: string): Promise<void>;
   /** Told of each login event; must not throw. */
   onLoginEvent?(userId: string, event: LoginEvent): void;
+  /** Linking tells the phone this device takes its message history (see linkDevice). */
+  acceptHistoryTransfer?: boolean;
+  /** A client is about to start, before it delivers any event. */
+  onStarting?(login: Login, start: LoginStart): void;
 }
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
@@ -58,7 +67,7 @@ export class LoginManager {
   async startAll(): Promise<void> {
     for (const userId of this.options.store.listSignalAccounts()) {
       try {
-        const started = await this.startClient(userId);
+        const started = await this.startClient(userId, "resumed");
         if (started) this.options.logger.info(`started the Signal client of ${userId}`);
       } catch (error) {
         this.options.logger.error(`could not start the Signal client of ${userId}`, error);
@@ -102,8 +111,9 @@ export class LoginManager {
         deviceName: this.options.deviceName,
         onLinkUrl,
         signal: abort.signal,
+        acceptHistoryTransfer: this.options.acceptHistoryTransfer ?? false,
       });
-      await this.startClient(userId);
+      await this.startClient(userId, "linked");
       return account;
     } finally {
       this.pendingLinks.delete(userId);
@@ -147,11 +157,14 @@ export class LoginManager {
     this.logins.clear();
   }
 
-  private async startClient(userId: string): Promise<boolean> {
+  private async startClient(userId: string, start: LoginStart): Promise<boolean> {
     const storage = this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
     const client = await SignalClient.open({ environment: this.options.environment, storage });
-    const login: Login = { userId, client };
+    this.stops.get(userId)?.abort();
+    const stop = new AbortController();
+    this.stops.set(userId, stop);
+    const login: Login = { userId, client, signal: stop.signal };
     const { account } = client;
     this.options.onLoginEvent?.(userId, { type: "starting", account });
     client.on("connection-state", (event) =>
@@ -163,9 +176,6 @@ export class LoginManager {
       }),
     );
     this.logins.set(userId, login);
-    this.stops.get(userId)?.abort();
-    const stop = new AbortController();
-    this.stops.set(userId, stop);
     for (const type of BUFFERED_EVENT_TYPES) {
       client.on(type, (event) => this.enqueue(login, event, stop.signal));
     }
@@ -183,6 +193,7 @@ export class LoginManager {
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
         .catch((error) => this.options.logger.error(`could not tell ${userId} about the ended login`, error));
     });
+    this.options.onStarting?.(login, start);
     await client.start();
     return true;
   }

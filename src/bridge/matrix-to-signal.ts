@@ -1,5 +1,10 @@
 import type { WeakEvent } from "matrix-appservice-bridge";
-import { matrixEventToSignal, matrixRedactionToSignal, type SignalOutgoing } from "../convert/index.js";
+import {
+  matrixEventToSignal,
+  matrixRedactionToSignal,
+  type SignalOutgoing,
+  splitLongBody,
+} from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import { RateLimitError, sendDataMessage, sendEdit, type signalservice } from "../signal/index.js";
 import type { PortalRow, Store } from "../store/index.js";
@@ -225,9 +230,20 @@ export class MatrixToSignal {
   ): Promise<void> {
     const destination = await destinationOf(this.options.groups, login, portal);
     const dataMessage = outgoing.dataMessage as signalservice.IDataMessage;
-    if (outgoing.kind === "message" && outgoing.attachments.length > 0) {
-      dataMessage.attachments = await this.options.media.toSignal(login.client, outgoing.attachments);
+    const attachments =
+      outgoing.kind === "message"
+        ? await this.options.media.toSignal(login.client, outgoing.attachments)
+        : [];
+    // Like Signal's apps: a body too long to go inline goes whole as a long-text attachment, first.
+    const long =
+      outgoing.kind === "message" || outgoing.kind === "edit"
+        ? splitLongBody(dataMessage.body ?? "")
+        : undefined;
+    if (long) {
+      dataMessage.body = long.inlineBody;
+      attachments.unshift(await this.options.media.longTextToSignal(login.client, long.text));
     }
+    if (attachments.length > 0) dataMessage.attachments = attachments;
     // Without the chat's timer the phone would take the message as turning disappearing off.
     const timer =
       outgoing.kind === "message" || outgoing.kind === "edit"

@@ -1,9 +1,15 @@
 import { Readable } from "node:stream";
 import type { Bridge } from "matrix-appservice-bridge";
-import type { AttachmentDescription, UploadedMedia } from "../convert/index.js";
+import {
+  type AttachmentDescription,
+  LONG_TEXT_CONTENT_TYPE,
+  MAX_LONG_TEXT_BYTES,
+  type UploadedMedia,
+} from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
   downloadAttachment,
+  downloadAttachmentBytes,
   type SignalClient,
   type SignalEnvironment,
   type signalservice,
@@ -36,16 +42,19 @@ export class MediaRelay {
 
   /**
    * Uploads each slot's Signal attachment to Matrix. A slot that fails (too large, expired,
-   * damaged) is left out and logged; convert then shows a notice in its place.
+   * damaged) is left out and logged; convert then shows a notice in its place. `plaintextHashes`
+   * (by CDN key) check files of the transferred history whose pointers carry no digest.
    */
   async toMatrix(
     environment: SignalEnvironment,
     slots: readonly MediaSlot[],
+    plaintextHashes: ReadonlyMap<string, Uint8Array> = new Map(),
   ): Promise<Map<string, UploadedMedia>> {
     const media = new Map<string, UploadedMedia>();
     for (const { slot, pointer } of slots) {
       try {
-        media.set(slot, await this.attachmentToMatrix(environment, pointer));
+        const plaintextHash = pointer.cdnKey ? plaintextHashes.get(pointer.cdnKey) : undefined;
+        media.set(slot, await this.attachmentToMatrix(environment, pointer, plaintextHash));
       } catch (error) {
         const name = pointer.fileName || pointer.contentType || "file";
         this.logger.warn(`attachment ${slot} (${name}) not bridged: ${(error as Error).message}`);
@@ -67,11 +76,39 @@ export class MediaRelay {
     return pointers;
   }
 
+  /** Uploads the whole text of a long message as Signal's long-text attachment. */
+  async longTextToSignal(client: SignalClient, text: string): Promise<signalservice.IAttachmentPointer> {
+    return uploadAttachment(
+      client.environment,
+      client.uploadForms,
+      { data: new TextEncoder().encode(text) },
+      { contentType: LONG_TEXT_CONTENT_TYPE },
+      { maxBytes: this.maxBytes },
+    );
+  }
+
+  /**
+   * Downloads the whole text of a received long message, refusing more than Signal's own limit
+   * for it or media.max_size_mb, whichever is smaller. Throws if it cannot.
+   */
+  async longTextFromSignal(
+    environment: SignalEnvironment,
+    pointer: signalservice.IAttachmentPointer,
+  ): Promise<string> {
+    const maxBytes = Math.min(MAX_LONG_TEXT_BYTES, this.maxBytes);
+    const download = await downloadAttachmentBytes(environment, pointer, { maxBytes });
+    return new TextDecoder().decode(download.data);
+  }
+
   private async attachmentToMatrix(
     environment: SignalEnvironment,
     pointer: signalservice.IAttachmentPointer,
+    plaintextHash: Uint8Array | undefined,
   ): Promise<UploadedMedia> {
-    const download = await downloadAttachment(environment, pointer, { maxBytes: this.maxBytes });
+    const download = await downloadAttachment(environment, pointer, {
+      maxBytes: this.maxBytes,
+      ...(plaintextHash ? { plaintextHash } : {}),
+    });
     const url = await this.repository.upload(
       download.stream,
       download.size,

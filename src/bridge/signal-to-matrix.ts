@@ -1,6 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import {
   decryptionFailedNotice,
+  longTextAttachmentOf,
   type MatrixAction,
   type MessageContent,
   safetyNumberChangedNotice,
@@ -10,11 +11,13 @@ import {
   signalStoryToMatrix,
   type SignalToMatrixContext,
   type UploadedMedia,
+  withLongText,
 } from "../convert/index.js";
 import type { Logger } from "../logger.js";
 import {
   type BufferedSignalEvent,
   type GroupMessageContext,
+  type HistoryItem,
   type SignalEventOf,
   type signalservice,
   syncContacts,
@@ -64,6 +67,8 @@ interface Origin {
   groupContext: GroupMessageContext | undefined;
   /** When the countdown of our own disappearing message started, if the phone said. */
   expirationStartedAt?: number | undefined;
+  /** For history shown late: the time its events are dated with in Matrix. */
+  shownAt?: number | undefined;
 }
 
 /** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
@@ -301,12 +306,50 @@ export class SignalToMatrix {
     this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
   }
 
+  /**
+   * Shows one message (or reaction) of the history the phone transferred in `portal`, dated when
+   * it was sent on Signal, as its author's ghost. Parts shown before (a resumed backfill, or the
+   * message came live too) are not shown again.
+   */
+  async backfill(login: Login, portal: PortalRow, item: HistoryItem): Promise<void> {
+    const origin: Origin = {
+      login,
+      authorAci: item.authorAci,
+      sentAt: item.sentAt,
+      contactAci: portal.kind === "direct" ? portal.chatId : item.authorAci,
+      groupMasterKey: null,
+      groupContext: undefined,
+      shownAt: item.sentAt,
+    };
+    const reaction = item.message.reaction;
+    if (reaction?.targetAuthorAci) {
+      // Shown already: converting it again would replace the reaction with itself.
+      const shown = this.options.store.bridge.reaction(
+        portal.roomId,
+        item.authorAci,
+        reaction.targetAuthorAci,
+        Number(reaction.targetSentTimestamp ?? 0),
+      );
+      if (shown?.emoji === reaction.emoji) return;
+    }
+    await this.bridgeInto(origin, portal, item.message, item.plaintextHashes);
+  }
+
   private async bridgeMessage(origin: Origin, message: signalservice.DataMessage): Promise<void> {
-    const portal = await this.portalOf(origin);
+    await this.bridgeInto(origin, await this.portalOf(origin), message);
+  }
+
+  private async bridgeInto(
+    origin: Origin,
+    portal: PortalRow,
+    received: signalservice.DataMessage,
+    plaintextHashes?: ReadonlyMap<string, Uint8Array>,
+  ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
-    const media = await this.uploadMedia(origin, portal, message, draft);
+    const media = await this.uploadMedia(origin, portal, message, draft, plaintextHashes);
     await this.options.disappearing.followTimer(portal, message);
     const sent = await this.apply(
       origin,
@@ -346,8 +389,9 @@ export class SignalToMatrix {
   private async bridgeEdit(
     origin: Origin,
     targetTimestamp: number,
-    message: signalservice.DataMessage,
+    received: signalservice.DataMessage,
   ): Promise<void> {
+    const message = await this.withWholeText(origin, received);
     const portal = await this.portalOf(origin);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
@@ -367,19 +411,52 @@ export class SignalToMatrix {
     );
   }
 
+  /**
+   * A long message with its whole text in place of the cut inline body (see withLongText); if
+   * the text cannot be downloaded, the inline body with a note saying so.
+   */
+  private async withWholeText(
+    origin: Origin,
+    message: signalservice.DataMessage,
+  ): Promise<signalservice.DataMessage> {
+    const pointer = longTextAttachmentOf(message);
+    if (!pointer) return message;
+    let text: string | undefined;
+    try {
+      text = await this.options.media.longTextFromSignal(origin.login.client.environment, pointer);
+    } catch (error) {
+      this.options.logger.warn(
+        `long text of message ${origin.authorAci}:${origin.sentAt} not bridged: ${(error as Error).message}`,
+      );
+    }
+    return withLongText(message, text) as signalservice.DataMessage;
+  }
+
   /** Uploads the message's files whose parts are not in the room yet (see pendingMediaSlots). */
   private async uploadMedia(
     origin: Origin,
     portal: PortalRow,
     message: signalservice.DataMessage,
     draft: MatrixAction[],
+    plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
     const recorded = this.options.store.bridge
       .eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, plaintextHashes);
+  }
+
+  /**
+   * Who speaks for a Signal user in a portal, live and in history alike: their ghost, also for
+   * the user's own messages from their phone (until double puppets give those their own account).
+   */
+  private async speakerIn(portal: PortalRow, aci: string, names: ContactNames): Promise<Intent> {
+    const { ghosts, portals } = this.options;
+    const intent = await ghosts.ensure(aci, names);
+    await portals.ensureGhostJoined(portal, ghosts.userIdOf(aci));
+    return intent;
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -418,10 +495,9 @@ export class SignalToMatrix {
     // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
     // out, which matters when the update says they left.
     if (actions.length === 0) return [];
-    const { store, ghosts, portals, disappearing } = this.options;
+    const { store, disappearing } = this.options;
     const tables = store.bridge;
-    const intent: Intent = await ghosts.ensure(origin.authorAci, authorNames);
-    await portals.ensureGhostJoined(portal, ghosts.userIdOf(origin.authorAci));
+    const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
     const recordedParts = new Set(
       tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
@@ -440,7 +516,14 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker };
-      const eventId = await sendIdempotent(intent, portal.roomId, action.eventType, content, key);
+      const eventId = await sendIdempotent(
+        intent,
+        portal.roomId,
+        action.eventType,
+        content,
+        key,
+        origin.shownAt,
+      );
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

@@ -10,6 +10,7 @@ import type { BridgeConfig, Registration } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { JournalEntry, Store } from "../store/index.js";
 import { servePing } from "./appservice-ping.js";
+import { HistoryImporter } from "./backfill/index.js";
 import { Bot } from "./bot.js";
 import { ContactNameDirectory } from "./contact-names.js";
 import { botActions } from "./bot-actions.js";
@@ -230,16 +231,37 @@ export async function startBridge({
     retryHeldNow: () => rooms.retryWaitingNow(),
     logger: logger.child("challenges"),
   });
+  const history = new HistoryImporter({
+    store,
+    portals,
+    ghosts,
+    names,
+    groupPortalOf: (login, masterKey) => groupPortals.portalOf(login, masterKey),
+    show: (login, portal, item) => signalToMatrix.backfill(login, portal, item),
+    settings: {
+      enabled: config.backfill.enabled,
+      maxPortals: config.backfill.max_portals,
+      maxInitialMessages: config.backfill.max_initial_messages,
+    },
+    notifyUser,
+    logger: logger.child("history"),
+  });
   const logins = new LoginManager({
     store,
     environment,
     deviceName: config.signal.device_name,
     logger: logger.child("logins"),
     notifyUser,
-    handleSignalEvent: (login, event) => signalToMatrix.handle(login, event),
+    handleSignalEvent: async (login, event) => {
+      // A chat's history comes before its live messages.
+      await history.beforeLive(login, event);
+      await signalToMatrix.handle(login, event);
+    },
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
     onLoginEvent: (userId, event) => states.handle(userId, event),
+    acceptHistoryTransfer: config.backfill.enabled,
+    onStarting: (login, start) => history.starting(login, start),
   });
   const relay = new RelayMode({
     store,
@@ -403,6 +425,7 @@ export async function startBridge({
       await bridge.close();
       await rooms.stop();
       await logins.stopAll();
+      await history.stopped();
       states.stop();
     },
   };

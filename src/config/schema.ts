@@ -154,6 +154,27 @@ export const configSchema = section("Bridge configuration", {
       max: 2048,
     }),
   }),
+  backfill: section("The message history a phone transfers when the bridge is linked to it.", {
+    enabled: boolean({
+      description:
+        "Offer to take the phone's message history when linking (the phone asks whether to transfer it), and fill the portals of the recent chats with their last messages.",
+      default: true,
+    }),
+    max_portals: integer({
+      description:
+        "How many of the most recent chats of the history get a portal (direct chats and groups alike), newest first.",
+      default: 50,
+      min: 0,
+      max: 10000,
+    }),
+    max_initial_messages: integer({
+      description:
+        "How many of the last messages of each of those chats are shown in its portal, before any newer message.",
+      default: 50,
+      min: 0,
+      max: 10000,
+    }),
+  }),
   encryption: section("End-to-bridge encryption of Matrix rooms.", {
     allow: boolean({
       description:

@@ -22,13 +22,30 @@
  *   reaction; or `ignored` with a reason to show the sender.
  * - `matrixRedactionToSignal(redacted)`: a delete for everyone, or a reaction removal.
  *
+ * Long messages (`long-text.ts`): Signal carries a body over `MAX_INLINE_BODY_BYTES` as its start
+ * plus a `text/x-signal-plain` attachment with the whole text. Sending, `splitLongBody` gives the
+ * inline body and the text to upload; receiving, download `longTextAttachmentOf(message)` and
+ * convert `withLongText(message, text)` instead of the message.
+ *
+ * Bounds (`text-limits.ts`): every conversion takes time linear in its input (n log n in body
+ * ranges), HTML nesting deeper than `MAX_NESTING_DEPTH` is read as plain text, text is cut at
+ * `MAX_TEXT_BYTES` with `CUT_MARK`, and at most `MAX_RANGES_PER_KIND` ranges of a style are kept.
+ *
  * Building blocks, also public: `htmlToStyledText`, `styledTextToHtml`, `fromBodyRanges`,
  * `toBodyRanges`, `normalizeRanges`, `stripReplyFallback`. Body-range offsets are UTF-16
  * code units throughout, as on Signal.
  */
 export { fromBodyRanges, toBodyRanges } from "./body-ranges.js";
 export { durationText } from "./duration-text.js";
-export { htmlToStyledText, type AciOfMatrixUser } from "./html-to-styled-text.js";
+export { htmlToStyledText, MAX_NESTING_DEPTH, type AciOfMatrixUser } from "./html-to-styled-text.js";
+export {
+  LONG_TEXT_CONTENT_TYPE,
+  MAX_INLINE_BODY_BYTES,
+  MAX_LONG_TEXT_BYTES,
+  longTextAttachmentOf,
+  splitLongBody,
+  withLongText,
+} from "./long-text.js";
 export * from "./matrix-content.js";
 export {
   matrixEventToSignal,
@@ -57,6 +74,7 @@ export {
   signalCallToMatrix,
   signalStoryToMatrix,
 } from "./signal-notices.js";
+export { MAX_MATRIX_TEXT_BYTES } from "./signal-text-to-matrix.js";
 export type { MatrixAction, SignalMessageRef, SignalToMatrixContext } from "./signal-to-matrix-context.js";
 export {
   MENTION_PLACEHOLDER,
@@ -69,3 +87,4 @@ export {
   type TextStyle,
 } from "./styled-text.js";
 export { styledTextToHtml, type MentionTarget, type RenderedText } from "./styled-text-to-html.js";
+export { CUT_MARK, MAX_RANGES_PER_KIND, MAX_TEXT_BYTES, utf8Length } from "./text-limits.js";

@@ -1,11 +1,13 @@
 import type { signalservice } from "../proto/generated/signal.js";
 import { toBodyRanges } from "./body-ranges.js";
 import { htmlToStyledText } from "./html-to-styled-text.js";
+import { MAX_INLINE_BODY_BYTES } from "./long-text.js";
 import { HTML_FORMAT, type EncryptedFile } from "./matrix-content.js";
 import { stripReplyFallback } from "./reply-fallback.js";
 import type { MediaSource } from "./signal-attachment-to-matrix.js";
 import type { SignalMessageRef } from "./signal-to-matrix-context.js";
-import type { StyledText } from "./styled-text.js";
+import { capStyledText, type StyledText } from "./styled-text.js";
+import { capText, MAX_TEXT_BYTES } from "./text-limits.js";
 
 type DataMessage = signalservice.IDataMessage;
 
@@ -13,10 +15,13 @@ type DataMessage = signalservice.IDataMessage;
 const VOICE_MESSAGE = 1;
 const GIF = 8;
 
-/** A Matrix event as it arrives from the homeserver; content is untrusted and checked field by field. */
+/**
+ * A Matrix event as it arrives from the homeserver. Content is untrusted and checked field by
+ * field; content that is not even an object is read as empty.
+ */
 export interface MatrixEvent {
   type: string;
-  content: Record<string, unknown>;
+  content: Record<string, unknown> | null;
 }
 
 /** What Matrix -> Signal conversion needs to know, supplied by the bridge. */
@@ -70,10 +75,12 @@ function asPositiveInteger(value: unknown): number | undefined {
 
 /**
  * Converts a Matrix event (`m.room.message`, `m.sticker`, `m.reaction`) to what should be sent
- * to Signal. Redactions need what was redacted: use `matrixRedactionToSignal`.
+ * to Signal. Redactions need what was redacted: use `matrixRedactionToSignal`. Never throws, and
+ * text is at most `MAX_TEXT_BYTES` (cut with a mark); the bridge sends a body longer than Signal
+ * takes inline as a long-text attachment (`splitLongBody`).
  */
 export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalContext): SignalOutgoing {
-  const content = event.content;
+  const content = asRecord(event.content) ?? {};
   const relatesTo = asRecord(content["m.relates_to"]);
   if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);
   if (event.type === "m.sticker") return mediaToSignal("m.image", content, relatesTo, ctx);
@@ -165,7 +172,10 @@ function messageText(
       ? htmlToStyledText(formatted, (userId) => ctx.aciOfMatrixUser(userId))
       : { text: split.body, ranges: [] };
   if (msgtype === "m.emote") styled = prefixText("/me ", styled);
-  return split.quotedText === undefined ? { styled } : { styled, quotedText: split.quotedText };
+  styled = capStyledText(styled, MAX_TEXT_BYTES);
+  if (split.quotedText === undefined) return { styled };
+  // Signal shows its own copy of a quoted message; this text only stands in without one.
+  return { styled, quotedText: capText(split.quotedText, MAX_INLINE_BODY_BYTES) };
 }
 
 function prefixText(prefix: string, styled: StyledText): StyledText {
@@ -278,7 +288,10 @@ function locationToSignal(
     };
   const body = asString(content.body)?.trim() ?? "";
   const description = asString(asRecord(content["org.matrix.msc3488.location"])?.description)?.trim();
-  const label = description || (body && !body.includes("geo:") ? body : "Location");
+  const label = capText(
+    description || (body && !body.includes("geo:") ? body : "Location"),
+    MAX_INLINE_BODY_BYTES,
+  );
   const text = `${label}\nhttps://maps.google.com/maps?q=${geo.latitude},${geo.longitude}`;
   const dataMessage: DataMessage = { body: text };
   const quote = quoteFor(relatesTo, undefined, ctx);

@@ -2,11 +2,20 @@ import type { signalservice } from "../proto/generated/signal.js";
 import { fromBodyRanges } from "./body-ranges.js";
 import { durationText } from "./duration-text.js";
 import { escapeHtml } from "./html.js";
-import type { MessageContent, StickerContent } from "./matrix-content.js";
+import { HTML_FORMAT, type MessageContent, type StickerContent } from "./matrix-content.js";
 import { pickAci } from "./service-id.js";
 import { attachmentToMatrix, stickerToMatrix } from "./signal-attachment-to-matrix.js";
+import { MAX_INLINE_BODY_BYTES } from "./long-text.js";
 import { contactToText } from "./signal-contact-to-text.js";
-import { applyQuote, linkPreviews, nameOf, noticeContent, textContent } from "./signal-text-to-matrix.js";
+import {
+  applyQuote,
+  BRIDGED_PREVIEWS,
+  linkPreviews,
+  nameOf,
+  noticeContent,
+  textContent,
+} from "./signal-text-to-matrix.js";
+import { capText, fitsUtf8, jsonLength } from "./text-limits.js";
 import type { MatrixAction, SignalMessageRef, SignalToMatrixContext } from "./signal-to-matrix-context.js";
 
 type DataMessage = signalservice.IDataMessage;
@@ -21,6 +30,12 @@ const EXPIRATION_TIMER_UPDATE = 2;
 // signalservice.DataMessage.ProtocolVersion.CURRENT: newer messages need a newer client.
 const CURRENT_PROTOCOL_VERSION = 8;
 
+/**
+ * An edit carries its text twice: as the new content, and as a fallback for clients that show
+ * no edits. Past this size the fallback is only the start of the text, so the event stays small.
+ */
+const FULL_EDIT_FALLBACK_BYTES = 8 * 1024;
+
 /** Signal Android shares a location as its description plus this map link (and a map image). */
 const MAP_LINK = /https:\/\/maps\.google\.com\/maps\?q=(-?\d{1,2}(?:\.\d+)?)(?:,|%2C)(-?\d{1,3}(?:\.\d+)?)/i;
 
@@ -34,7 +49,7 @@ export function mediaSlotsOf(message: DataMessage): { slot: string; pointer: Att
     slots.push({ slot: `attachment:${index}`, pointer }),
   );
   if (message.sticker?.data) slots.push({ slot: "sticker", pointer: message.sticker.data });
-  (message.preview ?? []).forEach((preview, index) => {
+  (message.preview ?? []).slice(0, BRIDGED_PREVIEWS).forEach((preview, index) => {
     if (preview.image) slots.push({ slot: `preview:${index}`, pointer: preview.image });
   });
   return slots;
@@ -83,16 +98,23 @@ export function signalEditToMatrix(
   if (targetId === undefined) return partsOf(message, ctx);
 
   const newContent = bodyContent(message, ctx);
+  const fullFallback =
+    jsonLength(newContent.body) + jsonLength(newContent.formatted_body ?? "") <= FULL_EDIT_FALLBACK_BYTES;
   const content: MessageContent = {
     ...newContent,
-    body: `* ${newContent.body}`,
+    body: `* ${fullFallback ? newContent.body : capText(newContent.body, MAX_INLINE_BODY_BYTES)}`,
     "m.new_content": newContent,
     "m.relates_to": { rel_type: "m.replace", event_id: targetId },
     // Whoever the new text mentions was notified by m.new_content's mentions already, or not at all.
     "m.mentions": {},
   };
   delete content["com.beeper.linkpreviews"];
-  if (newContent.formatted_body !== undefined) content.formatted_body = `* ${newContent.formatted_body}`;
+  delete content.format;
+  delete content.formatted_body;
+  if (fullFallback && newContent.formatted_body !== undefined) {
+    content.format = HTML_FORMAT;
+    content.formatted_body = `* ${newContent.formatted_body}`;
+  }
   return [{ kind: "send", eventType: "m.room.message", content }];
 }
 
@@ -270,7 +292,7 @@ function bodyContent(message: DataMessage, ctx: SignalToMatrixContext): MessageC
   const body = message.body ?? "";
   const location = MAP_LINK.exec(body);
   let content: MessageContent;
-  if (location && (message.bodyRanges ?? []).length === 0) {
+  if (location && (message.bodyRanges ?? []).length === 0 && fitsUtf8(body, MAX_INLINE_BODY_BYTES)) {
     content = { msgtype: "m.location", body, geo_uri: `geo:${location[1]},${location[2]}`, "m.mentions": {} };
   } else {
     content = textContent(fromBodyRanges(body, message.bodyRanges), ctx);

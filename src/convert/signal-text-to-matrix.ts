@@ -4,8 +4,25 @@ import { escapeHtml, matrixToEventLink, matrixToUserLink, textToHtml } from "./h
 import { HTML_FORMAT, type LinkPreview, type MessageContent } from "./matrix-content.js";
 import { pickAci } from "./service-id.js";
 import type { SignalToMatrixContext } from "./signal-to-matrix-context.js";
-import type { StyledText } from "./styled-text.js";
+import { capStyledText, type StyledText } from "./styled-text.js";
 import { styledTextToHtml, type RenderedText } from "./styled-text-to-html.js";
+import { capText, fitsUtf8, jsonLength, jsonPrefixLength, MAX_TEXT_BYTES } from "./text-limits.js";
+
+/**
+ * How much of a Matrix event the text of a message may take, counted as in the event's JSON.
+ * Homeservers refuse events over 64 KiB, counting the whole event with its signatures and
+ * references (1-2 KiB). The rest leaves room for a reply's quotation and a link preview, whose
+ * texts are capped at `QUOTE_BYTES` and `PREVIEW_FIELD_BYTES` (a few KiB of JSON and HTML even
+ * when every character needs escaping).
+ */
+export const MAX_MATRIX_TEXT_BYTES = 40 * 1024;
+const QUOTE_BYTES = 1024;
+const PREVIEW_FIELD_BYTES = 1024;
+/** Longer URLs are not previewed (a URL cannot be cut). Browsers and servers commonly stop at 2 KiB. */
+const MAX_URL_BYTES = 2048;
+
+/** Ends text cut to fit in a Matrix event. */
+const MATRIX_CUT_NOTE = "… [The rest is too long for Matrix. Read it in a Signal app.]";
 
 /** The name to show for a Signal account: its Signal name, else its Matrix user id. */
 export function nameOf(aci: string, ctx: SignalToMatrixContext): string {
@@ -19,17 +36,36 @@ export function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext)
   }));
 }
 
-/** An `m.text` (or other text msgtype) for Signal text; HTML only when the text has formatting. */
+/**
+ * An `m.text` (or other text msgtype) for Signal text; HTML only when the text has formatting.
+ * Text and HTML together take at most `MAX_MATRIX_TEXT_BYTES`: longer text loses its HTML, and
+ * text that does not fit even so is cut, with a note saying where to read the rest.
+ */
 export function textContent(
   styled: StyledText,
   ctx: SignalToMatrixContext,
   msgtype: "m.text" | "m.notice" = "m.text",
 ): MessageContent {
-  const rendered = renderSignalText(styled, ctx);
-  const content: MessageContent = { msgtype, body: rendered.body, "m.mentions": {} };
-  if (styled.ranges.length > 0) {
+  // Signal's apps send no more text than this; rendering more would be work for nothing.
+  const rendered = renderSignalText(
+    fitsUtf8(styled.text, MAX_TEXT_BYTES) ? styled : capStyledText(styled, MAX_TEXT_BYTES),
+    ctx,
+  );
+  let body = rendered.body;
+  let html = styled.ranges.length > 0 ? rendered.html : undefined;
+  // No character takes more than 6 bytes in JSON, so most messages need no counting.
+  if ((body.length + (html?.length ?? 0)) * 6 > MAX_MATRIX_TEXT_BYTES) {
+    const bodyBytes = jsonLength(body);
+    if (html !== undefined && bodyBytes + jsonLength(html) > MAX_MATRIX_TEXT_BYTES) html = undefined;
+    if (bodyBytes > MAX_MATRIX_TEXT_BYTES) {
+      body = body.slice(0, jsonPrefixLength(body, MAX_MATRIX_TEXT_BYTES - jsonLength(MATRIX_CUT_NOTE)));
+      body += MATRIX_CUT_NOTE;
+    }
+  }
+  const content: MessageContent = { msgtype, body, "m.mentions": {} };
+  if (html !== undefined) {
     content.format = HTML_FORMAT;
-    content.formatted_body = rendered.html;
+    content.formatted_body = html;
   }
   if (rendered.mentionedUserIds.length > 0) content["m.mentions"] = { user_ids: rendered.mentionedUserIds };
   return content;
@@ -67,7 +103,10 @@ function quotedMessageText(
   quote: signalservice.DataMessage.IQuote,
   ctx: SignalToMatrixContext,
 ): RenderedText {
-  if (quote.text) return renderSignalText(fromBodyRanges(quote.text, quote.bodyRanges), ctx);
+  if (quote.text) {
+    // The quotation is a reminder of the message, not a copy: its start is enough.
+    return renderSignalText(capStyledText(fromBodyRanges(quote.text, quote.bodyRanges), QUOTE_BYTES), ctx);
+  }
   const attachment = quote.attachments?.[0];
   const description = attachment
     ? attachment.fileName || attachment.contentType || "an attachment"
@@ -120,6 +159,12 @@ export function applyQuote(
   );
 }
 
+/**
+ * How many of a message's link previews are bridged: like Signal's apps (Desktop reads only the
+ * first), one, so a message cannot ask for any number of image downloads.
+ */
+export const BRIDGED_PREVIEWS = 1;
+
 /** Signal link previews as Beeper link previews, with the preview image if the bridge uploaded it. */
 export function linkPreviews(
   previews: readonly signalservice.IPreview[],
@@ -127,10 +172,10 @@ export function linkPreviews(
 ): LinkPreview[] {
   const result: LinkPreview[] = [];
   previews.forEach((preview, index) => {
-    if (!preview.url) return;
+    if (index >= BRIDGED_PREVIEWS || !preview.url || !fitsUtf8(preview.url, MAX_URL_BYTES)) return;
     const entry: LinkPreview = { matched_url: preview.url, "og:url": preview.url };
-    if (preview.title) entry["og:title"] = preview.title;
-    if (preview.description) entry["og:description"] = preview.description;
+    if (preview.title) entry["og:title"] = capText(preview.title, PREVIEW_FIELD_BYTES);
+    if (preview.description) entry["og:description"] = capText(preview.description, PREVIEW_FIELD_BYTES);
     const image = ctx.media.get(`preview:${index}`);
     if (image && preview.image) {
       if (image.url !== undefined) {

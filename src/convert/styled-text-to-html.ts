@@ -2,6 +2,8 @@ import { escapeHtml, matrixToUserLink, textToHtml } from "./html.js";
 import {
   isMention,
   normalizeRanges,
+  TEXT_STYLES,
+  type StyleRange,
   type StyledText,
   type TextRange,
   type TextStyle,
@@ -47,7 +49,8 @@ interface Segment {
 /**
  * Renders Signal text and body ranges as Matrix HTML. Overlapping styles are split into
  * properly nested tags; a style that lasts longer is opened outside a shorter one so that
- * tags are reopened as rarely as possible.
+ * tags are reopened as rarely as possible. Takes O(n log n) time for n ranges, however they
+ * overlap, plus time linear in the text.
  */
 export function styledTextToHtml(
   styled: StyledText,
@@ -55,7 +58,7 @@ export function styledTextToHtml(
 ): RenderedText {
   const { text } = styled;
   const ranges = normalizeRanges(text, styled.ranges);
-  const styleRanges = ranges.filter((r) => !isMention(r));
+  const styles = new StyleSweep(ranges);
   const segments = splitIntoSegments(text, ranges);
 
   let body = "";
@@ -64,16 +67,13 @@ export function styledTextToHtml(
   const open: TextStyle[] = [];
 
   for (const segment of segments) {
-    const active = activeStyles(styleRanges, segment.start);
+    styles.moveTo(segment.start);
     let keep = 0;
-    while (keep < open.length && active.has(open[keep] as TextStyle)) keep++;
+    while (keep < open.length && styles.covering(open[keep] as TextStyle)) keep++;
     while (open.length > keep) html += CLOSE_TAGS[open.pop() as TextStyle];
-    const toOpen = [...active]
-      .filter((style) => !open.includes(style))
-      .sort((a, b) => runEnd(styleRanges, b, segment.start) - runEnd(styleRanges, a, segment.start));
-    for (const style of toOpen) {
-      html += OPEN_TAGS[style];
-      open.push(style);
+    for (const range of styles.toOpen(open)) {
+      html += OPEN_TAGS[range.style];
+      open.push(range.style);
     }
 
     if (segment.mention) {
@@ -119,23 +119,58 @@ function splitIntoSegments(text: string, ranges: readonly TextRange[]): Segment[
   return segments;
 }
 
-function activeStyles(styleRanges: readonly TextRange[], offset: number): Set<TextStyle> {
-  const active = new Set<TextStyle>();
-  for (const range of styleRanges) {
-    if (!isMention(range) && range.start <= offset && offset < range.start + range.length) {
-      active.add(range.style);
+/**
+ * Sweeps the style ranges of normalised text in order of their starts. Ranges of one style do not
+ * overlap, so at any offset each style has at most one range covering it: the latest started.
+ * Nothing is allocated per offset (this runs for every piece of every message).
+ */
+class StyleSweep {
+  private next = 0;
+  private offset = 0;
+  /** By style, in `TEXT_STYLES` order: the latest range of it that started. */
+  private readonly latest: (StyleRange | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  private readonly opening: StyleRange[] = [];
+
+  constructor(private readonly ranges: readonly TextRange[]) {}
+
+  /** Moves to `offset`, which must not be before the last one. */
+  moveTo(offset: number): void {
+    this.offset = offset;
+    for (
+      let range = this.ranges[this.next];
+      range && range.start <= offset;
+      range = this.ranges[++this.next]
+    ) {
+      if (!isMention(range)) this.latest[TEXT_STYLES.indexOf(range.style)] = range;
     }
   }
-  return active;
+
+  covering(style: TextStyle): StyleRange | undefined {
+    const range = this.latest[TEXT_STYLES.indexOf(style)];
+    return range && range.start + range.length > this.offset ? range : undefined;
+  }
+
+  /**
+   * The ranges covering the offset whose styles are not `open`, the one lasting longest first
+   * (ties: the one started first, then `TEXT_STYLES` order). Valid until the next call.
+   */
+  toOpen(open: readonly TextStyle[]): readonly StyleRange[] {
+    const { opening } = this;
+    opening.length = 0;
+    for (const style of TEXT_STYLES) {
+      const range = this.covering(style);
+      if (range && !open.includes(style)) opening.push(range);
+    }
+    return opening.sort(longestFirst);
+  }
 }
 
-/** Where the (merged, hence unique) range of `style` covering `offset` ends. */
-function runEnd(styleRanges: readonly TextRange[], style: TextStyle, offset: number): number {
-  for (const range of styleRanges) {
-    if (!isMention(range) && range.style === style && range.start <= offset) {
-      const end = range.start + range.length;
-      if (offset < end) return end;
-    }
-  }
-  return offset;
+function longestFirst(a: StyleRange, b: StyleRange): number {
+  return b.start + b.length - (a.start + a.length) || a.start - b.start;
 }

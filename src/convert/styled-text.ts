@@ -6,6 +6,8 @@
  * normally covers one U+FFFC placeholder in the text. `toBodyRanges`/`fromBodyRanges`
  * map these 1:1 onto the protobuf `BodyRange`.
  */
+import { CUT_MARK, fitsUtf8, MAX_RANGES_PER_KIND, utf8Length, utf8PrefixLength } from "./text-limits.js";
+import { isHighSurrogate, isLowSurrogate } from "./utf16.js";
 
 export const TEXT_STYLES = ["bold", "italic", "strikethrough", "monospace", "spoiler"] as const;
 export type TextStyle = (typeof TEXT_STYLES)[number];
@@ -36,14 +38,6 @@ export function isMention(range: TextRange): range is MentionRange {
   return "mentionAci" in range;
 }
 
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
 /** Moves an offset that falls between the halves of a surrogate pair to the pair's start. */
 function snapBack(text: string, offset: number): number {
   if (offset > 0 && offset < text.length) {
@@ -68,9 +62,10 @@ function snapForward(text: string, offset: number): number {
  * Makes ranges safe to render: clamps them into the text, widens them so no range splits a
  * surrogate pair (a half emoji cannot be shown or styled), drops empty ones, drops mentions
  * that overlap an earlier mention (one piece of text cannot be two people) and merges
- * overlapping or touching ranges of the same style. The result is sorted by start, styles
- * in `TEXT_STYLES` order before mentions at the same offset, so that equivalent formatting
- * always normalises to the same list.
+ * overlapping or touching ranges of the same style, keeping the first `MAX_RANGES_PER_KIND` of
+ * each style and of mentions. The result is sorted by start, styles in `TEXT_STYLES` order
+ * before mentions at the same offset, so that equivalent formatting always normalises to the
+ * same list. Takes O(n log n) time for n ranges, whatever their overlaps.
  */
 export function normalizeRanges(text: string, ranges: readonly TextRange[]): TextRange[] {
   const clamped: TextRange[] = [];
@@ -93,22 +88,28 @@ export function normalizeRanges(text: string, ranges: readonly TextRange[]): Tex
       .filter((r): r is StyleRange => !isMention(r) && r.style === style)
       .sort((a, b) => a.start - b.start);
     let current: StyleRange | undefined;
+    let kept = 0;
     for (const span of spans) {
       if (current && span.start <= current.start + current.length) {
         current.length = Math.max(current.length, span.start + span.length - current.start);
       } else {
+        if (kept === MAX_RANGES_PER_KIND) break;
         current = { start: span.start, length: span.length, style };
         result.push(current);
+        kept++;
       }
     }
   }
 
   const mentions = clamped.filter(isMention).sort((a, b) => a.start - b.start);
   let mentionEnd = 0;
+  let keptMentions = 0;
   for (const mention of mentions) {
     if (mention.start < mentionEnd) continue;
+    if (keptMentions === MAX_RANGES_PER_KIND) break;
     result.push(mention);
     mentionEnd = mention.start + mention.length;
+    keptMentions++;
   }
 
   return result.sort(compareRanges);
@@ -120,4 +121,24 @@ function rangeOrder(range: TextRange): number {
 
 function compareRanges(a: TextRange, b: TextRange): number {
   return a.start - b.start || rangeOrder(a) - rangeOrder(b) || a.length - b.length;
+}
+
+/**
+ * The styled text if its text fits in `maxBytes` of UTF-8; else as much as fits with `mark`
+ * after it, ranges ending where the kept text ends (the mark itself is never styled).
+ */
+export function capStyledText(styled: StyledText, maxBytes: number, mark = CUT_MARK): StyledText {
+  const { text } = styled;
+  if (fitsUtf8(text, maxBytes)) return styled;
+  const kept = utf8PrefixLength(text, Math.max(maxBytes - utf8Length(mark), 0));
+  const ranges: TextRange[] = [];
+  for (const range of styled.ranges) {
+    if (range.start >= kept) continue;
+    if (isMention(range)) {
+      if (range.start + range.length <= kept) ranges.push(range);
+      continue;
+    }
+    ranges.push({ ...range, length: Math.min(range.length, kept - range.start) });
+  }
+  return { text: text.slice(0, kept) + mark, ranges };
 }

@@ -15,13 +15,17 @@ export interface ChatApiResponse {
 /** Anything that can carry chat requests: an authenticated or unauthenticated connection. */
 export type ChatRequester = Pick<ChatConnection, "fetch">;
 
-/** Sends a request with an optional JSON body; returns the status and the parsed JSON body (or undefined). */
+/**
+ * Sends a request with an optional JSON body; returns the status and the parsed JSON body (or
+ * undefined). `timeoutMs` is for requests the server holds on purpose (long polls).
+ */
 export async function chatRequest(
   connection: ChatRequester,
   verb: string,
   path: string,
   body?: unknown,
   headers: ReadonlyArray<[string, string]> = [],
+  timeoutMs = REQUEST_TIMEOUT_MS,
 ): Promise<ChatApiResponse> {
   const allHeaders: Array<[string, string]> = [...headers];
   let encoded: Uint8Array<ArrayBuffer> | undefined;
@@ -34,7 +38,7 @@ export async function chatRequest(
     path,
     headers: allHeaders,
     body: encoded,
-    timeoutMillis: REQUEST_TIMEOUT_MS,
+    timeoutMillis: timeoutMs,
   });
   let json: unknown;
   if (response.body && response.body.length > 0) {

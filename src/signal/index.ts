@@ -111,4 +111,9 @@ export { safetyNumber, UnknownIdentityKeyError, type SafetyNumberOptions } from 
 export { unlinkOwnDevice } from "./unlink-own-device.js";
 export { InvalidUsernameError, looksLikeUsername } from "./usernames/username-lookup.js";
 export { saveStorageContacts } from "./storage-service/storage-contacts.js";
+export { NoHistoryTransferError, TransferArchiveError } from "./backups/backup-errors.js";
+export type { HistoryItem } from "./backups/history-items.js";
+export type { HistoryArchive, HistoryChat, HistoryPeer } from "./backups/history-reader.js";
+export { decodeHistoryItems, encodeHistoryItems } from "./backups/history-item-codec.js";
+export type { TransferArchiveAnswer, TransferArchiveLocation } from "./backups/transfer-archive.js";
 export type { signalservice } from "../proto/generated/signal.js";

@@ -29,6 +29,11 @@ export interface LinkDeviceOptions {
   /** Aborting cancels linking with LinkingCancelledError. */
   signal?: AbortSignal;
   userAgent?: string;
+  /**
+   * Tells the phone (in the QR code) that this device takes a message history transfer, as Signal
+   * Desktop does; the phone then offers the user to send its recent history.
+   */
+  acceptHistoryTransfer?: boolean;
 }
 
 /** The account this device was linked to. */
@@ -49,9 +54,13 @@ type ProvisioningOutcome =
   | { kind: "interrupted"; hadAddress: boolean }
   | { kind: "aborted" };
 
+/** The capability a linked device names in its URL when it can take the history transfer. */
+const HISTORY_TRANSFER_CAPABILITY = "backup5";
+
 /** Builds the URL the phone scans; the public key must be URL-encoded (a raw `+` would become a space). */
-export function linkUrl(address: string, publicKey: PublicKey): string {
-  return `sgnl://linkdevice?uuid=${encodeURIComponent(address)}&pub_key=${encodeURIComponent(toBase64(publicKey.serialize()))}`;
+export function linkUrl(address: string, publicKey: PublicKey, acceptHistoryTransfer = false): string {
+  const capabilities = acceptHistoryTransfer ? `&capabilities=${HISTORY_TRANSFER_CAPABILITY}` : "";
+  return `sgnl://linkdevice?uuid=${encodeURIComponent(address)}&pub_key=${encodeURIComponent(toBase64(publicKey.serialize()))}${capabilities}`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -71,6 +80,7 @@ async function provisionOnce(
   key: PrivateKey,
   onLinkUrl: (url: string) => void,
   signal: AbortSignal | undefined,
+  acceptHistoryTransfer: boolean,
 ): Promise<ProvisioningOutcome> {
   let connection: ProvisioningConnection | undefined;
   let hadAddress = false;
@@ -84,7 +94,7 @@ async function provisionOnce(
           onReceivedAddress: (address: string, ack: ChatServerMessageAck) => {
             ack.send(200);
             hadAddress = true;
-            onLinkUrl(linkUrl(address, key.getPublicKey()));
+            onLinkUrl(linkUrl(address, key.getPublicKey(), acceptHistoryTransfer));
           },
           onReceivedEnvelope: (envelope: Uint8Array, ack: ChatServerMessageAck) => {
             ack.send(200);
@@ -109,13 +119,14 @@ async function receiveProvisionMessage(
   net: Net,
   onLinkUrl: (url: string) => void,
   signal: AbortSignal | undefined,
+  acceptHistoryTransfer: boolean,
 ): Promise<signalservice.ProvisionMessage> {
   let failures = 0;
   for (;;) {
     const key = PrivateKey.generate();
     let outcome: ProvisioningOutcome;
     try {
-      outcome = await provisionOnce(net, key, onLinkUrl, signal);
+      outcome = await provisionOnce(net, key, onLinkUrl, signal, acceptHistoryTransfer);
     } catch (cause) {
       outcome = { kind: "interrupted", hadAddress: false };
       if (++failures >= MAX_CONSECUTIVE_CONNECT_FAILURES) {
@@ -170,7 +181,8 @@ function registrationId(): number {
 export async function linkDevice(options: LinkDeviceOptions): Promise<LinkedAccount> {
   const { storage, signal } = options;
   const net = createNet(options.environment, options.userAgent ?? DEFAULT_USER_AGENT);
-  const message = await receiveProvisionMessage(net, options.onLinkUrl, signal);
+  const acceptHistoryTransfer = options.acceptHistoryTransfer ?? false;
+  const message = await receiveProvisionMessage(net, options.onLinkUrl, signal, acceptHistoryTransfer);
 
   const aci = uuidFrom(message.aciBinary, message.aci, "aci");
   const pni = uuidFrom(message.pniBinary, message.pni, "pni");
@@ -203,6 +215,9 @@ export async function linkDevice(options: LinkDeviceOptions): Promise<LinkedAcco
     masterKey: message.masterKey.length > 0 ? message.masterKey : null,
     accountEntropyPool: message.accountEntropyPool || null,
     mediaRootBackupKey: message.mediaRootBackupKey.length > 0 ? message.mediaRootBackupKey : null,
+    // The phone sends this key only when the user chose to transfer the history.
+    ephemeralBackupKey:
+      acceptHistoryTransfer && message.ephemeralBackupKey.length === 32 ? message.ephemeralBackupKey : null,
     deviceName: options.deviceName,
     keyIds: generator.keyIds,
     signedPreKeyRotatedAt: now,

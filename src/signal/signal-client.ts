@@ -11,6 +11,14 @@ import { ChatConnectionKeeper, DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } 
 import { type DiscoveredAccount, discoverPhoneNumbers } from "./contacts/contact-discovery.js";
 import { eventFromItem } from "./content-events.js";
 import { uploadFormsOf, type UploadFormSource } from "./attachments/attachment-upload.js";
+import { NoHistoryTransferError } from "./backups/backup-errors.js";
+import type { HistoryArchive } from "./backups/history-reader.js";
+import { fetchHistory } from "./backups/history-transfer.js";
+import {
+  pollTransferArchive,
+  type TransferArchiveAnswer,
+  type TransferArchiveLocation,
+} from "./backups/transfer-archive.js";
 import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
 import type { SignalEnvironment } from "./environment.js";
 import { SignalClientError } from "./errors.js";
@@ -106,6 +114,52 @@ export class SignalClient {
 
   get environment(): SignalEnvironment {
     return this.options.environment;
+  }
+
+  /**
+   * Whether the phone offered its message history when this device was linked (the user chose to
+   * transfer it), and the offer was not forgotten yet.
+   */
+  get historyTransferOffered(): boolean {
+    return this.accountRecord.ephemeralBackupKey !== null;
+  }
+
+  /**
+   * Asks once whether the phone has uploaded its history, letting the server hold the request up
+   * to `waitSeconds`; null when it has not by then.
+   */
+  async pollHistoryTransfer(waitSeconds: number): Promise<TransferArchiveAnswer | null> {
+    return pollTransferArchive(this.chat, waitSeconds);
+  }
+
+  /**
+   * Downloads and reads the history the phone uploaded, keeping the last `messagesPerChat`
+   * messages of each chat. Throws TransferArchiveError when the archive is gone or unreadable.
+   */
+  async fetchHistory(
+    location: TransferArchiveLocation,
+    options: { messagesPerChat: number; signal?: AbortSignal; onRefusedFrame?: (reason: string) => void },
+  ): Promise<HistoryArchive> {
+    const key = this.accountRecord.ephemeralBackupKey;
+    if (!key) throw new NoHistoryTransferError();
+    return fetchHistory(this.options.environment, location, {
+      ...options,
+      ownAci: this.accountRecord.aci,
+      ephemeralBackupKey: key,
+    });
+  }
+
+  /** Drops the key of the history transfer once the history is in, or will not come. */
+  async forgetHistoryTransfer(): Promise<void> {
+    this.accountRecord.ephemeralBackupKey = null;
+    // Pre-key maintenance writes the whole record it read; should it have read the key just
+    // before, the key comes back, unused: the consumer keeps its own record of the import.
+    const stored = await this.options.storage.getAccount();
+    if (stored?.ephemeralBackupKey) {
+      await this.options.storage.commit([
+        { type: "account", account: { ...stored, ephemeralBackupKey: null } },
+      ]);
+    }
   }
 
   /** Requests over whichever chat connection is current (each waits for one), surviving reconnects. */

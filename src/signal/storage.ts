@@ -14,7 +14,7 @@
 /** Which of our two identities a record belongs to. */
 export type OwnIdentity = "aci" | "pni";
 
-/** Everything that identifies the linked device. SECRET: password, identity key pairs, profileKey, masterKey, accountEntropyPool, mediaRootBackupKey. */
+/** Everything that identifies the linked device. SECRET: password, identity key pairs, profileKey, masterKey, accountEntropyPool, mediaRootBackupKey, ephemeralBackupKey. */
 export interface AccountRecord {
   /** Our ACI as a lowercase UUID string. */
   aci: string;
@@ -36,6 +36,11 @@ export interface AccountRecord {
   masterKey: Uint8Array | null;
   accountEntropyPool: string | null;
   mediaRootBackupKey: Uint8Array | null;
+  /**
+   * The key of the message history transfer the phone offered when linking (32 bytes), until the
+   * history is fetched; null when none was offered.
+   */
+  ephemeralBackupKey: Uint8Array | null;
   /** The name this device was linked with (shown in the phone's device list). */
   deviceName: string;
   /** Next ids to use when generating keys, per identity (ids are 24-bit and wrap). */

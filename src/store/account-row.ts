@@ -25,6 +25,8 @@ interface SealedAccountSecrets {
   masterKey: string | null;
   accountEntropyPool: string | null;
   mediaRootBackupKey: string | null;
+  /** Absent in rows written before history transfer existed. */
+  ephemeralBackupKey?: string | null;
 }
 
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
@@ -43,6 +45,7 @@ export function accountToRow(account: AccountRecord): { columns: AccountColumns;
     masterKey: optionalToBase64(account.masterKey),
     accountEntropyPool: account.accountEntropyPool,
     mediaRootBackupKey: optionalToBase64(account.mediaRootBackupKey),
+    ephemeralBackupKey: optionalToBase64(account.ephemeralBackupKey),
   };
   return {
     columns: {
@@ -83,6 +86,7 @@ export function accountFromRow(columns: AccountColumns, secretsJson: Buffer): Ac
     masterKey: optionalFromBase64(secrets.masterKey),
     accountEntropyPool: secrets.accountEntropyPool,
     mediaRootBackupKey: optionalFromBase64(secrets.mediaRootBackupKey),
+    ephemeralBackupKey: optionalFromBase64(secrets.ephemeralBackupKey ?? null),
     deviceName: columns.device_name,
     keyIds,
     signedPreKeyRotatedAt: columns.signed_pre_key_rotated_at,

@@ -258,6 +258,15 @@ export class BridgeTables {
     return records.map(messageFromRecord);
   }
 
+  /** When the newest Signal message bridged into a room was sent; undefined when none was. */
+  newestMessageAt(roomId: string): number | undefined {
+    const newest = this.db
+      .prepare("SELECT MAX(sent_at) FROM bridge_messages WHERE room_id = ?")
+      .pluck()
+      .get(roomId) as number | null;
+    return newest ?? undefined;
+  }
+
   /** The Matrix events of a Signal message in every room it was bridged to, by part. */
   eventsOfMessageAnywhere(authorAci: string, sentAt: number): MessageRef[] {
     const records = this.db

@@ -9,6 +9,7 @@ import { loadBridgeKey } from "./bridge-key.js";
 import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
+import { HistoryTables } from "./history-tables.js";
 import { MatrixJournal } from "./matrix-journal.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
@@ -42,6 +43,8 @@ export interface Store {
   readonly disappearing: DisappearingTables;
   /** Matrix events received from the homeserver, waiting to be handled in order per room. */
   readonly matrixJournal: MatrixJournal;
+  /** Imports of the message history phones transferred at link time. */
+  readonly history: HistoryTables;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -109,6 +112,7 @@ export class SqliteStore implements Store {
   readonly bridge: BridgeTables;
   readonly disappearing: DisappearingTables;
   readonly matrixJournal: MatrixJournal;
+  readonly history: HistoryTables;
 
   constructor(
     readonly db: Database,
@@ -118,6 +122,7 @@ export class SqliteStore implements Store {
     this.bridge = new BridgeTables(db, now);
     this.disappearing = new DisappearingTables(db, now);
     this.matrixJournal = new MatrixJournal(db, now);
+    this.history = new HistoryTables(db, (accountId) => this.dataKey(accountId), now);
   }
 
   signalStorage(accountId: string): SignalStorage {

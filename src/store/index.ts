@@ -18,6 +18,13 @@ export {
   type PortalRow,
   type ReactionRef,
 } from "./bridge-tables.js";
+export {
+  type HistoryChatRow,
+  type HistoryChatState,
+  type HistoryImportRow,
+  type HistoryImportState,
+  HistoryTables,
+} from "./history-tables.js";
 export { type ChatTimer, type DisappearingEvent, DisappearingTables } from "./disappearing-tables.js";
 export {
   type IncomingJournalEvent,

@@ -27,9 +27,21 @@ export interface MatrixUser {
   acceptNextInvite(what: string, timeoutMs?: number): Promise<string>;
   /** The bytes of an mxc:// URL, downloaded as this user's client would (authenticated media). */
   download(mxc: string): Promise<Buffer>;
+  /** Every event of a room from its start, oldest first, as the homeserver stores them (raw JSON). */
+  roomEvents(roomId: string): Promise<RawRoomEvent[]>;
   /** Resolves when `userId` has left `roomId` (or never joined and was refused). */
   waitForMembership(roomId: string, userId: string, membership: string, timeoutMs?: number): Promise<void>;
   stop(): void;
+}
+
+/** A room event as the client-server API returns it. */
+export interface RawRoomEvent {
+  event_id: string;
+  type: string;
+  sender: string;
+  origin_server_ts: number;
+  content: Record<string, unknown>;
+  redacted_because?: unknown;
 }
 
 export async function startMatrixUser(baseUrl: string, credentials: { userId: string; accessToken: string }) {
@@ -107,6 +119,22 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
         `${userId} to have membership ${membership}`,
         timeoutMs,
       );
+    },
+    async roomEvents(roomId) {
+      const events: RawRoomEvent[] = [];
+      let from: string | undefined;
+      for (;;) {
+        const query = new URLSearchParams({ dir: "f", limit: "500", ...(from ? { from } : {}) });
+        const response = await fetch(
+          `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?${query}`,
+          { headers: { Authorization: `Bearer ${credentials.accessToken}` } },
+        );
+        if (response.status !== 200) throw new Error(`reading ${roomId} answered ${response.status}`);
+        const page = (await response.json()) as { chunk: RawRoomEvent[]; end?: string };
+        events.push(...page.chunk);
+        if (!page.end || page.chunk.length === 0) return events;
+        from = page.end;
+      }
     },
     async download(mxc) {
       const path = mxc.replace(/^mxc:\/\//, "");

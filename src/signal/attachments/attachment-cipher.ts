@@ -131,12 +131,16 @@ export class AttachmentEncryptor extends Transform {
   }
 }
 
-export interface AttachmentDecryptorOptions {
+/**
+ * What the blob is checked against besides its MAC: the pointer's digest (SHA-256 of the blob),
+ * or, for a file from a backup that carries none, the SHA-256 of the plaintext.
+ */
+export type AttachmentIntegrity = { digest: Uint8Array } | { plaintextHash: Uint8Array };
+
+export type AttachmentDecryptorOptions = AttachmentIntegrity & {
   /** The plaintext size from the pointer; padding beyond it is dropped. */
   size: number;
-  /** The digest from the pointer: SHA-256 of the blob. */
-  digest: Uint8Array;
-}
+};
 
 /**
  * Turns a blob back into `size` bytes of plaintext while checking it.
@@ -149,6 +153,7 @@ export class AttachmentDecryptor extends Transform {
   private readonly aesKey: Uint8Array;
   private readonly hmac: Hmac;
   private readonly hash: Hash = createHash("sha256");
+  private readonly plaintextHash: Hash = createHash("sha256");
   private readonly maxBlob: number;
   private decipher: Decipher | null = null;
   private iv = Buffer.alloc(0);
@@ -194,9 +199,7 @@ export class AttachmentDecryptor extends Transform {
     try {
       if (!this.decipher || this.tail.length !== MAC_LENGTH) throw new AttachmentCorruptError("truncated");
       if (!timingSafeEqual(this.hmac.digest(), this.tail)) throw new AttachmentCorruptError("MAC mismatch");
-      const digest = this.hash.digest();
-      const expected = this.options.digest;
-      if (expected.length !== digest.length || !timingSafeEqual(digest, expected)) {
+      if ("digest" in this.options && !sameBytes(this.hash.digest(), this.options.digest)) {
         throw new AttachmentCorruptError("digest mismatch");
       }
       let last: Buffer;
@@ -210,6 +213,12 @@ export class AttachmentDecryptor extends Transform {
         throw new AttachmentCorruptError(
           `${this.emitted} bytes of plaintext, fewer than the declared ${this.options.size}`,
         );
+      }
+      if (
+        "plaintextHash" in this.options &&
+        !sameBytes(this.plaintextHash.digest(), this.options.plaintextHash)
+      ) {
+        throw new AttachmentCorruptError("plaintext hash mismatch");
       }
       callback();
     } catch (error) {
@@ -233,6 +242,12 @@ export class AttachmentDecryptor extends Transform {
     const wanted = Math.min(plaintext.length, this.options.size - this.emitted);
     if (wanted <= 0) return;
     this.emitted += wanted;
-    this.push(wanted === plaintext.length ? plaintext : plaintext.subarray(0, wanted));
+    const part = wanted === plaintext.length ? plaintext : plaintext.subarray(0, wanted);
+    this.plaintextHash.update(part);
+    this.push(part);
   }
+}
+
+function sameBytes(actual: Uint8Array, expected: Uint8Array): boolean {
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -4,7 +4,7 @@ import type { signalservice } from "../../proto/generated/signal.js";
 import type { SignalEnvironment } from "../environment.js";
 import { ServiceRequestError } from "../errors.js";
 import { httpsRequest, readBody } from "../service-https.js";
-import { ATTACHMENT_KEY_LENGTH, AttachmentDecryptor } from "./attachment-cipher.js";
+import { ATTACHMENT_KEY_LENGTH, AttachmentDecryptor, type AttachmentIntegrity } from "./attachment-cipher.js";
 import {
   AttachmentNotFoundError,
   AttachmentPointerError,
@@ -21,6 +21,11 @@ export interface DownloadOptions {
   /** Attachments whose pointer claims more plaintext bytes are refused before downloading. */
   maxBytes?: number;
   signal?: AbortSignal;
+  /**
+   * SHA-256 of the plaintext, checked instead of a digest the pointer lacks: a file from the
+   * history a phone transferred may carry only that.
+   */
+  plaintextHash?: Uint8Array;
 }
 
 interface AttachmentDescription {
@@ -61,9 +66,13 @@ export async function downloadAttachment(
   if (!pointer.key || pointer.key.length !== ATTACHMENT_KEY_LENGTH) {
     throw new AttachmentPointerError("it has no valid key");
   }
-  if (!pointer.digest || pointer.digest.length === 0) {
-    throw new AttachmentPointerError("it has no digest (the sender's app may be outdated)");
-  }
+  const integrity: AttachmentIntegrity | null =
+    pointer.digest && pointer.digest.length > 0
+      ? { digest: pointer.digest }
+      : options.plaintextHash
+        ? { plaintextHash: options.plaintextHash }
+        : null;
+  if (!integrity) throw new AttachmentPointerError("it has no digest (the sender's app may be outdated)");
   if (size > maxBytes) throw new AttachmentTooLargeError(size, maxBytes);
   const url = attachmentUrl(environment, pointer);
   const response = await httpsRequest(environment, url, { signal: options.signal });
@@ -80,7 +89,7 @@ export async function downloadAttachment(
       new TextDecoder().decode(reason.subarray(0, 200)),
     );
   }
-  const decryptor = new AttachmentDecryptor(pointer.key, { size, digest: pointer.digest });
+  const decryptor = new AttachmentDecryptor(pointer.key, { size, ...integrity });
   // Errors of either side end up on the returned stream, which is what the consumer reads.
   const stream = pipeline(response.body, decryptor, () => undefined);
   return { stream, contentType: pointer.contentType || null, fileName: pointer.fileName || null, size };

@@ -6,7 +6,8 @@ import { senderKeyDistributions } from "./004-sender-key-distributions.js";
 import { groups } from "./005-groups.js";
 import { disappearingMessages } from "./006-disappearing-messages.js";
 import { matrixJournal } from "./007-matrix-journal.js";
-import { relayMode } from "./008-relay-mode.js";
+import { historyImports } from "./008-history-imports.js";
+import { relayMode } from "./009-relay-mode.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -20,5 +21,6 @@ export const migrations: readonly Migration[] = [
   groups,
   disappearingMessages,
   matrixJournal,
+  historyImports,
   relayMode,
 ];

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { htmlToStyledText, type TextRange } from "../../../src/convert/index.js";
+import {
+  CUT_MARK,
+  htmlToStyledText,
+  MAX_NESTING_DEPTH,
+  MAX_RANGES_PER_KIND,
+  MAX_TEXT_BYTES,
+  utf8Length,
+  type TextRange,
+} from "../../../src/convert/index.js";
 import { ALICE, aciOfGhost } from "./fake-context.js";
 
 const cases: { name: string; html: string; text: string; ranges?: TextRange[] }[] = [
@@ -144,6 +152,8 @@ const cases: { name: string; html: string; text: string; ranges?: TextRange[] }[
     ],
   },
   { name: "broken markup is text", html: "a < b && c <<>> d", text: "a < b && c <<>> d" },
+  { name: "an end of paragraph with none open is an empty paragraph", html: "a</p>b", text: "a\n\nb" },
+  { name: "a new item ends the open one", html: "<ul><li>a<li>b</ul>", text: "• a\n• b" },
   {
     name: "leading spaces are kept",
     html: "  <b>x</b>",
@@ -174,4 +184,80 @@ test("Matrix HTML -> Signal text: 100 000 nested elements neither throw nor recu
 test("Matrix HTML -> Signal text: 100 000 unclosed elements are fine", () => {
   const result = htmlToStyledText("<div><span>".repeat(50_000) + "x", aciOfGhost);
   assert.equal(result.text, "x");
+});
+
+// Hostile nesting and size: the text stays bounded and keeps what a reader can use. How fast this
+// is, is measured by `npm run bench`, not asserted here.
+
+test("Matrix HTML -> Signal text: 3 500 nested lists keep 32 levels of markers, then plain items", () => {
+  const depth = 3500;
+  const html = "<ol><li>x".repeat(depth) + "</li></ol>".repeat(depth);
+  const lines = htmlToStyledText(html, aciOfGhost).text.split("\n");
+  // Each list and item is one level: items up to the limit have markers and indentation.
+  const marked = MAX_NESTING_DEPTH / 2;
+  assert.equal(lines.length, depth);
+  lines.slice(0, marked).forEach((line, i) => assert.equal(line, `${"  ".repeat(i)}1. x`));
+  lines.slice(marked).forEach((line) => assert.equal(line, "x"));
+});
+
+test("Matrix HTML -> Signal text: 3 500 nested quotes are prefixed up to the limit and cut at the size cap", () => {
+  const depth = 3500;
+  const html = "<blockquote>x".repeat(depth) + "</blockquote>".repeat(depth);
+  const { text } = htmlToStyledText(html, aciOfGhost);
+  const lines = text.split("\n");
+  assert.equal(lines[0], "> x");
+  assert.equal(lines[1], "> > x");
+  assert.equal(lines[MAX_NESTING_DEPTH - 1], `${"> ".repeat(MAX_NESTING_DEPTH)}x`);
+  assert.equal(lines[MAX_NESTING_DEPTH + 5], `${"> ".repeat(MAX_NESTING_DEPTH)}x`);
+  assert.ok(utf8Length(text) <= MAX_TEXT_BYTES);
+  assert.ok(text.endsWith(CUT_MARK));
+});
+
+for (const [name, open, close] of [
+  ["ordered lists", "<ol><li>", "</li></ol>"],
+  ["blockquotes", "<blockquote>", "</blockquote>"],
+  ["bold", "<b>", "</b>"],
+] as const) {
+  test(`Matrix HTML -> Signal text: 100 000 nested ${name} around one word give that word`, () => {
+    const depth = 100_000;
+    const styled = htmlToStyledText(open.repeat(depth) + "deep" + close.repeat(depth), aciOfGhost);
+    const line = styled.text.split("\n").find((l) => l.includes("deep"));
+    assert.ok(styled.text.length < 1000, `${styled.text.length} characters`);
+    assert.ok(line?.endsWith("deep"), styled.text);
+    assert.ok(styled.ranges.length <= 1);
+  });
+}
+
+test("Matrix HTML -> Signal text: 100 000 end tags with nothing to end are ignored", () => {
+  const result = htmlToStyledText("<b>".repeat(100_000) + "</i>".repeat(100_000) + "x</b>", aciOfGhost);
+  assert.deepEqual(result, { text: "x", ranges: [{ start: 0, length: 1, style: "bold" }] });
+});
+
+test("Matrix HTML -> Signal text: a 1 MB body is cut to the size cap, marked, with 250 ranges a style", () => {
+  const html = `<p>${"hello <b>world</b> ".repeat(60_000)}</p>`;
+  assert.ok(html.length > 1_000_000);
+  const styled = htmlToStyledText(html, aciOfGhost);
+  assert.ok(utf8Length(styled.text) <= MAX_TEXT_BYTES);
+  assert.ok(utf8Length(styled.text) > MAX_TEXT_BYTES - 100);
+  assert.ok(styled.text.startsWith("hello world hello world"));
+  assert.ok(styled.text.endsWith(CUT_MARK));
+  assert.equal(styled.ranges.length, MAX_RANGES_PER_KIND);
+  assert.ok(styled.ranges.every((r) => r.start + r.length <= styled.text.length - CUT_MARK.length));
+});
+
+test("Matrix HTML -> Signal text: a mention that does not fit under the cap is left out whole", () => {
+  const filler = "a".repeat(MAX_TEXT_BYTES - 4);
+  const pill = `<a href="https://matrix.to/#/@signal_${ALICE}:example.org">Alice</a>`;
+  const styled = htmlToStyledText(`${filler}${pill}${pill}`, aciOfGhost);
+  assert.ok(utf8Length(styled.text) <= MAX_TEXT_BYTES);
+  assert.ok(styled.text.endsWith(CUT_MARK));
+  assert.deepEqual(styled.ranges, []);
+});
+
+test("Matrix HTML -> Signal text: elements named like object properties are unknown elements", () => {
+  const result = htmlToStyledText(
+    "<constructor>a</constructor> <valueOf>b</valueOf><hasOwnProperty>c",
+    aciOfGhost,
+  );
+  assert.deepEqual(result, { text: "a bc", ranges: [] });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  MAX_MATRIX_TEXT_BYTES,
   mediaSlotsOf,
   signalEditToMatrix,
   signalMessageToMatrix,
@@ -506,4 +507,76 @@ test("Signal -> Matrix: a message with nothing to show (profile key update) send
     signalMessageToMatrix({ flags: 4, profileKey: new Uint8Array(32) }, BOB, signalContext()),
     [],
   );
+});
+
+// Hostile or just long Signal messages: the Matrix event stays under the homeserver's size limit.
+
+/** What the text of an event takes in its JSON. */
+const textSize = (content: MessageContent): number =>
+  Buffer.byteLength(JSON.stringify([content.body, content.formatted_body ?? ""]));
+
+test("Signal -> Matrix: a formatted 10 KB text arrives whole, with its formatting", () => {
+  const body = "ten kilobytes of words ".repeat(450);
+  const content = onlyContent(
+    signalMessageToMatrix({ body, bodyRanges: [{ start: 0, length: 3, style: 1 }] }, BOB, signalContext()),
+  );
+  assert.equal(content.body, body);
+  assert.ok(content.formatted_body?.startsWith("<strong>ten</strong>"));
+});
+
+test("Signal -> Matrix: text too long for Matrix with formatting keeps its text and drops the HTML", () => {
+  const body = "x".repeat(30 * 1024);
+  const content = onlyContent(
+    signalMessageToMatrix({ body, bodyRanges: [{ start: 0, length: 5, style: 2 }] }, BOB, signalContext()),
+  );
+  assert.equal(content.body, body);
+  assert.equal(content.formatted_body, undefined);
+  assert.equal(content.format, undefined);
+});
+
+test("Signal -> Matrix: a 1 MB body with thousands of ranges is cut to fit, with a note", () => {
+  const body = 'a "quoted" line\n'.repeat(65_000);
+  const bodyRanges = Array.from({ length: 5000 }, (_, i) => ({
+    start: i * 13 - 100,
+    length: i % 40,
+    style: 1 + (i % 5),
+  }));
+  const content = onlyContent(signalMessageToMatrix({ body, bodyRanges }, BOB, signalContext()));
+  assert.ok(textSize(content) <= MAX_MATRIX_TEXT_BYTES + 8, `${textSize(content)} bytes`);
+  assert.ok(content.body.startsWith('a "quoted" line\na "quoted"'));
+  assert.match(content.body, /… \[The rest is too long for Matrix\. Read it in a Signal app\.\]$/);
+});
+
+test("Signal -> Matrix: an edit to a long text has a short fallback", () => {
+  const body = "edited ".repeat(3000);
+  const actions = signalEditToMatrix(
+    { targetSentTimestamp: 1000, dataMessage: { body, bodyRanges: [{ start: 0, length: 6, style: 1 }] } },
+    BOB,
+    signalContext({ bridged: [bridgedBobMessage] }),
+  );
+  const content = onlyContent(actions);
+  assert.equal(content["m.new_content"]?.body, body);
+  assert.ok(content.body.length < 3000 && content.body.startsWith("* edited"));
+  assert.equal(content.formatted_body, undefined);
+});
+
+test("Signal -> Matrix: a huge quote and many link previews stay small", () => {
+  const message = {
+    body: "answer",
+    quote: { id: 1000, authorAci: BOB, text: "<q>".repeat(50_000) },
+    preview: Array.from({ length: 100 }, (_, i) => ({
+      url: `https://example.org/${i}`,
+      title: "t".repeat(100_000),
+      image: { contentType: "image/png" },
+    })),
+  };
+  assert.deepEqual(
+    mediaSlotsOf(message).map((s) => s.slot),
+    ["preview:0"],
+  );
+  const content = onlyContent(
+    signalMessageToMatrix(message, ALICE, signalContext({ bridged: [bridgedBobMessage] })),
+  );
+  assert.ok(Buffer.byteLength(JSON.stringify(content)) < 16 * 1024, `${JSON.stringify(content).length}`);
+  assert.equal(content["com.beeper.linkpreviews"]?.length, 1);
 });

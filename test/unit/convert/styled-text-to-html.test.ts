@@ -92,3 +92,27 @@ test("Signal text -> Matrix HTML: mentioned users are listed once for m.mentions
   );
   assert.deepEqual(result.mentionedUserIds, [ghostOf(ALICE), ghostOf(BOB)]);
 });
+
+test("Signal text -> Matrix HTML: thousands of hostile ranges give bounded, well-nested HTML", () => {
+  const text = "x".repeat(10_000);
+  const styles = ["bold", "italic", "strikethrough", "monospace", "spoiler"] as const;
+  const ranges: TextRange[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const style = styles[i % styles.length] as (typeof styles)[number];
+    // Nested, overlapping, disjoint, negative and out of bounds, in no order.
+    ranges.push({ start: ((i * 7919) % 12_000) - 1000, length: ((i * 104_729) % 3000) - 500, style });
+    ranges.push({ start: i * 2, length: 1, style });
+  }
+  ranges.push({ start: -5, length: 2, mentionAci: ALICE }, { start: 50_000, length: 1, mentionAci: BOB });
+  const rendered = styledTextToHtml({ text, ranges }, target);
+  assert.equal(rendered.body, text);
+  const open: string[] = [];
+  for (const [, close, tag] of rendered.html.matchAll(/<(\/?)(strong|em|del|code|span)\b[^>]*>/g)) {
+    if (close) assert.equal(open.pop(), tag, "tags nest");
+    else open.push(tag as string);
+  }
+  assert.deepEqual(open, []);
+  // At most 250 ranges of a style are kept: the HTML is a bounded multiple of the text.
+  assert.ok(rendered.html.length < 200_000, `${rendered.html.length} characters of HTML`);
+  assert.deepEqual(rendered.mentionedUserIds, []);
+});

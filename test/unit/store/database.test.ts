@@ -44,6 +44,8 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_disappearing_events",
     "bridge_disappearing_timers",
     "bridge_ghosts",
+    "bridge_history_chats",
+    "bridge_history_imports",
     "bridge_matrix_journal",
     "bridge_matrix_transactions",
     "bridge_messages",

@@ -22,6 +22,7 @@ export function sampleAccount(): AccountRecord {
     masterKey: bytes(32),
     accountEntropyPool: randomBytes(48).toString("hex").slice(0, 64),
     mediaRootBackupKey: bytes(32),
+    ephemeralBackupKey: bytes(32),
     deviceName: "Matrix bridge",
     keyIds: {
       aci: { nextPreKeyId: 101, nextSignedPreKeyId: 2, nextKyberPreKeyId: 7 },

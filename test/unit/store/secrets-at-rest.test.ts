@@ -23,6 +23,7 @@ test("the raw database file and WAL contain none of the account's secrets", asyn
     "master key": account.masterKey!,
     "account entropy pool": account.accountEntropyPool!,
     "media root backup key": account.mediaRootBackupKey!,
+    "history transfer key": account.ephemeralBackupKey!,
     "session record": bytes(420),
     "pre-key record": bytes(80),
     "signed pre-key record": bytes(150),

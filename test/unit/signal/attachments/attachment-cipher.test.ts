@@ -123,6 +123,15 @@ test("a blob that does not match the pointer's digest is rejected", async () => 
   });
 });
 
+test("a file from a transferred history is checked against its plaintext hash when it has no digest", async () => {
+  const plaintext = randomBytes(5_000);
+  const { key, blob } = await encrypt(plaintext);
+  const checked = (plaintextHash: Uint8Array) =>
+    run(new AttachmentDecryptor(key, { size: plaintext.length, plaintextHash }), chunked(blob));
+  assert.deepEqual(await checked(sha256(plaintext)), plaintext);
+  await assert.rejects(checked(sha256(randomBytes(10))), AttachmentCorruptError);
+});
+
 test("truncated blobs are rejected", async () => {
   const { key, blob } = await encrypt(randomBytes(2000));
   for (const length of [0, 20, 47, 48, blob.length - 16, blob.length - 1]) {

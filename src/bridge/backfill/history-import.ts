@@ -1,0 +1,277 @@
+import type { Logger } from "../../logger.js";
+import {
+  type BufferedSignalEvent,
+  type HistoryArchive,
+  type HistoryItem,
+  saveStorageContacts,
+  type TransferArchiveAnswer,
+  TransferArchiveError,
+  type TransferArchiveLocation,
+} from "../../signal/index.js";
+import type { HistoryChatRow } from "../../store/index.js";
+import type { Login, LoginStart } from "../logins.js";
+import { RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
+import { backfillChat, type ChatBackfillDeps, type ChatBackfillResult } from "./chat-backfill.js";
+import { decodePlannedChat, encodePlannedChat, isMessage, planChats } from "./history-plan.js";
+import { liveChatKey } from "./live-chat-key.js";
+
+export interface BackfillSettings {
+  enabled: boolean;
+  maxPortals: number;
+  maxInitialMessages: number;
+}
+
+export interface HistoryImporterOptions extends Omit<ChatBackfillDeps, "logger"> {
+  settings: BackfillSettings;
+  /** Tells a user something in their management room. */
+  notifyUser(userId: string, text: string): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * How long after linking the phone may take to send its history. Live messages of the account
+ * wait meanwhile (so none lands before the history of its chat); after this they go on without.
+ */
+const ARCHIVE_WAIT_MS = 15 * 60_000;
+/** How long one request for the archive may be held by the server. */
+const POLL_SECONDS = 300;
+/** Progress notices come at most this often. */
+const PROGRESS_INTERVAL_MS = 10_000;
+
+/**
+ * Brings in the history a phone transfers when the bridge is linked to it: waits for the archive,
+ * reads it, makes portals for the recent chats (newest first) and fills each with its last
+ * messages, telling the user how far it got. Everything is stored as it goes (store.history),
+ * so a restart continues where it stopped.
+ *
+ * Live events of a chat whose history is not shown yet wait for it (see {@link beforeLive}):
+ * until the archive is read, every live event of the account waits, since any chat may be in it.
+ */
+export class HistoryImporter {
+  /** Per user: the wait for (and reading of) the archive, while it runs. */
+  private readonly receiving = new Map<string, Promise<void>>();
+  /** Per user and chat position: the backfill of a chat, while it runs. */
+  private readonly backfills = new Map<string, Promise<ChatBackfillResult>>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly options: HistoryImporterOptions) {}
+
+  /** A login's client is about to start: take the history its phone offered, or continue an import. */
+  starting(login: Login, start: LoginStart): void {
+    const { store, settings } = this.options;
+    if (!settings.enabled) return;
+    if (start === "linked") {
+      if (!login.client.historyTransferOffered) return;
+      store.history.begin(login.userId);
+    }
+    const row = store.history.importOf(login.userId);
+    if (!row || row.state === "done") return;
+    const run = this.run(login).catch(async (error: unknown) => {
+      if (error instanceof RetryStoppedError || login.signal.aborted) return;
+      this.options.logger.error(`the history import of ${login.userId} failed`, error);
+      await this.end(
+        login,
+        `Your message history could not be brought in (${(error as Error).message}). The bridge works on without it.`,
+      ).catch((failure: unknown) => this.options.logger.error("could not end the history import", failure));
+    });
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  /**
+   * Resolves once a live event may be bridged: at once, unless its chat's history is still to be
+   * shown (then it is shown first, ahead of the other chats) or the archive is still awaited.
+   */
+  async beforeLive(login: Login, event: BufferedSignalEvent): Promise<void> {
+    if (!this.options.settings.enabled) return;
+    const history = this.options.store.history;
+    const state = history.importOf(login.userId)?.state;
+    if (state === undefined || state === "done") return;
+    // A failed import is reported by its run; the live event goes on regardless. Stopped, it
+    // stays buffered (the stop error reaches the login's queue).
+    const goOn = () => {
+      if (login.signal.aborted) throw new RetryStoppedError("stopped while waiting for the history");
+    };
+    if (state === "waiting") await this.receiving.get(login.userId)?.then(goOn, goOn);
+    const key = liveChatKey(login.userId, login.client.account.aci, event);
+    if (key === null) return;
+    const chat = history.chatOfPortal(login.userId, key);
+    if (chat?.state === "pending") await this.backfill(login, chat).then(goOn, goOn);
+  }
+
+  /** Waits for the imports that are running to stop (their logins' signals end them). */
+  async stopped(): Promise<void> {
+    await Promise.all(this.running);
+  }
+
+  private async run(login: Login): Promise<void> {
+    const { store } = this.options;
+    if (store.history.importOf(login.userId)?.state === "waiting") {
+      const receiving = this.receive(login);
+      this.receiving.set(login.userId, receiving);
+      try {
+        await receiving;
+      } finally {
+        this.receiving.delete(login.userId);
+      }
+    }
+    if (store.history.importOf(login.userId)?.state === "importing") await this.importChats(login);
+  }
+
+  /** Waits for the archive, reads it and stores the chats to bring in; or ends the import. */
+  private async receive(login: Login): Promise<void> {
+    const { store, settings, logger } = this.options;
+    const { userId } = login;
+    const row = store.history.importOf(userId);
+    if (!row) return;
+    let location = row.archive;
+    if (!location) {
+      await this.tell(
+        userId,
+        "Your phone is sending your message history. Messages that arrive meanwhile are shown after it.",
+      );
+      const answer = await this.waitForArchive(login, row.startedAt + ARCHIVE_WAIT_MS);
+      if (answer?.kind !== "archive") return this.end(login, withoutHistory(answer));
+      location = answer.location;
+      store.history.setArchive(userId, location);
+    }
+    let archive: HistoryArchive;
+    try {
+      archive = await this.fetch(login, location);
+    } catch (error) {
+      if (!(error instanceof TransferArchiveError)) throw error;
+      logger.warn(`the history of ${userId} is unreadable: ${error.message}`);
+      return this.end(login, `${error.message} The bridge works on without it.`);
+    }
+    logger.info(
+      `history of ${userId}: ${archive.chats.length} chats, ${archive.contacts.length} contacts, ` +
+        `${archive.refusedFrames} frames refused, left out ${JSON.stringify(archive.leftOut)}`,
+    );
+    await saveStorageContacts(store.signalStorage(userId), archive.contacts);
+    const chats = planChats(userId, archive, settings.maxPortals);
+    if (chats.length === 0) return this.end(login, "Your message history has no recent chats to show.");
+    store.history.plan(
+      userId,
+      chats.map((chat) => ({ portalKey: chat.portalKey, contents: encodePlannedChat(chat) })),
+    );
+    await login.client.forgetHistoryTransfer();
+    await this.tell(userId, `Importing your history: 0 of ${chats.length} chats`);
+  }
+
+  /**
+   * Asks until the phone has answered or `deadline` has passed; the server is asked at least
+   * once, so a bridge that was down past the deadline still finds an archive uploaded meanwhile.
+   */
+  private async waitForArchive(login: Login, deadline: number): Promise<TransferArchiveAnswer | null> {
+    for (let asked = false; ; asked = true) {
+      if (login.signal.aborted) throw new RetryStoppedError("stopped while waiting for the history");
+      const left = deadline - Date.now();
+      if (left <= 0 && asked) return null;
+      const seconds = Math.max(1, Math.min(POLL_SECONDS, Math.ceil(left / 1000)));
+      const answer = await this.retry(login, "asking for the history archive", () =>
+        login.client.pollHistoryTransfer(seconds),
+      );
+      if (answer) return answer;
+    }
+  }
+
+  private fetch(login: Login, location: TransferArchiveLocation): Promise<HistoryArchive> {
+    const { settings, logger } = this.options;
+    return this.retry(login, "downloading the history archive", () =>
+      login.client.fetchHistory(location, {
+        messagesPerChat: settings.maxInitialMessages,
+        signal: login.signal,
+        onRefusedFrame: (reason) =>
+          logger.warn(`history of ${login.userId}: a frame was left out: ${reason}`),
+      }),
+    );
+  }
+
+  private async importChats(login: Login): Promise<void> {
+    const history = this.options.store.history;
+    const chats = history.chats(login.userId);
+    let lastProgress = Date.now();
+    for (const chat of chats) {
+      if (login.signal.aborted) throw new RetryStoppedError("stopped during the history import");
+      if (chat.state === "pending") await this.backfill(login, chat);
+      const done = history.chats(login.userId).filter((c) => c.state !== "pending").length;
+      if (done < chats.length && Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
+        lastProgress = Date.now();
+        await this.tell(login.userId, `Importing your history: ${done} of ${chats.length} chats`);
+      }
+    }
+    await this.end(login, this.summary(login.userId, history.chats(login.userId)));
+  }
+
+  /** The backfill of one chat: shared by the import and live events waiting for it. */
+  private backfill(login: Login, chat: HistoryChatRow): Promise<ChatBackfillResult> {
+    const key = `${login.userId}\0${chat.position}`;
+    let running = this.backfills.get(key);
+    if (!running) {
+      const { store, logger } = this.options;
+      const current = store.history.chats(login.userId).find((c) => c.position === chat.position) ?? chat;
+      const planned = decodePlannedChat(
+        chat.portalKey,
+        store.history.chatContents(login.userId, chat.position),
+      );
+      running = backfillChat({ ...this.options, logger }, login, current, planned).finally(() =>
+        this.backfills.delete(key),
+      );
+      this.backfills.set(key, running);
+    }
+    return running;
+  }
+
+  private summary(userId: string, chats: HistoryChatRow[]): string {
+    const history = this.options.store.history;
+    let messages = 0;
+    for (const chat of chats.filter((c) => c.state === "done")) {
+      const planned = decodePlannedChat(chat.portalKey, history.chatContents(userId, chat.position));
+      const shown = (item: HistoryItem) => isMessage(item) && item.sentAt >= (chat.cutoff ?? 0);
+      messages += planned.items.slice(0, chat.nextItem).filter(shown).length;
+    }
+    const done = chats.filter((c) => c.state === "done").length;
+    const failed = chats.length - done;
+    return (
+      `Your history is in: ${done} ${done === 1 ? "chat" : "chats"} with ${messages} ${messages === 1 ? "message" : "messages"}.` +
+      (failed > 0 ? ` ${failed} could not be brought in (see the bridge log).` : "")
+    );
+  }
+
+  /** Ends the import with `outcome`, told to the user; the phone's offer is not kept. */
+  private async end(login: Login, outcome: string): Promise<void> {
+    this.options.store.history.finish(login.userId, outcome);
+    await login.client.forgetHistoryTransfer();
+    this.options.logger.info(`history import of ${login.userId} ended: ${outcome}`);
+    await this.tell(login.userId, outcome);
+  }
+
+  private async tell(userId: string, text: string): Promise<void> {
+    await this.options.notifyUser(userId, text).catch((error: unknown) => {
+      this.options.logger.warn(`could not tell ${userId}: ${text}`, error);
+    });
+  }
+
+  private retry<T>(login: Login, what: string, operation: () => Promise<T>): Promise<T> {
+    const { logger } = this.options;
+    return retryWhileTransient(operation, {
+      signal: login.signal,
+      onRetry: (error, attempt, delayMs) => {
+        const line = `${what} for ${login.userId} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s: ${(error as Error).message}`;
+        if (attempt === 1 || attempt % 10 === 0) logger.warn(line);
+        else logger.debug(line);
+      },
+    });
+  }
+}
+
+function withoutHistory(answer: TransferArchiveAnswer | null): string {
+  switch (answer?.kind) {
+    case "declined":
+      return "Your phone did not send your message history; chats start with new messages.";
+    case "relink-requested":
+      return 'Your phone could not send your message history. To get it, send "logout" and link again with "login".';
+    default:
+      return `Your phone did not send your message history within ${ARCHIVE_WAIT_MS / 60_000} minutes; chats start with new messages.`;
+  }
+}

@@ -1,0 +1,1 @@
+export { type BackfillSettings, HistoryImporter, type HistoryImporterOptions } from "./history-import.js";
