@@ -14,6 +14,7 @@ import {
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
 import type { Login } from "./logins.js";
+import { retryVerdictOf } from "./retry-policy.js";
 import type { GroupInfo } from "./portals.js";
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
@@ -92,6 +93,28 @@ export class GroupDirectory {
       `group ${base64(group.id)} changed by ${login.userId}: revision ${result.group.revision}`,
     );
     return result;
+  }
+
+  /** Encrypts and uploads an avatar image for the group; resolves to its key for an avatar change. */
+  async uploadAvatar(login: Login, group: SignalGroup, image: Uint8Array): Promise<string> {
+    return this.clientOf(login).uploadAvatar(group, image);
+  }
+
+  /**
+   * What adding `aci` to the group as a full member takes: a proof of their profile key, if the
+   * login's account has it; undefined otherwise (they can only be invited then).
+   */
+  async memberPresentation(login: Login, group: SignalGroup, aci: string): Promise<Uint8Array | undefined> {
+    const profileKey = (await this.store.signalStorage(login.userId).getRecipient(aci))?.profileKey;
+    if (!profileKey) return undefined;
+    try {
+      return await this.clientOf(login).memberPresentation(group, aci, profileKey);
+    } catch (error) {
+      if (retryVerdictOf(error).transient) throw error;
+      // An outdated profile key: the server issues no credential for it. An invitation still works.
+      this.logger.debug(`no profile key credential for ${aci}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Stores the group as the login's latest known state. */

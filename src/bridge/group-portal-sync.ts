@@ -69,8 +69,34 @@ export class GroupPortalSync {
 
   /** Shows a change the login's account made (from Matrix) like any other: room state and a notice. */
   async showChange(login: Login, portal: PortalRow, update: GroupUpdate): Promise<void> {
-    await this.serially(portal.portalKey, () => this.show(login, portal, update));
+    // As stored now: what led to the change may have updated the portal (its avatar).
+    const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    await this.serially(portal.portalKey, () => this.show(login, current, update));
     await this.options.groups.remember(login, update.group);
+  }
+
+  /**
+   * Puts the room back to showing the group as the login's account last stored it (after a change
+   * in Matrix that Signal did not take): name, topic, avatar, members, power levels, join rule.
+   */
+  async restore(login: Login, portal: PortalRow): Promise<void> {
+    const group = await this.options.groups.byId(login, portal.chatId);
+    await this.serially(portal.portalKey, async () => {
+      const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      await this.applyRoomState(current, group);
+      const bot = this.options.bridge.getIntent();
+      const shown = (await bot.matrixClient
+        .getRoomStateEvent(current.roomId, "m.room.avatar", "")
+        .catch(() => ({}))) as { url?: unknown };
+      if ((shown.url ?? undefined) !== current.avatarUrl) {
+        await bot.sendStateEvent(
+          current.roomId,
+          "m.room.avatar",
+          "",
+          current.avatarUrl ? { url: current.avatarUrl } : {},
+        );
+      }
+    });
   }
 
   private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
@@ -152,24 +178,40 @@ export class GroupPortalSync {
     const memberAcis = new Set(group.members.map((member) => member.aci));
     const info = groupInfoOf(group);
     const room = await roomSnapshot(bot, roomId);
+    const admins = new Set(
+      group.members.filter((member) => member.role === "admin").map((member) => member.aci),
+    );
     const plan = planGroupRoom(room, {
       name: info.title,
       topic: info.description ?? "",
       memberGhosts: group.members.map((member) => ghosts.userIdOf(member.aci)),
-      adminGhosts: new Set(
-        group.members.filter((member) => member.role === "admin").map((m) => ghosts.userIdOf(m.aci)),
-      ),
+      adminGhosts: new Set([...admins].map((aci) => ghosts.userIdOf(aci))),
+      invitedGhosts: group.pendingMembers
+        .filter((pending) => !pending.serviceId.startsWith("PNI:"))
+        .map((pending) => ghosts.userIdOf(pending.serviceId)),
       linkedMembers: [...linked].filter(([aci]) => memberAcis.has(aci)).map(([, userId]) => userId),
+      linkedAdmins: new Set([...linked].filter(([aci]) => admins.has(aci)).map(([, userId]) => userId)),
       linkedOthers: [...linked].filter(([aci]) => !memberAcis.has(aci)).map(([, userId]) => userId),
+      rules: { ...group.access, announcementsOnly: group.announcementsOnly },
       isGhost: (userId) => ghosts.aciOf(userId) !== undefined,
     });
     for (const ghost of plan.join) {
-      if (room.memberships.get(ghost) !== "invite") {
+      const membership = room.memberships.get(ghost);
+      // A member kicked or banned in Matrix by someone Signal did not let remove them comes back.
+      if (membership === "ban")
+        await this.tolerant(`unbanning ${ghost} in ${roomId}`, () => bot.unban(roomId, ghost));
+      if (membership !== "invite") {
         await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
       }
       await bridge.getIntent(ghost).join(roomId);
     }
+    for (const ghost of plan.inviteGhosts ?? []) {
+      await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
+    }
     if (plan.powerLevels) await bot.sendStateEvent(roomId, "m.room.power_levels", "", plan.powerLevels);
+    if (plan.joinRule !== undefined) {
+      await bot.sendStateEvent(roomId, "m.room.join_rules", "", { join_rule: plan.joinRule });
+    }
     if (plan.name !== undefined) await bot.sendStateEvent(roomId, "m.room.name", "", { name: plan.name });
     if (plan.topic !== undefined) await bot.sendStateEvent(roomId, "m.room.topic", "", { topic: plan.topic });
     for (const ghost of plan.leave) {
@@ -277,6 +319,7 @@ async function roomSnapshot(bot: Intent, roomId: string): Promise<RoomSnapshot> 
     name: content("m.room.name")?.["name"] as string | undefined,
     topic: content("m.room.topic")?.["topic"] as string | undefined,
     powerLevels: content("m.room.power_levels") as PowerLevels | undefined,
+    joinRule: content("m.room.join_rules")?.["join_rule"] as string | undefined,
     memberships,
   };
 }

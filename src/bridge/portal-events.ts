@@ -2,6 +2,7 @@ import type { WeakEvent } from "matrix-appservice-bridge";
 import type { PortalRow } from "../store/index.js";
 import { isPrefixedCommand } from "./bot-commands.js";
 import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
+import { GROUP_STATE_EVENTS } from "./groups/index.js";
 
 export interface PortalEventsOptions {
   /** `!signal` commands, wherever they are sent. */
@@ -10,6 +11,11 @@ export interface PortalEventsOptions {
   messages: { handle(event: WeakEvent): Promise<void> };
   /** The chat's disappearing-messages timer, set as room state. */
   timers: { stateChanged(event: WeakEvent, portal: PortalRow): Promise<void> };
+  /** Group portals' name, topic, avatar, power levels, join rule and members. */
+  groups: {
+    stateChanged(event: WeakEvent, portal: PortalRow): Promise<void>;
+    membershipChanged(event: WeakEvent, portal: PortalRow): Promise<void>;
+  };
 }
 
 /**
@@ -23,8 +29,10 @@ export class PortalEvents {
 
   async handle(event: WeakEvent, portal: PortalRow): Promise<void> {
     if (isPrefixedCommand(event)) return this.options.commands.handleEvent(event);
+    if (event.type === "m.room.member") return this.options.groups.membershipChanged(event, portal);
     if (event.state_key === "") {
       if (event.type === DISAPPEARING_TIMER_EVENT) return this.options.timers.stateChanged(event, portal);
+      if (GROUP_STATE_EVENTS.has(event.type)) return this.options.groups.stateChanged(event, portal);
     }
     await this.options.messages.handle(event);
   }

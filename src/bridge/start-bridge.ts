@@ -19,7 +19,7 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
 import { GroupPortalSync } from "./group-portal-sync.js";
-import { GroupEditor } from "./groups/index.js";
+import { GroupChangesFromMatrix, GroupEditor, LeaveConfirmations } from "./groups/index.js";
 import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js";
 import { pingHomeserver } from "./homeserver-ping.js";
 import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
@@ -312,7 +312,31 @@ export async function startBridge({
       signalToMatrix.sentFromMatrix(login, portal, message, sentAt),
     logger: logger.child("timers"),
   });
-  const portalEvents = new PortalEvents({ commands: bot, messages: matrixToSignal, timers });
+  const leaves = new LeaveConfirmations({
+    store,
+    logins,
+    editor: groupEditor,
+    tellUser: (userId, text) => tellUser(userId, text),
+    logger: logger.child("group-leaves"),
+  });
+  const groupChanges = new GroupChangesFromMatrix({
+    store,
+    logins,
+    groups,
+    groupPortals,
+    editor: groupEditor,
+    portals,
+    ghosts,
+    download: (mxc) => media.fromMatrix(mxc),
+    leaves,
+    logger: logger.child("group-changes"),
+  });
+  const portalEvents = new PortalEvents({
+    commands: bot,
+    messages: matrixToSignal,
+    timers,
+    groups: groupChanges,
+  });
   const commandDeps = {
     store,
     logins,
@@ -357,6 +381,7 @@ export async function startBridge({
     ...loginCommandList,
     ...accountCommands(commandDeps),
     disappearingTimerCommand(commandDeps, timers),
+    leaves.command(),
   ]) {
     bot.register(command);
   }

@@ -2,27 +2,59 @@
 // change from Matrix is sent, so that a refusal can be explained (and the room put back) at once.
 import type { GroupAccess, GroupModification, SignalGroup } from "../../signal/index.js";
 
-/** What a modification needs of the editor, in the group's terms. */
-type Need = { access: GroupAccess; what: string } | { adminOnly: string } | "anyone";
+/** Our account in the group's terms: its ACI, and its PNI as `PNI:<uuid>` (invitations may name it). */
+export interface OwnAccount {
+  aci: string;
+  pni?: string | undefined;
+}
 
-function needOf(group: SignalGroup, ownAci: string, modification: GroupModification): Need {
+/** What a modification needs of the editor. */
+type Need =
+  /** Something about ourselves (leaving, declining our invitation): always allowed. */
+  | "self"
+  /** A member, as far as the access rule allows. */
+  | { access: GroupAccess; what: string }
+  /** An admin. */
+  | { adminOnly: string };
+
+const ATTRIBUTES = "change the group's name, description, avatar and timer";
+
+function needOf(group: SignalGroup, own: OwnAccount, modification: GroupModification): Need {
+  const isOwn = (serviceId: string) => serviceId === own.aci || serviceId === own.pni;
   switch (modification.kind) {
     case "title":
     case "description":
+    case "avatar":
     case "timer":
-      return {
-        access: group.access.attributes,
-        what: "change the group's name, description, avatar and timer",
-      };
+      return { access: group.access.attributes, what: ATTRIBUTES };
+    case "add-member":
+    case "invite":
+      return { access: group.access.members, what: "add members" };
     case "remove-member":
-      // Leaving is always allowed; removing someone else takes an admin.
-      return modification.aci === ownAci ? "anyone" : { adminOnly: "remove members" };
+      return isOwn(modification.aci) ? "self" : { adminOnly: "remove members" };
+    case "revoke-invite": {
+      if (isOwn(modification.serviceId)) return "self";
+      const invitation = group.pendingMembers.find((pending) => pending.serviceId === modification.serviceId);
+      // Whoever invited someone may take it back; anyone else's invitation takes an admin.
+      return invitation?.addedByAci === own.aci
+        ? { access: "members", what: "revoke invitations" }
+        : { adminOnly: "revoke other members' invitations" };
+    }
+    case "ban":
+      return { adminOnly: "ban people" };
     case "role":
       return { adminOnly: "make or unmake admins" };
+    case "access-attributes":
+    case "access-members":
+    case "access-invite-link":
+    case "invite-link-password":
+      return { adminOnly: "change who may edit, add members or join by link" };
+    case "announcements-only":
+      return { adminOnly: "choose who may send messages" };
   }
 }
 
-/** Whether the access rule lets a member of `role` do it. */
+/** Whether the access rule lets a member do it. */
 function allows(access: GroupAccess, isAdmin: boolean): boolean {
   switch (access) {
     case "anyone":
@@ -37,21 +69,21 @@ function allows(access: GroupAccess, isAdmin: boolean): boolean {
 }
 
 /**
- * Why `ownAci` may not make these modifications to `group` (for the user to read), or undefined
+ * Why `own` may not make these modifications to `group` (for the user to read), or undefined
  * when Signal's access rules allow them.
  */
 export function accessRefusal(
   group: SignalGroup,
-  ownAci: string,
+  own: OwnAccount,
   modifications: readonly GroupModification[],
 ): string | undefined {
   if (group.terminated) return "The group was ended; nobody can change it any more.";
-  const member = group.members.find((entry) => entry.aci === ownAci);
-  if (!member) return "Your Signal account is not a member of this group.";
-  const isAdmin = member.role === "admin";
+  const member = group.members.find((entry) => entry.aci === own.aci);
+  const isAdmin = member?.role === "admin";
   for (const modification of modifications) {
-    const need = needOf(group, ownAci, modification);
-    if (need === "anyone") continue;
+    const need = needOf(group, own, modification);
+    if (need === "self") continue;
+    if (!member) return "Your Signal account is not a member of this group.";
     if ("adminOnly" in need) {
       if (!isAdmin) return `Only admins of the Signal group may ${need.adminOnly}.`;
       continue;

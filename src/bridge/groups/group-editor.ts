@@ -29,7 +29,12 @@ export type GroupEditOutcome =
   | { kind: "refused"; reason: string };
 
 /** What to change, given the group as it is now: the modifications (none when already so). */
-export type PlanGroupEdit = (group: SignalGroup) => GroupModification[];
+export type PlanGroupEdit = (group: SignalGroup) => GroupModification[] | Promise<GroupModification[]>;
+
+export interface GroupEditHooks {
+  /** Runs once the groups service took the change, before the portal shows it. */
+  onChanged?(result: GroupModificationResult): void;
+}
 
 /** Someone changed the group between our read and our change: read again, this often. */
 const CONFLICT_ATTEMPTS = 3;
@@ -47,13 +52,19 @@ export class GroupEditor {
    * (transient ones are retried by the caller's queue: the change is planned again against the
    * group as it is then, so nothing is done twice).
    */
-  async edit(login: Login, portal: PortalRow, plan: PlanGroupEdit): Promise<GroupEditOutcome> {
+  async edit(
+    login: Login,
+    portal: PortalRow,
+    plan: PlanGroupEdit,
+    hooks: GroupEditHooks = {},
+  ): Promise<GroupEditOutcome> {
     const { groupPortals, logger } = this.options;
     for (let attempt = 1; ; attempt++) {
       const group = await groupPortals.catchUp(login, portal);
-      const modifications = plan(group);
+      const modifications = await plan(group);
       if (modifications.length === 0) return { kind: "unchanged", group };
-      const refusal = accessRefusal(group, login.client.account.aci, modifications);
+      const { aci, pni } = login.client.account;
+      const refusal = accessRefusal(group, { aci, pni: `PNI:${pni}` }, modifications);
       if (refusal) return { kind: "refused", reason: refusal };
       let result: GroupModificationResult;
       try {
@@ -68,6 +79,7 @@ export class GroupEditor {
         }
         throw error;
       }
+      hooks.onChanged?.(result);
       await groupPortals.showChange(login, portal, result);
       await this.tellMembers(login, result);
       return { kind: "changed", group: result.group };

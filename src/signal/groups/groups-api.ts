@@ -117,6 +117,67 @@ export async function patchGroup(
   return change;
 }
 
+/** Where and how to upload an encrypted group avatar (an S3-style form for CDN 0). */
+export async function fetchAvatarUploadForm(
+  environment: SignalEnvironment,
+  authorization: string,
+): Promise<signalservice.AvatarUploadAttributes> {
+  const reply = await groupsRequest(environment, authorization, "GET", "/v2/groups/avatar/form");
+  const form = signalservice.AvatarUploadAttributes.decode(reply.body);
+  if (!form.key) throw new GroupDataError("The groups service sent an avatar upload form without a key.");
+  return form;
+}
+
+/** Uploads an encrypted avatar blob to CDN 0 with the form; it is found there under the form's key. */
+export async function uploadGroupAvatarBlob(
+  environment: SignalEnvironment,
+  form: signalservice.AvatarUploadAttributes,
+  encrypted: Uint8Array,
+): Promise<void> {
+  const base = environment.cdnUrls[0];
+  if (!base) throw new GroupDataError("The environment has no CDN 0, where group avatars are kept.");
+  const boundary = `----signal-bridge-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  const fields: Array<[string, string]> = [
+    ["key", form.key],
+    ["x-amz-credential", form.credential],
+    ["acl", form.acl],
+    ["x-amz-algorithm", form.algorithm],
+    ["x-amz-date", form.date],
+    ["policy", form.policy],
+    ["x-amz-signature", form.signature],
+    ["Content-Type", "application/octet-stream"],
+  ];
+  const parts: Buffer[] = fields.map(([name, value]) =>
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  );
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="file"\r\n` +
+        "Content-Type: application/octet-stream\r\n\r\n",
+    ),
+    Buffer.from(encrypted),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  const body = Buffer.concat(parts);
+  const response = await httpsRequest(environment, `${base.replace(/\/+$/, "")}/`, {
+    method: "POST",
+    headers: {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      "content-length": String(body.length),
+    },
+    body,
+  });
+  const reply = await readBody(response, 64 * 1024);
+  if (response.status < 200 || response.status >= 300) {
+    throw new ServiceRequestError(
+      "POST",
+      "/ (CDN 0)",
+      response.status,
+      new TextDecoder().decode(reply.subarray(0, 200)),
+    );
+  }
+}
+
 /** The encrypted avatar blob from CDN 0 (group avatars live there). */
 export async function fetchGroupAvatar(
   environment: SignalEnvironment,

@@ -1,15 +1,27 @@
 // Groups v2 for one account: fetch a group by master key, follow its changes (from the change log
 // or from a change carried in a group message), change it, and fetch its avatar.
-import { NotarySignature, ServerPublicParams } from "@signalapp/libsignal-client/dist/zkgroup/index.js";
+import {
+  ClientZkProfileOperations,
+  NotarySignature,
+  ServerPublicParams,
+} from "@signalapp/libsignal-client/dist/zkgroup/index.js";
+import { fetchProfileKeyCredential } from "../profiles/profile-key-credential.js";
 import { fromBase64, type ChatRequester } from "../chat-api.js";
 import type { SignalEnvironment } from "../environment.js";
 import { signalservice } from "../../proto/generated/signal.js";
-import { GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
+import { accessToProto, GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
 import { applyGroupChange } from "./group-change-apply.js";
 import { decryptGroupChangeActions, type DecryptedGroupChange } from "./group-change.js";
 import { GroupCredentials } from "./group-credentials.js";
-import type { GroupRole, SignalGroup } from "./group-model.js";
-import { fetchGroupAvatar, fetchGroupLogPage, fetchGroupState, patchGroup } from "./groups-api.js";
+import type { GroupAccess, GroupRole, SignalGroup } from "./group-model.js";
+import {
+  fetchAvatarUploadForm,
+  fetchGroupAvatar,
+  fetchGroupLogPage,
+  fetchGroupState,
+  patchGroup,
+  uploadGroupAvatarBlob,
+} from "./groups-api.js";
 
 export interface GroupsClientOptions {
   environment: SignalEnvironment;
@@ -39,9 +51,24 @@ export interface GroupMessageContext {
 export type GroupModification =
   | { kind: "title"; title: string }
   | { kind: "description"; description: string }
+  /** An avatar uploaded with `uploadAvatar` (its CDN key), or null to remove it. */
+  | { kind: "avatar"; avatarKey: string | null }
   | { kind: "timer"; seconds: number }
+  /** A full member, proven with their profile key credential (see `memberPresentation`). */
+  | { kind: "add-member"; aci: string; role: GroupRole; presentation: Uint8Array }
+  /** An invitation (a pending member) for someone whose profile key we lack. */
+  | { kind: "invite"; serviceId: string; role: GroupRole }
   | { kind: "remove-member"; aci: string }
-  | { kind: "role"; aci: string; role: GroupRole };
+  /** Takes back an invitation; for our own, declines it. */
+  | { kind: "revoke-invite"; serviceId: string }
+  | { kind: "ban"; serviceId: string }
+  | { kind: "role"; aci: string; role: GroupRole }
+  | { kind: "access-attributes"; access: GroupAccess }
+  | { kind: "access-members"; access: GroupAccess }
+  | { kind: "access-invite-link"; access: GroupAccess }
+  /** A new secret for the group link (turning it on first needs one). */
+  | { kind: "invite-link-password"; password: Uint8Array }
+  | { kind: "announcements-only"; enabled: boolean };
 
 /** Our change as the server accepted it. */
 export interface GroupModificationResult extends GroupUpdate {
@@ -148,6 +175,40 @@ export class GroupsClient {
     };
   }
 
+  /**
+   * Encrypts an avatar image with the group's key and uploads it to CDN 0; resolves to its key
+   * for an `avatar` modification.
+   */
+  async uploadAvatar(group: SignalGroup, image: Uint8Array): Promise<string> {
+    const cipher = new GroupCipher(group.masterKey);
+    const form = await fetchAvatarUploadForm(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+    );
+    await uploadGroupAvatarBlob(this.options.environment, form, cipher.encryptBlob({ avatar: image }));
+    return form.key;
+  }
+
+  /**
+   * Proof, for this group, that `aci` has `profileKey` (their profile key credential, presented
+   * to the group): what adding them as a full member, or joining ourselves, takes.
+   */
+  async memberPresentation(group: SignalGroup, aci: string, profileKey: Uint8Array): Promise<Uint8Array> {
+    const credential = await fetchProfileKeyCredential(
+      this.options.chat,
+      this.options.environment.serverPublicParams,
+      aci,
+      profileKey,
+    );
+    const operations = new ClientZkProfileOperations(this.serverParams);
+    return operations
+      .createExpiringProfileKeyCredentialPresentation(
+        new GroupCipher(group.masterKey).secretParams,
+        credential,
+      )
+      .serialize();
+  }
+
   /** The group's avatar image, or null when it has none. */
   async fetchAvatar(group: SignalGroup): Promise<Uint8Array | null> {
     if (!group.avatarKey) return null;
@@ -182,8 +243,12 @@ function buildActions(
 ): signalservice.GroupChange.Actions.$Properties {
   const actions: signalservice.GroupChange.Actions.$Properties = {
     version,
+    addMembers: [],
     deleteMembers: [],
     modifyMemberRoles: [],
+    addMembersPendingProfileKey: [],
+    deleteMembersPendingProfileKey: [],
+    addMembersBanned: [],
   };
   for (const modification of modifications) {
     switch (modification.kind) {
@@ -195,19 +260,65 @@ function buildActions(
           description: cipher.encryptBlob({ descriptionText: modification.description }),
         };
         break;
+      case "avatar":
+        actions.modifyAvatar = { avatar: modification.avatarKey ?? "" };
+        break;
       case "timer":
         actions.modifyDisappearingMessageTimer = {
           timer: cipher.encryptBlob({ disappearingMessagesDuration: modification.seconds }),
         };
         break;
+      case "add-member":
+        actions.addMembers?.push({
+          added: { role: roleToProto(modification.role), presentation: modification.presentation },
+          joinFromInviteLink: false,
+        });
+        break;
+      case "invite":
+        actions.addMembersPendingProfileKey?.push({
+          added: {
+            member: {
+              userId: cipher.encryptServiceId(modification.serviceId),
+              role: roleToProto(modification.role),
+            },
+          },
+        });
+        break;
       case "remove-member":
         actions.deleteMembers?.push({ deletedUserId: cipher.encryptServiceId(modification.aci) });
+        break;
+      case "revoke-invite":
+        actions.deleteMembersPendingProfileKey?.push({
+          deletedUserId: cipher.encryptServiceId(modification.serviceId),
+        });
+        break;
+      case "ban":
+        actions.addMembersBanned?.push({
+          added: { userId: cipher.encryptServiceId(modification.serviceId), timestamp: Date.now() },
+        });
         break;
       case "role":
         actions.modifyMemberRoles?.push({
           userId: cipher.encryptServiceId(modification.aci),
           role: roleToProto(modification.role),
         });
+        break;
+      case "access-attributes":
+        actions.modifyAttributesAccess = { attributesAccess: accessToProto(modification.access) };
+        break;
+      case "access-members":
+        actions.modifyMemberAccess = { membersAccess: accessToProto(modification.access) };
+        break;
+      case "access-invite-link":
+        actions.modifyAddFromInviteLinkAccess = {
+          addFromInviteLinkAccess: accessToProto(modification.access),
+        };
+        break;
+      case "invite-link-password":
+        actions.modifyInviteLinkPassword = { inviteLinkPassword: modification.password };
+        break;
+      case "announcements-only":
+        actions.modifyAnnouncementsOnly = { announcementsOnly: modification.enabled };
         break;
     }
   }
