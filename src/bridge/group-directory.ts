@@ -7,6 +7,7 @@ import {
   type GroupUpdate,
   groupIdOf,
   loadGroup,
+  newGroupMasterKey,
   saveGroup,
   saveMemberProfileKeys,
   type SignalClient,
@@ -18,6 +19,16 @@ import { retryVerdictOf } from "./retry-policy.js";
 import type { GroupInfo } from "./portals.js";
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+
+/** A group to create from Matrix. */
+export interface NewGroupSpec {
+  title: string;
+  description?: string | undefined;
+  /** The avatar image. */
+  avatar?: Uint8Array | undefined;
+  /** Who else is in it, by ACI. */
+  memberAcis: readonly string[];
+}
 
 /** What a group portal shows of a group. */
 export function groupInfoOf(group: SignalGroup): GroupInfo {
@@ -95,8 +106,52 @@ export class GroupDirectory {
     return result;
   }
 
+  /**
+   * Creates a Signal group with the login's account as its admin: contacts whose profile key the
+   * account has become members, the others are invited. The group is stored as known.
+   */
+  async create(login: Login, spec: NewGroupSpec): Promise<SignalGroup> {
+    const client = this.clientOf(login);
+    const storage = this.store.signalStorage(login.userId);
+    const own = await storage.getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    const masterKey = newGroupMasterKey();
+    const members: Array<{ role: "admin" | "member"; presentation: Uint8Array }> = [
+      {
+        role: "admin",
+        presentation: await client.memberPresentation({ masterKey }, own.aci, own.profileKey),
+      },
+    ];
+    const invited: string[] = [];
+    for (const aci of new Set(spec.memberAcis)) {
+      if (aci === own.aci) continue;
+      const presentation = await this.memberPresentation(login, { masterKey }, aci);
+      if (presentation) members.push({ role: "member", presentation });
+      else invited.push(aci);
+    }
+    const avatarKey = spec.avatar ? await client.uploadAvatar({ masterKey }, spec.avatar) : undefined;
+    const group = await client.createGroup({
+      masterKey,
+      title: spec.title,
+      description: spec.description,
+      avatarKey,
+      members,
+      invited,
+      now: Date.now(),
+    });
+    this.logger.info(`group ${base64(group.id)} created by ${login.userId}`);
+    await saveMemberProfileKeys(storage, group);
+    await this.remember(login, group);
+    return group;
+  }
+
   /** Encrypts and uploads an avatar image for the group; resolves to its key for an avatar change. */
-  async uploadAvatar(login: Login, group: SignalGroup, image: Uint8Array): Promise<string> {
+  async uploadAvatar(
+    login: Login,
+    group: Pick<SignalGroup, "masterKey">,
+    image: Uint8Array,
+  ): Promise<string> {
     return this.clientOf(login).uploadAvatar(group, image);
   }
 
@@ -104,7 +159,11 @@ export class GroupDirectory {
    * What adding `aci` to the group as a full member takes: a proof of their profile key, if the
    * login's account has it; undefined otherwise (they can only be invited then).
    */
-  async memberPresentation(login: Login, group: SignalGroup, aci: string): Promise<Uint8Array | undefined> {
+  async memberPresentation(
+    login: Login,
+    group: Pick<SignalGroup, "masterKey">,
+    aci: string,
+  ): Promise<Uint8Array | undefined> {
     const profileKey = (await this.store.signalStorage(login.userId).getRecipient(aci))?.profileKey;
     if (!profileKey) return undefined;
     try {

@@ -315,11 +315,22 @@ async function roomSnapshot(bot: Intent, roomId: string): Promise<RoomSnapshot> 
   for (const event of events) {
     if (event.type === "m.room.member") memberships.set(event.state_key, String(event.content["membership"]));
   }
+  const create = events.find((event) => event.type === "m.room.create" && event.state_key === "") as
+    { sender?: string; content: Record<string, unknown> } | undefined;
   return {
     name: content("m.room.name")?.["name"] as string | undefined,
     topic: content("m.room.topic")?.["topic"] as string | undefined,
     powerLevels: content("m.room.power_levels") as PowerLevels | undefined,
     joinRule: content("m.room.join_rules")?.["join_rule"] as string | undefined,
     memberships,
+    creators: creatorsOf(create),
   };
+}
+
+/** The room's creators when they hold unlimited power (room version 12 and later). */
+function creatorsOf(create: { sender?: string; content: Record<string, unknown> } | undefined): Set<string> {
+  const version = String(create?.content["room_version"] ?? "1");
+  if (!(Number(version) >= 12 || version.includes("hydra")) || !create?.sender) return new Set();
+  const additional = create.content["additional_creators"];
+  return new Set([create.sender, ...(Array.isArray(additional) ? additional.map(String) : [])]);
 }

@@ -40,6 +40,11 @@ export interface RoomSnapshot {
   joinRule?: string | undefined;
   /** Membership (`join`, `invite`, `leave`, `ban` ...) by user id. */
   memberships: ReadonlyMap<string, string>;
+  /**
+   * Users with unlimited power as the room's creators (room version 12): they must not be listed
+   * in the power levels.
+   */
+  creators?: ReadonlySet<string>;
 }
 
 /** The group's access rules, as they show in the room. */
@@ -115,7 +120,7 @@ export function planGroupRoom(room: RoomSnapshot, target: GroupRoomTarget): Grou
   plan.invite = target.linkedMembers.filter((user) => !present(room.memberships.get(user)));
   plan.kick = target.linkedOthers.filter((user) => present(room.memberships.get(user)));
 
-  const powerLevels = planPowerLevels(room.powerLevels, target);
+  const powerLevels = planPowerLevels(room.powerLevels, target, room.creators ?? new Set());
   if (powerLevels) plan.powerLevels = powerLevels;
   if (target.rules) {
     const joinRule = joinRuleOf(target.rules.addFromInviteLink);
@@ -137,11 +142,16 @@ function levelFor(access: GroupAccess): number {
 /**
  * Admin ghosts at 50 and linked admins at 51, other ghosts and linked members at the default; other
  * users untouched. That includes the bot: it created the room, so it has 100, or in room version
- * 12 unlimited power as a creator, who must then not be listed. The group's access rules become
+ * 12 unlimited power as a creator, who must then not be listed (nor a user who created a room that
+ * became a portal). The group's access rules become
  * the levels for the group info events, invites and messages; admins (50) may change levels, so
  * that they can make others admins.
  */
-function planPowerLevels(current: PowerLevels | undefined, target: GroupRoomTarget): PowerLevels | undefined {
+function planPowerLevels(
+  current: PowerLevels | undefined,
+  target: GroupRoomTarget,
+  creators: ReadonlySet<string>,
+): PowerLevels | undefined {
   const before = current?.users ?? {};
   const linked = new Set([...target.linkedMembers, ...target.linkedOthers]);
   const linkedAdmins = target.linkedAdmins ?? new Set<string>();
@@ -152,7 +162,7 @@ function planPowerLevels(current: PowerLevels | undefined, target: GroupRoomTarg
     if (!managed(userId)) users[userId] = level;
   }
   for (const admin of target.adminGhosts) users[admin] = ADMIN_POWER_LEVEL;
-  for (const admin of linkedAdmins) users[admin] = LINKED_ADMIN_POWER_LEVEL;
+  for (const admin of linkedAdmins) if (!creators.has(admin)) users[admin] = LINKED_ADMIN_POWER_LEVEL;
   const next: PowerLevels = { ...current, users };
   const rules = target.rules;
   if (rules) {

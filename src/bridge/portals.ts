@@ -108,6 +108,26 @@ export class Portals {
     return portal;
   }
 
+  /**
+   * Makes a room users created into a portal (a chat started from Matrix): the bridge remembers it,
+   * and the room says which network it belongs to when whoever speaks for the bridge there may.
+   */
+  async adopt(portal: PortalRow): Promise<void> {
+    this.tables.savePortal(portal);
+    const intent = this.adminIntent(portal);
+    for (const { type, state_key: stateKey, content } of bridgeInfoState(
+      this.botUserId,
+      portal.chatId,
+      portal.name ?? "",
+    )) {
+      await intent.sendStateEvent(portal.roomId, type, stateKey, content).catch((error: unknown) => {
+        if (retryVerdictOf(error).transient) throw error;
+        this.logger.debug(`no bridge info in ${portal.roomId}: ${(error as Error).message}`);
+      });
+    }
+    this.logger.info(`room ${portal.roomId} is now the portal ${portal.portalKey}`);
+  }
+
   /** Invites the owner of a direct chat again (e.g. after they left it); the contact's ghost invites. */
   async inviteToDirect(portal: PortalRow, userId: string): Promise<void> {
     await this.ensureInvited(portal.roomId, userId, this.ghosts.userIdOf(portal.chatId));

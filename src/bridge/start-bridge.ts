@@ -36,6 +36,7 @@ import { RoomQueues } from "./matrix/room-queues.js";
 import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
+import { NewChats } from "./new-chats.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
@@ -331,6 +332,20 @@ export async function startBridge({
     leaves,
     logger: logger.child("group-changes"),
   });
+  const newChats = new NewChats({
+    bridge,
+    store,
+    logins,
+    ghosts,
+    names,
+    portals,
+    groups,
+    groupPortals,
+    editor: groupEditor,
+    download: (mxc) => media.fromMatrix(mxc),
+    botUserId,
+    logger: logger.child("new-chats"),
+  });
   const portalEvents = new PortalEvents({
     commands: bot,
     messages: matrixToSignal,
@@ -382,6 +397,7 @@ export async function startBridge({
     ...accountCommands(commandDeps),
     disappearingTimerCommand(commandDeps, timers),
     leaves.command(),
+    newChats.createCommand(),
   ]) {
     bot.register(command);
   }
@@ -389,6 +405,8 @@ export async function startBridge({
   const handleEvent = async (event: WeakEvent) => {
     const portal = store.bridge.portalByRoom(event.room_id);
     if (portal) await portalEvents.handle(event, portal);
+    else if (event.type === "m.room.member" && ghosts.aciOf(event.state_key ?? ""))
+      await newChats.ghostInvited(event);
     else await bot.handleEvent(event);
   };
   const handleEntry = (entry: JournalEntry) =>

@@ -35,6 +35,8 @@ export type {
 export { StorageServiceError, type AccountKeyMaterial } from "./storage-service/storage-keys.js";
 export {
   GroupsClient,
+  newGroupMasterKey,
+  type NewGroup,
   type GroupMessageContext,
   type GroupModification,
   type GroupModificationResult,

@@ -81,9 +81,14 @@ export class GroupEditor {
       }
       hooks.onChanged?.(result);
       await groupPortals.showChange(login, portal, result);
-      await this.tellMembers(login, result);
+      await this.tellMembers(login, result.group, result.signedChange);
       return { kind: "changed", group: result.group };
     }
+  }
+
+  /** Tells the members of a group created from Matrix about it (they see it appear). */
+  async announce(login: Login, group: SignalGroup): Promise<void> {
+    await this.tellMembers(login, group);
   }
 
   /**
@@ -91,15 +96,14 @@ export class GroupEditor {
    * at once (they would fetch it with the next message otherwise, so a failure is only logged).
    * Someone removed learns it when their app next asks the groups service.
    */
-  private async tellMembers(login: Login, result: GroupModificationResult): Promise<void> {
-    const { group, signedChange } = result;
+  private async tellMembers(login: Login, group: SignalGroup, signedChange?: Uint8Array): Promise<void> {
     const recipients = group.members.map((member) => member.aci);
     const timestamp = this.options.store.bridge.nextSignalTimestamp(login.userId);
     try {
       const sent = await sendDataMessage(
         login.client,
         { kind: "group", masterKey: group.masterKey, revision: group.revision, memberAcis: recipients },
-        { groupV2: { groupChange: signedChange } },
+        signedChange ? { groupV2: { groupChange: signedChange } } : { groupV2: {} },
         timestamp,
       );
       if (sent.failed.length > 0) {

@@ -75,6 +75,19 @@ export async function fetchGroupState(
   return group;
 }
 
+/** Creates a group (revision 0) as we describe it; returns the group as the server stored it. */
+export async function createGroupState(
+  environment: SignalEnvironment,
+  authorization: string,
+  group: signalservice.Group.$Properties,
+): Promise<signalservice.Group.$Properties> {
+  const body = signalservice.Group.encode(group).finish();
+  const reply = await groupsRequest(environment, authorization, "PUT", "/v2/groups", {}, body);
+  const created = reply.body.length > 0 ? signalservice.GroupResponse.decode(reply.body).group : null;
+  // A server may answer without the group; it is then as we sent it, with members as presented.
+  return created ?? group;
+}
+
 export interface GroupLogPage {
   changes: signalservice.GroupChanges.GroupChangeState.$Properties[];
   /** Where the next page starts, or null when this was the last one. */

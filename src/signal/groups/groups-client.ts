@@ -2,6 +2,7 @@
 // or from a change carried in a group message), change it, and fetch its avatar.
 import {
   ClientZkProfileOperations,
+  GroupSecretParams,
   NotarySignature,
   ServerPublicParams,
 } from "@signalapp/libsignal-client/dist/zkgroup/index.js";
@@ -15,6 +16,7 @@ import { decryptGroupChangeActions, type DecryptedGroupChange } from "./group-ch
 import { GroupCredentials } from "./group-credentials.js";
 import type { GroupAccess, GroupRole, SignalGroup } from "./group-model.js";
 import {
+  createGroupState,
   fetchAvatarUploadForm,
   fetchGroupAvatar,
   fetchGroupLogPage,
@@ -70,6 +72,27 @@ export type GroupModification =
   | { kind: "invite-link-password"; password: Uint8Array }
   | { kind: "announcements-only"; enabled: boolean };
 
+/** A group to create: we are its first member and admin. */
+export interface NewGroup {
+  /** 32 random bytes (see `newGroupMasterKey`). SECRET. */
+  masterKey: Uint8Array;
+  title: string;
+  description?: string | undefined;
+  /** The CDN key of an avatar uploaded for this master key (see `uploadAvatar`). */
+  avatarKey?: string | undefined;
+  /** Full members, ourselves first: proofs of their profile keys (see `memberPresentation`). */
+  members: ReadonlyArray<{ role: GroupRole; presentation: Uint8Array }>;
+  /** Invited members whose profile keys we lack, by service id. */
+  invited: readonly string[];
+  /** Milliseconds since the epoch, for the invitations. */
+  now: number;
+}
+
+/** A new group's master key. SECRET. */
+export function newGroupMasterKey(): Uint8Array {
+  return GroupSecretParams.generate().getMasterKey().serialize();
+}
+
 /** Our change as the server accepted it. */
 export interface GroupModificationResult extends GroupUpdate {
   /**
@@ -94,6 +117,44 @@ export class GroupsClient {
     const state = await fetchGroupState(
       this.options.environment,
       await this.credentials.authorization(cipher),
+    );
+    return cipher.decryptGroup(state);
+  }
+
+  /**
+   * Creates a group at revision 0, everyone may edit it and add members, no group link; resolves
+   * to the group as the server has it.
+   */
+  async createGroup(newGroup: NewGroup): Promise<SignalGroup> {
+    const cipher = new GroupCipher(newGroup.masterKey);
+    const AccessRequired = signalservice.AccessControl.AccessRequired;
+    const state = await createGroupState(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      {
+        publicKey: cipher.publicParams,
+        version: 0,
+        title: cipher.encryptBlob({ title: newGroup.title }),
+        ...(newGroup.description
+          ? { description: cipher.encryptBlob({ descriptionText: newGroup.description }) }
+          : {}),
+        ...(newGroup.avatarKey ? { avatarUrl: newGroup.avatarKey } : {}),
+        accessControl: {
+          attributes: AccessRequired.MEMBER,
+          members: AccessRequired.MEMBER,
+          addFromInviteLink: AccessRequired.UNSATISFIABLE,
+        },
+        members: newGroup.members.map((member) => ({
+          role: roleToProto(member.role),
+          presentation: member.presentation,
+          joinedAtVersion: 0,
+        })),
+        membersPendingProfileKey: newGroup.invited.map((serviceId) => ({
+          member: { userId: cipher.encryptServiceId(serviceId), role: roleToProto("member") },
+          addedByUserId: cipher.encryptServiceId(this.options.aci),
+          timestamp: newGroup.now,
+        })),
+      },
     );
     return cipher.decryptGroup(state);
   }
@@ -179,7 +240,7 @@ export class GroupsClient {
    * Encrypts an avatar image with the group's key and uploads it to CDN 0; resolves to its key
    * for an `avatar` modification.
    */
-  async uploadAvatar(group: SignalGroup, image: Uint8Array): Promise<string> {
+  async uploadAvatar(group: Pick<SignalGroup, "masterKey">, image: Uint8Array): Promise<string> {
     const cipher = new GroupCipher(group.masterKey);
     const form = await fetchAvatarUploadForm(
       this.options.environment,
@@ -193,7 +254,11 @@ export class GroupsClient {
    * Proof, for this group, that `aci` has `profileKey` (their profile key credential, presented
    * to the group): what adding them as a full member, or joining ourselves, takes.
    */
-  async memberPresentation(group: SignalGroup, aci: string, profileKey: Uint8Array): Promise<Uint8Array> {
+  async memberPresentation(
+    group: Pick<SignalGroup, "masterKey">,
+    aci: string,
+    profileKey: Uint8Array,
+  ): Promise<Uint8Array> {
     const credential = await fetchProfileKeyCredential(
       this.options.chat,
       this.options.environment.serverPublicParams,

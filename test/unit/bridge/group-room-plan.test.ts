@@ -187,3 +187,9 @@ test("an invited person's ghost is invited and stays so; a banned member's ghost
   assert.deepEqual(plan.leave, [], "the invited ghost is not asked to leave");
   assert.deepEqual(plan.join, [ghost("ben")]);
 });
+
+test("a linked admin who created the room (room version 12) is not listed in the power levels", () => {
+  const room: RoomSnapshot = { ...inSync(), creators: new Set([ALICE]) };
+  const plan = planGroupRoom(room, target({ linkedAdmins: new Set([ALICE]) }));
+  assert.equal(plan.powerLevels, undefined, "nothing to add for the creator");
+});
