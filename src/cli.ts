@@ -3,7 +3,7 @@
  * Composition root: parses flags, loads config, wires the layers together, starts and stops.
  * The only file that knows every layer.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
@@ -19,25 +19,74 @@ import {
   generateRegistration,
   loadConfig,
   type Registration,
+  renderSampleConfig,
 } from "./config/index.js";
+import { RotatingLogFile } from "./log-file.js";
 import { createLogger, type Logger } from "./logger.js";
 import { openDatabase, StoreError, type Store } from "./store/index.js";
 
-const usage = `Usage: signal-matrix-bridge [options]
+const program = "signal-matrix-bridge";
+
+const usage = `Usage: ${program} [options]
 
 A Matrix application service that bridges Signal accounts, linked as secondary devices.
 
 Options:
-  -c, --config <file>            Config file (default: config.yaml). Start from config.sample.yaml.
+  -c, --config <file>            Config file (default: config.yaml).
+  -e, --example-config <file>    Write the sample config (every key, described) to <file>, then exit.
   -r, --generate-registration    Write the appservice registration for the homeserver, then exit.
   -f, --file <file>              With -r: where to write it (default: appservice.registration from config).
   -u, --url <url>                With -r: URL the homeserver uses to reach the bridge
                                  (default: appservice.address from config).
+  -V, --version                  Print the version.
   -h, --help                     Show this help.
 
-Without -r the bridge starts, using the registration file named by appservice.registration.`;
+Without -e or -r the bridge starts, using the registration file named by appservice.registration.`;
 
 class UsageError extends Error {}
+
+/** Something the operator has to do first; the message says what, and nothing more is needed. */
+class SetupError extends Error {}
+
+/** A path as it would be typed in a shell command. */
+const shellArg = (path: string) => (/^[\w./@:+-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`);
+
+/** The first steps, for someone who has no config yet. */
+function firstSteps(configPath: string): string {
+  const config = shellArg(configPath);
+  return [
+    `No config file at ${resolve(configPath)}. To set up the bridge:`,
+    `  1. ${program} -e ${config}`,
+    `       writes the sample config, every key with its description`,
+    `  2. edit ${config}: homeserver.url, homeserver.domain and permissions at least`,
+    `  3. ${program} -c ${config} -r`,
+    `       writes the registration (appservice.registration, ./registration.yaml by default)`,
+    `  4. add the registration to the homeserver's app_service_config_files and restart the homeserver`,
+    `  5. ${program} -c ${config}`,
+    `       starts the bridge; then send "help" to its bot in a direct chat`,
+    `docs/setup.md has the details.`,
+  ].join("\n");
+}
+
+function packageVersion(): string {
+  // dist/src/cli.js -> the package's own package.json
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: unknown;
+  };
+  return String(manifest.version);
+}
+
+function writeExampleConfig(path: string): string {
+  const target = resolve(path);
+  if (existsSync(target)) {
+    throw new SetupError(
+      `${target} exists already; the sample is not written over it. Pick another path or move the file away.`,
+    );
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, renderSampleConfig());
+  return target;
+}
 
 /**
  * Node prints process warnings to stderr with a hint about --trace-deprecation; the ones seen
@@ -68,9 +117,11 @@ function routeProcessWarnings(logger: Logger): void {
 interface CliOptions {
   configPath: string;
   generateRegistration: boolean;
+  exampleConfig?: string;
   registrationFile?: string;
   url?: string;
   help: boolean;
+  version: boolean;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -80,10 +131,12 @@ function parseCli(argv: string[]): CliOptions {
       args: argv,
       options: {
         config: { type: "string", short: "c", default: "config.yaml" },
+        "example-config": { type: "string", short: "e" },
         "generate-registration": { type: "boolean", short: "r", default: false },
         file: { type: "string", short: "f" },
         url: { type: "string", short: "u" },
         help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -95,10 +148,17 @@ function parseCli(argv: string[]): CliOptions {
   if (!values["generate-registration"] && (values.file !== undefined || values.url !== undefined)) {
     throw new UsageError("-f/--file and -u/--url only apply together with -r/--generate-registration");
   }
+  if (values["example-config"] !== undefined && values["generate-registration"]) {
+    throw new UsageError(
+      "-e/--example-config and -r/--generate-registration are separate steps: run them one after the other",
+    );
+  }
   return {
     configPath: values.config,
     generateRegistration: values["generate-registration"],
     help: values.help,
+    version: values.version,
+    ...(values["example-config"] !== undefined ? { exampleConfig: values["example-config"] } : {}),
     ...(values.file !== undefined ? { registrationFile: values.file } : {}),
     ...(values.url !== undefined ? { url: values.url } : {}),
   };
@@ -162,9 +222,53 @@ function readRegistration(config: BridgeConfig, configPath: string): Registratio
   return registration as Registration;
 }
 
-async function run(config: BridgeConfig, configPath: string, logger: Logger): Promise<void> {
+/**
+ * The bridge's logger: to stderr, and to the rotated log file when one is configured. The
+ * appservice tokens and the provisioning secret are masked in every line, whoever logs them.
+ */
+function openLog(config: BridgeConfig, configPath: string, registration: Registration): Logger {
+  const { level, format, file, max_size_mb, max_files } = config.logging;
+  const toStderr = (line: string) => void process.stderr.write(line);
+  let write = toStderr;
+  if (file !== undefined) {
+    let logFile: RotatingLogFile;
+    try {
+      logFile = new RotatingLogFile(file, {
+        maxBytes: max_size_mb * 1024 * 1024,
+        maxFiles: max_files,
+        onError: (error) =>
+          toStderr(`cannot write the log file ${file} (${error.message}); logging to stderr only\n`),
+      });
+    } catch (error) {
+      throw new ConfigError(configPath, [
+        {
+          key: "logging.file",
+          problem: `cannot open ${file}: ${(error as Error).message}`,
+          fix: "point it at a file in a directory the bridge may write to, or remove the key",
+        },
+      ]);
+    }
+    write = (line) => {
+      toStderr(line);
+      logFile.write(line);
+    };
+  }
+  const secrets = [registration.as_token, registration.hs_token, config.provisioning.shared_secret];
+  return createLogger({
+    level,
+    format,
+    write,
+    secrets: secrets.filter((secret): secret is string => secret !== undefined),
+  });
+}
+
+async function run(
+  config: BridgeConfig,
+  configPath: string,
+  registration: Registration,
+  logger: Logger,
+): Promise<void> {
   logger.info(`config loaded from ${resolve(configPath)}`);
-  const registration = readRegistration(config, configPath);
   logger.info(`registration "${registration.id}" loaded from ${config.appservice.registration}`);
 
   const store: Store = openDatabase({
@@ -218,6 +322,19 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(usage + "\n");
     return 0;
   }
+  if (options.version) {
+    process.stdout.write(`${program} ${packageVersion()}\n`);
+    return 0;
+  }
+  if (options.exampleConfig !== undefined) {
+    const path = writeExampleConfig(options.exampleConfig);
+    const config = shellArg(options.exampleConfig);
+    process.stdout.write(
+      `Wrote the sample config to ${path}.\nEdit it (homeserver.url, homeserver.domain and permissions at least), then write the registration with "${program} -c ${config} -r".\n`,
+    );
+    return 0;
+  }
+  if (!existsSync(options.configPath)) throw new SetupError(firstSteps(options.configPath));
   const config = loadConfig(options.configPath);
   if (options.generateRegistration) {
     const path = writeRegistration(config, options);
@@ -226,15 +343,17 @@ async function main(argv: string[]): Promise<number | undefined> {
     );
     return 0;
   }
-  const logger = createLogger(config.logging.level);
+  const registration = readRegistration(config, options.configPath);
+  const logger = openLog(config, options.configPath, registration);
   routeProcessWarnings(logger);
-  await run(config, options.configPath, logger);
+  await run(config, options.configPath, registration, logger);
   return undefined;
 }
 
 /** Errors whose message already tells the operator what to do; no stack trace needed. */
 function isActionable(error: unknown): error is Error {
   return (
+    error instanceof SetupError ||
     error instanceof ConfigError ||
     error instanceof StoreError ||
     error instanceof MatrixCryptoUnavailableError ||

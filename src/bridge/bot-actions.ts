@@ -1,13 +1,16 @@
 import type { Bridge } from "matrix-appservice-bridge";
 import type { BotActions } from "./bot.js";
+import { encryptBuffer } from "./crypto/attachment-cipher.js";
+import type { RoomSender } from "./matrix/room-sender.js";
 
 /**
- * The bot's actions, done with the bridge library's bot intent. Notices in a portal are sent by
- * whoever speaks for the bridge there (`portalNotice`; in direct chats that is the contact's
- * ghost, the bot is not in them); it returns undefined for other rooms.
+ * The bot's actions, done with the bridge library's bot intent; events go out through `sender`.
+ * Notices in a portal are sent by whoever speaks for the bridge there (`portalNotice`; in direct
+ * chats that is the contact's ghost, the bot is not in them); it returns undefined for other rooms.
  */
 export function botActions(
   bridge: Bridge,
+  sender: RoomSender,
   portalNotice: (roomId: string, text: string, html?: string) => Promise<string> | undefined = () =>
     undefined,
 ): BotActions {
@@ -21,25 +24,27 @@ export function botActions(
     leave: async (roomId, reason) => {
       await bot().matrixClient.leaveRoom(roomId, reason);
     },
-    sendNotice: async (roomId, text, html) => {
-      const inPortal = portalNotice(roomId, text, html);
-      if (inPortal) return inPortal;
-      const { event_id } = await bot().sendMessage(roomId, {
+    sendNotice: (roomId, text, html) =>
+      portalNotice(roomId, text, html) ??
+      sender.send(bot(), roomId, "m.room.message", {
         msgtype: "m.notice",
         body: text,
         ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
-      });
+      }),
+    sendPlainNotice: async (roomId, text) => {
+      const { event_id } = await bot().sendMessage(roomId, { msgtype: "m.notice", body: text });
       return event_id;
     },
     sendPng: async (roomId, png, body) => {
+      const info = { mimetype: "image/png", size: png.length };
+      if (await sender.encrypts(roomId, bot().userId)) {
+        const { ciphertext, info: encryption } = encryptBuffer(png);
+        const url = await bot().uploadContent(ciphertext, { type: "application/octet-stream" });
+        const content = { msgtype: "m.image", body, file: { url, ...encryption }, info };
+        return sender.send(bot(), roomId, "m.room.message", content);
+      }
       const url = await bot().uploadContent(png, { name: "signal-login-qr.png", type: "image/png" });
-      const { event_id } = await bot().sendMessage(roomId, {
-        msgtype: "m.image",
-        body,
-        url,
-        info: { mimetype: "image/png", size: png.length },
-      });
-      return event_id;
+      return sender.send(bot(), roomId, "m.room.message", { msgtype: "m.image", body, url, info });
     },
     redact: async (roomId, eventId, reason) => {
       await bot().matrixClient.redactEvent(roomId, eventId, reason);

@@ -1,6 +1,7 @@
 import type { PermissionLevel } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import { type BotCommand, helpCommand, parseCommand } from "./bot-commands.js";
+import { ENCRYPTION_OFF_NOTICE, invitesToEncryptedRoom } from "./crypto/encryption-notices.js";
 import { hasPermission, permissionLevelOf } from "./permissions.js";
 
 /** The Matrix event fields the bot reads. */
@@ -11,14 +12,17 @@ export interface BotEvent {
   event_id?: string;
   state_key?: string;
   content: Record<string, unknown>;
+  unsigned?: Record<string, unknown>;
 }
 
 /** How the bot acts on Matrix; implemented with the bridge library's bot intent. */
 export interface BotActions {
   join(roomId: string): Promise<void>;
   leave(roomId: string, reason: string): Promise<void>;
-  /** Sends an m.notice; resolves to its event ID. */
+  /** Sends an m.notice (encrypted in an encrypted room when encryption is allowed); resolves to its event ID. */
   sendNotice(roomId: string, text: string, html?: string): Promise<string>;
+  /** Sends an m.notice unencrypted, whatever the room: for rooms the bridge cannot encrypt in. */
+  sendPlainNotice(roomId: string, text: string): Promise<string>;
   /** Uploads a PNG and sends it as an m.image; resolves to its event ID. */
   sendPng(roomId: string, png: Buffer, body: string): Promise<string>;
   redact(roomId: string, eventId: string, reason: string): Promise<void>;
@@ -36,6 +40,8 @@ export interface BotOptions {
   onManagementRoom(userId: string, roomId: string): void;
   /** Whether a room is a portal: there only prefixed commands count, whoever is in it. */
   isPortal?(roomId: string): boolean;
+  /** Whether the bridge takes part in encrypted rooms (encryption.allow). */
+  encryptionAllowed: boolean;
 }
 
 const refusal =
@@ -74,6 +80,14 @@ export class Bot {
     const { actions, logger } = this.options;
     const level = permissionLevelOf(event.sender, this.options.permissions);
     await actions.join(event.room_id);
+    if (!this.options.encryptionAllowed && invitesToEncryptedRoom(event.unsigned)) {
+      logger.info(
+        `left encrypted room ${event.room_id} (invited by ${event.sender}): encryption is not allowed`,
+      );
+      await actions.sendPlainNotice(event.room_id, ENCRYPTION_OFF_NOTICE);
+      await actions.leave(event.room_id, "this bridge is not set up for encrypted rooms");
+      return;
+    }
     if (level === undefined) {
       logger.info(`refused invite from ${event.sender} to ${event.room_id}: not permitted`);
       await actions.sendNotice(event.room_id, refusal);

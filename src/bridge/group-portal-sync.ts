@@ -15,7 +15,6 @@ import { imageContentType } from "./image-content-type.js";
 import { type GroupDirectory, groupInfoOf } from "./group-directory.js";
 import { planGroupRoom, type PowerLevels, type RoomSnapshot } from "./group-room-plan.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
 import type { Portals } from "./portals.js";
 
 export interface GroupPortalSyncOptions {
@@ -265,7 +264,7 @@ export class GroupPortalSync {
     const byEditor = editor !== undefined && group.members.some((member) => member.aci === editor);
     const sender = byEditor ? ghosts.userIdOf(editor) : botUserId;
     const key = `group-change:${portal.chatId}:${change.revision}`;
-    await sendIdempotent(bridge.getIntent(sender), portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(bridge.getIntent(sender), portal, "m.room.message", { ...content }, key);
   }
 
   /** Linked Matrix users by the ACI of their Signal account. */

@@ -5,10 +5,10 @@
  * reports every non-2xx answer as an error, even ones the caller expects (a ghost that is already
  * registered). Its request errors are also thrown to the caller, which reports what they mean.
  */
-import { createRequire } from "node:module";
 import { Writable } from "node:stream";
 import type { GlobalLogger } from "matrix-appservice-bridge";
 import type { Logger, LogLevel } from "../logger.js";
+import { botSdkModule } from "./bot-sdk-module.js";
 
 type BotSdkLevel = "trace" | "debug" | "info" | "warn" | "error";
 type BotSdkLogger = Record<BotSdkLevel, (module: string, ...parts: unknown[]) => void>;
@@ -106,14 +106,9 @@ export function libraryLineLevel(level: string, parts: readonly unknown[]): LogL
   return "debug";
 }
 
-function emit(logger: Logger, level: LogLevel, prefix: string, parts: readonly unknown[]): void {
-  logger[level]([prefix, ...parts.map(formatPart)].filter((text) => text.length > 0).join(" "));
-}
-
-function botSdkLogging(): BotSdkLogging {
-  // The bot-sdk instance matrix-appservice-bridge uses, not whichever copy we would resolve.
-  const bridgeLibrary = createRequire(import.meta.url).resolve("matrix-appservice-bridge");
-  return createRequire(bridgeLibrary)("@vector-im/matrix-bot-sdk") as BotSdkLogging;
+function emit(logger: Logger, level: LogLevel, module: string, parts: readonly unknown[]): void {
+  const line = [module, ...parts.map(formatPart)].filter((text) => text.length > 0).join(" ");
+  (module ? logger.with({ module }) : logger)[level](line);
 }
 
 /**
@@ -135,7 +130,7 @@ export function routeLibraryLogs(logger: Logger, level: LogLevel, libraryRoot: G
   libraryRoot.configureLogging({}, lines);
 
   const sdkLogger = logger.child("matrix-sdk");
-  const { LogService, LogLevel } = botSdkLogging();
+  const { LogService, LogLevel } = botSdkModule<BotSdkLogging>();
   const forward =
     (at: BotSdkLevel) =>
     (module: string, ...parts: unknown[]) =>

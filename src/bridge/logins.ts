@@ -7,8 +7,10 @@ import {
   linkDevice,
   SignalClient,
   type SignalEnvironment,
+  type SignalRequestReporter,
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
 
 /** A Matrix user's running Signal client. */
@@ -40,7 +42,7 @@ export interface LoginManagerOptions {
   /** Tells a user something about their login (in their management room). */
   notifyUser(userId: string, text: string): Promise<void>;
   /** Bridges one buffered Signal event; the event is marked handled only when this resolves. */
-  handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<void>;
+  handleSignalEvent(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void>;
   /** See RetryOptions.reconsider: a second look at failures that hide their cause. */
   reconsiderFailure?: (error: unknown) => Promise<boolean>;
   /** A contact's identity key changed (not buffered: Signal reports it again if it matters). */
@@ -51,6 +53,20 @@ export interface LoginManagerOptions {
   acceptHistoryTransfer?: boolean;
   /** A client is about to start, before it delivers any event. */
   onStarting?(login: Login, start: LoginStart): void;
+  /** Hears how the logins fare (for metrics). */
+  observer?: LoginObserver;
+}
+
+export interface LoginObserver {
+  /**
+   * A buffered event is done with (bridged, skipped, or failed for good); `handedAt` is when the
+   * Signal client handed it to the bridge (ms since the epoch).
+   */
+  eventSettled(event: BufferedSignalEvent, outcome: RelayOutcome, handedAt: number): void;
+  /** A login's chat connection was lost and is being made again. */
+  reconnecting(): void;
+  /** Each request of the Signal clients. */
+  onRequest?: SignalRequestReporter;
 }
 
 /** Starts, links and stops the Signal clients of all Matrix users. */
@@ -60,6 +76,8 @@ export class LoginManager {
   private readonly queues = new Map<string, Promise<void>>();
   /** Per login: aborted on logout or shutdown, ending the waits of events that could not be bridged yet. */
   private readonly stops = new Map<string, AbortController>();
+  /** Users whose login Signal ended (the device was unlinked) and who have not linked again. */
+  private readonly loggedOut = new Set<string>();
 
   constructor(private readonly options: LoginManagerOptions) {}
 
@@ -93,6 +111,17 @@ export class LoginManager {
 
   connectionStateOf(userId: string): ConnectionState | undefined {
     return this.logins.get(userId)?.client.connectionState;
+  }
+
+  /**
+   * The state of every stored account: its client's connection state, "logged-out" when Signal
+   * ended it, "stopped" when its client is not running (it could not start).
+   */
+  *loginStates(): Iterable<ConnectionState> {
+    for (const userId of this.options.store.listSignalAccounts()) {
+      if (this.pendingLinks.has(userId)) continue;
+      yield this.connectionStateOf(userId) ?? (this.loggedOut.has(userId) ? "logged-out" : "stopped");
+    }
   }
 
   /**
@@ -160,22 +189,29 @@ export class LoginManager {
   private async startClient(userId: string, start: LoginStart): Promise<boolean> {
     const storage = this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
-    const client = await SignalClient.open({ environment: this.options.environment, storage });
+    const onRequest = this.options.observer?.onRequest;
+    const client = await SignalClient.open({
+      environment: this.options.environment,
+      storage,
+      ...(onRequest ? { onRequest } : {}),
+    });
     this.stops.get(userId)?.abort();
     const stop = new AbortController();
     this.stops.set(userId, stop);
     const login: Login = { userId, client, signal: stop.signal };
     const { account } = client;
     this.options.onLoginEvent?.(userId, { type: "starting", account });
-    client.on("connection-state", (event) =>
+    client.on("connection-state", (event) => {
+      if (event.state === "reconnecting") this.options.observer?.reconnecting();
       this.options.onLoginEvent?.(userId, {
         type: "connection",
         account,
         state: event.state,
         detail: event.detail,
-      }),
-    );
+      });
+    });
     this.logins.set(userId, login);
+    this.loggedOut.delete(userId);
     for (const type of BUFFERED_EVENT_TYPES) {
       client.on(type, (event) => this.enqueue(login, event, stop.signal));
     }
@@ -188,6 +224,7 @@ export class LoginManager {
     });
     client.on("logged-out", (event) => {
       this.logins.delete(userId);
+      this.loggedOut.add(userId);
       this.options.logger.warn(`Signal login of ${userId} ended: ${event.reason}`);
       this.options
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
@@ -200,8 +237,9 @@ export class LoginManager {
 
   /** Handles a login's events one after another, in the order Signal delivered them. */
   private enqueue(login: Login, event: BufferedSignalEvent, stop: AbortSignal): void {
+    const handedAt = Date.now();
     const previous = this.queues.get(login.userId) ?? Promise.resolve();
-    const next = previous.then(() => this.handleWithRetries(login, event, stop));
+    const next = previous.then(() => this.handleWithRetries(login, event, stop, handedAt));
     this.queues.set(login.userId, next);
   }
 
@@ -216,10 +254,17 @@ export class LoginManager {
     login: Login,
     event: BufferedSignalEvent,
     stop: AbortSignal,
+    handedAt: number,
   ): Promise<void> {
-    const { logger } = this.options;
+    const logger = this.options.logger.with({
+      user: login.userId,
+      login: login.client.account.aci,
+      signal_event: event.id,
+      ...(event.sender ? { signal_message: `${event.sender.aci}/${event.timestamp}` } : {}),
+    });
+    let outcome: RelayOutcome;
     try {
-      await retryWhileTransient(
+      const result = await retryWhileTransient(
         () => {
           logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
           return this.options.handleSignalEvent(login, event);
@@ -234,10 +279,18 @@ export class LoginManager {
           },
         },
       );
+      outcome = result ?? "bridged";
     } catch (error) {
       if (error instanceof RetryStoppedError || stop.aborted) return;
       logger.error(`bridging ${event.type} ${event.id} of ${login.userId} failed for good; skipped`, error);
+      outcome = "failed";
     }
     await login.client.markHandled(event.id);
+    try {
+      this.options.observer?.eventSettled(event, outcome, handedAt);
+    } catch (error) {
+      // A rejection here would stop the login's queue for good; an observer's bug must not.
+      logger.error("the login observer failed", error);
+    }
   }
 }

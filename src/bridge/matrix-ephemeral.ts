@@ -5,6 +5,7 @@ import { destinationOf } from "./destinations.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import type { GroupDirectory } from "./group-directory.js";
 import type { LoginManager } from "./logins.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The ephemeral event fields read here (typing notifications and read receipts). */
 export interface EphemeralEvent {
@@ -31,14 +32,16 @@ export class MatrixEphemeral {
 
   constructor(private readonly options: MatrixEphemeralOptions) {}
 
-  async handle(event: EphemeralEvent): Promise<void> {
+  /** Bridged when something went to Signal; skipped when nobody here has a login for the chat. */
+  async handle(event: EphemeralEvent): Promise<RelayOutcome> {
     const portal = event.room_id ? this.options.store.bridge.portalByRoom(event.room_id) : undefined;
-    if (!portal) return;
-    if (event.type === "m.typing") await this.typingChanged(portal, event.content);
-    else if (event.type === "m.receipt") await this.receipts(portal, event.content);
+    if (!portal) return "ignored";
+    if (event.type === "m.typing") return this.typingChanged(portal, event.content);
+    if (event.type === "m.receipt") return this.receipts(portal, event.content);
+    return "ignored";
   }
 
-  private async typingChanged(portal: PortalRow, content: Record<string, unknown>): Promise<void> {
+  private async typingChanged(portal: PortalRow, content: Record<string, unknown>): Promise<RelayOutcome> {
     const now = new Set(Array.isArray(content["user_ids"]) ? (content["user_ids"] as string[]) : []);
     const before = this.typing.get(portal.roomId) ?? new Set<string>();
     this.typing.set(portal.roomId, now);
@@ -46,16 +49,29 @@ export class MatrixEphemeral {
       ...[...now].filter((u) => !before.has(u)).map((u) => [u, "started"] as const),
       ...[...before].filter((u) => !now.has(u)).map((u) => [u, "stopped"] as const),
     ];
+    let outcome: RelayOutcome = "skipped";
     for (const [userId, action] of changes) {
       const login = this.loginIn(portal, userId);
       if (!login) continue;
-      await sendTyping(login.client, await destinationOf(this.options.groups, login, portal), action).catch(
-        (error) => this.options.logger.debug(`typing of ${userId} not sent: ${(error as Error).message}`),
+      const sent = await sendTyping(
+        login.client,
+        await destinationOf(this.options.groups, login, portal),
+        action,
+      ).then(
+        () => true,
+        (error) => {
+          this.options.logger.debug(`typing of ${userId} not sent: ${(error as Error).message}`);
+          return false;
+        },
       );
+      if (sent) outcome = "bridged";
+      else if (outcome === "skipped") outcome = "failed";
     }
+    return outcome;
   }
 
-  private async receipts(portal: PortalRow, content: Record<string, unknown>): Promise<void> {
+  private async receipts(portal: PortalRow, content: Record<string, unknown>): Promise<RelayOutcome> {
+    let outcome: RelayOutcome = "skipped";
     for (const [eventId, byType] of Object.entries(content)) {
       const readers = (byType as Record<string, Record<string, unknown> | undefined>)["m.read"] ?? {};
       const message = this.options.store.bridge.messageOfEvent(eventId);
@@ -72,8 +88,10 @@ export class MatrixEphemeral {
         if (!message || message.authorAci === login.client.account.aci) continue;
         await sendReceipt(login.client, message.authorAci, "read", [message.sentAt]);
         await sendReadSync(login.client, [{ senderAci: message.authorAci, timestamp: message.sentAt }]);
+        outcome = "bridged";
       }
     }
+    return outcome;
   }
 
   private loginIn(portal: PortalRow, userId: string) {

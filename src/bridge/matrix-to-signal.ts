@@ -19,6 +19,7 @@ import { NoticeCoalescer } from "./notice-coalescer.js";
 import type { Portals } from "./portals.js";
 import type { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { relayedEvent, type RelayMode } from "./relay-mode/index.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 export interface MatrixToSignalOptions {
@@ -47,10 +48,15 @@ export class MatrixToSignal {
    * again (the claim keeps the Signal timestamp, so a retry is the same message to Signal); any
    * other failure is told to the sender and the room, and handling ends normally.
    */
-  async handle(event: WeakEvent): Promise<void> {
-    const { store, logger } = this.options;
+  async handle(event: WeakEvent): Promise<RelayOutcome> {
+    const { store } = this.options;
     const portal = store.bridge.portalByRoom(event.room_id);
-    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return;
+    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return "ignored";
+    const logger = this.options.logger.with({
+      user: event.sender,
+      room: event.room_id,
+      event: event.event_id,
+    });
     const account = await this.options.relay.accountFor(portal, event.sender);
     if (account.kind === "none") {
       logger.debug(
@@ -62,7 +68,7 @@ export class MatrixToSignal {
         message: account.reason,
       };
       await this.fail(portal, event, failure);
-      return;
+      return "failed";
     }
     const unknownTarget = this.unknownTargetOf(event);
     if (unknownTarget) {
@@ -70,28 +76,26 @@ export class MatrixToSignal {
       logger.debug(
         `${event.type} ${event.event_id} in ${event.room_id} is about ${unknownTarget}, which was never bridged`,
       );
-      return;
+      return "skipped";
     }
     let outgoingEvent = event;
     if (account.kind === "relay") {
       const refusal = this.relayRefusal(event, account.writer.userId);
       if (refusal) {
         logger.debug(`${event.type} ${event.event_id} in ${event.room_id} is not relayed: ${refusal}`);
-        return;
+        return "skipped";
       }
       const relayed = relayedEvent(event, this.options.relay.formats, account.writer.name);
       outgoingEvent = { ...event, type: relayed.type, content: relayed.content };
     }
+    const { login } = account;
     const relayedFor = account.kind === "relay" ? account.writer.userId : undefined;
-    const { claim } = store.bridge.claimOutgoing(
-      event.event_id,
-      event.room_id,
-      account.login.userId,
-      relayedFor,
-    );
+    const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId, relayedFor);
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
-    if (claim.state !== "sending") return;
-    await this.sendClaimed(account.login, portal, outgoingEvent, claim.sentAt);
+    if (claim.state !== "sending") return "skipped";
+    const aci = login.client.account.aci;
+    const sending = logger.with({ login: aci, signal_message: `${aci}/${claim.sentAt}` });
+    return this.sendClaimed(login, portal, outgoingEvent, claim.sentAt, sending);
   }
 
   /**
@@ -117,8 +121,9 @@ export class MatrixToSignal {
     portal: PortalRow,
     event: WeakEvent,
     sentAt: number,
-  ): Promise<void> {
-    const { store, logger } = this.options;
+    logger: Logger,
+  ): Promise<RelayOutcome> {
+    const { store } = this.options;
     const outgoing = this.convertSafely(event);
     if (outgoing.kind === "ignored") {
       store.bridge.setOutgoingState(event.event_id, "failed");
@@ -128,7 +133,7 @@ export class MatrixToSignal {
         message: outgoing.reason,
       };
       await this.fail(portal, event, failure, `Not sent to Signal: ${outgoing.reason}`);
-      return;
+      return "failed";
     }
     try {
       await this.send(login, portal, event, outgoing, sentAt);
@@ -139,10 +144,29 @@ export class MatrixToSignal {
       logger.warn(`sending ${event.event_id} to Signal failed`, error);
       const notice = `Your message was not delivered to Signal: ${(error as Error).message}`;
       await this.fail(portal, event, sendFailureOf(error), notice);
-      return;
+      return "failed";
     }
     store.bridge.setOutgoingState(event.event_id, "sent");
+    logger.debug(`${event.event_id} sent to Signal, sent at ${sentAt}`);
     await this.options.status.sent(portal, event.event_id);
+    return "bridged";
+  }
+
+  /**
+   * An event in a portal that the bridge could not decrypt (`reason` says why) or, without
+   * encryption, cannot read at all: its sender's client shows a failed status, the room a notice
+   * (`notice` false when the room was told before).
+   */
+  async unreadable(event: WeakEvent, reason: string, notice = true): Promise<void> {
+    const portal = this.options.store.bridge.portalByRoom(event.room_id);
+    if (!portal) return;
+    const failure: SendFailure = {
+      status: "FAIL_RETRIABLE",
+      reason: "com.beeper.undecryptable_event",
+      message: reason,
+    };
+    if (notice) await this.fail(portal, event, failure);
+    else await this.options.status.failed(portal, event.event_id, failure);
   }
 
   /** The event a reaction or redaction is about, when it never reached Signal. */
@@ -209,7 +233,7 @@ export class MatrixToSignal {
       });
     }
     return matrixEventToSignal(
-      { type: event.type, content: event.content },
+      { type: event.type, content: event.content, sentAt: event.origin_server_ts, sender: event.sender },
       {
         aciOfMatrixUser: (userId) =>
           this.options.ghosts.aciOf(userId) ?? this.options.logins.loginOf(userId)?.client.account.aci,
@@ -217,6 +241,7 @@ export class MatrixToSignal {
           const ref = tables.messageOfEvent(eventId);
           return ref && { authorAci: ref.authorAci, sentTimestamp: ref.sentAt };
         },
+        pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
       },
     );
   }
@@ -246,7 +271,7 @@ export class MatrixToSignal {
     if (attachments.length > 0) dataMessage.attachments = attachments;
     // Without the chat's timer the phone would take the message as turning disappearing off.
     const timer =
-      outgoing.kind === "message" || outgoing.kind === "edit"
+      outgoing.kind === "message" || outgoing.kind === "edit" || outgoing.kind === "poll"
         ? this.options.disappearing.timerOf(portal)
         : undefined;
     if (timer) {
@@ -286,7 +311,8 @@ export class MatrixToSignal {
   ): void {
     const tables = this.options.store.bridge;
     const ownAci = login.client.account.aci;
-    if (outgoing.kind === "message") {
+    if (outgoing.kind === "poll") tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
+    if (outgoing.kind === "message" || outgoing.kind === "poll") {
       tables.recordMessage({
         roomId: portal.roomId,
         authorAci: ownAci,
@@ -315,8 +341,16 @@ export class MatrixToSignal {
   }
 }
 
+const RELAYED_TYPES = new Set([
+  "m.room.message",
+  "m.reaction",
+  "m.sticker",
+  "m.room.redaction",
+  "org.matrix.msc3381.poll.start",
+  "org.matrix.msc3381.poll.response",
+  "org.matrix.msc3381.poll.end",
+]);
+
 function isRelayedType(type: string): boolean {
-  return (
-    type === "m.room.message" || type === "m.reaction" || type === "m.sticker" || type === "m.room.redaction"
-  );
+  return RELAYED_TYPES.has(type);
 }

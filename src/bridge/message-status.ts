@@ -21,7 +21,11 @@ export type MessageStatusValue = "SUCCESS" | "PENDING" | "FAIL_RETRIABLE" | "FAI
 
 /** The reasons mautrix defines (event.MessageStatusReason) that this bridge has occasion to give. */
 export type MessageStatusReason =
-  "m.event_not_handled" | "com.beeper.unsupported_event" | "m.foreign_network_error" | "m.no_permission";
+  | "m.event_not_handled"
+  | "com.beeper.unsupported_event"
+  | "com.beeper.undecryptable_event"
+  | "m.foreign_network_error"
+  | "m.no_permission";
 
 /** Why a Matrix event did not reach Signal. */
 export interface SendFailure {

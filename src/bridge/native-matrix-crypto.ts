@@ -1,9 +1,10 @@
 /**
  * matrix-bot-sdk requires `@matrix-org/matrix-sdk-crypto-nodejs` when it loads, but that package
  * fetches its native library from outside the npm registry at install time, so it is often
- * missing. Without it only end-to-bridge encryption is impossible; everything else works. This
- * module must be imported before matrix-appservice-bridge: when the library cannot load, it puts
- * a stand-in into the CommonJS cache that fails with a clear message if anything touches it.
+ * missing. The bridge never uses it (its end-to-bridge encryption runs on the WebAssembly build,
+ * bridge/crypto/), so this module must be imported before matrix-appservice-bridge: when the
+ * library cannot load, it puts a stand-in into the CommonJS cache that fails with a clear message
+ * if anything touches it.
  */
 import { createRequire, Module } from "node:module";
 
@@ -12,8 +13,8 @@ const cryptoPackage = "@matrix-org/matrix-sdk-crypto-nodejs";
 export class MatrixCryptoUnavailableError extends Error {
   constructor(cause: string) {
     super(
-      `End-to-bridge encryption needs the native library ${cryptoPackage}, which could not be loaded (${cause}). ` +
-        "Set encryption.allow to false, or install that package with its native library for this platform.",
+      `matrix-bot-sdk's own crypto needs the native library ${cryptoPackage}, which could not be loaded (${cause}); ` +
+        "the bridge does not use it, so this is a bug: please report it.",
     );
     this.name = "MatrixCryptoUnavailableError";
   }

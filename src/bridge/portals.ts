@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
 import type { Ghosts } from "./ghosts.js";
+import type { RoomSender } from "./matrix/room-sender.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 /** What a group portal shows about its Signal group. */
@@ -15,6 +16,20 @@ export interface GroupInfo {
 
 const protocol = { id: "signal", displayname: "Signal", external_url: "https://signal.org/" };
 
+/** The state that makes a new room encrypted (Megolm, the only algorithm clients use). */
+const ENCRYPTION_STATE = {
+  type: "m.room.encryption",
+  state_key: "",
+  content: { algorithm: "m.megolm.v1.aes-sha2" },
+};
+
+export interface PortalOptions {
+  /** Sends every event into portals (encrypting it in encrypted rooms). */
+  sender: RoomSender;
+  /** Whether new portals are created encrypted (encryption.default). */
+  encryptNew: boolean;
+}
+
 /**
  * Portals: one Matrix room per Signal chat. A direct chat belongs to one Matrix user and is
  * created by the contact's ghost; a group portal is shared by every linked member of the group.
@@ -24,6 +39,8 @@ export class Portals {
   private readonly invited = new Set<string>();
   /** Portal creation in progress, so concurrent messages of a new chat create one room. */
   private readonly creating = new Map<string, Promise<PortalRow>>();
+  /** Direct portals the bot is known to have joined (to read what is sent there encrypted). */
+  private readonly botJoined = new Set<string>();
 
   constructor(
     private readonly bridge: Bridge,
@@ -31,6 +48,7 @@ export class Portals {
     private readonly ghosts: Ghosts,
     private readonly botUserId: string,
     private readonly logger: Logger,
+    private readonly options: PortalOptions,
   ) {}
 
   static directKey(userId: string, contactAci: string): string {
@@ -46,6 +64,7 @@ export class Portals {
     const key = Portals.directKey(userId, contactAci);
     return this.findOrCreate(key, async () => {
       const intent = this.bridge.getIntent(this.ghosts.userIdOf(contactAci));
+      const encrypted = this.options.encryptNew;
       const { room_id: roomId } = (await intent.createRoom({
         createAsClient: true,
         options: {
@@ -53,10 +72,15 @@ export class Portals {
           preset: "private_chat",
           visibility: "private",
           name: contactName,
-          invite: [userId],
-          initial_state: bridgeInfoState(this.botUserId, contactAci, contactName),
+          // The bot decrypts what the user sends: it has to be in the room to be given the keys.
+          invite: encrypted ? [userId, this.botUserId] : [userId],
+          initial_state: [
+            ...bridgeInfoState(this.botUserId, contactAci, contactName),
+            ...(encrypted ? [ENCRYPTION_STATE] : []),
+          ],
         },
       })) as { room_id: string };
+      if (encrypted) await this.joinBot(roomId);
       await this.letUsersSetTimer(intent, roomId);
       const portal: PortalRow = {
         portalKey: key,
@@ -86,7 +110,10 @@ export class Portals {
           name: group.title,
           ...(group.description ? { topic: group.description } : {}),
           invite: [userId],
-          initial_state: bridgeInfoState(this.botUserId, group.id, group.title),
+          initial_state: [
+            ...bridgeInfoState(this.botUserId, group.id, group.title),
+            ...(this.options.encryptNew ? [ENCRYPTION_STATE] : []),
+          ],
         },
       })) as { room_id: string };
       this.invited.add(`${roomId}\0${userId}`);
@@ -154,14 +181,7 @@ export class Portals {
     eventType: string,
     content: Record<string, unknown>,
   ): Promise<string> {
-    const { event_id: eventId } = (await this.adminIntent(portal).sendEvent(
-      portal.roomId,
-      eventType,
-      content,
-    )) as {
-      event_id: string;
-    };
-    return eventId;
+    return this.send(this.adminIntent(portal), portal, eventType, content);
   }
 
   /** The display name `userId` has in the portal's room, if they set one. */
@@ -210,7 +230,44 @@ export class Portals {
     }
     this.tables.deletePortal(portal.portalKey);
     for (const marker of this.invited) if (marker.startsWith(`${roomId}\0`)) this.invited.delete(marker);
+    this.botJoined.delete(roomId);
     this.logger.info(`forgot portal ${roomId} (${portal.portalKey})`);
+  }
+
+  /**
+   * Sends an event into a portal as `intent` (see RoomSender.send for `idempotencyKey`). In an
+   * encrypted portal the bot joins first, so that Matrix users' clients share their keys with it.
+   */
+  async send(
+    intent: Intent,
+    portal: PortalRow,
+    eventType: string,
+    content: Record<string, unknown>,
+    idempotencyKey?: string,
+    timestamp?: number,
+  ): Promise<string> {
+    if (await this.options.sender.encrypts(portal.roomId, intent.userId)) await this.ensureBotJoined(portal);
+    return this.options.sender.send(intent, portal.roomId, eventType, content, idempotencyKey, timestamp);
+  }
+
+  /** Whether what is sent into the portal is encrypted (media are uploaded encrypted then). */
+  encrypts(portal: PortalRow): Promise<boolean> {
+    return this.options.sender.encrypts(portal.roomId, this.inviterOf(portal));
+  }
+
+  /**
+   * Brings the bot into a direct portal (group portals are the bot's own): a portal that became
+   * encrypted needs it there to read what Matrix users send.
+   */
+  async ensureBotJoined(portal: PortalRow): Promise<void> {
+    if (portal.kind === "group" || this.botJoined.has(portal.roomId)) return;
+    await this.ensureInvited(portal.roomId, this.botUserId, this.inviterOf(portal));
+    await this.joinBot(portal.roomId);
+  }
+
+  private async joinBot(roomId: string): Promise<void> {
+    await this.bridge.getIntent().join(roomId);
+    this.botJoined.add(roomId);
   }
 
   /**

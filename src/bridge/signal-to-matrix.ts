@@ -27,11 +27,11 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { DisappearingMessages } from "./disappearing-messages.js";
 import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
-import { sendIdempotent } from "./matrix-send.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageStatusReporter } from "./message-status.js";
 import { Portals } from "./portals.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
 export type GroupPortalOf = (
@@ -75,7 +75,11 @@ interface Origin {
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
 
-  async handle(login: Login, event: BufferedSignalEvent): Promise<void> {
+  async handle(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome> {
+    return (await this.route(login, event)) ?? "bridged";
+  }
+
+  private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
@@ -225,7 +229,7 @@ export class SignalToMatrix {
     }
   }
 
-  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<void> {
+  private async bridgeTyping(login: Login, event: SignalEventOf<"typing">): Promise<RelayOutcome | void> {
     const tables = this.options.store.bridge;
     const key = event.groupId
       ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
@@ -238,7 +242,10 @@ export class SignalToMatrix {
   }
 
   /** Says so in the sender's chat; the client already asked the sender to send it again. */
-  private async bridgeDecryptionError(login: Login, event: SignalEventOf<"decryption-error">): Promise<void> {
+  private async bridgeDecryptionError(
+    login: Login,
+    event: SignalEventOf<"decryption-error">,
+  ): Promise<RelayOutcome | void> {
     if (!event.sender) return this.skip(event, `undecryptable envelope of unknown sender: ${event.reason}`);
     this.options.logger.warn(
       `undecryptable message from ${event.sender.aci} for ${login.userId}: ${event.reason}`,
@@ -248,7 +255,7 @@ export class SignalToMatrix {
   }
 
   /** A call cannot be bridged; the user learns of it and answers on a phone. */
-  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<void> {
+  private async bridgeCall(login: Login, event: SignalEventOf<"call">): Promise<RelayOutcome | void> {
     const content = signalCallToMatrix(event.call);
     if (!content) return this.skip(event, "a call message nobody needs to see");
     await this.senderNotice(login, event, () => content);
@@ -295,15 +302,16 @@ export class SignalToMatrix {
     const key = `${origin.authorAci}:${origin.sentAt}:notice`;
     const intent = await this.options.ghosts.ensure(origin.contactAci, contactNames);
     await this.options.portals.ensureGhostJoined(portal, this.options.ghosts.userIdOf(origin.contactAci));
-    await sendIdempotent(intent, portal.roomId, "m.room.message", { ...content }, key);
+    await this.options.portals.send(intent, portal, "m.room.message", { ...content }, key);
   }
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
     return portal.kind === "group" || portal.receiver === login.userId;
   }
 
-  private skip(event: BufferedSignalEvent, why: string): void {
+  private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
     this.options.logger.debug(`${event.type} ${event.id}: ${why}`);
+    return "skipped";
   }
 
   /**
@@ -445,7 +453,8 @@ export class SignalToMatrix {
       .map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
-    return this.options.media.toMatrix(origin.login.client.environment, slots, plaintextHashes);
+    const encrypt = await this.options.portals.encrypts(portal);
+    return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt }, plaintextHashes);
   }
 
   /**
@@ -480,6 +489,7 @@ export class SignalToMatrix {
         tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
       reactionEventIdOf: (reactor, target) =>
         tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp)?.eventId,
+      pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
       // Filled in by uploadMedia once the parts still to send are known.
       media: new Map(),
     };
@@ -495,7 +505,7 @@ export class SignalToMatrix {
     // Nothing to show (e.g. a group update, shown by the portal's sync): the author's ghost stays
     // out, which matters when the update says they left.
     if (actions.length === 0) return [];
-    const { store, disappearing } = this.options;
+    const { store, portals, disappearing } = this.options;
     const tables = store.bridge;
     const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
@@ -516,14 +526,7 @@ export class SignalToMatrix {
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
       const content = { ...action.content, ...marker };
-      const eventId = await sendIdempotent(
-        intent,
-        portal.roomId,
-        action.eventType,
-        content,
-        key,
-        origin.shownAt,
-      );
+      const eventId = await portals.send(intent, portal, action.eventType, content, key, origin.shownAt);
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

@@ -31,16 +31,20 @@ import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
+import { registerBotAccount } from "./crypto/bot-device.js";
+import { BridgeCrypto, type RoomEvent, UndecryptableEventError } from "./crypto/bridge-crypto.js";
+import { ENCRYPTION_OFF_NOTICE, ENCRYPTION_REQUIRED_NOTICE } from "./crypto/encryption-notices.js";
 import { JournalingAppService } from "./matrix/journaling-appservice.js";
 import { RoomQueues } from "./matrix/room-queues.js";
+import { type RoomEncryption, RoomSender } from "./matrix/room-sender.js";
 import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { NewChats } from "./new-chats.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
-import { MatrixCryptoUnavailableError, matrixCryptoUnavailableReason } from "./native-matrix-crypto.js";
-import { bridgeStates, createOps } from "./ops/index.js";
+import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
 import { PortalEvents } from "./portal-events.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
@@ -74,14 +78,23 @@ export class UnsupportedConfigError extends Error {
 }
 
 function checkEncryptionRequest(config: BridgeConfig): void {
-  if (!config.encryption.allow) return;
-  if (matrixCryptoUnavailableReason !== undefined) {
-    throw new MatrixCryptoUnavailableError(matrixCryptoUnavailableReason);
-  }
+  const { allow, default: encryptNew, require } = config.encryption;
+  if (allow || !(encryptNew || require)) return;
   throw new UnsupportedConfigError(
-    "encryption.allow is true, but this version of the bridge does not yet support end-to-bridge encryption. Set encryption.allow to false.",
+    `encryption.${require ? "require" : "default"} is true, but encryption.allow is false; ` +
+      "set encryption.allow to true as well (the bridge then takes part in encrypted rooms), or turn the other off.",
   );
 }
+
+/** Message-like events: what encryption.require refuses when it comes unencrypted. */
+const MESSAGE_TYPES = new Set([
+  "m.room.message",
+  "m.sticker",
+  "m.reaction",
+  "org.matrix.msc3381.poll.start",
+  "org.matrix.msc3381.poll.response",
+  "org.matrix.msc3381.poll.end",
+]);
 
 const PROFILE_TIMEOUT_MS = 10_000;
 
@@ -122,16 +135,27 @@ export async function startBridge({
   logger,
 }: BridgeOptions): Promise<RunningBridge> {
   checkEncryptionRequest(config);
-  if (matrixCryptoUnavailableReason !== undefined) {
-    logger.info(
-      `native Matrix crypto unavailable (${matrixCryptoUnavailableReason}); encrypted rooms are not supported`,
-    );
-  }
   routeLibraryLogs(logger, config.logging.level, LibraryLogger.root);
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
+  const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
+  // Started once the homeserver is up (below); nothing encrypts or decrypts before.
+  let crypto: BridgeCrypto | undefined;
+  const encryption: RoomEncryption | undefined = config.encryption.allow
+    ? {
+        isEncrypted: (roomId, asUserId) => cryptoReady().isEncrypted(roomId, asUserId),
+        encrypt: (roomId, asUserId, type, content) => cryptoReady().encrypt(roomId, asUserId, type, content),
+      }
+    : undefined;
+  let cryptoUp: (crypto: BridgeCrypto | undefined) => void = () => undefined;
+  const cryptoStarted = new Promise<BridgeCrypto | undefined>((resolve) => (cryptoUp = resolve));
+  const cryptoReady = () => {
+    if (!crypto) throw new Error("end-to-bridge encryption is not started yet");
+    return crypto;
+  };
+  const sender = new RoomSender(encryption);
   // Transactions arrive only after listen(), when `ghosts` below exists.
   const isBridgeUser = (userId: string) => userId === botUserId || ghosts.aciOf(userId) !== undefined;
   // Entries are handled only after resumeAll() below, when everything handleEntry uses exists.
@@ -141,12 +165,18 @@ export async function startBridge({
     logger: logger.child("matrix-events"),
     handle: (entry) => handleEntry(entry),
     reconsider: (error) => homeserverAwayBehind(error),
+    onSettled: (entry, outcome) => monitoring.matrixEventSettled(entry, outcome),
   });
   const appService = new JournalingAppService({
     homeserverToken: registration.hs_token,
     journal,
     isBridgeUser,
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
+    onRoomEvent: (event) => crypto?.noteRoomEvent(event as unknown as RoomEvent),
+    // Device data waits for the bot's device to be ready: the homeserver waits for the answer.
+    onDeviceData: config.encryption.allow
+      ? async (data) => (await cryptoStarted)?.receiveTransaction(data)
+      : undefined,
     logger: logger.child("transactions"),
   });
   const bridge = new Bridge({
@@ -163,7 +193,7 @@ export async function startBridge({
   await bridge.initialise();
 
   // Replies to commands in a portal come from whoever speaks for the bridge there.
-  const actions = botActions(bridge, (roomId, text, html) => {
+  const actions = botActions(bridge, sender, (roomId, text, html) => {
     const portal = store.bridge.portalByRoom(roomId);
     return portal && portals.notice(portal, text, html);
   });
@@ -178,7 +208,10 @@ export async function startBridge({
         () => false,
       ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
-  const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"));
+  const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"), {
+    sender,
+    encryptNew: config.encryption.default || config.encryption.require,
+  });
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"), {
     profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
@@ -187,7 +220,12 @@ export async function startBridge({
       if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
     },
   });
-  const media = new MediaRelay(bridge, config.media.max_size_mb * 1024 * 1024, logger.child("media"));
+  const media = new MediaRelay(
+    bridge,
+    config.media.max_size_mb * 1024 * 1024,
+    logger.child("media"),
+    config.media.ffmpeg_path,
+  );
   const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({
@@ -256,13 +294,14 @@ export async function startBridge({
     handleSignalEvent: async (login, event) => {
       // A chat's history comes before its live messages.
       await history.beforeLive(login, event);
-      await signalToMatrix.handle(login, event);
+      return signalToMatrix.handle(login, event);
     },
     reconsiderFailure: (error) => homeserverAwayBehind(error),
     onIdentityChange: (login, serviceId) => signalToMatrix.identityChanged(login, serviceId),
     onLoginEvent: (userId, event) => states.handle(userId, event),
     acceptHistoryTransfer: config.backfill.enabled,
     onStarting: (login, start) => history.starting(login, start),
+    observer: monitoring.loginObserver,
   });
   const relay = new RelayMode({
     store,
@@ -299,6 +338,7 @@ export async function startBridge({
     isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
     isPortal: (roomId) => store.bridge.portalByRoom(roomId) !== undefined,
+    encryptionAllowed: config.encryption.allow,
     actions,
   });
   const groupEditor = new GroupEditor({ store, groups, groupPortals, logger: logger.child("group-editor") });
@@ -402,27 +442,80 @@ export async function startBridge({
     bot.register(command);
   }
 
-  const handleEvent = async (event: WeakEvent) => {
+  const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
     const portal = store.bridge.portalByRoom(event.room_id);
-    if (portal) await portalEvents.handle(event, portal);
-    else if (event.type === "m.room.member" && ghosts.aciOf(event.state_key ?? ""))
+    if (portal) return portalEvents.handle(event, portal);
+    if (event.type === "m.room.member" && ghosts.aciOf(event.state_key ?? "")) {
       await newChats.ghostInvited(event);
-    else await bot.handleEvent(event);
+      return "ignored";
+    }
+    await bot.handleEvent(event);
+    return "ignored";
+  };
+  const requireNoticed = new Set<string>();
+  /** An event the bridge cannot read: a status for its sender, a notice for the room (once, if `once`). */
+  const unreadable = async (event: RoomEvent, reason: string, once: boolean) => {
+    const tell = !once || store.matrixCrypto.markEncryptionNotice(event.room_id);
+    if (store.bridge.portalByRoom(event.room_id)) {
+      await matrixToSignal.unreadable(event as unknown as WeakEvent, reason, tell);
+    } else if (tell && !isBridgeUser(event.sender)) {
+      // Without encryption the bot's notice cannot be encrypted either; it goes out in the clear.
+      if (once) await actions.sendPlainNotice(event.room_id, reason);
+      else await actions.sendNotice(event.room_id, reason);
+    }
+  };
+  const handleRoomEvent = async (event: RoomEvent): Promise<RelayOutcome> => {
+    if (event.type === "m.room.encrypted") {
+      if (!crypto) {
+        logger.debug(`${event.event_id} in ${event.room_id} is encrypted; encryption is not allowed`);
+        await unreadable(event, ENCRYPTION_OFF_NOTICE, true);
+        return "failed";
+      }
+      let clear: RoomEvent;
+      try {
+        clear = await crypto.decrypt(event);
+      } catch (error) {
+        if (!(error instanceof UndecryptableEventError)) throw error;
+        logger.warn(
+          `could not decrypt ${event.event_id} from ${event.sender} in ${event.room_id}: ${error.message}`,
+        );
+        await unreadable(event, `Your message could not be decrypted by the bridge: ${error.message}`, false);
+        return "failed";
+      }
+      monitoring.decrypted(clear as unknown as Record<string, unknown>);
+      return handleEvent(clear as unknown as WeakEvent);
+    }
+    if (config.encryption.require && MESSAGE_TYPES.has(event.type) && !isBridgeUser(event.sender)) {
+      if (!requireNoticed.has(event.room_id)) {
+        requireNoticed.add(event.room_id);
+        await unreadable(event, ENCRYPTION_REQUIRED_NOTICE, false);
+      }
+      return "failed";
+    }
+    if (event.type === "m.room.encryption" && crypto) {
+      const portal = store.bridge.portalByRoom(event.room_id);
+      if (portal) await portals.ensureBotJoined(portal);
+    }
+    return handleEvent(event as unknown as WeakEvent);
   };
   const handleEntry = (entry: JournalEntry) =>
     entry.kind === "event"
-      ? handleEvent(entry.event as unknown as WeakEvent)
+      ? handleRoomEvent(entry.event as unknown as RoomEvent)
       : ephemeral.handle(entry.event as unknown as EphemeralEvent);
 
+  await monitoring.start(logins);
   await bridge.listen(config.appservice.port, config.appservice.hostname, LISTEN_BACKLOG, appService);
   const http = bridge.appService.expressApp;
   servePing(http, registration.hs_token);
   ops.serve(http);
+  monitoring.serveHealth(http);
   const listening = `${config.appservice.hostname}:${config.appservice.port}`;
   logger.info(`appservice listening on ${listening}`);
 
   const homeserverUrl = config.homeserver.url;
+  monitoring.startupWaitsFor("the homeserver to answer");
   await waitForHomeserver({ homeserverUrl, logger });
+  monitoring.startupWaitsFor("the homeserver to accept the registration");
   const ping = await pingHomeserver({
     homeserverUrl,
     asToken: registration.as_token,
@@ -442,7 +535,16 @@ export async function startBridge({
     registrationPath: config.appservice.registration,
     alreadyExplained: ping.kind === "refused",
   });
+  monitoring.startupWaitsFor("the bot to be registered");
   const botIntent = bridge.getIntent();
+  if (config.encryption.allow) {
+    await registerBotAccount(homeserverUrl, registration.as_token, botUserId).catch((error: unknown) =>
+      logger.warn(
+        `could not create the bot's account (${formatPart(error)}); if the bot's device is refused below, ` +
+          "the bot was given a profile before its account existed: see docs/encryption.md",
+      ),
+    );
+  }
   await botIntent.ensureRegistered();
   await ensureBotDisplayName(
     botIntent,
@@ -450,11 +552,24 @@ export async function startBridge({
     { url: homeserverUrl, asToken: registration.as_token },
     logger,
   );
+  if (config.encryption.allow) {
+    crypto = await BridgeCrypto.start({
+      homeserverUrl,
+      asToken: registration.as_token,
+      botUserId,
+      tables: store.matrixCrypto,
+      isBridgeUser,
+      logger: logger.child("crypto"),
+    });
+  }
+  cryptoUp(crypto);
   logger.info(`bot ${botUserId} is ready`);
+  monitoring.startupWaitsFor("the Signal logins to start");
   disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
   rooms.resumeAll();
+  monitoring.startupWaitsFor(undefined);
   journal.prune(JOURNAL_MEMORY_MS);
   const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
@@ -469,7 +584,9 @@ export async function startBridge({
       await rooms.stop();
       await logins.stopAll();
       await history.stopped();
+      await crypto?.stop();
       states.stop();
+      await monitoring.stop();
     },
   };
 }

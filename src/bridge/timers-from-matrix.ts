@@ -7,6 +7,7 @@ import type { GroupEditor } from "./groups/index.js";
 import type { Login, LoginManager } from "./logins.js";
 import type { Portals } from "./portals.js";
 import type { RelayMode } from "./relay-mode/index.js";
+import type { RelayOutcome } from "./relay-outcome.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 // Bit of signalservice.DataMessage.Flags: the message only changes the chat's timer.
@@ -74,7 +75,7 @@ export class TimersFromMatrix {
   }
 
   /** A user set the room's timer state: Signal follows, or the room is put back with a notice why. */
-  async stateChanged(event: WeakEvent, portal: PortalRow): Promise<void> {
+  async stateChanged(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> {
     const seconds = timerSecondsOf(event.content);
     const outcome: TimerOutcome =
       seconds === undefined
@@ -83,13 +84,14 @@ export class TimersFromMatrix {
             reason: "Signal's timers start when a message is read; other kinds cannot be set.",
           }
         : await this.set(portal, event.sender, seconds, event.event_id);
-    if (outcome.kind !== "refused") return;
+    if (outcome.kind !== "refused") return outcome.kind === "set" ? "bridged" : "skipped";
     this.options.logger.info(`timer change ${event.event_id} in ${portal.roomId} refused: ${outcome.reason}`);
     await this.options.disappearing.showCurrentTimer(portal);
     await this.options.portals.notice(
       portal,
       `The disappearing-messages timer was not changed: ${outcome.reason}`,
     );
+    return "failed";
   }
 
   private async setDirect(

@@ -94,5 +94,14 @@ function crossFieldProblems(config: BridgeConfig): ConfigProblem[] {
       }
     }
   }
+  // The pattern admits five digits; the range is checked here.
+  const port = Number(/:(\d+)$/.exec(config.metrics.listen)?.[1]);
+  if (!(port >= 1 && port <= 65535)) {
+    problems.push({
+      key: "metrics.listen",
+      problem: `port ${port} is out of range`,
+      fix: "use a port between 1 and 65535, e.g. 127.0.0.1:8001",
+    });
+  }
   return problems;
 }

@@ -16,6 +16,7 @@ export interface Registration {
   };
   receive_ephemeral: boolean;
   "de.sorunome.msc2409.push_ephemeral": boolean;
+  "org.matrix.msc3202": boolean;
 }
 
 function escapeRegex(text: string): string {
@@ -49,5 +50,8 @@ export function generateRegistration(config: BridgeConfig, url?: string): Regist
     // Typing notifications and read receipts reach the bridge only as ephemeral events.
     receive_ephemeral: true,
     "de.sorunome.msc2409.push_ephemeral": true,
+    // End-to-bridge encryption: device lists and key counts in transactions (MSC3202); to-device
+    // messages come with ephemeral events (MSC4203). Homeservers that do not know them ignore them.
+    "org.matrix.msc3202": true,
   };
 }

@@ -153,6 +153,11 @@ export const configSchema = section("Bridge configuration", {
       min: 1,
       max: 2048,
     }),
+    ffmpeg_path: string({
+      description:
+        "The ffmpeg program: converts Matrix voice messages (Ogg/Opus) to AAC, which Signal's apps play as voice notes, and measures Signal voice notes' duration and waveform. Without it voice messages are bridged as they are (logged).",
+      default: "ffmpeg",
+    }),
   }),
   backfill: section("The message history a phone transfers when the bridge is linked to it.", {
     enabled: boolean({
@@ -175,10 +180,19 @@ export const configSchema = section("Bridge configuration", {
       max: 10000,
     }),
   }),
-  encryption: section("End-to-bridge encryption of Matrix rooms.", {
+  encryption: section("End-to-bridge encryption of Matrix rooms (see docs/encryption.md).", {
     allow: boolean({
       description:
-        "Let the bridge join encrypted rooms. Needs the native @matrix-org/matrix-sdk-crypto-nodejs library.",
+        "Let the bridge take part in encrypted rooms: the bot gets a device of its own, decrypts what Matrix users send and encrypts what the bot and ghosts send. When false, encrypted messages get a notice saying the bridge is not set up for them.",
+      default: false,
+    }),
+    default: boolean({
+      description: "Create new portals encrypted (needs allow).",
+      default: false,
+    }),
+    require: boolean({
+      description:
+        "Bridge nothing from unencrypted rooms: messages there get a notice instead, and new portals are created encrypted (needs allow).",
       default: false,
     }),
   }),
@@ -262,10 +276,47 @@ export const configSchema = section("Bridge configuration", {
             },
     },
   ),
-  logging: section("Log output.", {
+  logging: section("Log output: to stderr, and to a file when logging.file is set.", {
     level: oneOf(["debug", "info", "warn", "error"], {
       description: "Lowest level that is written to the log.",
       default: "info",
+    }),
+    format: oneOf(["text", "json"], {
+      description:
+        "text: one readable line per event. json: one JSON object per line (time, level, scope, msg, and user, room, event ... where known) for log collectors.",
+      default: "text",
+    }),
+    file: optional(
+      path({
+        description:
+          "Also write the log to this file (created with mode 0600), rotated when it reaches logging.max_size_mb.",
+      }),
+    ),
+    max_size_mb: integer({
+      description:
+        "Size in MiB at which the log file is rotated (bridge.log becomes bridge.log.1, and so on).",
+      default: 10,
+      min: 1,
+      max: 1024,
+    }),
+    max_files: integer({
+      description: "Rotated log files kept besides the current one; the oldest beyond this is deleted.",
+      default: 5,
+      min: 1,
+      max: 100,
+    }),
+  }),
+  metrics: section("Prometheus metrics, served on their own HTTP listener (see docs/metrics.md).", {
+    enabled: boolean({
+      description: "Serve metrics at http://<metrics.listen>/metrics.",
+      default: false,
+    }),
+    listen: string({
+      description:
+        "Address and port of the metrics listener. Keep it on a private address: the figures tell how busy the bridge and its users are.",
+      default: "127.0.0.1:8001",
+      pattern: /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+      patternHint: "write host:port, e.g. 127.0.0.1:8001, 0.0.0.0:8001 or [::1]:8001",
     }),
   }),
 });

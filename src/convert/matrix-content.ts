@@ -100,3 +100,37 @@ export interface StickerContent {
 export interface ReactionContent {
   "m.relates_to": { rel_type: "m.annotation"; event_id: string; key: string };
 }
+
+/** MSC1767 text, as polls (MSC3381) carry it. */
+export interface ExtensibleText {
+  "org.matrix.msc1767.text": string;
+}
+
+/** MSC3381 `org.matrix.msc3381.poll.start`, with a text fallback for clients without polls. */
+export interface PollStartContent {
+  "org.matrix.msc3381.poll.start": {
+    question: ExtensibleText;
+    kind: "org.matrix.msc3381.poll.disclosed" | "org.matrix.msc3381.poll.undisclosed";
+    max_selections: number;
+    answers: Array<{ id: string } & ExtensibleText>;
+  };
+  "org.matrix.msc1767.text": string;
+  body: string;
+  msgtype: "m.text";
+  "m.relates_to"?: RelatesTo;
+}
+
+/** MSC3381 `org.matrix.msc3381.poll.response`: a vote (no answers: the vote withdrawn). */
+export interface PollResponseContent {
+  "org.matrix.msc3381.poll.response": { answers: string[] };
+  "m.relates_to": { rel_type: "m.reference"; event_id: string };
+}
+
+/** MSC3381 `org.matrix.msc3381.poll.end`, with a text fallback. */
+export interface PollEndContent {
+  "org.matrix.msc3381.poll.end": Record<string, never>;
+  "org.matrix.msc1767.text": string;
+  body: string;
+  msgtype: "m.text";
+  "m.relates_to": { rel_type: "m.reference"; event_id: string };
+}

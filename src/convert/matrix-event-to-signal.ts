@@ -22,7 +22,19 @@ const GIF = 8;
 export interface MatrixEvent {
   type: string;
   content: Record<string, unknown> | null;
+  /** When the event was sent (ms); orders a voter's votes on Signal. */
+  sentAt?: number;
+  /** Who sent it; only a poll's author may end it. */
+  sender?: string;
 }
+
+// MSC3381 poll events, as Element sends them.
+const POLL_START = "org.matrix.msc3381.poll.start";
+const POLL_RESPONSE = "org.matrix.msc3381.poll.response";
+const POLL_END = "org.matrix.msc3381.poll.end";
+/** Signal's apps offer at most 10 options; a longer question or option is cut. */
+const MAX_POLL_OPTIONS = 10;
+const MAX_POLL_TEXT_BYTES = 400;
 
 /** What Matrix -> Signal conversion needs to know, supplied by the bridge. */
 export interface MatrixToSignalContext {
@@ -30,6 +42,11 @@ export interface MatrixToSignalContext {
   aciOfMatrixUser(userId: string): string | undefined;
   /** The Signal message a Matrix event was bridged to or from. */
   signalMessageOf(eventId: string): SignalMessageRef | undefined;
+  /**
+   * The answer ids of a Matrix poll the bridge sent to Signal, in order; undefined for a poll
+   * from Signal, whose answer ids are the option positions themselves.
+   */
+  pollAnswersOf?(pollEventId: string): readonly string[] | undefined;
 }
 
 /**
@@ -40,11 +57,24 @@ export interface MatrixToSignalContext {
 export interface AttachmentDescription {
   source: MediaSource;
   pointer: signalservice.IAttachmentPointer;
+  /**
+   * How the sender meant the file to be shown: inline as an image (`m.image`, `m.sticker`) or
+   * as a video (`m.video`). The bridge converts such files in formats Signal's apps do not
+   * display; a file without it (`m.file`, `m.audio`) goes as it is.
+   */
+  shown?: "image" | "video";
 }
 
 export type SignalOutgoing =
   /** A new message; the bridge adds timestamp, group context, timer, profile key and attachments. */
   | { kind: "message"; dataMessage: DataMessage; attachments: AttachmentDescription[] }
+  /**
+   * A poll (send as a `DataMessage` with `pollCreate`); the bridge remembers `answerIds`, the
+   * Matrix answer ids in the order of the Signal options, which Signal votes name by position.
+   */
+  | { kind: "poll"; dataMessage: DataMessage; answerIds: string[] }
+  /** A vote, or the end of a poll; send as a `DataMessage` with `pollVote` or `pollTerminate`. */
+  | { kind: "poll-update"; dataMessage: DataMessage }
   /** An edit of the message sent at `targetSentTimestamp` (send as `EditMessage`). */
   | { kind: "edit"; targetSentTimestamp: number; dataMessage: DataMessage }
   /** A reaction, or its removal; send as a `DataMessage` with only `reaction` set. */
@@ -83,7 +113,10 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
   const content = asRecord(event.content) ?? {};
   const relatesTo = asRecord(content["m.relates_to"]);
   if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);
-  if (event.type === "m.sticker") return mediaToSignal("m.image", content, relatesTo, ctx);
+  if (event.type === "m.sticker") return mediaToSignal("m.sticker", content, relatesTo, ctx);
+  if (event.type === POLL_START) return pollStartToSignal(content);
+  if (event.type === POLL_RESPONSE) return pollResponseToSignal(content, relatesTo, ctx, event.sentAt);
+  if (event.type === POLL_END) return pollEndToSignal(relatesTo, event.sender, ctx);
   if (event.type !== "m.room.message")
     return { kind: "ignored", reason: `Events of type ${event.type} are not bridged to Signal` };
 
@@ -199,6 +232,7 @@ function quoteFor(
 
 const DEFAULT_CONTENT_TYPES: Readonly<Record<string, string>> = {
   "m.image": "image/jpeg",
+  "m.sticker": "image/png",
   "m.video": "video/mp4",
   "m.audio": "audio/mpeg",
   "m.file": "application/octet-stream",
@@ -217,9 +251,11 @@ function sourceOf(content: Record<string, unknown>): MediaSource | undefined {
 /**
  * A Matrix media message as a Signal attachment. A caption (MSC2530: a `body` that differs
  * from `filename`) becomes the message text; voice messages (MSC3245) become Signal voice notes.
+ * A sticker is sent as an image (a Signal sticker needs a published sticker pack), named by its
+ * body (usually the emoji or the sticker's name).
  */
 function mediaToSignal(
-  msgtype: "m.image" | "m.video" | "m.audio" | "m.file",
+  msgtype: "m.image" | "m.sticker" | "m.video" | "m.audio" | "m.file",
   content: Record<string, unknown>,
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
@@ -258,7 +294,115 @@ function mediaToSignal(
   }
   const quote = quoteFor(relatesTo, undefined, ctx);
   if (quote) dataMessage.quote = quote;
-  return { kind: "message", dataMessage, attachments: [{ source, pointer }] };
+  const attachment: AttachmentDescription = { source, pointer };
+  if (msgtype === "m.image" || msgtype === "m.sticker") attachment.shown = "image";
+  if (msgtype === "m.video") attachment.shown = "video";
+  return { kind: "message", dataMessage, attachments: [attachment] };
+}
+
+/** MSC1767 text: the plain `org.matrix.msc1767.text`, or the first plain entry of `m.text`. */
+function extensibleText(value: unknown): string | undefined {
+  const record = asRecord(value);
+  if (!record) return undefined;
+  const plain = asString(record["org.matrix.msc1767.text"]);
+  if (plain !== undefined) return plain;
+  const parts = record["m.text"];
+  if (!Array.isArray(parts)) return undefined;
+  for (const part of parts as unknown[]) {
+    const entry = asRecord(part);
+    if (entry && (entry.mimetype === undefined || entry.mimetype === "text/plain"))
+      return asString(entry.body);
+  }
+  return undefined;
+}
+
+/** An MSC3381 poll as a Signal poll; answers without an id or text are left out. */
+function pollStartToSignal(content: Record<string, unknown>): SignalOutgoing {
+  const poll = asRecord(content[POLL_START]);
+  const question = extensibleText(poll?.question)?.trim();
+  const answers: { id: string; text: string }[] = [];
+  for (const answer of Array.isArray(poll?.answers) ? (poll.answers as unknown[]) : []) {
+    const record = asRecord(answer);
+    const id = asString(record?.id);
+    const text = extensibleText(record)?.trim();
+    if (id && text && !answers.some((known) => known.id === id)) answers.push({ id, text });
+    if (answers.length === MAX_POLL_OPTIONS) break;
+  }
+  if (!question || answers.length < 2)
+    return { kind: "ignored", reason: "The poll has no question or fewer than two answers" };
+  const maxSelections = asPositiveInteger(poll?.max_selections) ?? 1;
+  return {
+    kind: "poll",
+    dataMessage: {
+      pollCreate: {
+        question: capText(question, MAX_POLL_TEXT_BYTES),
+        allowMultiple: maxSelections > 1,
+        options: answers.map((answer) => capText(answer.text, MAX_POLL_TEXT_BYTES)),
+      },
+    },
+    answerIds: answers.map((answer) => answer.id),
+  };
+}
+
+/** The 16 bytes of an ACI's UUID string. */
+function aciBytes(aci: string): Uint8Array {
+  const hex = aci.replace(/-/g, "");
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/**
+ * A vote as a Signal vote: the chosen answers by position. Signal keeps a voter's vote with
+ * the highest count, so the count is the vote's time in seconds (later votes count higher).
+ */
+function pollResponseToSignal(
+  content: Record<string, unknown>,
+  relatesTo: Record<string, unknown> | undefined,
+  ctx: MatrixToSignalContext,
+  sentAt: number | undefined,
+): SignalOutgoing {
+  const pollEventId = relatesTo?.rel_type === "m.reference" ? asString(relatesTo.event_id) : undefined;
+  const target = pollEventId ? ctx.signalMessageOf(pollEventId) : undefined;
+  if (!pollEventId || !target) return { kind: "ignored", reason: "The poll voted on is not on Signal" };
+  const response = asRecord(content[POLL_RESPONSE]);
+  const chosen = Array.isArray(response?.answers) ? (response.answers as unknown[]) : [];
+  const answerIds = ctx.pollAnswersOf?.(pollEventId);
+  const indexes: number[] = [];
+  for (const id of chosen.slice(0, MAX_POLL_OPTIONS)) {
+    if (typeof id !== "string") continue;
+    // A poll from Signal has the positions as ids.
+    const index = answerIds ? answerIds.indexOf(id) : /^\d$/.test(id) ? Number(id) : -1;
+    if (index >= 0 && !indexes.includes(index)) indexes.push(index);
+  }
+  return {
+    kind: "poll-update",
+    dataMessage: {
+      pollVote: {
+        targetAuthorAciBinary: aciBytes(target.authorAci),
+        targetSentTimestamp: target.sentTimestamp,
+        optionIndexes: indexes,
+        voteCount: Math.max(1, Math.floor((sentAt ?? 0) / 1000)),
+      },
+    },
+  };
+}
+
+/** The end of a poll; Signal lets only its author end it (the message names no author). */
+function pollEndToSignal(
+  relatesTo: Record<string, unknown> | undefined,
+  sender: string | undefined,
+  ctx: MatrixToSignalContext,
+): SignalOutgoing {
+  const pollEventId = relatesTo?.rel_type === "m.reference" ? asString(relatesTo.event_id) : undefined;
+  const target = pollEventId ? ctx.signalMessageOf(pollEventId) : undefined;
+  if (!target) return { kind: "ignored", reason: "The poll ended is not on Signal" };
+  if (sender !== undefined && ctx.aciOfMatrixUser(sender) !== target.authorAci)
+    return { kind: "ignored", reason: "Only the poll's author can end it on Signal" };
+  return {
+    kind: "poll-update",
+    dataMessage: { pollTerminate: { targetSentTimestamp: target.sentTimestamp } },
+  };
 }
 
 /** Parses `geo:lat,lon[,alt][;params]` (RFC 5870). */

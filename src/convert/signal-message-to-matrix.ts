@@ -2,7 +2,12 @@ import type { signalservice } from "../proto/generated/signal.js";
 import { fromBodyRanges } from "./body-ranges.js";
 import { durationText } from "./duration-text.js";
 import { escapeHtml } from "./html.js";
-import { HTML_FORMAT, type MessageContent, type StickerContent } from "./matrix-content.js";
+import {
+  HTML_FORMAT,
+  type MessageContent,
+  type PollStartContent,
+  type StickerContent,
+} from "./matrix-content.js";
 import { pickAci } from "./service-id.js";
 import { attachmentToMatrix, stickerToMatrix } from "./signal-attachment-to-matrix.js";
 import { MAX_INLINE_BODY_BYTES } from "./long-text.js";
@@ -22,7 +27,8 @@ type DataMessage = signalservice.IDataMessage;
 type AttachmentPointer = signalservice.IAttachmentPointer;
 type Part =
   | { eventType: "m.room.message"; content: MessageContent }
-  | { eventType: "m.sticker"; content: StickerContent };
+  | { eventType: "m.sticker"; content: StickerContent }
+  | { eventType: "org.matrix.msc3381.poll.start"; content: PollStartContent };
 
 // Bits of signalservice.DataMessage.Flags.
 const END_SESSION = 1;
@@ -78,6 +84,8 @@ export function signalMessageToMatrix(
     const target = { authorAci, sentTimestamp: message.adminDelete.targetSentTimestamp ?? 0 };
     return redactAll(target, "Deleted by a group admin on Signal", ctx);
   }
+  const poll = pollActionOf(message, senderAci, ctx);
+  if (poll) return [poll];
   const notice = noticeFor(message, senderAci, ctx);
   if (notice) return [{ kind: "send", eventType: "m.room.message", content: notice, part: 0 }];
   return partsOf(message, ctx);
@@ -140,6 +148,85 @@ function reactionToMatrix(
     });
   }
   return actions;
+}
+
+/** Polls are limited like Signal's apps limit them, so a poll event stays small. */
+const MAX_POLL_OPTIONS = 10;
+const MAX_POLL_TEXT_BYTES = 400;
+
+/**
+ * A Signal poll as an MSC3381 poll. Answer ids are the option indexes ("0", "1" ...), which
+ * Signal votes name, so votes need no table. The text fallback lists the options.
+ */
+function pollStart(poll: signalservice.DataMessage.IPollCreate): PollStartContent {
+  const question = capText(poll.question ?? "", MAX_POLL_TEXT_BYTES);
+  const options = (poll.options ?? [])
+    .slice(0, MAX_POLL_OPTIONS)
+    .map((option) => capText(option, MAX_POLL_TEXT_BYTES));
+  const lines = [`Poll: ${question}`, ...options.map((option, index) => `${index + 1}. ${option}`)];
+  if (poll.allowMultiple) lines.push("(several answers allowed)");
+  const fallback = lines.join("\n");
+  return {
+    "org.matrix.msc3381.poll.start": {
+      question: { "org.matrix.msc1767.text": question },
+      kind: "org.matrix.msc3381.poll.disclosed",
+      max_selections: poll.allowMultiple ? Math.max(1, options.length) : 1,
+      answers: options.map((option, index) => ({ id: String(index), "org.matrix.msc1767.text": option })),
+    },
+    "org.matrix.msc1767.text": fallback,
+    body: fallback,
+    msgtype: "m.text",
+  };
+}
+
+/**
+ * A vote as the voter's MSC3381 response (the latest response counts, so a changed vote is a
+ * new response; no options withdraws the vote), and the end of a poll as an MSC3381 end. Undefined
+ * when the poll was not bridged: a notice says what happened instead.
+ */
+function pollActionOf(
+  message: DataMessage,
+  senderAci: string,
+  ctx: SignalToMatrixContext,
+): MatrixAction | undefined {
+  if (message.pollVote) {
+    const vote = message.pollVote;
+    const target = targetOf(vote.targetAuthorAciBinary, vote.targetSentTimestamp);
+    const pollId = target ? ctx.eventIdsOf(target)[0] : undefined;
+    if (pollId === undefined) return undefined;
+    const answerIds = ctx.pollAnswersOf?.(pollId);
+    const answers = [...new Set(vote.optionIndexes ?? [])]
+      .filter((index) => index < (answerIds?.length ?? MAX_POLL_OPTIONS))
+      .map((index) => answerIds?.[index] ?? String(index));
+    return {
+      kind: "send",
+      eventType: "org.matrix.msc3381.poll.response",
+      content: {
+        "org.matrix.msc3381.poll.response": { answers },
+        "m.relates_to": { rel_type: "m.reference", event_id: pollId },
+      },
+      part: 0,
+    };
+  }
+  if (message.pollTerminate) {
+    // Only a poll's author can end it.
+    const target = { authorAci: senderAci, sentTimestamp: message.pollTerminate.targetSentTimestamp ?? 0 };
+    const pollId = ctx.eventIdsOf(target)[0];
+    if (pollId === undefined) return undefined;
+    return {
+      kind: "send",
+      eventType: "org.matrix.msc3381.poll.end",
+      content: {
+        "org.matrix.msc3381.poll.end": {},
+        "org.matrix.msc1767.text": "Ended the poll",
+        body: "Ended the poll",
+        msgtype: "m.text",
+        "m.relates_to": { rel_type: "m.reference", event_id: pollId },
+      },
+      part: 0,
+    };
+  }
+  return undefined;
 }
 
 function redactAll(target: SignalMessageRef, reason: string, ctx: SignalToMatrixContext): MatrixAction[] {
@@ -263,16 +350,7 @@ function partsOf(message: DataMessage, ctx: SignalToMatrixContext): MatrixAction
   }
 
   if (message.pollCreate) {
-    const poll = message.pollCreate;
-    const lines = [`Poll: ${poll.question ?? ""}`];
-    (poll.options ?? []).forEach((option, index) => lines.push(`${index + 1}. ${option}`));
-    lines.push(
-      poll.allowMultiple ? "(several answers allowed; vote in a Signal app)" : "(vote in a Signal app)",
-    );
-    contents.push({
-      eventType: "m.room.message",
-      content: textContent({ text: lines.join("\n"), ranges: [] }, ctx),
-    });
+    contents.push({ eventType: "org.matrix.msc3381.poll.start", content: pollStart(message.pollCreate) });
   }
 
   if (message.body || message.storyContext) {

@@ -1,5 +1,12 @@
 import type { UploadedMedia } from "./signal-attachment-to-matrix.js";
-import type { MessageContent, ReactionContent, StickerContent } from "./matrix-content.js";
+import type {
+  MessageContent,
+  PollEndContent,
+  PollResponseContent,
+  PollStartContent,
+  ReactionContent,
+  StickerContent,
+} from "./matrix-content.js";
 
 /** A Signal message id: its author and the timestamp it was sent with. */
 export interface SignalMessageRef {
@@ -17,6 +24,11 @@ export interface SignalToMatrixContext {
   displayNameOf(aci: string): string | undefined;
   /** Matrix events already sent for a Signal message, in part order; empty if it was never bridged. */
   eventIdsOf(message: SignalMessageRef): readonly string[];
+  /**
+   * The answer ids of a Matrix poll the bridge sent to Signal, in order (Signal votes name
+   * answers by position); undefined for polls from Signal, whose ids are the positions.
+   */
+  pollAnswersOf?(pollEventId: string): readonly string[] | undefined;
   /** The reaction a Signal user put on a message earlier, which a new reaction replaces. */
   reactionEventIdOf(reactorAci: string, target: SignalMessageRef): string | undefined;
   /** Media the bridge uploaded for this message, by slot (see `mediaSlotsOf`). */
@@ -31,5 +43,13 @@ export interface SignalToMatrixContext {
 export type MatrixAction =
   | { kind: "send"; eventType: "m.room.message"; content: MessageContent; part?: number }
   | { kind: "send"; eventType: "m.sticker"; content: StickerContent; part?: number }
+  | { kind: "send"; eventType: "org.matrix.msc3381.poll.start"; content: PollStartContent; part?: number }
+  | {
+      kind: "send";
+      eventType: "org.matrix.msc3381.poll.response";
+      content: PollResponseContent;
+      part?: number;
+    }
+  | { kind: "send"; eventType: "org.matrix.msc3381.poll.end"; content: PollEndContent; part?: number }
   | { kind: "send"; eventType: "m.reaction"; content: ReactionContent }
   | { kind: "redact"; eventId: string; reason: string };

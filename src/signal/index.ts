@@ -12,6 +12,7 @@ export * from "./errors.js";
 export type * from "./storage.js";
 export { SignalClient, NotLinkedError, type SignalClientOptions } from "./signal-client.js";
 export { NotConnectedError, type ReconnectPolicy } from "./chat-connection.js";
+export type { SignalRequestReport, SignalRequestReporter } from "./request-reports.js";
 export type * from "./events.js";
 export { BUFFERED_EVENT_TYPES } from "./events.js";
 export {

@@ -57,7 +57,16 @@ function recipientsOf(context: SendContext, destination: Destination): string[] 
 }
 
 /** Sends `content` to the recipients of `destination`; throws when it reached none of them. */
-async function deliver(
+function deliver(
+  context: SendContext,
+  destination: Destination,
+  content: Uint8Array,
+  options: DeliverOptions,
+): Promise<Delivered> {
+  return context.measured("send", destination.kind, () => deliverNow(context, destination, content, options));
+}
+
+async function deliverNow(
   context: SendContext,
   destination: Destination,
   content: Uint8Array,
@@ -102,13 +111,15 @@ async function deliver(
 
 /** Sends a SyncMessage (a transcript or a read/viewed list) to our other devices. */
 async function syncToOwnDevices(context: SendContext, content: signalservice.IContent, timestamp: number) {
-  await context
-    .sender()
-    .sendToServiceId(
-      context.account.aci,
-      { kind: "content", content: signalservice.Content.encode(content).finish() },
-      { timestamp, contentHint: ContentHint.Resendable },
-    );
+  await context.measured("send", "own_devices", () =>
+    context
+      .sender()
+      .sendToServiceId(
+        context.account.aci,
+        { kind: "content", content: signalservice.Content.encode(content).finish() },
+        { timestamp, contentHint: ContentHint.Resendable },
+      ),
+  );
 }
 
 async function sendTranscript(

@@ -27,6 +27,7 @@ import type { LinkedAccount } from "./link-device.js";
 import { MessageSender } from "./message-sender.js";
 import { createNet, DEFAULT_USER_AGENT } from "./net.js";
 import { maintainPreKeys } from "./pre-keys.js";
+import { reportingRequester, type SignalRequestReporter } from "./request-reports.js";
 import { SendContext } from "./send/send-context.js";
 import type { AccountRecord, SignalStorage } from "./storage.js";
 import { lookUpUsername } from "./usernames/username-lookup.js";
@@ -36,6 +37,8 @@ export interface SignalClientOptions {
   storage: SignalStorage;
   userAgent?: string;
   reconnect?: Partial<ReconnectPolicy>;
+  /** Told of each chat request and each send when it ends (for metrics). */
+  onRequest?: SignalRequestReporter;
 }
 
 /** The storage holds no linked account. */
@@ -93,6 +96,7 @@ export class SignalClient {
       chat: this.chat,
       net: this.net,
       onIdentityChange: (serviceId) => this.emit({ type: "identity-change", serviceId }),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
   }
 
@@ -164,7 +168,10 @@ export class SignalClient {
 
   /** Requests over whichever chat connection is current (each waits for one), surviving reconnects. */
   get chat(): ChatRequester {
-    return { fetch: async (request) => (await this.keeper.waitForConnection()).fetch(request) };
+    return reportingRequester(
+      { fetch: async (request, options) => (await this.keeper.waitForConnection()).fetch(request, options) },
+      this.options.onRequest,
+    );
   }
 
   /** Attachment upload forms over whichever chat connection is current (each waits for one). */

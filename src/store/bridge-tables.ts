@@ -230,6 +230,7 @@ export class BridgeTables {
         "bridge_outgoing",
         "bridge_disappearing_timers",
         "bridge_disappearing_events",
+        "bridge_poll_answers",
       ]) {
         this.db.prepare(`DELETE FROM ${table} WHERE room_id = ?`).run(roomId);
       }
@@ -283,6 +284,22 @@ export class BridgeTables {
       .prepare(`SELECT ${messageColumns} FROM bridge_messages WHERE event_id = ?`)
       .get(eventId) as MessageRecord | undefined;
     return record && messageFromRecord(record);
+  }
+
+  /** Remembers the answer ids of a Matrix poll sent to Signal, in the order Signal numbers them. */
+  savePollAnswers(eventId: string, roomId: string, answerIds: readonly string[]): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO bridge_poll_answers (event_id, room_id, answer_ids) VALUES (?, ?, ?)")
+      .run(eventId, roomId, JSON.stringify(answerIds));
+  }
+
+  /** The answer ids of a Matrix poll sent to Signal, in order; undefined for other polls. */
+  pollAnswersOf(eventId: string): string[] | undefined {
+    const json = this.db
+      .prepare("SELECT answer_ids FROM bridge_poll_answers WHERE event_id = ?")
+      .pluck()
+      .get(eventId) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as string[]);
   }
 
   /** Records (or replaces) a Signal user's reaction on a message. */
@@ -442,5 +459,22 @@ export class BridgeTables {
         avatarUrl: ghost.avatarUrl ?? null,
         avatarHash: ghost.avatarHash ?? null,
       });
+  }
+
+  /** How many portals there are of each kind. */
+  portalCounts(): Record<PortalKind, number> {
+    const rows = this.db
+      .prepare("SELECT kind, COUNT(*) AS count FROM bridge_portals GROUP BY kind")
+      .all() as {
+      kind: PortalKind;
+      count: number;
+    }[];
+    const counts: Record<PortalKind, number> = { direct: 0, group: 0 };
+    for (const row of rows) counts[row.kind] = row.count;
+    return counts;
+  }
+
+  ghostCount(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM bridge_ghosts").pluck().get() as number;
   }
 }

@@ -11,6 +11,7 @@ import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
 import { HistoryTables } from "./history-tables.js";
 import { MatrixJournal } from "./matrix-journal.js";
+import { MatrixCryptoTables } from "./matrix-crypto-tables.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
@@ -45,6 +46,12 @@ export interface Store {
   readonly matrixJournal: MatrixJournal;
   /** Imports of the message history phones transferred at link time. */
   readonly history: HistoryTables;
+  /** The bridge bot's Matrix crypto state (end-to-bridge encryption), sealed apart from any login. */
+  readonly matrixCrypto: MatrixCryptoTables;
+  /** Signal events buffered (decrypted and acknowledged) and not yet marked handled, across accounts. */
+  pendingSignalEventCount(): number;
+  /** Whether the database answers a query (it is open and readable). */
+  answers(): boolean;
   /** Closes the database; the storages handed out must not be used afterwards. */
   close(): void;
 }
@@ -113,6 +120,7 @@ export class SqliteStore implements Store {
   readonly disappearing: DisappearingTables;
   readonly matrixJournal: MatrixJournal;
   readonly history: HistoryTables;
+  readonly matrixCrypto: MatrixCryptoTables;
 
   constructor(
     readonly db: Database,
@@ -123,6 +131,7 @@ export class SqliteStore implements Store {
     this.disappearing = new DisappearingTables(db, now);
     this.matrixJournal = new MatrixJournal(db, now);
     this.history = new HistoryTables(db, (accountId) => this.dataKey(accountId), now);
+    this.matrixCrypto = new MatrixCryptoTables(db, bridgeKey, now);
   }
 
   signalStorage(accountId: string): SignalStorage {
@@ -143,6 +152,21 @@ export class SqliteStore implements Store {
   deleteSignalAccount(accountId: string): void {
     this.db.prepare("DELETE FROM signal_accounts WHERE account_id = ?").run(accountId);
     this.signalStorages.delete(accountId);
+  }
+
+  pendingSignalEventCount(): number {
+    return this.db
+      .prepare("SELECT COUNT(*) FROM signal_event_buffer WHERE state = 'pending'")
+      .pluck()
+      .get() as number;
+  }
+
+  answers(): boolean {
+    try {
+      return this.db.prepare("SELECT 1").pluck().get() === 1;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {

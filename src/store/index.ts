@@ -33,3 +33,4 @@ export {
   type JournalKind,
   MatrixJournal,
 } from "./matrix-journal.js";
+export { type CryptoDatabaseChange, MatrixCryptoTables } from "./matrix-crypto-tables.js";

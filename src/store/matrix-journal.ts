@@ -9,6 +9,8 @@ export interface JournalEntry {
   kind: JournalKind;
   /** The event as received (parsed JSON). */
   event: Record<string, unknown>;
+  /** When the bridge took it in (ms since the epoch). */
+  receivedAt: number;
 }
 
 /** An event to take into the journal: its key (the event id, or one made for an ephemeral event). */
@@ -60,7 +62,7 @@ export class MatrixJournal {
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
       ),
       nextPending: db.prepare(
-        `SELECT seq, room_id, kind, body FROM bridge_matrix_journal
+        `SELECT seq, room_id, kind, body, received_at FROM bridge_matrix_journal
           WHERE room_id = ? AND handled_at IS NULL ORDER BY seq LIMIT 1`,
       ),
       markHandled: db.prepare("UPDATE bridge_matrix_journal SET handled_at = ?, body = NULL WHERE seq = ?"),
@@ -101,9 +103,15 @@ export class MatrixJournal {
   /** The oldest entry of `roomId` not yet handled. */
   nextPending(roomId: string): JournalEntry | undefined {
     const row = this.statements.nextPending.get(roomId) as
-      { seq: number; room_id: string; kind: JournalKind; body: string } | undefined;
+      { seq: number; room_id: string; kind: JournalKind; body: string; received_at: number } | undefined;
     if (!row) return undefined;
-    return { seq: row.seq, roomId: row.room_id, kind: row.kind, event: JSON.parse(row.body) };
+    return {
+      seq: row.seq,
+      roomId: row.room_id,
+      kind: row.kind,
+      event: JSON.parse(row.body),
+      receivedAt: row.received_at,
+    };
   }
 
   markHandled(seq: number): void {

@@ -1,7 +1,8 @@
 /**
  * Every kind of Signal content a contact can send shows up in Matrix as something a user can
  * read: voice notes, GIFs, stickers and images with their metadata, and notices for what Matrix
- * has no place for (calls, payments, stories, polls, messages from newer Signal versions).
+ * has no place for (calls, payments, stories, messages from newer Signal versions); polls carry a
+ * text fallback for clients without them.
  */
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -137,7 +138,7 @@ test("a sticker becomes an m.sticker with its emoji", async () => {
   });
 });
 
-test("calls, payments, stories, polls and messages from a newer Signal appear as readable notices", async () => {
+test("calls, payments, stories and messages from a newer Signal appear as readable notices; a poll has a text fallback", async () => {
   await withBridgeLog(world.bridge, async () => {
     await contactSends({
       callMessage: { offer: { id: 7n, type: 1, opaque: randomBytes(8) } },

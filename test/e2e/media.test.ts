@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { withBridgeLog } from "../support/bridge-process.js";
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Device, EMPTY_DATA_MESSAGE, type PrimaryDevice } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
@@ -50,6 +54,7 @@ async function contactSendsFile(
   contentType: string,
   fileName: string,
   damage: (blob: Buffer) => Buffer = (blob) => blob,
+  flags: number | null = null,
 ): Promise<void> {
   const { key, blob, digest } = encryptAsContact(plaintext);
   const cdnKey = randomUUID();
@@ -60,14 +65,17 @@ async function contactSendsFile(
         ...EMPTY_DATA_MESSAGE,
         timestamp: BigInt(Date.now()),
         attachments: [
-          cdn3PointerAsContact({
-            cdnKey,
-            key: key,
-            digest: digest,
-            size: plaintext.length,
-            contentType,
-            fileName,
-          }),
+          {
+            ...cdn3PointerAsContact({
+              cdnKey,
+              key: key,
+              digest: digest,
+              size: plaintext.length,
+              contentType,
+              fileName,
+            }),
+            flags,
+          },
         ],
       },
     },
@@ -84,6 +92,127 @@ async function aliceSendsFile(data: Buffer, fileName: string, mimetype: string):
     "m.room.message" as never,
     { msgtype: "m.file", body: fileName, url: content_uri, info: { mimetype, size: data.length } } as never,
   );
+}
+
+/** A tone of `seconds` encoded by the system ffmpeg with `codecArgs` into a file of `extension`. */
+function tone(seconds: number, extension: string, codecArgs: string[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const output = join(dir, `tone${extension}`);
+    execFileSync("ffmpeg", [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      // Louder in its second half, so the waveform has a shape.
+      `aevalsrc='if(lt(t,${seconds / 2}),0.2,0.8)*sin(440*2*PI*t)':s=48000:d=${seconds}`,
+      ...codecArgs,
+      output,
+    ]);
+    return readFileSync(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An image or video made by the system ffmpeg from a lavfi `source`, encoded with `codecArgs`. */
+function picture(source: string, extension: string, codecArgs: string[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const output = join(dir, `picture${extension}`);
+    execFileSync("ffmpeg", [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      source,
+      ...codecArgs,
+      output,
+    ]);
+    return readFileSync(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first stream's codec and size as ffprobe reads them. */
+function probedVideo(data: Buffer, extension: string): { codec: string; width: number; height: number } {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const input = join(dir, `probe${extension}`);
+    writeFileSync(input, data);
+    const output = execFileSync("ffprobe", [
+      "-v",
+      "error",
+      "-show_entries",
+      "stream=codec_name,width,height",
+      "-of",
+      "json",
+      input,
+    ]).toString();
+    const stream = (
+      JSON.parse(output) as { streams: { codec_name: string; width: number; height: number }[] }
+    ).streams[0];
+    return { codec: stream?.codec_name ?? "", width: stream?.width ?? 0, height: stream?.height ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Alice posts `data` as an event of `type` with `content` (url and info.mimetype/size added). */
+async function alicePosts(
+  type: string,
+  data: Buffer,
+  mimetype: string,
+  content: Record<string, unknown>,
+): Promise<void> {
+  const { content_uri } = await world.alice.client.uploadContent(data, { type: mimetype });
+  const info = { ...(content["info"] as object | undefined), mimetype, size: data.length };
+  await world.alice.client.sendEvent(
+    directRoom,
+    type as never,
+    { ...content, url: content_uri, info } as never,
+  );
+}
+
+/** The next file the contact receives, decrypted, with its pointer. */
+async function contactReceivesFile(what: string) {
+  const received = await withTimeout(friend.waitForMessage(), 60_000, `the contact to get ${what}`);
+  assert.equal(received.dataMessage.attachments?.length, 1, "one attachment");
+  const pointer = received.dataMessage.attachments?.[0];
+  assert.ok(pointer?.key && pointer.digest && pointer.attachmentIdentifier?.cdnKey, "a full pointer");
+  const blob = await httpsRequestOk(
+    mock.environment,
+    `${mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
+    { maxBytes: 4 * MIB },
+  );
+  return { pointer, data: decryptAsContact(blob.body, pointer.key, pointer.size ?? 0, pointer.digest) };
+}
+
+/** The duration of an audio file in seconds, as ffprobe reads it from the container. */
+function probedSeconds(data: Buffer, extension: string): { seconds: number; codec: string } {
+  const dir = mkdtempSync(join(tmpdir(), "media-test-"));
+  try {
+    const input = join(dir, `probe${extension}`);
+    writeFileSync(input, data);
+    const output = execFileSync("ffprobe", [
+      "-v",
+      "error",
+      "-show_entries",
+      "format=duration:stream=codec_name",
+      "-of",
+      "json",
+      input,
+    ]).toString();
+    const parsed = JSON.parse(output) as { format: { duration: string }; streams: { codec_name: string }[] };
+    return { seconds: Number(parsed.format.duration), codec: parsed.streams[0]?.codec_name ?? "" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const withBody = (pattern: RegExp) => (event: MatrixEvent) =>
@@ -185,5 +314,112 @@ test("a damaged attachment becomes a notice, and the bridge keeps bridging", asy
       "the next image",
     );
     assert.ok((await world.alice.download(String(event.getContent()["url"]))).equals(image));
+  });
+});
+
+test("a Matrix voice message (Ogg/Opus) reaches the contact as an AAC voice note of the same length", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const ogg = tone(3, ".ogg", ["-c:a", "libopus", "-b:a", "32k"]);
+    const { content_uri } = await world.alice.client.uploadContent(ogg, {
+      name: "Voice message.ogg",
+      type: "audio/ogg",
+    });
+    await world.alice.client.sendEvent(
+      directRoom,
+      "m.room.message" as never,
+      {
+        msgtype: "m.audio",
+        body: "Voice message.ogg",
+        url: content_uri,
+        info: { mimetype: "audio/ogg", size: ogg.length, duration: 3000 },
+        "org.matrix.msc1767.audio": { duration: 3000, waveform: [0, 512, 1024] },
+        "org.matrix.msc3245.voice": {},
+      } as never,
+    );
+
+    const received = await withTimeout(friend.waitForMessage(), 60_000, "the contact to get the voice note");
+    const pointer = received.dataMessage.attachments?.[0];
+    assert.ok(pointer?.key && pointer.digest && pointer.attachmentIdentifier?.cdnKey, "a full pointer");
+    assert.ok(["audio/aac", "audio/mp4"].includes(pointer.contentType ?? ""), `got ${pointer.contentType}`);
+    assert.equal((pointer.flags ?? 0) & 1, 1, "flagged as a voice message");
+    assert.equal(pointer.fileName, "Voice message.m4a");
+    const blob = await httpsRequestOk(
+      mock.environment,
+      `${mock.url}/cdn3/attachments/${pointer.attachmentIdentifier.cdnKey}`,
+      { maxBytes: 4 * MIB },
+    );
+    const decrypted = decryptAsContact(blob.body, pointer.key, pointer.size ?? 0, pointer.digest);
+    const probed = probedSeconds(decrypted, ".m4a");
+    assert.equal(probed.codec, "aac");
+    assert.ok(Math.abs(probed.seconds - 3) < 0.2, `the voice note lasts ${probed.seconds} s, not 3 s`);
+  });
+});
+
+test("a contact's voice note shows up as a Matrix voice message with its duration and waveform", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const aac = tone(4, ".m4a", ["-c:a", "aac", "-b:a", "48k", "-ac", "1"]);
+    await contactSendsFile(aac, "audio/aac", "", undefined, 1);
+    const event = await world.alice.waitForEvent(
+      directRoom,
+      (e) =>
+        e.getSender() === ghostOf(friend) &&
+        e.getContent()["msgtype"] === "m.audio" &&
+        e.getContent()["org.matrix.msc3245.voice"] !== undefined,
+      "the contact's voice note",
+    );
+    const content = event.getContent();
+    assert.equal(content["body"], "Voice message");
+    const audio = content["org.matrix.msc1767.audio"] as { duration?: number; waveform?: number[] };
+    assert.ok(Math.abs((audio.duration ?? 0) - 4000) < 200, `duration ${audio.duration} ms, not 4000`);
+    assert.equal(content["info"]?.duration, audio.duration);
+    const waveform = audio.waveform ?? [];
+    assert.equal(waveform.length, 100);
+    assert.ok(waveform.every((value) => Number.isInteger(value) && value >= 0 && value <= 1024));
+    assert.equal(Math.max(...waveform), 1024);
+    const firstHalf = Math.max(...waveform.slice(5, 45));
+    const secondHalf = Math.min(...waveform.slice(55, 95));
+    assert.ok(firstHalf < secondHalf, "the louder second half shows in the waveform");
+    assert.ok((await world.alice.download(String(content["url"]))).equals(aac), "the same bytes");
+  });
+});
+
+test("a Matrix sticker reaches the contact as the same image, with its size and name", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const png = picture("testsrc=size=256x256:duration=1", ".png", ["-frames:v", "1"]);
+    await alicePosts("m.sticker", png, "image/png", { body: "🎉", info: { w: 256, h: 256 } });
+    const { pointer, data } = await contactReceivesFile("the sticker");
+    assert.equal(pointer.contentType, "image/png");
+    assert.equal(pointer.fileName, "🎉");
+    assert.equal(pointer.width, 256);
+    assert.equal(pointer.height, 256);
+    assert.ok(data.equals(png), "the same bytes: Signal shows PNG");
+  });
+});
+
+test("an animated WebM sticker reaches the contact as a looping H.264 MP4 (a Signal GIF)", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const webm = picture("testsrc=size=128x128:rate=10:duration=1", ".webm", [
+      "-c:v",
+      "libvpx-vp9",
+      "-b:v",
+      "200k",
+    ]);
+    await alicePosts("m.sticker", webm, "video/webm", { body: "dancing", info: { w: 128, h: 128 } });
+    const { pointer, data } = await contactReceivesFile("the animated sticker");
+    assert.equal(pointer.contentType, "video/mp4");
+    assert.equal(pointer.fileName, "dancing.mp4");
+    assert.equal((pointer.flags ?? 0) & 8, 8, "flagged as a GIF, which Signal loops without sound");
+    assert.deepEqual(probedVideo(data, ".mp4"), { codec: "h264", width: 128, height: 128 });
+  });
+});
+
+test("an image in a format Signal does not show (BMP) reaches the contact as PNG", async () => {
+  await withBridgeLog(world.bridge, async () => {
+    const bmp = picture("testsrc=size=64x48:duration=1", ".bmp", ["-frames:v", "1"]);
+    await alicePosts("m.room.message", bmp, "image/bmp", { msgtype: "m.image", body: "scan.bmp" });
+    const { pointer, data } = await contactReceivesFile("the image");
+    assert.equal(pointer.contentType, "image/png");
+    assert.equal(pointer.fileName, "scan.png");
+    assert.deepEqual(probedVideo(data, ".png"), { codec: "png", width: 64, height: 48 });
   });
 });

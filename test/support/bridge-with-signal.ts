@@ -11,7 +11,7 @@ import { type BridgeProcess, prepareBridge } from "./bridge-process.js";
 import { scanLinkUrl } from "./linked-signal-client.js";
 import { type MatrixUser, startMatrixUser } from "./matrix-user.js";
 import type { MockSignalServer } from "./mock-signal-server.js";
-import { type Synapse, startSynapse } from "./synapse.js";
+import { type MatrixCredentials, type Synapse, startSynapse } from "./synapse.js";
 import { freePort } from "./wait.js";
 
 export interface BridgeWithSignal {
@@ -19,6 +19,8 @@ export interface BridgeWithSignal {
   bridge: BridgeProcess;
   /** `@alice:localhost`, permitted to use the bridge. */
   alice: MatrixUser;
+  /** Alice's login (a second device logs in with it). */
+  aliceCredentials: MatrixCredentials;
   /** Alice's DM with the bot. */
   managementRoom: string;
   /** Stops everything this started (not the mock server). */
@@ -39,7 +41,7 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  { publicAddress = false }: { publicAddress?: boolean } = {},
+  { publicAddress = false, encrypted = false }: { publicAddress?: boolean; encrypted?: boolean } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -76,26 +78,38 @@ export async function startBridgeWithSignal(
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
     synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
     await bridge.start();
-    const started = await startBridgeUser(synapse, bridge, "alice");
+    const started = await startBridgeUser(synapse, bridge, "alice", { encrypted });
     alice = started.user;
-    return { synapse, bridge, alice, managementRoom: started.managementRoom, stop };
+    return {
+      synapse,
+      bridge,
+      alice,
+      aliceCredentials: started.credentials,
+      managementRoom: started.managementRoom,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** A new Matrix user with a management room (a DM the bot joined); stop the user when done. */
+/**
+ * A new Matrix user with a management room (a DM the bot joined); stop the user when done. With
+ * `encrypted`, the user's client encrypts and the DM is an encrypted room.
+ */
 export async function startBridgeUser(
   synapse: Synapse,
   bridge: BridgeProcess,
   localpart: string,
-): Promise<{ user: MatrixUser; managementRoom: string }> {
-  const user = await startMatrixUser(synapse.url, await synapse.registerUser(localpart));
+  { encrypted = false }: { encrypted?: boolean } = {},
+): Promise<{ user: MatrixUser; managementRoom: string; credentials: MatrixCredentials }> {
+  const credentials = await synapse.registerUser(localpart);
+  const user = await startMatrixUser(synapse.url, credentials, { encryption: encrypted });
   try {
-    const managementRoom = await user.createDirectRoom(bridge.botUserId);
+    const managementRoom = await user.createDirectRoom(bridge.botUserId, { encrypted });
     await user.waitForMembership(managementRoom, bridge.botUserId, "join");
-    return { user, managementRoom };
+    return { user, managementRoom, credentials };
   } catch (error) {
     user.stop();
     throw error;

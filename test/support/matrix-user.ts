@@ -2,7 +2,14 @@
  * A Matrix user as Element would drive it: matrix-js-sdk syncing against the test homeserver.
  * Waits look at the timeline the client has synced, so they see what a user would see.
  */
-import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from "matrix-js-sdk";
+import {
+  ClientEvent,
+  createClient,
+  type MatrixClient,
+  type MatrixEvent,
+  MatrixEventEvent,
+  RoomEvent,
+} from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
 import { waitFor, withTimeout } from "./wait.js";
 
@@ -13,8 +20,8 @@ import { waitFor, withTimeout } from "./wait.js";
 export interface MatrixUser {
   userId: string;
   client: MatrixClient;
-  /** Creates a direct chat with `other` and returns its room ID. */
-  createDirectRoom(other: string): Promise<string>;
+  /** Creates a direct chat with `other` (encrypted if asked) and returns its room ID. */
+  createDirectRoom(other: string, options?: { encrypted?: boolean }): Promise<string>;
   sendText(roomId: string, body: string): Promise<string>;
   /** Resolves with the first timeline event in `roomId` (already synced or arriving) that matches. */
   waitForEvent(
@@ -44,8 +51,22 @@ export interface RawRoomEvent {
   redacted_because?: unknown;
 }
 
-export async function startMatrixUser(baseUrl: string, credentials: { userId: string; accessToken: string }) {
-  const client = createClient({ baseUrl, userId: credentials.userId, accessToken: credentials.accessToken });
+/**
+ * Starts a syncing client for `credentials`. With `encryption`, the client has end-to-end encryption
+ * (matrix-js-sdk's Rust crypto, in memory): it encrypts in encrypted rooms and decrypts what it gets.
+ */
+export async function startMatrixUser(
+  baseUrl: string,
+  credentials: { userId: string; accessToken: string; deviceId?: string },
+  options: { encryption?: boolean } = {},
+) {
+  const client = createClient({
+    baseUrl,
+    userId: credentials.userId,
+    accessToken: credentials.accessToken,
+    ...(credentials.deviceId ? { deviceId: credentials.deviceId } : {}),
+  });
+  if (options.encryption) await client.initRustCrypto({ useIndexedDB: false });
   const ready = new Promise<void>((resolve) => {
     client.on(ClientEvent.Sync, (state) => {
       if (state === "PREPARED") resolve();
@@ -60,28 +81,41 @@ export async function startMatrixUser(baseUrl: string, credentials: { userId: st
     const existing = timelineOf(roomId).find(matches);
     if (existing) return Promise.resolve(existing);
     let listener: ((event: MatrixEvent) => void) | undefined;
+    // An encrypted event is in the timeline before it is decrypted: both moments are looked at.
     const arrived = new Promise<MatrixEvent>((resolve) => {
       listener = (event: MatrixEvent) => {
-        if (event.getRoomId() === roomId && matches(event)) resolve(event);
+        if (event.getRoomId() === roomId && !event.isDecryptionFailure() && matches(event)) resolve(event);
       };
       client.on(RoomEvent.Timeline, listener);
+      client.on(MatrixEventEvent.Decrypted, listener);
     });
     return withTimeout(
       arrived,
       timeoutMs,
       `${what} in ${roomId} (seen: ${describeTimeline(timelineOf(roomId))})`,
-    ).finally(() => listener && client.off(RoomEvent.Timeline, listener));
+    ).finally(() => {
+      if (!listener) return;
+      client.off(RoomEvent.Timeline, listener);
+      client.off(MatrixEventEvent.Decrypted, listener);
+    });
   };
 
   const handledInvites = new Set<string>();
   const user: MatrixUser = {
     userId: credentials.userId,
     client,
-    async createDirectRoom(other) {
+    async createDirectRoom(other, { encrypted = false } = {}) {
       const { room_id } = await client.createRoom({
         is_direct: true,
         invite: [other],
         preset: "trusted_private_chat" as never,
+        ...(encrypted
+          ? {
+              initial_state: [
+                { type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } },
+              ],
+            }
+          : {}),
       });
       return room_id;
     },

@@ -14,14 +14,20 @@ import { freePort, projectRoot, waitFor } from "./wait.js";
 
 const run = promisify(execFile);
 
+export interface MatrixCredentials {
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+  password: string;
+}
+
 export interface Synapse {
   url: string;
   serverName: string;
-  /** Creates a user with the shared-secret admin API and returns its credentials. */
-  registerUser(
-    localpart: string,
-    options?: { admin?: boolean },
-  ): Promise<{ userId: string; accessToken: string }>;
+  /** Creates a user with the shared-secret admin API and returns its credentials (and first device). */
+  registerUser(localpart: string, options?: { admin?: boolean }): Promise<MatrixCredentials>;
+  /** Logs `credentials`' user in again: a new device. */
+  login(credentials: MatrixCredentials): Promise<MatrixCredentials>;
   /** The end of Synapse's log, for failure messages. */
   logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
@@ -72,6 +78,8 @@ function homeserverConfig(dir: string, port: number, secret: string, appserviceF
     rc_invites: { per_room: generous, per_user: generous, per_issuer: generous },
     rc_admin_redaction: generous,
     rc_3pid_validation: generous,
+    // End-to-bridge encryption: to-device messages, device lists and key counts in transactions.
+    experimental_features: { msc2409_to_device_messages_enabled: true, msc3202_transaction_extensions: true },
   };
 }
 
@@ -153,9 +161,23 @@ export async function startSynapse(
     });
     if (!response.ok)
       throw new Error(`registering ${localpart} failed: ${response.status} ${await response.text()}`);
-    const body = (await response.json()) as { user_id: string; access_token: string };
-    return { userId: body.user_id, accessToken: body.access_token };
+    const body = (await response.json()) as { user_id: string; access_token: string; device_id: string };
+    return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id, password };
+  };
+  const login = async (credentials: MatrixCredentials) => {
+    const response = await fetch(`${url}/_matrix/client/v3/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: credentials.userId },
+        password: credentials.password,
+      }),
+    });
+    if (!response.ok) throw new Error(`logging in ${credentials.userId} failed: ${response.status}`);
+    const body = (await response.json()) as { access_token: string; device_id: string };
+    return { ...credentials, accessToken: body.access_token, deviceId: body.device_id };
   };
 
-  return { url, serverName: "localhost", registerUser, logTail, stop };
+  return { url, serverName: "localhost", registerUser, login, logTail, stop };
 }

@@ -4,9 +4,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { projectRoot } from "../support/wait.js";
+import { freePort, projectRoot } from "../support/wait.js";
 
 const cli = join(projectRoot, "dist/src/cli.js");
 const dir = mkdtempSync(join(tmpdir(), "cli-test-"));
@@ -77,11 +78,93 @@ test("a missing registration file names the command that makes it", () => {
   assert.match(stderr, /-r/);
 });
 
-test("asking for encryption without the native Matrix crypto library is a clear error", () => {
-  const config = writeConfig("enc.yaml", { encryption: { allow: true } });
+test("asking for encrypted portals without allowing encryption is a clear error", () => {
+  const config = writeConfig("enc.yaml", { encryption: { default: true } });
   assert.equal(runCli("-c", config, "-r").code, 0);
   const { code, stderr } = runCli("-c", config);
   assert.equal(code, 1);
   assert.match(stderr, /encryption\.allow/);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+});
+
+test("--version prints the package's version", () => {
+  const { version } = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as {
+    version: string;
+  };
+  for (const flag of ["--version", "-V"]) {
+    const { code, stdout } = runCli(flag);
+    assert.equal(code, 0);
+    assert.equal(stdout, `signal-matrix-bridge ${version}\n`);
+  }
+});
+
+test("-e writes the sample config, which loads once the required keys are filled in; it never writes over a file", () => {
+  const { code, stdout } = runCli("-e", "examples/config.yaml");
+  assert.equal(code, 0);
+  assert.match(stdout, /Wrote the sample config to .*examples\/config\.yaml/);
+  assert.match(stdout, /signal-matrix-bridge -c examples\/config\.yaml -r/);
+  const written = readFileSync(join(dir, "examples/config.yaml"), "utf8");
+  assert.equal(written, readFileSync(join(projectRoot, "config.sample.yaml"), "utf8"));
+  // The sample's example values are valid: -r works on it as it stands.
+  const registration = runCli("-c", "examples/config.yaml", "-r");
+  assert.equal(registration.code, 0, registration.stderr);
+
+  const again = runCli("--example-config", "examples/config.yaml");
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /exists already; the sample is not written over it/);
+  assert.equal(readFileSync(join(dir, "examples/config.yaml"), "utf8"), written);
+});
+
+test("a missing config file gives the exact commands that make one", () => {
+  const { code, stderr } = runCli("-c", "nowhere.yaml");
+  assert.equal(code, 1);
+  assert.match(stderr, /No config file at .*nowhere\.yaml/);
+  assert.match(stderr, /signal-matrix-bridge -e nowhere\.yaml\n/);
+  assert.match(stderr, /signal-matrix-bridge -c nowhere\.yaml -r\n/);
+  assert.match(stderr, /app_service_config_files/);
+  assert.match(stderr, /signal-matrix-bridge -c nowhere\.yaml\n/);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+  const byDefault = runCli();
+  assert.equal(byDefault.code, 1);
+  assert.match(byDefault.stderr, /signal-matrix-bridge -e config\.yaml\n/);
+});
+
+test("a log file that cannot be opened names logging.file", () => {
+  writeFileSync(join(dir, "not-a-dir"), "");
+  const config = writeConfig("badlog.yaml", { logging: { file: "not-a-dir/bridge.log" } });
+  assert.equal(runCli("-c", config, "-r").code, 0);
+  const { code, stderr } = runCli("-c", config);
+  assert.equal(code, 1);
+  assert.match(stderr, /logging\.file: cannot open .*not-a-dir\/bridge\.log/);
+});
+
+test("metrics.listen must be host:port with a port that exists", () => {
+  const config = writeConfig("badmetrics.yaml", { metrics: { enabled: true, listen: "127.0.0.1:70000" } });
+  const { code, stderr } = runCli("-c", config, "-r");
+  assert.equal(code, 1);
+  assert.match(stderr, /metrics\.listen: port 70000 is out of range/);
+  const noPort = writeConfig("noport.yaml", { metrics: { listen: "localhost" } });
+  assert.match(
+    runCli("-c", noPort, "-r").stderr,
+    /metrics\.listen: "localhost" is not valid\. Fix: write host:port/,
+  );
+});
+
+test("a metrics listener that cannot listen stops start-up naming metrics.listen", async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const config = writeConfig("busymetrics.yaml", {
+    appservice: { port: await freePort() },
+    metrics: { enabled: true, listen: `127.0.0.1:${port}` },
+  });
+  assert.equal(runCli("-c", config, "-r").code, 0);
+  const { code, stderr } = runCli("-c", config);
+  assert.equal(code, 1);
+  assert.match(
+    stderr,
+    new RegExp(`metrics\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+  );
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
 });

@@ -9,6 +9,7 @@ import { ADMIN_POWER_LEVEL, GROUP_INFO_EVENTS, type PowerLevels } from "../group
 import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
 import type { Portals } from "../portals.js";
+import type { RelayOutcome } from "../relay-outcome.js";
 import type { GroupEditHooks, GroupEditOutcome, GroupEditor, PlanGroupEdit } from "./group-editor.js";
 import type { LeaveConfirmations } from "./leave-confirmations.js";
 
@@ -49,6 +50,11 @@ const WHAT: Readonly<Record<string, string>> = {
 };
 
 const refused = (reason: string): GroupEditOutcome => ({ kind: "refused", reason });
+
+/** How a change from Matrix counts among the relayed events. */
+function relayOutcomeOf(outcome: GroupEditOutcome): RelayOutcome {
+  return outcome.kind === "changed" ? "bridged" : outcome.kind === "unchanged" ? "skipped" : "failed";
+}
 const asString = (value: unknown): string => (typeof value === "string" ? value : "");
 
 /**
@@ -61,26 +67,27 @@ const asString = (value: unknown): string => (typeof value === "string" ? value 
 export class GroupChangesFromMatrix {
   constructor(private readonly options: GroupChangesFromMatrixOptions) {}
 
-  async stateChanged(event: WeakEvent, portal: PortalRow): Promise<void> {
-    if (portal.kind !== "group") return;
+  async stateChanged(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> {
+    if (portal.kind !== "group") return "ignored";
     const login = await this.memberLogin(event.sender, portal);
     const outcome = login
       ? await this.changeFromState(login, portal, event)
       : refused("Only a user whose Signal account is in the group can change it.");
     if (outcome.kind === "refused") await this.putBack(event, portal, outcome.reason, login);
+    return relayOutcomeOf(outcome);
   }
 
-  async membershipChanged(event: WeakEvent, portal: PortalRow): Promise<void> {
+  async membershipChanged(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> {
     const target = event.state_key;
     const membership = event.content["membership"];
-    if (portal.kind !== "group" || !target) return;
+    if (portal.kind !== "group" || !target) return "ignored";
     const aci = this.options.ghosts.aciOf(target);
     if (aci === undefined) {
       if (membership === "leave" && event.sender === target) await this.userLeft(target, portal);
-      return;
+      return "ignored";
     }
     const removal = membership === "ban" || (membership === "leave" && event.sender !== target);
-    if (membership !== "invite" && !removal) return;
+    if (membership !== "invite" && !removal) return "ignored";
     const login = await this.memberLogin(event.sender, portal);
     const outcome = !login
       ? refused("Only a user whose Signal account is in the group can change its members.")
@@ -93,6 +100,7 @@ export class GroupChangesFromMatrix {
       // Already so on Signal: the room follows the group (an invited member's ghost joins).
       await this.options.groupPortals.restore(login, portal);
     }
+    return relayOutcomeOf(outcome);
   }
 
   private async changeFromState(

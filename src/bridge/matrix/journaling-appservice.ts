@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AppService } from "matrix-appservice-bridge";
 import type { Logger } from "../../logger.js";
 import type { JournalIntake, MatrixJournal } from "../../store/index.js";
-import { type IsBridgeUser, transactionEvents } from "./transaction-events.js";
+import { type IsBridgeUser, type TransactionDeviceData, transactionEvents } from "./transaction-events.js";
 
 /**
  * Synapse sends at most 100 events and 100 ephemeral events a transaction; other homeservers or a
@@ -22,6 +22,13 @@ export interface JournalingAppServiceOptions {
   isBridgeUser: IsBridgeUser;
   /** Called once the journal has new entries for these rooms (after the homeserver's answer). */
   onJournaled(intake: JournalIntake): void;
+  /** Sees every well-formed room event of a new transaction (the bridge's own too), for caches. */
+  onRoomEvent?(event: Record<string, unknown>): void;
+  /**
+   * Takes what a transaction says about devices (room keys for the bot's device ...); the
+   * transaction is journaled and answered only once it resolves, so nothing of it is lost.
+   */
+  onDeviceData?(data: TransactionDeviceData): Promise<void>;
   logger: Logger;
 }
 
@@ -75,6 +82,7 @@ export class JournalingAppService extends AppService {
           `transaction ${txnId}: left out ${events.skipped.length} malformed entries: ${summary(events.skipped)}`,
         );
       }
+      await this.options.onDeviceData?.(events.device);
       const intake = this.options.journal.takeIn(txnId, events.journal);
       answer(res, 200, {});
       if (!intake.newTransaction) {
@@ -83,7 +91,10 @@ export class JournalingAppService extends AppService {
       }
       logger.debug(`transaction ${txnId}: ${intake.stored} new of ${events.journal.length} journaled events`);
       // The library keeps its membership caches from room events (its own handling is a no-op).
-      for (const event of events.roomEvents) this.emit("event", event);
+      for (const event of events.roomEvents) {
+        this.emit("event", event);
+        this.options.onRoomEvent?.(event);
+      }
       this.options.onJournaled(intake);
     } catch (error) {
       // Nothing was answered with 200, so the homeserver sends the transaction again.

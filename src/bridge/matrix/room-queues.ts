@@ -4,12 +4,15 @@
 // but one entry per busy room, and what a crash interrupts is where the next start begins.
 import type { Logger } from "../../logger.js";
 import type { JournalEntry, MatrixJournal } from "../../store/index.js";
+import type { RelayOutcome } from "../relay-outcome.js";
 import { abortableSleep, RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
 
 export interface RoomQueuesOptions {
   journal: Pick<MatrixJournal, "nextPending" | "markHandled" | "pendingRooms">;
   /** Handles one entry; a transient failure (see retry-policy) is retried, any other one skips it. */
-  handle(entry: JournalEntry): Promise<void>;
+  handle(entry: JournalEntry): Promise<RelayOutcome | void>;
+  /** Told how each entry ended (a failure that skipped it is "failed"); not told of entries a stop left. */
+  onSettled?: (entry: JournalEntry, outcome: RelayOutcome) => void;
   /** How many entries are handled at the same time, across rooms. */
   concurrency: number;
   logger: Logger;
@@ -111,9 +114,16 @@ export class RoomQueues {
 
   /** False when stopped before the entry was done with (it stays in the journal). */
   private async handleOne(entry: JournalEntry, signal: AbortSignal): Promise<boolean> {
-    const { logger } = this.options;
+    const { event_id: eventId, sender } = entry.event;
+    const logger = this.options.logger.with({
+      room: entry.roomId,
+      ...(typeof eventId === "string" ? { event: eventId } : {}),
+      ...(typeof sender === "string" ? { user: sender } : {}),
+    });
+    logger.debug(`handling ${describe(entry)}`);
+    let outcome: RelayOutcome;
     try {
-      await retryWhileTransient(() => this.slots.run(() => this.options.handle(entry)), {
+      const result = await retryWhileTransient(() => this.slots.run(() => this.options.handle(entry)), {
         signal,
         sleep: (ms, stop) => this.waitBeforeRetry(ms, stop),
         ...(this.options.reconsider ? { reconsider: this.options.reconsider } : {}),
@@ -123,10 +133,17 @@ export class RoomQueues {
           else logger.debug(line);
         },
       });
+      outcome = result ?? "bridged";
     } catch (error) {
       if (error instanceof RetryStoppedError || signal.aborted) return false;
       // A bug or a refusal that will not change: logged with what it was about, and skipped.
       logger.error(`${describe(entry)} could not be handled; skipped`, error);
+      outcome = "failed";
+    }
+    try {
+      this.options.onSettled?.(entry, outcome);
+    } catch (error) {
+      logger.error("reporting how an entry ended failed", error);
     }
     return true;
   }

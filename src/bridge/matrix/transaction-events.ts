@@ -10,6 +10,23 @@ export interface TransactionEvents {
   roomEvents: Record<string, unknown>[];
   /** Why each left-out entry was left out (for the log). */
   skipped: string[];
+  /** What the transaction says about devices, for end-to-bridge encryption. */
+  device: TransactionDeviceData;
+}
+
+/**
+ * The device fields of a transaction: to-device messages for the appservice's users (MSC4203, still
+ * under MSC2409's unstable name), device-list changes and one-time and fallback key counts (MSC3202).
+ * Homeservers send them only when asked (Synapse: experimental features, see docs/encryption.md).
+ */
+export interface TransactionDeviceData {
+  toDevice: Record<string, unknown>[];
+  changed: string[];
+  left: string[];
+  /** user -> device -> algorithm -> count */
+  oneTimeKeyCounts: Record<string, Record<string, Record<string, number>>>;
+  /** user -> device -> algorithms */
+  unusedFallbackKeyTypes: Record<string, Record<string, string[]>>;
 }
 
 /** The bridge's own users (bot and ghosts): their events are echoes, not something to relay. */
@@ -28,11 +45,17 @@ export function transactionEvents(
   body: unknown,
   isBridgeUser: IsBridgeUser,
 ): TransactionEvents {
-  const result: TransactionEvents = { journal: [], roomEvents: [], skipped: [] };
+  const result: TransactionEvents = {
+    journal: [],
+    roomEvents: [],
+    skipped: [],
+    device: { toDevice: [], changed: [], left: [], oneTimeKeyCounts: {}, unusedFallbackKeyTypes: {} },
+  };
   if (!isObject(body)) {
     result.skipped.push("the transaction body is not a JSON object");
     return result;
   }
+  result.device = deviceDataOf(body, result.skipped);
   const events = listOf(body["events"], "events", result.skipped);
   for (const [index, event] of events.entries()) {
     const problem = roomEventProblem(event);
@@ -62,6 +85,60 @@ export function transactionEvents(
       kind: "ephemeral",
       event: valid,
     });
+  }
+  return result;
+}
+
+function deviceDataOf(body: Record<string, unknown>, skipped: string[]): TransactionDeviceData {
+  const toDeviceKey = Array.isArray(body["to_device"]) ? "to_device" : "de.sorunome.msc2409.to_device";
+  const toDevice: Record<string, unknown>[] = [];
+  for (const [index, event] of listOf(body[toDeviceKey], toDeviceKey, skipped).entries()) {
+    const valid =
+      isObject(event) &&
+      ["type", "sender", "to_user_id", "to_device_id"].every((field) => typeof event[field] === "string") &&
+      isObject(event["content"]);
+    if (valid) toDevice.push(event);
+    else skipped.push(`${toDeviceKey}[${index}]: not a to-device event`);
+  }
+  const lists = body["device_lists"] ?? body["org.matrix.msc3202.device_lists"];
+  return {
+    toDevice,
+    changed: isObject(lists) ? stringsOf(lists["changed"]) : [],
+    left: isObject(lists) ? stringsOf(lists["left"]) : [],
+    oneTimeKeyCounts: perDevice(
+      body["device_one_time_keys_count"] ?? body["org.matrix.msc3202.device_one_time_keys_count"],
+      (value) => (isObject(value) ? numbersOf(value) : undefined),
+    ),
+    unusedFallbackKeyTypes: perDevice(
+      body["device_unused_fallback_key_types"] ?? body["org.matrix.msc3202.device_unused_fallback_key_types"],
+      (value) => (Array.isArray(value) ? stringsOf(value) : undefined),
+    ),
+  };
+}
+
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+function numbersOf(value: Record<string, unknown>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, count] of Object.entries(value)) if (typeof count === "number") result[name] = count;
+  return result;
+}
+
+/** A user -> device -> value map, keeping only entries `read` accepts. */
+function perDevice<T>(
+  value: unknown,
+  read: (value: unknown) => T | undefined,
+): Record<string, Record<string, T>> {
+  const result: Record<string, Record<string, T>> = {};
+  if (!isObject(value)) return result;
+  for (const [userId, devices] of Object.entries(value)) {
+    if (!isObject(devices)) continue;
+    for (const [deviceId, entry] of Object.entries(devices)) {
+      const parsed = read(entry);
+      if (parsed !== undefined) (result[userId] ??= {})[deviceId] = parsed;
+    }
   }
   return result;
 }

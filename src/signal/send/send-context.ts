@@ -12,6 +12,7 @@ import type { SignalEnvironment } from "../environment.js";
 import { GroupCredentials } from "../groups/group-credentials.js";
 import { MessageSender, type SealedSenderTransport } from "../message-sender.js";
 import { deriveAccessKey } from "../profiles/profile-keys.js";
+import { reported, type SignalRequestReport, type SignalRequestReporter } from "../request-reports.js";
 import type { AccountRecord, SignalStorage } from "../storage.js";
 import { GroupSendEndorsements } from "./group-send-endorsements.js";
 import { SenderCertificateCache } from "./sender-certificate.js";
@@ -31,6 +32,8 @@ export interface SendContextOptions {
   net: Net;
   /** Told when a contact's identity key turned out to have changed while we sent to them. */
   onIdentityChange?: (serviceId: string) => void;
+  /** Told of each send when it ends (see `measured`). */
+  onRequest?: SignalRequestReporter;
   now?: () => number;
 }
 
@@ -63,6 +66,11 @@ export class SendContext implements SealedSenderTransport {
 
   now(): number {
     return (this.options.now ?? Date.now)();
+  }
+
+  /** Runs a send, then reports it (when someone listens). */
+  measured<T>(type: SignalRequestReport["type"], operation: string, task: () => Promise<T>): Promise<T> {
+    return reported(this.options.onRequest, type, operation, task);
   }
 
   /** A 1:1 sender that seals messages where it can. */

@@ -7,7 +7,9 @@ import { groups } from "./005-groups.js";
 import { disappearingMessages } from "./006-disappearing-messages.js";
 import { matrixJournal } from "./007-matrix-journal.js";
 import { historyImports } from "./008-history-imports.js";
-import { relayMode } from "./009-relay-mode.js";
+import { matrixCrypto } from "./009-matrix-crypto.js";
+import { pollAnswers } from "./010-poll-answers.js";
+import { relayMode } from "./011-relay-mode.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -22,5 +24,7 @@ export const migrations: readonly Migration[] = [
   disappearingMessages,
   matrixJournal,
   historyImports,
+  matrixCrypto,
+  pollAnswers,
   relayMode,
 ];

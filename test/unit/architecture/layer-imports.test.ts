@@ -127,3 +127,9 @@ for (const room of roomsWithIndex) {
     );
   });
 }
+
+test("only bridge/ops/ imports prom-client", () => {
+  for (const layer of ["signal", "convert", "store", "config", "bridge"]) {
+    assertOnly(layer, (ref) => ref.specifier !== "prom-client" || ref.file.startsWith("bridge/ops/"));
+  }
+});

@@ -61,6 +61,7 @@ export function recordingLogger(lines: string[] = []): Logger & { lines: string[
     warn: record("warn"),
     error: record("error"),
     child: () => logger,
+    with: () => logger,
   };
   return logger;
 }

@@ -250,6 +250,7 @@ test("Matrix -> Signal: an image becomes an attachment description with its meta
         height: 50,
         blurHash: "LEHV",
       },
+      shown: "image",
     },
   ]);
 });
@@ -332,6 +333,21 @@ test("Matrix -> Signal: a sticker is sent as an image", () => {
     width: 256,
     height: 256,
   });
+  assert.equal(result.attachments[0]?.shown, "image", "the bridge converts what Signal does not show");
+});
+
+test("Matrix -> Signal: images and videos are marked as shown inline; files and audio are not", () => {
+  const shownFor = (msgtype: string) =>
+    message(
+      matrixEventToSignal(
+        { type: "m.room.message", content: { msgtype, body: "x", url: "mxc://hs/x" } },
+        ctx,
+      ),
+    ).attachments[0]?.shown;
+  assert.equal(shownFor("m.image"), "image");
+  assert.equal(shownFor("m.video"), "video");
+  assert.equal(shownFor("m.file"), undefined);
+  assert.equal(shownFor("m.audio"), undefined);
 });
 
 test("Matrix -> Signal: media without an mxc URL is refused with a reason", () => {

@@ -469,26 +469,85 @@ test("Signal -> Matrix: a pin notice replies to the pinned message", () => {
   assert.deepEqual(content["m.relates_to"], { "m.in_reply_to": { event_id: "$pinned" } });
 });
 
-test("Signal -> Matrix: ending a poll replies to the poll", () => {
-  const content = onlyContent(
-    signalMessageToMatrix(
-      { pollTerminate: { targetSentTimestamp: 1000 } },
-      BOB,
-      signalContext({ bridged: [bridgedBobMessage] }),
-    ),
+test("Signal -> Matrix: a poll is an MSC3381 poll with the option indexes as answer ids and a text fallback", () => {
+  const actions = signalMessageToMatrix(
+    { pollCreate: { question: "Lunch?", options: ["Pizza", "Soup"], allowMultiple: true } },
+    BOB,
+    signalContext(),
   );
-  assert.deepEqual(content["m.relates_to"], { "m.in_reply_to": { event_id: "$bob-image" } });
+  assert.equal(actions.length, 1);
+  const action = actions[0];
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.start");
+  assert.equal(action.part, 0);
+  assert.deepEqual(action.content["org.matrix.msc3381.poll.start"], {
+    question: { "org.matrix.msc1767.text": "Lunch?" },
+    kind: "org.matrix.msc3381.poll.disclosed",
+    max_selections: 2,
+    answers: [
+      { id: "0", "org.matrix.msc1767.text": "Pizza" },
+      { id: "1", "org.matrix.msc1767.text": "Soup" },
+    ],
+  });
+  const fallback = "Poll: Lunch?\n1. Pizza\n2. Soup\n(several answers allowed)";
+  assert.equal(action.content.body, fallback);
+  assert.equal(action.content["org.matrix.msc1767.text"], fallback);
 });
 
-test("Signal -> Matrix: a poll is readable text with numbered options", () => {
-  const content = onlyContent(
-    signalMessageToMatrix(
-      { pollCreate: { question: "Lunch?", options: ["Pizza", "Soup"], allowMultiple: false } },
-      BOB,
-      signalContext(),
-    ),
+test("Signal -> Matrix: a single-answer poll allows one selection", () => {
+  const [action] = signalMessageToMatrix(
+    { pollCreate: { question: "Q", options: ["a", "b", "c"], allowMultiple: false } },
+    BOB,
+    signalContext(),
   );
-  assert.equal(content.body, "Poll: Lunch?\n1. Pizza\n2. Soup\n(vote in a Signal app)");
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.start");
+  assert.equal(action.content["org.matrix.msc3381.poll.start"].max_selections, 1);
+});
+
+const bridgedPoll = { ref: { authorAci: ALICE, sentTimestamp: 7 }, eventIds: ["$poll"] };
+
+test("Signal -> Matrix: a vote is the voter's MSC3381 response to the poll", () => {
+  const [action] = signalMessageToMatrix(
+    {
+      pollVote: {
+        targetAuthorAciBinary: ALICE_BYTES,
+        targetSentTimestamp: 7,
+        optionIndexes: [2, 0, 2],
+        voteCount: 1,
+      },
+    },
+    BOB,
+    signalContext({ bridged: [bridgedPoll] }),
+  );
+  assert.deepEqual(action, {
+    kind: "send",
+    eventType: "org.matrix.msc3381.poll.response",
+    content: {
+      "org.matrix.msc3381.poll.response": { answers: ["2", "0"] },
+      "m.relates_to": { rel_type: "m.reference", event_id: "$poll" },
+    },
+    part: 0,
+  });
+});
+
+test("Signal -> Matrix: a withdrawn vote is a response without answers", () => {
+  const [action] = signalMessageToMatrix(
+    { pollVote: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, optionIndexes: [] } },
+    BOB,
+    signalContext({ bridged: [bridgedPoll] }),
+  );
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.response");
+  assert.deepEqual(action.content["org.matrix.msc3381.poll.response"].answers, []);
+});
+
+test("Signal -> Matrix: ending a bridged poll is an MSC3381 end with a text fallback", () => {
+  const [action] = signalMessageToMatrix(
+    { pollTerminate: { targetSentTimestamp: 7 } },
+    ALICE,
+    signalContext({ bridged: [bridgedPoll] }),
+  );
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.end");
+  assert.deepEqual(action.content["m.relates_to"], { rel_type: "m.reference", event_id: "$poll" });
+  assert.equal(action.content.body, "Ended the poll");
 });
 
 test("Signal -> Matrix: a story reply says whose story it answers", () => {
@@ -579,4 +638,17 @@ test("Signal -> Matrix: a huge quote and many link previews stay small", () => {
   );
   assert.ok(Buffer.byteLength(JSON.stringify(content)) < 16 * 1024, `${JSON.stringify(content).length}`);
   assert.equal(content["com.beeper.linkpreviews"]?.length, 1);
+});
+
+test("Signal -> Matrix: a vote on a Matrix poll names the Matrix answer ids", () => {
+  const [action] = signalMessageToMatrix(
+    { pollVote: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, optionIndexes: [1, 5] } },
+    BOB,
+    {
+      ...signalContext({ bridged: [{ ref: { authorAci: ALICE, sentTimestamp: 7 }, eventIds: ["$poll"] }] }),
+      pollAnswersOf: (eventId) => (eventId === "$poll" ? ["mon", "tue"] : undefined),
+    },
+  );
+  assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.response");
+  assert.deepEqual(action.content["org.matrix.msc3381.poll.response"].answers, ["tue"]);
 });

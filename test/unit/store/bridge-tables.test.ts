@@ -230,3 +230,10 @@ test("deleting a portal forgets its room's messages, reactions, sends and timer,
   assert.ok(bridge.messageOfEvent("$m!kept:hs") && bridge.reactionByEvent("$r!kept:hs"));
   assert.equal(disappearing.timerOf("!kept:hs")?.seconds, 60);
 });
+
+test("a Matrix poll's answer ids are kept in order; other polls have none", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePollAnswers("$poll", "!r:hs", ["b-id", "a-id", "c-id"]);
+  assert.deepEqual(bridge.pollAnswersOf("$poll"), ["b-id", "a-id", "c-id"]);
+  assert.equal(bridge.pollAnswersOf("$other"), undefined);
+});

@@ -41,8 +41,12 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
+    "bridge_crypto_databases",
+    "bridge_crypto_records",
+    "bridge_crypto_values",
     "bridge_disappearing_events",
     "bridge_disappearing_timers",
+    "bridge_encryption_notices",
     "bridge_ghosts",
     "bridge_history_chats",
     "bridge_history_imports",
@@ -50,6 +54,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_matrix_transactions",
     "bridge_messages",
     "bridge_outgoing",
+    "bridge_poll_answers",
     "bridge_portals",
     "bridge_reactions",
     "bridge_signal_clocks",

@@ -80,3 +80,47 @@ test("null, wrong types and missing fields are left out with a reason, never thr
     assert.deepEqual(transactionEvents("t", odd, isBridgeUser).journal, []);
   }
 });
+
+test("device data (to-device messages, device lists, key counts) is read from the unstable keys", () => {
+  const toBot = {
+    type: "m.room.encrypted",
+    sender: "@alice:example.org",
+    to_user_id: "@bot:example.org",
+    to_device_id: "BOTDEVICE",
+    content: { algorithm: "m.olm.v1.curve25519-aes-sha2", ciphertext: {} },
+  };
+  const { device, skipped } = transactionEvents(
+    "txn",
+    {
+      events: [],
+      "de.sorunome.msc2409.to_device": [toBot, { type: "m.room_key" }, null],
+      "org.matrix.msc3202.device_lists": { changed: ["@alice:example.org", 7], left: ["@carol:example.org"] },
+      "org.matrix.msc3202.device_one_time_keys_count": {
+        "@bot:example.org": { BOTDEVICE: { signed_curve25519: 12, broken: "x" } },
+      },
+      "org.matrix.msc3202.device_unused_fallback_key_types": {
+        "@bot:example.org": { BOTDEVICE: ["signed_curve25519"] },
+      },
+    },
+    () => false,
+  );
+  assert.deepEqual(device.toDevice, [toBot]);
+  assert.equal(skipped.length, 2, "the two malformed to-device entries are named");
+  assert.deepEqual(device.changed, ["@alice:example.org"]);
+  assert.deepEqual(device.left, ["@carol:example.org"]);
+  assert.deepEqual(device.oneTimeKeyCounts, { "@bot:example.org": { BOTDEVICE: { signed_curve25519: 12 } } });
+  assert.deepEqual(device.unusedFallbackKeyTypes, {
+    "@bot:example.org": { BOTDEVICE: ["signed_curve25519"] },
+  });
+});
+
+test("a transaction without device data has empty device data", () => {
+  const { device } = transactionEvents("txn", { events: [] }, () => false);
+  assert.deepEqual(device, {
+    toDevice: [],
+    changed: [],
+    left: [],
+    oneTimeKeyCounts: {},
+    unusedFallbackKeyTypes: {},
+  });
+});
