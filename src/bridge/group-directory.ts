@@ -1,5 +1,8 @@
 import type { Logger } from "../logger.js";
 import {
+  type GroupInviteLink,
+  type GroupJoinInfo,
+  type GroupJoinOutcome,
   type GroupMessageContext,
   type GroupModification,
   type GroupModificationResult,
@@ -85,7 +88,12 @@ export class GroupDirectory {
    */
   async latest(login: Login, groupId: string): Promise<GroupUpdate> {
     const known = await this.byId(login, groupId);
-    const update = await this.clientOf(login).update(known);
+    const client = this.clientOf(login);
+    // The change log is for members; someone invited sees the group as it is.
+    const isMember = known.members.some((member) => member.aci === login.client.account.aci);
+    const update = isMember
+      ? await client.update(known)
+      : { group: await client.fetchGroup(known.masterKey), changes: [] };
     await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
     return update;
   }
@@ -144,6 +152,41 @@ export class GroupDirectory {
     await saveMemberProfileKeys(storage, group);
     await this.remember(login, group);
     return group;
+  }
+
+  /** What a group link shows: the group's title and whether joining needs an admin's approval. */
+  async joinInfo(login: Login, link: GroupInviteLink): Promise<GroupJoinInfo> {
+    return this.clientOf(login).joinInfo(link.masterKey, link.password);
+  }
+
+  /**
+   * Joins a group by its link as the login's account (or asks to, as the link says); a group
+   * joined is stored as known.
+   */
+  async joinByLink(login: Login, link: GroupInviteLink, info: GroupJoinInfo): Promise<GroupJoinOutcome> {
+    const client = this.clientOf(login);
+    const own = await this.store.signalStorage(login.userId).getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    const presentation = await client.memberPresentation(
+      { masterKey: link.masterKey },
+      own.aci,
+      own.profileKey,
+    );
+    const outcome = await client.joinByLink(link.masterKey, link.password, info, presentation);
+    if (outcome.kind === "joined") {
+      await saveMemberProfileKeys(this.store.signalStorage(login.userId), outcome.group);
+      await this.remember(login, outcome.group);
+    }
+    return outcome;
+  }
+
+  /** What accepting the login's invitation to the group takes: its profile key's proof. */
+  async ownPresentation(login: Login, group: Pick<SignalGroup, "masterKey">): Promise<Uint8Array> {
+    const own = await this.store.signalStorage(login.userId).getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    return this.clientOf(login).memberPresentation(group, own.aci, own.profileKey);
   }
 
   /** Encrypts and uploads an avatar image for the group; resolves to its key for an avatar change. */

@@ -38,6 +38,8 @@ export interface GroupPortalSyncOptions {
 export class GroupPortalSync {
   /** Syncs in progress by portal: logins handle their events in parallel, a portal one at a time. */
   private readonly running = new Map<string, Promise<void>>();
+  /** Groups being brought into their portal (portalOf), by group id. */
+  private readonly inFlight = new Map<string, Promise<PortalRow>>();
 
   constructor(private readonly options: GroupPortalSyncOptions) {}
 
@@ -48,11 +50,28 @@ export class GroupPortalSync {
   async portalOf(login: Login, masterKey: Uint8Array, context?: GroupMessageContext): Promise<PortalRow> {
     const { groups, portals } = this.options;
     const update = await groups.follow(login, masterKey, context);
-    const portal = await portals.group(login.userId, groupInfoOf(update.group));
-    await this.serially(portal.portalKey, () => this.show(login, portal, update));
-    // Stored only now: after a crash the changes are followed, and shown, again.
-    await groups.remember(login, update.group);
-    return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    const info = groupInfoOf(update.group);
+    const sync = (async () => {
+      const portal = await portals.group(login.userId, info);
+      await this.serially(portal.portalKey, () => this.show(login, portal, update));
+      // Stored only now: after a crash the changes are followed, and shown, again.
+      await groups.remember(login, update.group);
+      return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    })();
+    this.inFlight.set(info.id, sync);
+    const forget = () => {
+      if (this.inFlight.get(info.id) === sync) this.inFlight.delete(info.id);
+    };
+    sync.then(forget, forget);
+    return sync;
+  }
+
+  /**
+   * Resolves once what the bridge is showing of the group right now is shown and stored: a user
+   * answering the invite the portal just sent them must find the group as it made them invited.
+   */
+  async settled(groupId: string): Promise<void> {
+    await this.inFlight.get(groupId)?.catch(() => undefined);
   }
 
   /**
@@ -173,8 +192,15 @@ export class GroupPortalSync {
     const { bridge, ghosts } = this.options;
     const bot = bridge.getIntent();
     const roomId = portal.roomId;
-    const linked = await this.linkedUsersByAci();
+    const accounts = await this.linkedAccounts();
+    const linked = new Map(accounts.map((account) => [account.aci, account.userId]));
     const memberAcis = new Set(group.members.map((member) => member.aci));
+    const pending = new Set(group.pendingMembers.map((invited) => invited.serviceId));
+    const invited = accounts
+      .filter(
+        (account) => !memberAcis.has(account.aci) && (pending.has(account.aci) || pending.has(account.pni)),
+      )
+      .map((account) => account.userId);
     const info = groupInfoOf(group);
     const room = await roomSnapshot(bot, roomId);
     const admins = new Set(
@@ -190,7 +216,11 @@ export class GroupPortalSync {
         .map((pending) => ghosts.userIdOf(pending.serviceId)),
       linkedMembers: [...linked].filter(([aci]) => memberAcis.has(aci)).map(([, userId]) => userId),
       linkedAdmins: new Set([...linked].filter(([aci]) => admins.has(aci)).map(([, userId]) => userId)),
-      linkedOthers: [...linked].filter(([aci]) => !memberAcis.has(aci)).map(([, userId]) => userId),
+      knockingGhosts: group.requestingMembers.map((requesting) => ghosts.userIdOf(requesting.aci)),
+      linkedInvited: invited,
+      linkedOthers: [...linked]
+        .filter(([aci, userId]) => !memberAcis.has(aci) && !invited.includes(userId))
+        .map(([, userId]) => userId),
       rules: { ...group.access, announcementsOnly: group.announcementsOnly },
       isGhost: (userId) => ghosts.aciOf(userId) !== undefined,
     });
@@ -213,6 +243,16 @@ export class GroupPortalSync {
     }
     if (plan.name !== undefined) await bot.sendStateEvent(roomId, "m.room.name", "", { name: plan.name });
     if (plan.topic !== undefined) await bot.sendStateEvent(roomId, "m.room.topic", "", { topic: plan.topic });
+    for (const ghost of plan.knock ?? []) {
+      await this.tolerant(`${ghost} knocking on ${roomId}`, async () => {
+        await bridge.getIntent(ghost).ensureRegistered();
+        await bridge
+          .getIntent(ghost)
+          .matrixClient.doRequest("POST", `/_matrix/client/v3/knock/${encodeURIComponent(roomId)}`, null, {
+            reason: "Asked to join the Signal group by its link",
+          });
+      });
+    }
     for (const ghost of plan.leave) {
       await this.tolerant(`${ghost} leaving ${roomId}`, () => bridge.getIntent(ghost).leave(roomId));
     }
@@ -267,13 +307,13 @@ export class GroupPortalSync {
     await this.options.portals.send(bridge.getIntent(sender), portal, "m.room.message", { ...content }, key);
   }
 
-  /** Linked Matrix users by the ACI of their Signal account. */
-  private async linkedUsersByAci(): Promise<Map<string, string>> {
+  /** Linked Matrix users with the ACI and PNI (`PNI:<uuid>`) of their Signal account. */
+  private async linkedAccounts(): Promise<Array<{ userId: string; aci: string; pni: string }>> {
     const { store } = this.options;
-    const linked = new Map<string, string>();
+    const linked: Array<{ userId: string; aci: string; pni: string }> = [];
     for (const userId of store.listSignalAccounts()) {
       const account = await store.signalStorage(userId).getAccount();
-      if (account) linked.set(account.aci, userId);
+      if (account) linked.push({ userId, aci: account.aci, pni: `PNI:${account.pni}` });
     }
     return linked;
   }

@@ -69,11 +69,15 @@ export interface GroupRoomTarget {
   adminGhosts: ReadonlySet<string>;
   /** Ghosts of those invited to the group (with an ACI) who have not accepted yet. */
   invitedGhosts?: readonly string[];
+  /** Ghosts of those who asked to join by the group link, waiting for an admin. */
+  knockingGhosts?: readonly string[];
   /** Matrix users whose linked Signal account is a member. */
   linkedMembers: readonly string[];
   /** Linked members whose account is an admin (a subset of `linkedMembers`). */
   linkedAdmins?: ReadonlySet<string>;
-  /** Matrix users whose linked Signal account is not a member. */
+  /** Matrix users whose linked Signal account is invited to the group (to accept or decline). */
+  linkedInvited?: readonly string[];
+  /** Matrix users whose linked Signal account is not a member (nor invited). */
   linkedOthers: readonly string[];
   /** The group's access rules; when absent, the room's rules are left as they are. */
   rules?: GroupRules;
@@ -91,6 +95,8 @@ export interface GroupRoomPlan {
   join: string[];
   /** Ghosts of those invited to the group, to invite to the room. */
   inviteGhosts?: string[];
+  /** Ghosts of those asking to join, to knock on the room. */
+  knock?: string[];
   /** Ghosts of people who are no longer members. */
   leave: string[];
   /** Linked members not in the room and not invited. */
@@ -111,13 +117,25 @@ export function planGroupRoom(room: RoomSnapshot, target: GroupRoomTarget): Grou
   plan.join = target.memberGhosts.filter((ghost) => room.memberships.get(ghost) !== "join");
   const inviteGhosts = [...invitedGhosts].filter((ghost) => !present(room.memberships.get(ghost)));
   if (inviteGhosts.length > 0) plan.inviteGhosts = inviteGhosts;
+  const knockingGhosts = new Set(
+    (target.knockingGhosts ?? []).filter((ghost) => !memberGhosts.has(ghost) && !invitedGhosts.has(ghost)),
+  );
+  const knock = [...knockingGhosts].filter(
+    (ghost) => !present(room.memberships.get(ghost)) && room.memberships.get(ghost) !== "knock",
+  );
+  if (knock.length > 0) plan.knock = knock;
   for (const [userId, membership] of room.memberships) {
-    if (!target.isGhost(userId) || !present(membership) || memberGhosts.has(userId)) continue;
-    // An invited person's ghost stays invited; one that joined meanwhile waits as a member would.
+    if (!target.isGhost(userId) || memberGhosts.has(userId)) continue;
+    if (!present(membership) && membership !== "knock") continue;
+    // An invited person's ghost stays invited, one asking to join keeps knocking; one that joined
+    // meanwhile waits as a member would.
     if (invitedGhosts.has(userId) && membership === "invite") continue;
+    if (knockingGhosts.has(userId) && membership === "knock") continue;
     plan.leave.push(userId);
   }
-  plan.invite = target.linkedMembers.filter((user) => !present(room.memberships.get(user)));
+  plan.invite = [...target.linkedMembers, ...(target.linkedInvited ?? [])].filter(
+    (user) => !present(room.memberships.get(user)),
+  );
   plan.kick = target.linkedOthers.filter((user) => present(room.memberships.get(user)));
 
   const powerLevels = planPowerLevels(room.powerLevels, target, room.creators ?? new Set());

@@ -26,6 +26,7 @@ import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { joinCommand } from "./commands/join-command.js";
 import { disappearingTimerCommand } from "./commands/timer-command.js";
 import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
@@ -438,6 +439,7 @@ export async function startBridge({
     disappearingTimerCommand(commandDeps, timers),
     leaves.command(),
     newChats.createCommand(),
+    joinCommand(commandDeps, groupEditor),
   ]) {
     bot.register(command);
   }

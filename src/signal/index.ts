@@ -37,6 +37,8 @@ export { StorageServiceError, type AccountKeyMaterial } from "./storage-service/
 export {
   GroupsClient,
   newGroupMasterKey,
+  type GroupJoinInfo,
+  type GroupJoinOutcome,
   type NewGroup,
   type GroupMessageContext,
   type GroupModification,
@@ -53,6 +55,12 @@ export {
   type GroupNoticeAccess,
 } from "./groups/group-change-notice.js";
 export { GroupDataError } from "./groups/group-cipher.js";
+export {
+  groupInviteLinkOf,
+  InvalidGroupLinkError,
+  parseGroupInviteLink,
+  type GroupInviteLink,
+} from "./groups/group-invite-link.js";
 export { groupIdOf, loadGroup, saveGroup, saveMemberProfileKeys } from "./groups/group-storage.js";
 export { GroupAccessDeniedError, GroupConflictError } from "./groups/groups-api.js";
 export * from "./attachments/attachment-errors.js";

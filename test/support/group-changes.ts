@@ -35,6 +35,12 @@ export interface GroupChangeRequest {
   attributesAccess?: "members" | "admins";
   /** Who may add members. */
   membersAccess?: "members" | "admins";
+  /** Turns the group link on: anyone with it joins, or asks to (admins approve); with its secret. */
+  link?: { access: "anyone" | "admins"; password: Uint8Array };
+  /** The editor asks to join by the group link (they are no member). */
+  askToJoin?: boolean;
+  /** Requests to join that the editor approves. */
+  approve?: PrimaryDevice[];
 }
 
 /** A device's profile key credential presented to the group (the mock keeps the helper private). */
@@ -105,6 +111,20 @@ export async function changeGroup(
       ? { attributesAccess: accessOf(request.attributesAccess) }
       : null,
     modifyMemberAccess: request.membersAccess ? { membersAccess: accessOf(request.membersAccess) } : null,
+    modifyAddFromInviteLinkAccess: request.link
+      ? {
+          addFromInviteLinkAccess:
+            request.link.access === "anyone" ? AccessRequired.ANY : AccessRequired.ADMINISTRATOR,
+        }
+      : null,
+    modifyInviteLinkPassword: request.link ? { inviteLinkPassword: request.link.password } : null,
+    addMembersPendingAdminApproval: request.askToJoin
+      ? [{ added: { presentation: (await presentationOf(editor, group)).serialize() } }]
+      : [],
+    promoteMembersPendingAdminApproval: (request.approve ?? []).map((device) => ({
+      userId: group.encryptServiceId(device.device.aci),
+      role: Proto.Member.Role.DEFAULT,
+    })),
   };
   const result = await mock.server.modifyGroup({
     group: serverGroup,

@@ -51,6 +51,12 @@ function needOf(group: SignalGroup, own: OwnAccount, modification: GroupModifica
       return { adminOnly: "change who may edit, add members or join by link" };
     case "announcements-only":
       return { adminOnly: "choose who may send messages" };
+    case "accept-invite":
+      return "self";
+    case "approve-request":
+      return { adminOnly: "approve requests to join" };
+    case "deny-request":
+      return isOwn(modification.aci) ? "self" : { adminOnly: "turn down requests to join" };
   }
 }
 

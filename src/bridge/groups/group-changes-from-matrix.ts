@@ -82,10 +82,7 @@ export class GroupChangesFromMatrix {
     const membership = event.content["membership"];
     if (portal.kind !== "group" || !target) return "ignored";
     const aci = this.options.ghosts.aciOf(target);
-    if (aci === undefined) {
-      if (membership === "leave" && event.sender === target) await this.userLeft(target, portal);
-      return "ignored";
-    }
+    if (aci === undefined) return event.sender === target ? this.ownMembership(event, portal) : "ignored";
     const removal = membership === "ban" || (membership === "leave" && event.sender !== target);
     if (membership !== "invite" && !removal) return "ignored";
     const login = await this.memberLogin(event.sender, portal);
@@ -201,11 +198,17 @@ export class GroupChangesFromMatrix {
     return modifications;
   }
 
-  /** Adds a contact whose ghost was invited: a full member with their profile key, else invited. */
+  /**
+   * Adds a contact whose ghost was invited: someone who asked to join is let in; others become
+   * full members with their profile key, or are invited without it.
+   */
   private add(login: Login, portal: PortalRow, aci: string): Promise<GroupEditOutcome> {
     return this.options.editor.edit(login, portal, async (group) => {
       const isIn = group.members.some((member) => member.aci === aci);
       if (isIn || group.pendingMembers.some((pending) => pending.serviceId === aci)) return [];
+      if (group.requestingMembers.some((requesting) => requesting.aci === aci)) {
+        return [{ kind: "approve-request", aci, role: "member" }];
+      }
       const presentation = await this.options.groups.memberPresentation(login, group, aci);
       return presentation
         ? [{ kind: "add-member", aci, role: "member", presentation }]
@@ -221,6 +224,8 @@ export class GroupChangesFromMatrix {
         modifications.push({ kind: "remove-member", aci });
       else if (group.pendingMembers.some((pending) => pending.serviceId === aci)) {
         modifications.push({ kind: "revoke-invite", serviceId: aci });
+      } else if (group.requestingMembers.some((requesting) => requesting.aci === aci)) {
+        modifications.push({ kind: "deny-request", aci });
       }
       if (ban && !group.bannedMembers.some((banned) => banned.serviceId === aci)) {
         modifications.push({ kind: "ban", serviceId: aci });
@@ -229,11 +234,44 @@ export class GroupChangesFromMatrix {
     });
   }
 
-  /** A linked user left the room: their account is still in the group until they confirm. */
-  private async userLeft(userId: string, portal: PortalRow): Promise<void> {
+  /**
+   * A linked user joined or left the room. Invited to the group, joining accepts the invitation
+   * and leaving declines it; a member leaving is asked whether to leave the group too.
+   */
+  private async ownMembership(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> {
+    const userId = event.sender;
+    const membership = event.content["membership"];
     const login = this.options.logins.loginOf(userId);
-    if (!login || !(await this.options.groups.isMember(login, portal.chatId))) return;
-    await this.options.leaves.ask(userId, portal);
+    if (!login || (membership !== "join" && membership !== "leave")) return "ignored";
+    const { aci, pni } = login.client.account;
+    await this.options.groupPortals.settled(portal.chatId);
+    const group = await this.options.groups.byId(login, portal.chatId).catch(() => undefined);
+    const invitation = group?.pendingMembers.find(
+      (pending) => pending.serviceId === aci || pending.serviceId === `PNI:${pni}`,
+    );
+    if (!invitation) {
+      if (membership === "leave" && (await this.options.groups.isMember(login, portal.chatId))) {
+        await this.options.leaves.ask(userId, portal);
+      }
+      return "ignored";
+    }
+    const invitedAs = invitation.serviceId === aci ? "aci" : "pni";
+    const outcome = await this.options.editor.edit(login, portal, async (current) => {
+      if (!current.pendingMembers.some((pending) => pending.serviceId === invitation.serviceId)) return [];
+      if (membership === "leave") return [{ kind: "revoke-invite", serviceId: invitation.serviceId }];
+      const presentation = await this.options.groups.ownPresentation(login, current);
+      return [{ kind: "accept-invite", presentation, invitedAs }];
+    });
+    if (outcome.kind === "refused") {
+      await this.options.portals.notice(
+        portal,
+        `The invitation could not be answered on Signal: ${outcome.reason}`,
+      );
+    }
+    this.options.logger.info(
+      `${userId} ${membership === "join" ? "accepted" : "declined"} the invitation to group ${portal.chatId}: ${outcome.kind}`,
+    );
+    return relayOutcomeOf(outcome);
   }
 
   /** The room shows the group again, and a notice says why the change did not happen. */

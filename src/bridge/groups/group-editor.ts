@@ -86,9 +86,12 @@ export class GroupEditor {
     }
   }
 
-  /** Tells the members of a group created from Matrix about it (they see it appear). */
-  async announce(login: Login, group: SignalGroup): Promise<void> {
-    await this.tellMembers(login, group);
+  /**
+   * Tells the members of a group about a change made outside `edit` (creating it, joining it by
+   * its link): they see it at once.
+   */
+  async announce(login: Login, group: SignalGroup, signedChange?: Uint8Array): Promise<void> {
+    await this.tellMembers(login, group, signedChange);
   }
 
   /**

@@ -118,16 +118,34 @@ export async function fetchGroupLogPage(
   return { changes, nextSince };
 }
 
-/** Applies our change; returns the signed change the server made of it. */
+/**
+ * Applies our change; returns the signed change the server made of it. Joining by the group link
+ * passes the link's password.
+ */
 export async function patchGroup(
   environment: SignalEnvironment,
   authorization: string,
   actions: Uint8Array,
+  inviteLinkPassword?: Uint8Array,
 ): Promise<signalservice.GroupChange.$Properties> {
-  const reply = await groupsRequest(environment, authorization, "PATCH", "/v2/groups", {}, actions);
+  const query = inviteLinkPassword
+    ? `?inviteLinkPassword=${Buffer.from(inviteLinkPassword).toString("base64url")}`
+    : "";
+  const reply = await groupsRequest(environment, authorization, "PATCH", `/v2/groups${query}`, {}, actions);
   const change = signalservice.GroupChangeResponse.decode(reply.body).groupChange;
   if (!change) throw new GroupDataError("The groups service accepted the change but did not return it.");
   return change;
+}
+
+/** What the group link shows someone not in the group (the password proves they have the link). */
+export async function fetchGroupJoinInfo(
+  environment: SignalEnvironment,
+  authorization: string,
+  inviteLinkPassword: Uint8Array,
+): Promise<signalservice.GroupJoinInfo> {
+  const password = Buffer.from(inviteLinkPassword).toString("base64url");
+  const reply = await groupsRequest(environment, authorization, "GET", `/v2/groups/join/${password}`);
+  return signalservice.GroupJoinInfo.decode(reply.body);
 }
 
 /** Where and how to upload an encrypted group avatar (an S3-style form for CDN 0). */

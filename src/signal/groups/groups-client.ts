@@ -10,7 +10,7 @@ import { fetchProfileKeyCredential } from "../profiles/profile-key-credential.js
 import { fromBase64, type ChatRequester } from "../chat-api.js";
 import type { SignalEnvironment } from "../environment.js";
 import { signalservice } from "../../proto/generated/signal.js";
-import { accessToProto, GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
+import { accessOf, accessToProto, GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
 import { applyGroupChange } from "./group-change-apply.js";
 import { decryptGroupChangeActions, type DecryptedGroupChange } from "./group-change.js";
 import { GroupCredentials } from "./group-credentials.js";
@@ -19,6 +19,7 @@ import {
   createGroupState,
   fetchAvatarUploadForm,
   fetchGroupAvatar,
+  fetchGroupJoinInfo,
   fetchGroupLogPage,
   fetchGroupState,
   patchGroup,
@@ -68,6 +69,12 @@ export type GroupModification =
   | { kind: "access-attributes"; access: GroupAccess }
   | { kind: "access-members"; access: GroupAccess }
   | { kind: "access-invite-link"; access: GroupAccess }
+  /** Accepts our invitation (to our ACI, or to our PNI), with our profile key's proof. */
+  | { kind: "accept-invite"; presentation: Uint8Array; invitedAs: "aci" | "pni" }
+  /** Lets in someone who asked to join by the group link. */
+  | { kind: "approve-request"; aci: string; role: GroupRole }
+  /** Turns down (or, for ourselves, withdraws) a request to join. */
+  | { kind: "deny-request"; aci: string }
   /** A new secret for the group link (turning it on first needs one). */
   | { kind: "invite-link-password"; password: Uint8Array }
   | { kind: "announcements-only"; enabled: boolean };
@@ -87,6 +94,23 @@ export interface NewGroup {
   /** Milliseconds since the epoch, for the invitations. */
   now: number;
 }
+
+/** What the group link shows before joining. */
+export interface GroupJoinInfo {
+  title: string;
+  description: string;
+  avatarKey: string | null;
+  memberCount: number;
+  /** "anyone": joining is immediate; "admins": an admin has to approve; else the link is off. */
+  access: GroupAccess;
+  revision: number;
+  /** We asked to join already and wait for an admin. */
+  pendingApproval: boolean;
+}
+
+/** How joining by a link ended: a member now, or waiting for an admin's approval. */
+export type GroupJoinOutcome =
+  { kind: "joined"; group: SignalGroup; signedChange: Uint8Array } | { kind: "requested" };
 
 /** A new group's master key. SECRET. */
 export function newGroupMasterKey(): Uint8Array {
@@ -157,6 +181,57 @@ export class GroupsClient {
       },
     );
     return cipher.decryptGroup(state);
+  }
+
+  /** What the group link shows to someone who has it; GroupAccessDeniedError when it is off or reset. */
+  async joinInfo(masterKey: Uint8Array, inviteLinkPassword: Uint8Array): Promise<GroupJoinInfo> {
+    const cipher = new GroupCipher(masterKey);
+    const info = await fetchGroupJoinInfo(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      inviteLinkPassword,
+    );
+    return {
+      title: cipher.title(info.title),
+      description: cipher.description(info.description),
+      avatarKey: info.avatar || null,
+      memberCount: info.memberCount ?? 0,
+      access: accessOf(info.addFromInviteLink),
+      revision: info.version ?? 0,
+      pendingApproval: info.pendingAdminApproval ?? false,
+    };
+  }
+
+  /**
+   * Joins by the group link with our profile key's proof: as a member when the link lets anyone
+   * in, else as a request an admin has to approve.
+   */
+  async joinByLink(
+    masterKey: Uint8Array,
+    inviteLinkPassword: Uint8Array,
+    info: GroupJoinInfo,
+    presentation: Uint8Array,
+  ): Promise<GroupJoinOutcome> {
+    const cipher = new GroupCipher(masterKey);
+    const direct = info.access === "anyone";
+    const actions: signalservice.GroupChange.Actions.$Properties = direct
+      ? {
+          version: info.revision + 1,
+          addMembers: [{ added: { role: roleToProto("member"), presentation }, joinFromInviteLink: true }],
+        }
+      : { version: info.revision + 1, addMembersPendingAdminApproval: [{ added: { presentation } }] };
+    const signed = await patchGroup(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      signalservice.GroupChange.Actions.encode(actions).finish(),
+      inviteLinkPassword,
+    );
+    if (!direct) return { kind: "requested" };
+    return {
+      kind: "joined",
+      group: await this.fetchGroup(masterKey),
+      signedChange: signalservice.GroupChange.encode(signed).finish(),
+    };
   }
 
   /** Follows the change log from the group's revision to the current one. */
@@ -384,6 +459,31 @@ function buildActions(
         break;
       case "announcements-only":
         actions.modifyAnnouncementsOnly = { announcementsOnly: modification.enabled };
+        break;
+      case "accept-invite":
+        if (modification.invitedAs === "pni") {
+          actions.promoteMembersPendingPniAciProfileKey = [
+            ...(actions.promoteMembersPendingPniAciProfileKey ?? []),
+            { presentation: modification.presentation },
+          ];
+        } else {
+          actions.promoteMembersPendingProfileKey = [
+            ...(actions.promoteMembersPendingProfileKey ?? []),
+            { presentation: modification.presentation },
+          ];
+        }
+        break;
+      case "approve-request":
+        actions.promoteMembersPendingAdminApproval = [
+          ...(actions.promoteMembersPendingAdminApproval ?? []),
+          { userId: cipher.encryptServiceId(modification.aci), role: roleToProto(modification.role) },
+        ];
+        break;
+      case "deny-request":
+        actions.deleteMembersPendingAdminApproval = [
+          ...(actions.deleteMembersPendingAdminApproval ?? []),
+          { deletedUserId: cipher.encryptServiceId(modification.aci) },
+        ];
         break;
     }
   }

@@ -193,3 +193,18 @@ test("a linked admin who created the room (room version 12) is not listed in the
   const plan = planGroupRoom(room, target({ linkedAdmins: new Set([ALICE]) }));
   assert.equal(plan.powerLevels, undefined, "nothing to add for the creator");
 });
+
+test("a linked user invited to the group is invited to the room, not kicked; askers' ghosts knock", () => {
+  const room: RoomSnapshot = {
+    ...inSync(),
+    memberships: new Map([...inSync().memberships, [BOB, "invite"], [ghost("old"), "knock"]]),
+  };
+  const plan = planGroupRoom(
+    room,
+    target({ linkedInvited: [BOB, "@carol:hs"], knockingGhosts: [ghost("eve")], linkedOthers: [] }),
+  );
+  assert.deepEqual(plan.invite, ["@carol:hs"], "Bob is invited already");
+  assert.deepEqual(plan.kick, []);
+  assert.deepEqual(plan.knock, [ghost("eve")]);
+  assert.deepEqual(plan.leave, [ghost("old")], "a request that ended stops knocking");
+});
