@@ -70,6 +70,22 @@ export class MatrixToSignal {
       await this.fail(portal, event, failure);
       return "failed";
     }
+    // As in Signal's apps: nothing goes to someone whose message request is not accepted, or who
+    // is blocked.
+    const refusal =
+      portal.kind === "direct" && store.bridge.isMessageRequest(portal.portalKey)
+        ? "This chat is a message request: send !signal accept first to reply."
+        : store.bridge.chatState(account.login.userId, portal.chatId) === "blocked"
+          ? "You blocked this chat: send !signal unblock first."
+          : undefined;
+    if (refusal) {
+      await this.fail(portal, event, {
+        status: "FAIL_PERMANENT",
+        reason: "m.no_permission",
+        message: refusal,
+      });
+      return "failed";
+    }
     const unknownTarget = this.unknownTargetOf(event);
     if (unknownTarget) {
       // Reactions to and redactions of what never reached Signal: nothing to tell anyone.

@@ -43,6 +43,7 @@ import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
 import { NewChats } from "./new-chats.js";
 import type { RelayOutcome } from "./relay-outcome.js";
+import { MessageRequests } from "./message-requests.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
@@ -240,7 +241,16 @@ export async function startBridge({
     botUserId,
     logger: logger.child("group-portals"),
   });
-  const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
+  const requests = new MessageRequests({ store, groups, portals, logger: logger.child("message-requests") });
+  const chatSyncDeps = {
+    store,
+    requests,
+    portals,
+    ghosts,
+    names,
+    groupPortals,
+    logger: logger.child("chat-sync"),
+  };
   /** Tells a user something in their management room; nothing when they have none. */
   const tellUser = async (userId: string, text: string, html?: string) => {
     const roomId = store.bridge.managementRoomOf(userId);
@@ -259,6 +269,7 @@ export async function startBridge({
     names,
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
+    requests,
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {
@@ -395,6 +406,7 @@ export async function startBridge({
   });
   const commandDeps = {
     store,
+    requests,
     logins,
     portals,
     ghosts,

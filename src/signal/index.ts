@@ -105,12 +105,14 @@ export {
   sendDataMessage,
   sendDelete,
   sendEdit,
+  sendMessageRequestResponse,
   sendReaction,
   sendReadSync,
   sendReceipt,
   sendTyping,
   sendViewedSync,
   type Destination,
+  type MessageRequestAnswer,
   type SentMessage,
 } from "./outgoing-message.js";
 export * from "./send/content-builders.js";

@@ -36,6 +36,9 @@ export interface ReactionRef {
 
 export type OutgoingState = "sending" | "sent" | "failed";
 
+/** What a user decided about a chat: its message request accepted, or the chat blocked. */
+export type ChatState = "accepted" | "blocked";
+
 export interface OutgoingRow {
   eventId: string;
   roomId: string;
@@ -149,6 +152,14 @@ export class BridgeTables {
     return records.map((r) => portalFromRecord(r)!);
   }
 
+  /** Every group portal. */
+  groupPortals(): PortalRow[] {
+    const records = this.db
+      .prepare("SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at")
+      .all() as PortalRecord[];
+    return records.map((r) => portalFromRecord(r)!);
+  }
+
   savePortal(portal: PortalRow): void {
     this.db
       .prepare(
@@ -211,6 +222,45 @@ export class BridgeTables {
     this.db
       .prepare("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?")
       .run(userId ?? null, portalKey);
+  }
+
+  /** Whether a direct portal is a message request the user has not answered. */
+  isMessageRequest(portalKey: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT message_request FROM bridge_portals WHERE portal_key = ?")
+        .pluck()
+        .get(portalKey) === 1
+    );
+  }
+
+  setMessageRequest(portalKey: string, pending: boolean): void {
+    this.db
+      .prepare("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?")
+      .run(pending ? 1 : 0, portalKey);
+  }
+
+  /** What `userId` decided about a chat (a contact's ACI or a base64 group id), if anything. */
+  chatState(userId: string, chatId: string): ChatState | undefined {
+    const state = this.db
+      .prepare("SELECT state FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?")
+      .pluck()
+      .get(userId, chatId) as ChatState | undefined;
+    return state;
+  }
+
+  /** Records (or, with undefined, forgets) what `userId` decided about a chat. */
+  setChatState(userId: string, chatId: string, state: ChatState | undefined): void {
+    if (state === undefined) {
+      this.db.prepare("DELETE FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?").run(userId, chatId);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO bridge_chat_states (user_id, chat_id, state) VALUES (?, ?, ?)
+         ON CONFLICT (user_id, chat_id) DO UPDATE SET state = excluded.state`,
+      )
+      .run(userId, chatId, state);
   }
 
   /**

@@ -9,6 +9,7 @@ export {
 } from "./errors.js";
 export {
   BridgeTables,
+  type ChatState,
   type GhostRow,
   type GroupPortalState,
   type MessageRef,

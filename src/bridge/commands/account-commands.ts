@@ -3,6 +3,7 @@ import type { CommandDeps } from "./command-deps.js";
 import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
+import { messageRequestCommands } from "./message-request-commands.js";
 import { portalCommands } from "./portal-commands.js";
 import { safetyNumberCommand } from "./safety-number-command.js";
 import { submitChallengeCommand } from "./submit-challenge-command.js";
@@ -21,5 +22,6 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     logoutCommand(deps),
     submitChallengeCommand(deps),
     ...portalCommands(deps),
+    ...messageRequestCommands(deps),
   ];
 }

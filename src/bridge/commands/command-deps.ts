@@ -8,6 +8,7 @@ import type { Login, LoginManager } from "../logins.js";
 import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
 import type { RateLimitChallenges } from "../rate-limit-challenges.js";
+import type { MessageRequests } from "../message-requests.js";
 import type { RelayMode } from "../relay-mode/index.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
@@ -25,6 +26,8 @@ export interface CommandDeps {
   challenges: RateLimitChallenges;
   /** Relay mode of portals (set-relay), and whose account is in a portal's chat. */
   relay: RelayMode;
+  /** Message requests and blocked chats. */
+  requests: MessageRequests;
   logger: Logger;
 }
 

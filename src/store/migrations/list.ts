@@ -10,6 +10,7 @@ import { historyImports } from "./008-history-imports.js";
 import { matrixCrypto } from "./009-matrix-crypto.js";
 import { pollAnswers } from "./010-poll-answers.js";
 import { relayMode } from "./011-relay-mode.js";
+import { messageRequests } from "./012-message-requests.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   matrixCrypto,
   pollAnswers,
   relayMode,
+  messageRequests,
 ];

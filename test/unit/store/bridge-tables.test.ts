@@ -237,3 +237,30 @@ test("a Matrix poll's answer ids are kept in order; other polls have none", (t) 
   assert.deepEqual(bridge.pollAnswersOf("$poll"), ["b-id", "a-id", "c-id"]);
   assert.equal(bridge.pollAnswersOf("$other"), undefined);
 });
+
+test("a direct portal can be a message request; chats are accepted or blocked per user", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePortal({
+    portalKey: "direct:@alice:hs:aci-1",
+    roomId: "!dm:hs",
+    kind: "direct",
+    chatId: "aci-1",
+    receiver: "@alice:hs",
+    name: "Stranger",
+    topic: undefined,
+    avatarUrl: undefined,
+  });
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), false);
+  bridge.setMessageRequest("direct:@alice:hs:aci-1", true);
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), true);
+  bridge.setMessageRequest("direct:@alice:hs:aci-1", false);
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), false);
+
+  bridge.setChatState("@alice:hs", "aci-1", "blocked");
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), "blocked");
+  assert.equal(bridge.chatState("@bob:hs", "aci-1"), undefined, "another user's decision");
+  bridge.setChatState("@alice:hs", "aci-1", "accepted");
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), "accepted");
+  bridge.setChatState("@alice:hs", "aci-1", undefined);
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), undefined);
+});
