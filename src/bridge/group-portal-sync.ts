@@ -52,7 +52,9 @@ export class GroupPortalSync {
     const update = await groups.follow(login, masterKey, context);
     const info = groupInfoOf(update.group);
     const sync = (async () => {
-      const portal = await portals.group(login.userId, info);
+      const ownAci = login.client.account.aci;
+      const answerInvite = !update.group.members.some((member) => member.aci === ownAci);
+      const portal = await portals.group(login.userId, info, { answerInvite });
       await this.serially(portal.portalKey, () => this.show(login, portal, update));
       // Stored only now: after a crash the changes are followed, and shown, again.
       await groups.remember(login, update.group);

@@ -105,6 +105,15 @@ export class LoginManager {
     return this.logins.get(userId);
   }
 
+  /** The Matrix user whose running login is the Signal account `aci`, if any. */
+  userIdOfAci(aci: string): string | undefined {
+    const wanted = aci.toLowerCase();
+    for (const login of this.logins.values()) {
+      if (login.client.account.aci.toLowerCase() === wanted) return login.userId;
+    }
+    return undefined;
+  }
+
   isLinking(userId: string): boolean {
     return this.pendingLinks.has(userId);
   }

@@ -19,6 +19,8 @@ export interface MatrixEphemeralOptions {
   logins: LoginManager;
   groups: GroupDirectory;
   disappearing: DisappearingMessages;
+  /** A read receipt the bridge itself set as the user (their phone's read, double puppeted). */
+  isOwnReceipt(userId: string, roomId: string, eventId: string): boolean;
   logger: Logger;
 }
 
@@ -81,6 +83,8 @@ export class MatrixEphemeral {
       for (const [userId, receipt] of Object.entries(readers)) {
         const login = this.loginIn(portal, userId);
         if (!login) continue;
+        // The phone's own read, shown by the bridge: Signal knows it already.
+        if (this.options.isOwnReceipt(userId, portal.roomId, eventId)) continue;
         // Before the receipt goes to Signal: once the sender sees it, the countdown is on record.
         const readAt = (receipt as { ts?: unknown } | undefined)?.ts;
         this.options.disappearing.readUpTo(

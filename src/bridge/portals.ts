@@ -3,7 +3,7 @@ import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
 import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
 import type { Ghosts } from "./ghosts.js";
-import type { RoomSender } from "./matrix/room-sender.js";
+import type { RoomSender, SendingUser } from "./matrix/room-sender.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
 /** What a group portal shows about its Signal group. */
@@ -12,6 +12,13 @@ export interface GroupInfo {
   id: string;
   title: string;
   description?: string | undefined;
+}
+
+/** Joining users' own accounts to their portals, when the bridge may act as them (double puppets). */
+export interface PortalPuppets {
+  /** Joins `userId` to a room they were invited to; false if the bridge may not act as them. */
+  join(userId: string, roomId: string): Promise<boolean>;
+  markDirect(userId: string, roomId: string, contactUserId: string): Promise<void>;
 }
 
 const protocol = { id: "signal", displayname: "Signal", external_url: "https://signal.org/" };
@@ -28,6 +35,10 @@ export interface PortalOptions {
   sender: RoomSender;
   /** Whether new portals are created encrypted (encryption.default). */
   encryptNew: boolean;
+  /** Users' own accounts, joined to their portals directly when the bridge may act as them. */
+  puppets: PortalPuppets;
+  /** Puts a portal into the user's personal space (bridge.personal_filtering_spaces); none when off. */
+  addToSpace?(userId: string, roomId: string): Promise<void>;
 }
 
 /**
@@ -37,6 +48,8 @@ export interface PortalOptions {
 export class Portals {
   /** Users known to be invited to or in a group portal during this run (saves repeated invites). */
   private readonly invited = new Set<string>();
+  /** Users whose own accounts were joined to a group portal during this run. */
+  private readonly puppetJoined = new Set<string>();
   /** Portal creation in progress, so concurrent messages of a new chat create one room. */
   private readonly creating = new Map<string, Promise<PortalRow>>();
   /** Direct portals the bot is known to have joined (to read what is sent there encrypted). */
@@ -92,14 +105,23 @@ export class Portals {
         topic: undefined,
         avatarUrl: undefined,
       };
+      // With a double puppet the user is in the room at once, and it is listed as a DM.
+      if (await this.options.puppets.join(userId, roomId)) {
+        await this.options.puppets.markDirect(userId, roomId, this.ghosts.userIdOf(contactAci));
+      }
       this.tables.savePortal(portal);
       this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
+      await this.options.addToSpace?.(userId, roomId);
       return portal;
     });
   }
 
-  /** The portal of a Signal group, created on first use; `userId` is invited if not yet. */
-  async group(userId: string, group: GroupInfo): Promise<PortalRow> {
+  /**
+   * The portal of a Signal group, created on first use; `userId` is invited if not yet, and joined
+   * with their double puppet unless `answerInvite` (their account is only invited to the group:
+   * joining the room is how they accept, so it is theirs to do).
+   */
+  async group(userId: string, group: GroupInfo, { answerInvite = false } = {}): Promise<PortalRow> {
     const key = Portals.groupKey(group.id);
     const portal = await this.findOrCreate(key, async () => {
       const { room_id: roomId } = (await this.bridge.getIntent().createRoom({
@@ -132,6 +154,8 @@ export class Portals {
       return created;
     });
     await this.ensureInvited(portal.roomId, userId);
+    if (!answerInvite) await this.ensurePuppetJoined(portal.roomId, userId);
+    await this.options.addToSpace?.(userId, portal.roomId);
     return portal;
   }
 
@@ -239,7 +263,7 @@ export class Portals {
    * encrypted portal the bot joins first, so that Matrix users' clients share their keys with it.
    */
   async send(
-    intent: Intent,
+    intent: SendingUser,
     portal: PortalRow,
     eventType: string,
     content: Record<string, unknown>,
@@ -305,6 +329,14 @@ export class Portals {
 
   private inviterOf(portal: PortalRow): string {
     return portal.kind === "direct" ? this.ghosts.userIdOf(portal.chatId) : this.botUserId;
+  }
+
+  /** Joins a user with a double puppet to a portal they are invited to, once per run. */
+  async ensurePuppetJoined(roomId: string, userId: string): Promise<void> {
+    const marker = `${roomId}\0${userId}`;
+    if (this.puppetJoined.has(marker)) return;
+    await this.options.puppets.join(userId, roomId);
+    this.puppetJoined.add(marker);
   }
 
   private async ensureInvited(roomId: string, userId: string, inviter = this.botUserId): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Bridge, Intent } from "matrix-appservice-bridge";
+import type { Bridge } from "matrix-appservice-bridge";
 import {
   decryptionFailedNotice,
   longTextAttachmentOf,
@@ -32,7 +32,9 @@ import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
 import type { MessageRequests } from "./message-requests.js";
 import type { MessageStatusReporter } from "./message-status.js";
+import { redact, type SendingUser } from "./matrix/room-sender.js";
 import { Portals } from "./portals.js";
+import type { DoublePuppets } from "./puppets/index.js";
 import type { RelayOutcome } from "./relay-outcome.js";
 
 /** The portal of a group, brought up to the group revision a message names (see GroupPortalSync). */
@@ -51,6 +53,9 @@ export interface SignalToMatrixOptions {
   groupPortalOf: GroupPortalOf;
   /** The phone changed its storage service contents: bring contacts and chats up to date. */
   syncChats: (login: Login) => Promise<void>;
+  /** The Matrix user whose linked Signal account is `aci`: mentions of them point at their own account. */
+  linkedUserOf: (aci: string) => string | undefined;
+  doublePuppets: DoublePuppets;
   media: MediaRelay;
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
@@ -75,6 +80,13 @@ interface Origin {
   shownAt?: number | undefined;
 }
 
+/** Who sends an event into a portal, and what marks the event as theirs. */
+interface Speaker {
+  user: SendingUser;
+  /** The double puppet marker when speaking as the user's own account; empty for a ghost. */
+  marker: Record<string, string>;
+}
+
 /** Bridges events of a Signal account into its portals, as the ghosts of their authors. */
 export class SignalToMatrix {
   constructor(private readonly options: SignalToMatrixOptions) {}
@@ -96,6 +108,14 @@ export class SignalToMatrix {
         // Decoded protobuf: the transcript's message is a DataMessage instance, typed as its properties.
         const message = event.sent.message as signalservice.DataMessage | null | undefined;
         const contactAci = event.destinationServiceId ?? own;
+        const edit = event.sent.editMessage;
+        if (!message && edit?.dataMessage) {
+          return this.bridgeEdit(
+            { ...this.origin(login, event, contactAci), authorAci: own },
+            Number(edit.targetSentTimestamp ?? 0),
+            edit.dataMessage as signalservice.DataMessage,
+          );
+        }
         if (!message) return this.skip(event, "a sent transcript without a data message");
         // Replying from the phone accepts a message request, as in Signal's apps.
         const request = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
@@ -110,7 +130,8 @@ export class SignalToMatrix {
       }
       case "sync-read":
         // The phone read these messages (when it sent the sync): what disappears starts its countdown.
-        return this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
+        this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
+        return this.phoneRead(login, event.reads);
       case "edit":
         return this.bridgeEdit(
           this.origin(login, event, event.sender.aci),
@@ -251,6 +272,12 @@ export class SignalToMatrix {
       : Portals.directKey(login.userId, event.sender.aci);
     const portal = tables.portalByKey(key);
     if (!portal) return this.skip(event, "typing in a chat without a portal");
+    // The user typing on another of their devices: with a double puppet their ghost stays out of
+    // the room, and Matrix shows no one typing as them from elsewhere.
+    const own = event.sender.aci === login.client.account.aci;
+    if (own && this.options.doublePuppets.requesterOf(login.userId)) {
+      return this.skip(event, "the user's own typing on another device");
+    }
     const ghostUserId = this.options.ghosts.userIdOf(event.sender.aci);
     await this.options.portals.ensureGhostJoined(portal, ghostUserId);
     await this.options.bridge.getIntent(ghostUserId).sendTyping(portal.roomId, event.action === "started");
@@ -486,15 +513,45 @@ export class SignalToMatrix {
     return this.options.media.toMatrix(origin.login.client.environment, slots, { encrypt }, plaintextHashes);
   }
 
+  /** With a double puppet, the phone's reads move the user's read receipts in their portals. */
+  private async phoneRead(
+    login: Login,
+    reads: ReadonlyArray<{ senderAci: string; timestamp: number }>,
+  ): Promise<void> {
+    const { store, doublePuppets } = this.options;
+    if (!doublePuppets.requesterOf(login.userId)) return;
+    for (const read of reads) {
+      // The last part of each message, per room the user has it in.
+      const lastByRoom = new Map<string, string>();
+      for (const ref of store.bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp)) {
+        lastByRoom.set(ref.roomId, ref.eventId);
+      }
+      for (const [roomId, eventId] of lastByRoom) {
+        const portal = store.bridge.portalByRoom(roomId);
+        if (!portal || (portal.kind === "direct" && portal.receiver !== login.userId)) continue;
+        await doublePuppets.markRead(login.userId, roomId, eventId);
+      }
+    }
+  }
+
   /**
-   * Who speaks for a Signal user in a portal, live and in history alike: their ghost, also for
-   * the user's own messages from their phone (until double puppets give those their own account).
+   * Who speaks for a Signal user in a portal, live and in history alike: the user's own Matrix
+   * account for what they sent from their phone when the bridge may act as them (double puppet),
+   * else the author's ghost.
    */
-  private async speakerIn(portal: PortalRow, aci: string, names: ContactNames): Promise<Intent> {
-    const { ghosts, portals } = this.options;
-    const intent = await ghosts.ensure(aci, names);
-    await portals.ensureGhostJoined(portal, ghosts.userIdOf(aci));
-    return intent;
+  private async speakerIn(origin: Origin, portal: PortalRow, names: ContactNames): Promise<Speaker> {
+    const { ghosts, portals, doublePuppets } = this.options;
+    const { login, authorAci } = origin;
+    if (authorAci === login.client.account.aci) {
+      const requester = doublePuppets.requesterOf(login.userId);
+      if (requester) {
+        await portals.ensurePuppetJoined(portal.roomId, login.userId);
+        return { user: { userId: login.userId, matrixClient: requester }, marker: doublePuppets.marker };
+      }
+    }
+    const intent = await ghosts.ensure(authorAci, names);
+    await portals.ensureGhostJoined(portal, ghosts.userIdOf(authorAci));
+    return { user: intent, marker: {} };
   }
 
   private async portalOf(origin: Origin): Promise<PortalRow> {
@@ -513,12 +570,13 @@ export class SignalToMatrix {
   }
 
   private context(origin: Origin, portal: PortalRow, authorNames: ContactNames): SignalToMatrixContext {
-    const { store, ghosts } = this.options;
+    const { store, ghosts, linkedUserOf } = this.options;
     const tables = store.bridge;
     const names = new Map<string, string>([[origin.authorAci, bestName(authorNames)]]);
     return {
       roomId: portal.roomId,
-      ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
+      // Mentions and replies notify a linked user's own account; their ghost would notify nobody.
+      ghostUserIdOf: (aci) => linkedUserOf(aci) ?? ghosts.userIdOf(aci),
       displayNameOf: (aci) => names.get(aci) ?? tables.ghost(aci)?.displayName,
       eventIdsOf: (ref) =>
         tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
@@ -542,7 +600,7 @@ export class SignalToMatrix {
     if (actions.length === 0) return [];
     const { store, portals, disappearing } = this.options;
     const tables = store.bridge;
-    const intent = await this.speakerIn(portal, origin.authorAci, authorNames);
+    const speaker = await this.speakerIn(origin, portal, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
     const recordedParts = new Set(
       tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
@@ -553,15 +611,22 @@ export class SignalToMatrix {
     const sent: string[] = [];
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
-        await intent.matrixClient.redactEvent(portal.roomId, action.eventId, action.reason);
+        await redact(speaker.user, portal.roomId, action.eventId, action.reason, speaker.marker);
         tables.deleteReaction(action.eventId);
         continue;
       }
       const part = "part" in action ? action.part : undefined;
       if (part !== undefined && recordedParts.has(part)) continue;
       const key = `${origin.authorAci}:${origin.sentAt}:${part ?? `action-${index}`}`;
-      const content = { ...action.content, ...marker };
-      const eventId = await portals.send(intent, portal, action.eventType, content, key, origin.shownAt);
+      const content = { ...action.content, ...marker, ...speaker.marker };
+      const eventId = await portals.send(
+        speaker.user,
+        portal,
+        action.eventType,
+        content,
+        key,
+        origin.shownAt,
+      );
       sent.push(eventId);
       if (part !== undefined) {
         tables.recordMessage({

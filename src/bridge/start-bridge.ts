@@ -48,6 +48,7 @@ import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
 import { PortalEvents } from "./portal-events.js";
+import { DoublePuppets, PersonalSpaces } from "./puppets/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
 import { RelayMode } from "./relay-mode/index.js";
@@ -143,6 +144,15 @@ export async function startBridge({
 
   const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
+  const doublePuppets = new DoublePuppets({
+    homeserverUrl: config.homeserver.url,
+    serverName: config.homeserver.domain,
+    secrets: config.double_puppet.secrets,
+    servers: config.double_puppet.servers,
+    bridgeId: config.appservice.id,
+    tokens: store.doublePuppets,
+    logger: logger.child("double-puppets"),
+  });
   // Started once the homeserver is up (below); nothing encrypts or decrypts before.
   let crypto: BridgeCrypto | undefined;
   const encryption: RoomEncryption | undefined = config.encryption.allow
@@ -173,6 +183,8 @@ export async function startBridge({
     homeserverToken: registration.hs_token,
     journal,
     isBridgeUser,
+    isOwnEcho: (content) => doublePuppets.isOwnEcho(content),
+    withoutSecrets: (event) => doublePuppets.withoutSecrets(event),
     onJournaled: (intake) => intake.rooms.forEach((roomId) => rooms.kick(roomId)),
     onRoomEvent: (event) => crypto?.noteRoomEvent(event as unknown as RoomEvent),
     // Device data waits for the bot's device to be ready: the homeserver waits for the answer.
@@ -210,9 +222,20 @@ export async function startBridge({
         () => false,
       ));
   const ghosts = new Ghosts(bridge, store.bridge, config, logger.child("ghosts"));
+  const spaces = new PersonalSpaces({
+    tables: store.bridge,
+    bot: () => bridge.getIntent(),
+    serverName: config.homeserver.domain,
+    joinAsUser: (userId, roomId) => doublePuppets.join(userId, roomId),
+    logger: logger.child("spaces"),
+  });
   const portals = new Portals(bridge, store.bridge, ghosts, botUserId, logger.child("portals"), {
     sender,
     encryptNew: config.encryption.default || config.encryption.require,
+    puppets: doublePuppets,
+    ...(config.bridge.personal_filtering_spaces
+      ? { addToSpace: (userId: string, roomId: string) => spaces.add(userId, roomId) }
+      : {}),
   });
   const groups = new GroupDirectory(store, logger.child("groups"));
   const names = new ContactNameDirectory(store, logger.child("names"), {
@@ -270,6 +293,8 @@ export async function startBridge({
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
     requests,
+    linkedUserOf: (aci): string | undefined => logins.userIdOfAci(aci),
+    doublePuppets,
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {
@@ -341,6 +366,7 @@ export async function startBridge({
     logins,
     groups,
     disappearing,
+    isOwnReceipt: (userId, roomId, eventId) => doublePuppets.isOwnReceipt(userId, roomId, eventId),
     logger: logger.child("ephemeral"),
   });
   const bot = new Bot({
@@ -416,6 +442,7 @@ export async function startBridge({
     discovery: signalPhoneNumberDiscovery,
     challenges,
     relay,
+    doublePuppets,
     logger: logger.child("commands"),
   };
   const afterLogin = async (userId: string) => {

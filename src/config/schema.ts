@@ -202,6 +202,11 @@ export const configSchema = section("Bridge configuration", {
         "Which changes of a login's connection state the bot tells its user in the management room: all, errors (bad credentials, unknown errors, a disconnection lasting 3 minutes, and the recovery after one of these), or none.",
       default: "errors",
     }),
+    personal_filtering_spaces: boolean({
+      description:
+        'Give each logged-in user a "Signal" space holding all of their portals, so clients can show their Signal chats apart.',
+      default: true,
+    }),
     relay: section(
       "Relay mode: in a portal where a logged-in user sent set-relay, what Matrix users without a Signal login (and with at least the relay permission level) write is sent through that user's Signal account, with their name.",
       {
@@ -241,6 +246,31 @@ export const configSchema = section("Bridge configuration", {
       },
     ),
   }),
+  double_puppet: section(
+    "Double puppeting: what users send from their phone appears from their own Matrix account, not their ghost.",
+    {
+      secrets: mapOf(
+        "server name",
+        string({
+          description: "as_token:<the as_token of a registration that may act as that server's users>.",
+          pattern: /^as_token:\S+$/,
+          patternHint: 'write "as_token:" followed by the as_token of the double puppet registration',
+        }),
+        {
+          description:
+            "Per server name, how the bridge acts as its users without a login: as_token:<token> of a second appservice registration (url: null, a non-exclusive user namespace covering all users) loaded by that homeserver. See docs/double-puppeting.md.",
+          default: {},
+          example: { "example.org": "as_token:REPLACE_WITH_THE_DOUBLE_PUPPET_AS_TOKEN" },
+        },
+      ),
+      servers: mapOf("server name", url({ description: "Client-server API URL of that server." }), {
+        description:
+          "Client-server URLs of other servers with a secret; the bridge's own server is reached at homeserver.url.",
+        default: {},
+        example: { "other.example": "https://matrix.other.example" },
+      }),
+    },
+  ),
   provisioning: section(
     "The provisioning API (mautrix's bridgev2 API) for integrations that log users in. Off unless shared_secret is set.",
     {

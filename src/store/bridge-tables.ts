@@ -121,6 +121,24 @@ export class BridgeTables {
     return roomId ?? undefined;
   }
 
+  /** The user's personal space (holding their portals), once made. */
+  spaceOf(userId: string): string | undefined {
+    const roomId = this.db
+      .prepare("SELECT space_room_id FROM bridge_users WHERE matrix_user_id = ?")
+      .pluck()
+      .get(userId) as string | null | undefined;
+    return roomId ?? undefined;
+  }
+
+  setSpace(userId: string, roomId: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_users (matrix_user_id, space_room_id) VALUES (?, ?)
+         ON CONFLICT (matrix_user_id) DO UPDATE SET space_room_id = excluded.space_room_id`,
+      )
+      .run(userId, roomId);
+  }
+
   setManagementRoom(userId: string, roomId: string): void {
     this.db
       .prepare(

@@ -9,6 +9,7 @@ import { loadBridgeKey } from "./bridge-key.js";
 import { BridgeTables } from "./bridge-tables.js";
 import { newWrappedDataKey, unwrapDataKey } from "./data-keys.js";
 import { DisappearingTables } from "./disappearing-tables.js";
+import { DoublePuppetTables } from "./double-puppet-tables.js";
 import { HistoryTables } from "./history-tables.js";
 import { MatrixJournal } from "./matrix-journal.js";
 import { MatrixCryptoTables } from "./matrix-crypto-tables.js";
@@ -48,6 +49,8 @@ export interface Store {
   readonly history: HistoryTables;
   /** The bridge bot's Matrix crypto state (end-to-bridge encryption), sealed apart from any login. */
   readonly matrixCrypto: MatrixCryptoTables;
+  /** Users' Matrix access tokens for double puppeting (login-matrix), sealed. */
+  readonly doublePuppets: DoublePuppetTables;
   /** Signal events buffered (decrypted and acknowledged) and not yet marked handled, across accounts. */
   pendingSignalEventCount(): number;
   /** Whether the database answers a query (it is open and readable). */
@@ -121,6 +124,7 @@ export class SqliteStore implements Store {
   readonly matrixJournal: MatrixJournal;
   readonly history: HistoryTables;
   readonly matrixCrypto: MatrixCryptoTables;
+  readonly doublePuppets: DoublePuppetTables;
 
   constructor(
     readonly db: Database,
@@ -132,6 +136,7 @@ export class SqliteStore implements Store {
     this.matrixJournal = new MatrixJournal(db, now);
     this.history = new HistoryTables(db, (accountId) => this.dataKey(accountId), now);
     this.matrixCrypto = new MatrixCryptoTables(db, bridgeKey, now);
+    this.doublePuppets = new DoublePuppetTables(db, (accountId) => this.dataKey(accountId), now);
   }
 
   signalStorage(accountId: string): SignalStorage {

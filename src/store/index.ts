@@ -1,3 +1,4 @@
+export { DoublePuppetTables } from "./double-puppet-tables.js";
 export { openDatabase, type OpenDatabaseOptions, type Store } from "./database.js";
 export {
   AccountDeletedError,

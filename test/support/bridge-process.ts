@@ -20,6 +20,10 @@ export interface BridgeProcess {
   configFile: string;
   registrationFile: string;
   botUserId: string;
+  /** Where the homeserver reaches the bridge: `http://127.0.0.1:<appservice port>`. */
+  appserviceUrl: string;
+  /** The process id of the running bridge, or undefined while it is not running. */
+  readonly pid: number | undefined;
   /** Everything the bridge logged so far. */
   output(): string;
   /** Whether the bridge process is running. */
@@ -80,6 +84,10 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
     configFile,
     registrationFile,
     botUserId: `@signalbot:${setup.serverName}`,
+    appserviceUrl: `http://127.0.0.1:${port}`,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     output: () => output,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     async start({ waitForStarted = true } = {}) {

@@ -3,10 +3,12 @@
  * Signal server, a Matrix user with a management room, and linking through the bot the way a
  * user would (send login, scan the QR code with the phone).
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { MatrixEvent } from "matrix-js-sdk";
+import { parse, stringify } from "yaml";
+import { type AppserviceTap, startAppserviceTap } from "./appservice-tap.js";
 import { type BridgeProcess, prepareBridge } from "./bridge-process.js";
 import { scanLinkUrl } from "./linked-signal-client.js";
 import { type MatrixUser, startMatrixUser } from "./matrix-user.js";
@@ -23,6 +25,8 @@ export interface BridgeWithSignal {
   aliceCredentials: MatrixCredentials;
   /** Alice's DM with the bot. */
   managementRoom: string;
+  /** The relay between Synapse and the bridge, when asked for. */
+  tap: AppserviceTap | undefined;
   /** Stops everything this started (not the mock server). */
   stop(): Promise<void>;
 }
@@ -36,12 +40,26 @@ export const fromUser = (sender: string, pattern: RegExp, msgtype?: string) => (
 /**
  * Starts Synapse and the bridge against `mock`, and gives Alice a management room;
  * `extraConfig` sections (e.g. `media`) are merged key by key into the test defaults' sections,
- * and keys of a `signal` section over those of the default one.
+ * and keys of a `signal` section over those of the default one. `signalPort` points the bridge at
+ * another port than the mock's own (a proxy in front of it); with `appserviceTap` Synapse pushes
+ * to the bridge through a relay that notes each transaction.
  */
 export async function startBridgeWithSignal(
   mock: MockSignalServer,
   extraConfig: Record<string, unknown> = {},
-  { publicAddress = false, encrypted = false }: { publicAddress?: boolean; encrypted?: boolean } = {},
+  {
+    publicAddress = false,
+    encrypted = false,
+    extraAppserviceFiles = [],
+    signalPort = mock.port,
+    appserviceTap = false,
+  }: {
+    publicAddress?: boolean;
+    encrypted?: boolean;
+    extraAppserviceFiles?: string[];
+    signalPort?: number;
+    appserviceTap?: boolean;
+  } = {},
 ): Promise<BridgeWithSignal> {
   const { signal: extraSignal, ...otherConfig } = extraConfig;
   const synapsePort = await freePort();
@@ -55,7 +73,7 @@ export async function startBridgeWithSignal(
         environment: "local",
         device_name: "Matrix bridge",
         local: {
-          port: mock.port,
+          port: signalPort,
           ca_file: "signal-ca.pem",
           trust_root: mock.trustRoot,
           server_public_params: mock.serverPublicParams,
@@ -69,14 +87,26 @@ export async function startBridgeWithSignal(
   });
   let synapse: Synapse | undefined;
   let alice: MatrixUser | undefined;
+  let tap: AppserviceTap | undefined;
   const stop = async () => {
     alice?.stop();
     await bridge.cleanup();
     await synapse?.stop();
+    await tap?.close();
   };
   try {
     await writeFile(join(bridge.dir, "signal-ca.pem"), mock.caCertPem);
-    synapse = await startSynapse({ port: synapsePort, appserviceFiles: [bridge.registrationFile] });
+    let registrationFile = bridge.registrationFile;
+    if (appserviceTap) {
+      tap = await startAppserviceTap(bridge.appserviceUrl);
+      const registration = parse(await readFile(bridge.registrationFile, "utf8")) as Record<string, unknown>;
+      registrationFile = join(bridge.dir, "registration-through-tap.yaml");
+      await writeFile(registrationFile, stringify({ ...registration, url: tap.url }));
+    }
+    synapse = await startSynapse({
+      port: synapsePort,
+      appserviceFiles: [registrationFile, ...extraAppserviceFiles],
+    });
     await bridge.start();
     const started = await startBridgeUser(synapse, bridge, "alice", { encrypted });
     alice = started.user;
@@ -86,6 +116,7 @@ export async function startBridgeWithSignal(
       alice,
       aliceCredentials: started.credentials,
       managementRoom: started.managementRoom,
+      tap,
       stop,
     };
   } catch (error) {

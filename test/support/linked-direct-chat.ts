@@ -12,6 +12,7 @@ import {
 } from "./bridge-with-signal.js";
 import { introduce } from "./linked-signal-client.js";
 import { type MockSignalServer, startMockSignalServer } from "./mock-signal-server.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export interface LinkedDirectChat {
   mock: MockSignalServer;
@@ -24,21 +25,37 @@ export interface LinkedDirectChat {
   device: Device;
   /** Alice's direct portal with the friend. */
   directRoom: string;
+  /** The proxy between the bridge and the mock server, when asked for. */
+  proxy: TcpProxy | undefined;
   /** Stops everything this started. */
   stop(): Promise<void>;
 }
 
-export async function startLinkedDirectChat(): Promise<LinkedDirectChat> {
+/**
+ * Starts the setting; with `signalProxy` the bridge reaches the mock server (chat, storage,
+ * groups and CDN alike) only through a TCP proxy the test can slow down or cut; with
+ * `appserviceTap` Synapse pushes to the bridge through a relay that notes each transaction.
+ */
+export async function startLinkedDirectChat(
+  options: { signalProxy?: boolean; appserviceTap?: boolean } = {},
+): Promise<LinkedDirectChat> {
   const mock = await startMockSignalServer();
   let setting: BridgeWithSignal | undefined;
+  let proxy: TcpProxy | undefined;
   const stop = async () => {
     await setting?.stop();
+    await proxy?.close();
     await mock.close();
   };
   try {
+    if (options.signalProxy) proxy = await startTcpProxy(mock.port);
     const friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
     const phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-    setting = await startBridgeWithSignal(mock);
+    setting = await startBridgeWithSignal(
+      mock,
+      {},
+      { signalPort: proxy?.port ?? mock.port, appserviceTap: options.appserviceTap ?? false },
+    );
     const device = await loginThroughBot(setting, mock, phone);
     await introduce(phone, device);
     await introduce(friend, device);
@@ -49,7 +66,7 @@ export async function startLinkedDirectChat(): Promise<LinkedDirectChat> {
       fromUser(ghostOf(friend), /^Hello from Signal$/),
       "the contact's first message",
     );
-    return { mock, setting, phone, friend, device, directRoom, stop };
+    return { mock, setting, phone, friend, device, directRoom, proxy, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -30,7 +30,10 @@ export interface MatrixUser {
     what: string,
     timeoutMs?: number,
   ): Promise<MatrixEvent>;
-  /** Waits for an invite to a room not seen before, joins it and returns its ID. */
+  /**
+   * Waits for an invite to a room not seen before, joins it and returns its ID. Spaces are left
+   * alone: the bridge's personal space is an invite of its own, next to the portals.
+   */
   acceptNextInvite(what: string, timeoutMs?: number): Promise<string>;
   /** The bytes of an mxc:// URL, downloaded as this user's client would (authenticated media). */
   download(mxc: string): Promise<Buffer>;
@@ -134,7 +137,12 @@ export async function startMatrixUser(
         () => {
           roomId = client
             .getRooms()
-            .find((room) => room.getMyMembership() === "invite" && !handledInvites.has(room.roomId))?.roomId;
+            .find(
+              (room) =>
+                room.getMyMembership() === "invite" &&
+                !handledInvites.has(room.roomId) &&
+                !room.isSpaceRoom(),
+            )?.roomId;
           return roomId !== undefined;
         },
         { timeoutMs, what: `an invite to ${what}` },

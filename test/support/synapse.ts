@@ -24,13 +24,27 @@ export interface MatrixCredentials {
 export interface Synapse {
   url: string;
   serverName: string;
+  /** Synapse's log file (removed with its directory by `stop()`). */
+  logFile: string;
   /** Creates a user with the shared-secret admin API and returns its credentials (and first device). */
   registerUser(localpart: string, options?: { admin?: boolean }): Promise<MatrixCredentials>;
   /** Logs `credentials`' user in again: a new device. */
   login(credentials: MatrixCredentials): Promise<MatrixCredentials>;
   /** The end of Synapse's log, for failure messages. */
   logTail(lines?: number): Promise<string>;
-  stop(): Promise<void>;
+  /**
+   * SIGTERM and wait for exit. Without `keep` the directory (database, keys, media) is removed;
+   * with it, `start()` brings the same homeserver back.
+   */
+  stop(options?: { keep?: boolean }): Promise<void>;
+  /** Starts Synapse again on the same port and database after `stop({ keep: true })`. */
+  start(): Promise<void>;
+  /** `stop({ keep: true })`, then `start()`. */
+  restart(): Promise<void>;
+  /** SIGSTOP: the process holds its connections but answers nothing until `thaw()`. */
+  freeze(): void;
+  /** SIGCONT after `freeze()`. */
+  thaw(): void;
 }
 
 async function synapsePython(): Promise<string> {
@@ -109,38 +123,61 @@ export async function startSynapse(
   await run(python, ["-m", "synapse.app.homeserver", "-c", configFile, "--generate-keys"], { cwd: dir });
 
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(python, ["-m", "synapse.app.homeserver", "-c", configFile], {
-    cwd: dir,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
   let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
   const logTail = async (lines = 40) => {
     const text = await readFile(logFile, "utf8").catch(() => "");
     return text.split("\n").slice(-lines).join("\n") + (stderr ? `\nstderr:\n${stderr}` : "");
   };
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
+  const terminate = async () => {
+    if (!child || !running()) return;
+    // A frozen process would hold SIGTERM until continued.
+    child.kill("SIGCONT");
+    child.kill("SIGTERM");
+    const process_ = child;
+    const timer = setTimeout(() => process_.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const stop = async (options: { keep?: boolean } = {}) => {
+    await terminate();
+    if (!options.keep) await rm(dir, { recursive: true, force: true });
+  };
+  const start = async () => {
+    if (running()) throw new Error("Synapse is already running");
+    stderr = "";
+    const process_ = spawn(python, ["-m", "synapse.app.homeserver", "-c", configFile], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child = process_;
+    process_.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    exited = new Promise<void>((resolve) => process_.once("exit", () => resolve()));
+    try {
+      await waitFor(
+        async () => {
+          if (process_.exitCode !== null)
+            throw new Error(`Synapse exited with code ${process_.exitCode}:\n${await logTail()}`);
+          const response = await fetch(`${url}/_matrix/client/versions`).catch(() => undefined);
+          return response?.ok === true;
+        },
+        { timeoutMs: 120_000, what: `Synapse answering on ${url}` },
+      );
+    } catch (error) {
+      await terminate();
+      throw error;
     }
-    await rm(dir, { recursive: true, force: true });
+  };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || !running()) throw new Error(`Synapse is not running (wanted to send ${name})`);
+    child.kill(name);
   };
 
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null)
-          throw new Error(`Synapse exited with code ${child.exitCode}:\n${await logTail()}`);
-        const response = await fetch(`${url}/_matrix/client/versions`).catch(() => undefined);
-        return response?.ok === true;
-      },
-      { timeoutMs: 120_000, what: `Synapse answering on ${url}` },
-    );
+    await start();
   } catch (error) {
     await stop();
     throw error;
@@ -179,5 +216,20 @@ export async function startSynapse(
     return { ...credentials, accessToken: body.access_token, deviceId: body.device_id };
   };
 
-  return { url, serverName: "localhost", registerUser, login, logTail, stop };
+  return {
+    url,
+    serverName: "localhost",
+    logFile,
+    registerUser,
+    login,
+    logTail,
+    stop,
+    start,
+    restart: async () => {
+      await stop({ keep: true });
+      await start();
+    },
+    freeze: () => signal("SIGSTOP"),
+    thaw: () => signal("SIGCONT"),
+  };
 }

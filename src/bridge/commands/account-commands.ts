@@ -1,5 +1,6 @@
 import type { BotCommand } from "../bot-commands.js";
 import type { CommandDeps } from "./command-deps.js";
+import { loginMatrixCommand, logoutMatrixCommand } from "./double-puppet-commands.js";
 import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
@@ -11,7 +12,7 @@ import { syncCommand } from "./sync-command.js";
 
 /**
  * The commands that work with a logged-in account: contacts, chats, safety numbers, logout,
- * rate-limit challenges, and those about the portal they are sent in.
+ * rate-limit challenges, double puppeting, and those about the portal they are sent in.
  */
 export function accountCommands(deps: CommandDeps): BotCommand[] {
   return [
@@ -21,6 +22,8 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     syncCommand(deps),
     logoutCommand(deps),
     submitChallengeCommand(deps),
+    loginMatrixCommand(deps),
+    logoutMatrixCommand(deps),
     ...portalCommands(deps),
     ...messageRequestCommands(deps),
   ];

@@ -7,6 +7,7 @@ import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
 import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
+import type { DoublePuppets } from "../puppets/index.js";
 import type { RateLimitChallenges } from "../rate-limit-challenges.js";
 import type { MessageRequests } from "../message-requests.js";
 import type { RelayMode } from "../relay-mode/index.js";
@@ -28,6 +29,8 @@ export interface CommandDeps {
   relay: RelayMode;
   /** Message requests and blocked chats. */
   requests: MessageRequests;
+  /** Users' own Matrix accounts (login-matrix, logout-matrix). */
+  doublePuppets: DoublePuppets;
   logger: Logger;
 }
 

@@ -6,7 +6,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AppService } from "matrix-appservice-bridge";
 import type { Logger } from "../../logger.js";
 import type { JournalIntake, MatrixJournal } from "../../store/index.js";
-import { type IsBridgeUser, type TransactionDeviceData, transactionEvents } from "./transaction-events.js";
+import {
+  type IsBridgeUser,
+  type IsOwnEcho,
+  type TransactionDeviceData,
+  transactionEvents,
+} from "./transaction-events.js";
 
 /**
  * Synapse sends at most 100 events and 100 ephemeral events a transaction; other homeservers or a
@@ -20,6 +25,13 @@ export interface JournalingAppServiceOptions {
   homeserverToken: string;
   journal: Pick<MatrixJournal, "takeIn">;
   isBridgeUser: IsBridgeUser;
+  /** Events the bridge sent as a user's own account (double puppeting), left out like the ghosts'. */
+  isOwnEcho?: IsOwnEcho;
+  /**
+   * Takes secrets out of a room event before it is journaled (a login-matrix token): the journal
+   * is plaintext, and a secret written there would stay readable in the database file.
+   */
+  withoutSecrets?(event: Record<string, unknown>): Record<string, unknown>;
   /** Called once the journal has new entries for these rooms (after the homeserver's answer). */
   onJournaled(intake: JournalIntake): void;
   /** Sees every well-formed room event of a new transaction (the bridge's own too), for caches. */
@@ -42,7 +54,7 @@ export class JournalingAppService extends AppService {
   override listen(port: number, hostname: string, backlog: number): Promise<void> {
     const server = createServer((req, res) => {
       const match = req.method === "PUT" ? TRANSACTION_PATH.exec(pathOf(req)) : null;
-      if (match) void this.onTransactionRequest(req, res, decodeURIComponent(match[1]!));
+      if (match) void this.onTransactionRequest(req, res, match[1]!);
       else this.expressApp(req, res);
     });
     this.httpServer = server;
@@ -68,28 +80,44 @@ export class JournalingAppService extends AppService {
   private async onTransactionRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    txnId: string,
+    encodedTxnId: string,
   ): Promise<void> {
     const { logger } = this.options;
+    let txnId = encodedTxnId;
     try {
       const refusal = this.tokenRefusal(req);
       if (refusal) return answer(res, refusal.status, refusal.body);
+      // Decoded here, not in the listener: a malformed id must get an answer, not end the process.
+      const decoded = decodedOrUndefined(encodedTxnId);
+      if (decoded === undefined) {
+        return answer(res, 400, {
+          errcode: "M_INVALID_PARAM",
+          error: "the transaction id is not properly URL-encoded",
+        });
+      }
+      txnId = decoded;
       const body = await readJson(req);
       if (body.error) return answer(res, body.error.status, body.error.body);
-      const events = transactionEvents(txnId, body.value, this.options.isBridgeUser);
+      const events = transactionEvents(txnId, body.value, this.options.isBridgeUser, this.options.isOwnEcho);
       if (events.skipped.length > 0) {
         logger.warn(
           `transaction ${txnId}: left out ${events.skipped.length} malformed entries: ${summary(events.skipped)}`,
         );
       }
       await this.options.onDeviceData?.(events.device);
-      const intake = this.options.journal.takeIn(txnId, events.journal);
+      const { withoutSecrets } = this.options;
+      const journal = withoutSecrets
+        ? events.journal.map((entry) =>
+            entry.kind === "event" ? { ...entry, event: withoutSecrets(entry.event) } : entry,
+          )
+        : events.journal;
+      const intake = this.options.journal.takeIn(txnId, journal);
       answer(res, 200, {});
       if (!intake.newTransaction) {
         logger.debug(`transaction ${txnId} was taken in before; answered again`);
         return;
       }
-      logger.debug(`transaction ${txnId}: ${intake.stored} new of ${events.journal.length} journaled events`);
+      logger.debug(`transaction ${txnId}: ${intake.stored} new of ${journal.length} journaled events`);
       // The library keeps its membership caches from room events (its own handling is a no-op).
       for (const event of events.roomEvents) {
         this.emit("event", event);
@@ -113,6 +141,14 @@ export class JournalingAppService extends AppService {
     if (token !== this.options.homeserverToken) {
       return { status: 403, body: { errcode: "M_FORBIDDEN", error: "bad token" } };
     }
+    return undefined;
+  }
+}
+
+function decodedOrUndefined(component: string): string | undefined {
+  try {
+    return decodeURIComponent(component);
+  } catch {
     return undefined;
   }
 }

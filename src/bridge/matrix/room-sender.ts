@@ -1,5 +1,20 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { Intent } from "matrix-appservice-bridge";
+
+/** Requests to the homeserver as one user, answered like matrix-bot-sdk's `doRequest`. */
+export interface MatrixRequester {
+  doRequest(
+    method: string,
+    path: string,
+    query?: Record<string, unknown> | null,
+    body?: unknown,
+  ): Promise<unknown>;
+}
+
+/** Who sends: a ghost's or the bot's `Intent`, or a user's double puppet. */
+export interface SendingUser {
+  userId: string;
+  matrixClient: MatrixRequester;
+}
 
 /** How events get encrypted for a room (the bot device's crypto, when encryption is allowed). */
 export interface RoomEncryption {
@@ -34,7 +49,7 @@ export class RoomSender {
    * appservice may (`ts`), for history shown late.
    */
   async send(
-    intent: Intent,
+    intent: SendingUser,
     roomId: string,
     eventType: string,
     content: Record<string, unknown>,
@@ -58,4 +73,22 @@ export class RoomSender {
     const response = (await intent.matrixClient.doRequest("PUT", path, query, body)) as { event_id: string };
     return response.event_id;
   }
+}
+
+/**
+ * Redacts an event with a transaction ID derived from it (a repeat after a crash is the same
+ * redaction); `extra` joins the redaction's content (a double puppet's marker).
+ */
+export async function redact(
+  user: SendingUser,
+  roomId: string,
+  eventId: string,
+  reason: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const txnId = createHash("sha256").update(`${roomId}\0redact:${eventId}`).digest("base64url");
+  const path =
+    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/redact/` +
+    `${encodeURIComponent(eventId)}/${encodeURIComponent(txnId)}`;
+  await user.matrixClient.doRequest("PUT", path, null, { reason, ...extra });
 }

@@ -32,6 +32,9 @@ export interface TransactionDeviceData {
 /** The bridge's own users (bot and ghosts): their events are echoes, not something to relay. */
 export type IsBridgeUser = (userId: string) => boolean;
 
+/** Whether a room event's content marks it as sent by this bridge as a user's own account. */
+export type IsOwnEcho = (content: unknown) => boolean;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -44,6 +47,7 @@ export function transactionEvents(
   txnId: string,
   body: unknown,
   isBridgeUser: IsBridgeUser,
+  isOwnEcho: IsOwnEcho = () => false,
 ): TransactionEvents {
   const result: TransactionEvents = {
     journal: [],
@@ -65,7 +69,8 @@ export function transactionEvents(
     }
     const valid = event as Record<string, unknown> & { event_id: string; room_id: string; sender: string };
     result.roomEvents.push(valid);
-    if (isBridgeUser(valid.sender)) continue;
+    // Double-puppeted events come from the user's own account; only their marker tells them apart.
+    if (isBridgeUser(valid.sender) || isOwnEcho(valid["content"])) continue;
     result.journal.push({ key: valid.event_id, roomId: valid.room_id, kind: "event", event: valid });
   }
   const ephemeralKey = Array.isArray(body["ephemeral"]) ? "ephemeral" : "de.sorunome.msc2409.ephemeral";

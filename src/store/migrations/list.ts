@@ -9,8 +9,10 @@ import { matrixJournal } from "./007-matrix-journal.js";
 import { historyImports } from "./008-history-imports.js";
 import { matrixCrypto } from "./009-matrix-crypto.js";
 import { pollAnswers } from "./010-poll-answers.js";
-import { relayMode } from "./011-relay-mode.js";
-import { messageRequests } from "./012-message-requests.js";
+import { doublePuppets } from "./011-double-puppets.js";
+import { personalSpaces } from "./012-personal-spaces.js";
+import { relayMode } from "./013-relay-mode.js";
+import { messageRequests } from "./014-message-requests.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -27,6 +29,8 @@ export const migrations: readonly Migration[] = [
   historyImports,
   matrixCrypto,
   pollAnswers,
+  doublePuppets,
+  personalSpaces,
   relayMode,
   messageRequests,
 ];

@@ -264,3 +264,15 @@ test("a direct portal can be a message request; chats are accepted or blocked pe
   bridge.setChatState("@alice:hs", "aci-1", undefined);
   assert.equal(bridge.chatState("@alice:hs", "aci-1"), undefined);
 });
+
+test("a user's personal space is kept next to their management room, each unaffected by the other", (t) => {
+  const { store } = open(t);
+  const tables = store.bridge;
+  assert.equal(tables.spaceOf("@alice:hs"), undefined);
+  tables.setSpace("@alice:hs", "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), undefined);
+  tables.setManagementRoom("@alice:hs", "!dm:hs");
+  assert.equal(tables.spaceOf("@alice:hs"), "!space:hs");
+  assert.equal(tables.managementRoomOf("@alice:hs"), "!dm:hs");
+  assert.equal(tables.spaceOf("@bob:hs"), undefined);
+});

@@ -47,6 +47,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_crypto_values",
     "bridge_disappearing_events",
     "bridge_disappearing_timers",
+    "bridge_double_puppets",
     "bridge_encryption_notices",
     "bridge_ghosts",
     "bridge_history_chats",

@@ -31,6 +31,7 @@ test("the raw database file and WAL contain none of the account's secrets", asyn
     "sender key record": bytes(220),
     "contact's profile key": recipient.profileKey!,
     "buffered message": message,
+    "Matrix access token (login-matrix)": "syt_YWxpY2U_aXtVeryPrivateTokenValue_0c1d2e",
   };
   const writes: StorageWrite[] = [
     { type: "account", account },
@@ -51,6 +52,7 @@ test("the raw database file and WAL contain none of the account's secrets", asyn
 
   const store = openDatabase(paths);
   await store.signalStorage("@alice:example.org").commit(writes);
+  store.doublePuppets.saveToken("@alice:example.org", secrets["Matrix access token (login-matrix)"]);
 
   // While open, the latest writes sit in the WAL.
   const whileOpen = rawFiles(paths.databasePath);

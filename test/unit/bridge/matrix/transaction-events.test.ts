@@ -81,6 +81,26 @@ test("null, wrong types and missing fields are left out with a reason, never thr
   }
 });
 
+test("events the bridge sent as a user's own account (its double puppet marker) are not journaled", () => {
+  const marked = (id: string, source: string) => ({
+    ...text(id),
+    content: { msgtype: "m.text", body: "from the phone", "fi.mau.double_puppet_source": source },
+  });
+  const isOwnEcho = (content: unknown) =>
+    (content as Record<string, unknown>)["fi.mau.double_puppet_source"] === "signal";
+  const result = transactionEvents(
+    "t",
+    { events: [marked("$echo", "signal"), marked("$other", "another-bridge"), text("$typed")] },
+    isBridgeUser,
+    isOwnEcho,
+  );
+  assert.deepEqual(
+    result.journal.map((e) => e.key),
+    ["$other", "$typed"],
+    "another bridge's double puppet events and the user's own are relayed",
+  );
+});
+
 test("device data (to-device messages, device lists, key counts) is read from the unstable keys", () => {
   const toBot = {
     type: "m.room.encrypted",

@@ -1,7 +1,7 @@
 import type { Migration } from "./migration.js";
 
 export const messageRequests: Migration = {
-  version: 12,
+  version: 14,
   description:
     "bridge: message requests waiting for the user's answer, and chats each user accepted or blocked",
   up(db) {

@@ -1,7 +1,7 @@
 import type { Migration } from "./migration.js";
 
 export const relayMode: Migration = {
-  version: 11,
+  version: 13,
   description: "bridge: the relay account of a portal, and whom a relayed Matrix message was sent for",
   up(db) {
     db.exec(`
