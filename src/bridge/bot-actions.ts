@@ -3,8 +3,17 @@ import type { BotActions } from "./bot.js";
 import { encryptBuffer } from "./crypto/attachment-cipher.js";
 import type { RoomSender } from "./matrix/room-sender.js";
 
-/** The bot's actions, done with the bridge library's bot intent; events go out through `sender`. */
-export function botActions(bridge: Bridge, sender: RoomSender): BotActions {
+/**
+ * The bot's actions, done with the bridge library's bot intent; events go out through `sender`.
+ * Notices in a portal are sent by whoever speaks for the bridge there (`portalNotice`; in direct
+ * chats that is the contact's ghost, the bot is not in them); it returns undefined for other rooms.
+ */
+export function botActions(
+  bridge: Bridge,
+  sender: RoomSender,
+  portalNotice: (roomId: string, text: string, html?: string) => Promise<string> | undefined = () =>
+    undefined,
+): BotActions {
   const bot = () => bridge.getIntent();
   return {
     join: async (roomId) => {
@@ -16,6 +25,7 @@ export function botActions(bridge: Bridge, sender: RoomSender): BotActions {
       await bot().matrixClient.leaveRoom(roomId, reason);
     },
     sendNotice: (roomId, text, html) =>
+      portalNotice(roomId, text, html) ??
       sender.send(bot(), roomId, "m.room.message", {
         msgtype: "m.notice",
         body: text,

@@ -4,6 +4,8 @@ import { hasPermission } from "./permissions.js";
 /** What a command handler may use; one context per invocation. */
 export interface CommandContext {
   roomId: string;
+  /** The command's event: a key for what it sends, so that running it again sends the same. */
+  eventId: string;
   sender: string;
   senderLevel: PermissionLevel | undefined;
   args: string[];
@@ -44,6 +46,17 @@ export function helpCommand(commands: () => readonly BotCommand[]): BotCommand {
       );
     },
   };
+}
+
+/** Whether a message event is a command with the prefix (the only kind outside management rooms). */
+export function isPrefixedCommand(event: { type: string; content: Record<string, unknown> }): boolean {
+  const { body, msgtype } = event.content;
+  return (
+    event.type === "m.room.message" &&
+    (msgtype === "m.text" || msgtype === "m.notice") &&
+    typeof body === "string" &&
+    parseCommand(body, false) !== undefined
+  );
 }
 
 /** Splits a message into a command name and arguments, or undefined when it is no command. */

@@ -38,6 +38,8 @@ export interface BotOptions {
   isBridgeUser(userId: string): boolean;
   /** A permitted user opened a direct chat with the bot: their management room. */
   onManagementRoom(userId: string, roomId: string): void;
+  /** Whether a room is a portal: there only prefixed commands count, whoever is in it. */
+  isPortal?(roomId: string): boolean;
   /** Whether the bridge takes part in encrypted rooms (encryption.allow). */
   encryptionAllowed: boolean;
 }
@@ -137,6 +139,7 @@ export class Bot {
     try {
       await command.run({
         roomId: event.room_id,
+        eventId: event.event_id ?? `${event.room_id}/${event.sender}/${Date.now()}`,
         sender: event.sender,
         senderLevel: level,
         args: parsed.args,
@@ -150,6 +153,7 @@ export class Bot {
 
   /** A room where only the bot and one user are joined. */
   private async isManagementRoom(roomId: string): Promise<boolean> {
+    if (this.options.isPortal?.(roomId)) return false;
     let count = this.memberCounts.get(roomId);
     if (count === undefined) {
       count = (await this.options.actions.joinedMembers(roomId)).length;

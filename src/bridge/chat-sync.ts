@@ -5,12 +5,15 @@ import type { ContactNameDirectory } from "./contact-names.js";
 import type { Ghosts } from "./ghosts.js";
 import type { GroupPortalSync } from "./group-portal-sync.js";
 import type { Login } from "./logins.js";
+import type { MessageRequests } from "./message-requests.js";
 import { openDirectChat } from "./open-direct-chat.js";
 import { Portals } from "./portals.js";
 import { readStorageSnapshot } from "./storage-snapshot.js";
 
 export interface ChatSyncDeps {
   store: Store;
+  /** Blocked chats and accepted message requests follow the storage service. */
+  requests: MessageRequests;
   portals: Portals;
   ghosts: Ghosts;
   names: ContactNameDirectory;
@@ -50,6 +53,7 @@ export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatS
   const snapshot = await readStorageSnapshot(deps.store, login);
   if (!snapshot) return null;
   const changed = await saveStorageContacts(deps.store.signalStorage(login.userId), snapshot.contacts);
+  deps.requests.followStorage(login.userId, snapshot);
   const renamed = await renameGhosts(deps, login);
   const report: ChatSyncReport = {
     storageVersion: snapshot.version,

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "../logger.js";
 import type { signalservice } from "../signal/index.js";
 import type { ChatTimer, DisappearingEvent, PortalRow, Store } from "../store/index.js";
@@ -112,12 +113,25 @@ export class DisappearingMessages {
     if (seconds === current.seconds) return;
     this.options.logger.info(`disappearing messages in ${portal.roomId}: ${seconds} s`);
     // Only for clients to show: the message that changed the timer is bridged even if this fails.
-    await this.options.portals
-      .adminIntent(portal)
-      .sendStateEvent(portal.roomId, DISAPPEARING_TIMER_EVENT, "", disappearingTimerContent(seconds))
-      .catch((error: unknown) =>
-        this.options.logger.warn(`could not show the timer of ${portal.roomId} in its room state`, error),
-      );
+    await this.showTimer(portal, seconds).catch((error: unknown) =>
+      this.options.logger.warn(`could not show the timer of ${portal.roomId} in its room state`, error),
+    );
+  }
+
+  /** Sets the room state, unless the room shows that timer already (a user set it from Matrix). */
+  private async showTimer(portal: PortalRow, seconds: number): Promise<void> {
+    const intent = this.options.portals.adminIntent(portal);
+    const content = disappearingTimerContent(seconds);
+    const shown = (await intent.matrixClient
+      .getRoomStateEvent(portal.roomId, DISAPPEARING_TIMER_EVENT, "")
+      .catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (shown && isDeepStrictEqual(shown, content)) return;
+    await intent.sendStateEvent(portal.roomId, DISAPPEARING_TIMER_EVENT, "", content);
+  }
+
+  /** Puts the room state back to the chat's timer (after a change from Matrix that Signal did not take). */
+  async showCurrentTimer(portal: PortalRow): Promise<void> {
+    await this.showTimer(portal, this.options.store.disappearing.timerOf(portal.roomId)?.seconds ?? 0);
   }
 
   /** Content to add to a Matrix event of `message`, so clients can show that it disappears. */

@@ -1,10 +1,16 @@
 import type { Logger } from "../logger.js";
 import {
+  type GroupInviteLink,
+  type GroupJoinInfo,
+  type GroupJoinOutcome,
   type GroupMessageContext,
+  type GroupModification,
+  type GroupModificationResult,
   GroupsClient,
   type GroupUpdate,
   groupIdOf,
   loadGroup,
+  newGroupMasterKey,
   saveGroup,
   saveMemberProfileKeys,
   type SignalClient,
@@ -12,9 +18,20 @@ import {
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
 import type { Login } from "./logins.js";
+import { retryVerdictOf } from "./retry-policy.js";
 import type { GroupInfo } from "./portals.js";
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+
+/** A group to create from Matrix. */
+export interface NewGroupSpec {
+  title: string;
+  description?: string | undefined;
+  /** The avatar image. */
+  avatar?: Uint8Array | undefined;
+  /** Who else is in it, by ACI. */
+  memberAcis: readonly string[];
+}
 
 /** What a group portal shows of a group. */
 export function groupInfoOf(group: SignalGroup): GroupInfo {
@@ -65,6 +82,143 @@ export class GroupDirectory {
     return update;
   }
 
+  /**
+   * The group as the groups service has it now, with the changes since the stored state (nothing
+   * stored, as with `follow`). Throws when the login has never seen the group.
+   */
+  async latest(login: Login, groupId: string): Promise<GroupUpdate> {
+    const known = await this.byId(login, groupId);
+    const client = this.clientOf(login);
+    // The change log is for members; someone invited sees the group as it is.
+    const isMember = known.members.some((member) => member.aci === login.client.account.aci);
+    const update = isMember
+      ? await client.update(known)
+      : { group: await client.fetchGroup(known.masterKey), changes: [] };
+    await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
+    return update;
+  }
+
+  /**
+   * Makes a change to the group as the login's account (see GroupsClient.modify): the group must
+   * be at the server's current revision, or it fails with GroupConflictError.
+   */
+  async modify(
+    login: Login,
+    group: SignalGroup,
+    modifications: readonly GroupModification[],
+  ): Promise<GroupModificationResult> {
+    const result = await this.clientOf(login).modify(group, modifications);
+    this.logger.info(
+      `group ${base64(group.id)} changed by ${login.userId}: revision ${result.group.revision}`,
+    );
+    return result;
+  }
+
+  /**
+   * Creates a Signal group with the login's account as its admin: contacts whose profile key the
+   * account has become members, the others are invited. The group is stored as known.
+   */
+  async create(login: Login, spec: NewGroupSpec): Promise<SignalGroup> {
+    const client = this.clientOf(login);
+    const storage = this.store.signalStorage(login.userId);
+    const own = await storage.getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    const masterKey = newGroupMasterKey();
+    const members: Array<{ role: "admin" | "member"; presentation: Uint8Array }> = [
+      {
+        role: "admin",
+        presentation: await client.memberPresentation({ masterKey }, own.aci, own.profileKey),
+      },
+    ];
+    const invited: string[] = [];
+    for (const aci of new Set(spec.memberAcis)) {
+      if (aci === own.aci) continue;
+      const presentation = await this.memberPresentation(login, { masterKey }, aci);
+      if (presentation) members.push({ role: "member", presentation });
+      else invited.push(aci);
+    }
+    const avatarKey = spec.avatar ? await client.uploadAvatar({ masterKey }, spec.avatar) : undefined;
+    const group = await client.createGroup({
+      masterKey,
+      title: spec.title,
+      description: spec.description,
+      avatarKey,
+      members,
+      invited,
+      now: Date.now(),
+    });
+    this.logger.info(`group ${base64(group.id)} created by ${login.userId}`);
+    await saveMemberProfileKeys(storage, group);
+    await this.remember(login, group);
+    return group;
+  }
+
+  /** What a group link shows: the group's title and whether joining needs an admin's approval. */
+  async joinInfo(login: Login, link: GroupInviteLink): Promise<GroupJoinInfo> {
+    return this.clientOf(login).joinInfo(link.masterKey, link.password);
+  }
+
+  /**
+   * Joins a group by its link as the login's account (or asks to, as the link says); a group
+   * joined is stored as known.
+   */
+  async joinByLink(login: Login, link: GroupInviteLink, info: GroupJoinInfo): Promise<GroupJoinOutcome> {
+    const client = this.clientOf(login);
+    const own = await this.store.signalStorage(login.userId).getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    const presentation = await client.memberPresentation(
+      { masterKey: link.masterKey },
+      own.aci,
+      own.profileKey,
+    );
+    const outcome = await client.joinByLink(link.masterKey, link.password, info, presentation);
+    if (outcome.kind === "joined") {
+      await saveMemberProfileKeys(this.store.signalStorage(login.userId), outcome.group);
+      await this.remember(login, outcome.group);
+    }
+    return outcome;
+  }
+
+  /** What accepting the login's invitation to the group takes: its profile key's proof. */
+  async ownPresentation(login: Login, group: Pick<SignalGroup, "masterKey">): Promise<Uint8Array> {
+    const own = await this.store.signalStorage(login.userId).getAccount();
+    if (!own?.profileKey)
+      throw new Error("your Signal account has no profile key yet; try again in a moment");
+    return this.clientOf(login).memberPresentation(group, own.aci, own.profileKey);
+  }
+
+  /** Encrypts and uploads an avatar image for the group; resolves to its key for an avatar change. */
+  async uploadAvatar(
+    login: Login,
+    group: Pick<SignalGroup, "masterKey">,
+    image: Uint8Array,
+  ): Promise<string> {
+    return this.clientOf(login).uploadAvatar(group, image);
+  }
+
+  /**
+   * What adding `aci` to the group as a full member takes: a proof of their profile key, if the
+   * login's account has it; undefined otherwise (they can only be invited then).
+   */
+  async memberPresentation(
+    login: Login,
+    group: Pick<SignalGroup, "masterKey">,
+    aci: string,
+  ): Promise<Uint8Array | undefined> {
+    const profileKey = (await this.store.signalStorage(login.userId).getRecipient(aci))?.profileKey;
+    if (!profileKey) return undefined;
+    try {
+      return await this.clientOf(login).memberPresentation(group, aci, profileKey);
+    } catch (error) {
+      if (retryVerdictOf(error).transient) throw error;
+      // An outdated profile key: the server issues no credential for it. An invitation still works.
+      this.logger.debug(`no profile key credential for ${aci}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   /** Stores the group as the login's latest known state. */
   async remember(login: Login, group: SignalGroup): Promise<void> {
     const known = await this.known(login, base64(group.id));
@@ -87,6 +241,13 @@ export class GroupDirectory {
       );
     }
     return group;
+  }
+
+  /** Whether the login's account is a member of the group, as far as its stored state says. */
+  async isMember(login: Login, groupId: string): Promise<boolean> {
+    const group = await this.known(login, groupId);
+    const ownAci = login.client.account.aci;
+    return group?.members.some((member) => member.aci === ownAci) ?? false;
   }
 
   /** The group's avatar image, downloaded and decrypted; null when it has none. */

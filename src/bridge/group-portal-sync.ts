@@ -38,6 +38,8 @@ export interface GroupPortalSyncOptions {
 export class GroupPortalSync {
   /** Syncs in progress by portal: logins handle their events in parallel, a portal one at a time. */
   private readonly running = new Map<string, Promise<void>>();
+  /** Groups being brought into their portal (portalOf), by group id. */
+  private readonly inFlight = new Map<string, Promise<PortalRow>>();
 
   constructor(private readonly options: GroupPortalSyncOptions) {}
 
@@ -48,11 +50,73 @@ export class GroupPortalSync {
   async portalOf(login: Login, masterKey: Uint8Array, context?: GroupMessageContext): Promise<PortalRow> {
     const { groups, portals } = this.options;
     const update = await groups.follow(login, masterKey, context);
-    const portal = await portals.group(login.userId, groupInfoOf(update.group));
+    const info = groupInfoOf(update.group);
+    const sync = (async () => {
+      const ownAci = login.client.account.aci;
+      const answerInvite = !update.group.members.some((member) => member.aci === ownAci);
+      const portal = await portals.group(login.userId, info, { answerInvite });
+      await this.serially(portal.portalKey, () => this.show(login, portal, update));
+      // Stored only now: after a crash the changes are followed, and shown, again.
+      await groups.remember(login, update.group);
+      return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    })();
+    this.inFlight.set(info.id, sync);
+    const forget = () => {
+      if (this.inFlight.get(info.id) === sync) this.inFlight.delete(info.id);
+    };
+    sync.then(forget, forget);
+    return sync;
+  }
+
+  /**
+   * Resolves once what the bridge is showing of the group right now is shown and stored: a user
+   * answering the invite the portal just sent them must find the group as it made them invited.
+   */
+  async settled(groupId: string): Promise<void> {
+    await this.inFlight.get(groupId)?.catch(() => undefined);
+  }
+
+  /**
+   * Brings the group's portal to the group as the groups service has it now (its changes told),
+   * e.g. before changing the group; resolves to the group.
+   */
+  async catchUp(login: Login, portal: PortalRow): Promise<SignalGroup> {
+    const update = await this.options.groups.latest(login, portal.chatId);
     await this.serially(portal.portalKey, () => this.show(login, portal, update));
-    // Stored only now: after a crash the changes are followed, and shown, again.
-    await groups.remember(login, update.group);
-    return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    await this.options.groups.remember(login, update.group);
+    return update.group;
+  }
+
+  /** Shows a change the login's account made (from Matrix) like any other: room state and a notice. */
+  async showChange(login: Login, portal: PortalRow, update: GroupUpdate): Promise<void> {
+    // As stored now: what led to the change may have updated the portal (its avatar).
+    const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    await this.serially(portal.portalKey, () => this.show(login, current, update));
+    await this.options.groups.remember(login, update.group);
+  }
+
+  /**
+   * Puts the room back to showing the group as the login's account last stored it (after a change
+   * in Matrix that Signal did not take): name, topic, avatar, members, power levels, join rule.
+   */
+  async restore(login: Login, portal: PortalRow): Promise<void> {
+    const group = await this.options.groups.byId(login, portal.chatId);
+    await this.serially(portal.portalKey, async () => {
+      const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      await this.applyRoomState(current, group);
+      const bot = this.options.bridge.getIntent();
+      const shown = (await bot.matrixClient
+        .getRoomStateEvent(current.roomId, "m.room.avatar", "")
+        .catch(() => ({}))) as { url?: unknown };
+      if ((shown.url ?? undefined) !== current.avatarUrl) {
+        await bot.sendStateEvent(
+          current.roomId,
+          "m.room.avatar",
+          "",
+          current.avatarUrl ? { url: current.avatarUrl } : {},
+        );
+      }
+    });
   }
 
   private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
@@ -130,30 +194,67 @@ export class GroupPortalSync {
     const { bridge, ghosts } = this.options;
     const bot = bridge.getIntent();
     const roomId = portal.roomId;
-    const linked = await this.linkedUsersByAci();
+    const accounts = await this.linkedAccounts();
+    const linked = new Map(accounts.map((account) => [account.aci, account.userId]));
     const memberAcis = new Set(group.members.map((member) => member.aci));
+    const pending = new Set(group.pendingMembers.map((invited) => invited.serviceId));
+    const invited = accounts
+      .filter(
+        (account) => !memberAcis.has(account.aci) && (pending.has(account.aci) || pending.has(account.pni)),
+      )
+      .map((account) => account.userId);
     const info = groupInfoOf(group);
     const room = await roomSnapshot(bot, roomId);
+    const admins = new Set(
+      group.members.filter((member) => member.role === "admin").map((member) => member.aci),
+    );
     const plan = planGroupRoom(room, {
       name: info.title,
       topic: info.description ?? "",
       memberGhosts: group.members.map((member) => ghosts.userIdOf(member.aci)),
-      adminGhosts: new Set(
-        group.members.filter((member) => member.role === "admin").map((m) => ghosts.userIdOf(m.aci)),
-      ),
+      adminGhosts: new Set([...admins].map((aci) => ghosts.userIdOf(aci))),
+      invitedGhosts: group.pendingMembers
+        .filter((pending) => !pending.serviceId.startsWith("PNI:"))
+        .map((pending) => ghosts.userIdOf(pending.serviceId)),
       linkedMembers: [...linked].filter(([aci]) => memberAcis.has(aci)).map(([, userId]) => userId),
-      linkedOthers: [...linked].filter(([aci]) => !memberAcis.has(aci)).map(([, userId]) => userId),
+      linkedAdmins: new Set([...linked].filter(([aci]) => admins.has(aci)).map(([, userId]) => userId)),
+      knockingGhosts: group.requestingMembers.map((requesting) => ghosts.userIdOf(requesting.aci)),
+      linkedInvited: invited,
+      linkedOthers: [...linked]
+        .filter(([aci, userId]) => !memberAcis.has(aci) && !invited.includes(userId))
+        .map(([, userId]) => userId),
+      rules: { ...group.access, announcementsOnly: group.announcementsOnly },
       isGhost: (userId) => ghosts.aciOf(userId) !== undefined,
     });
     for (const ghost of plan.join) {
-      if (room.memberships.get(ghost) !== "invite") {
+      const membership = room.memberships.get(ghost);
+      // A member kicked or banned in Matrix by someone Signal did not let remove them comes back.
+      if (membership === "ban")
+        await this.tolerant(`unbanning ${ghost} in ${roomId}`, () => bot.unban(roomId, ghost));
+      if (membership !== "invite") {
         await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
       }
       await bridge.getIntent(ghost).join(roomId);
     }
+    for (const ghost of plan.inviteGhosts ?? []) {
+      await this.tolerant(`inviting ${ghost} to ${roomId}`, () => bot.invite(roomId, ghost));
+    }
     if (plan.powerLevels) await bot.sendStateEvent(roomId, "m.room.power_levels", "", plan.powerLevels);
+    if (plan.joinRule !== undefined) {
+      await bot.sendStateEvent(roomId, "m.room.join_rules", "", { join_rule: plan.joinRule });
+    }
     if (plan.name !== undefined) await bot.sendStateEvent(roomId, "m.room.name", "", { name: plan.name });
     if (plan.topic !== undefined) await bot.sendStateEvent(roomId, "m.room.topic", "", { topic: plan.topic });
+    for (const ghost of plan.knock ?? []) {
+      await this.tolerant(`${ghost} knocking on ${roomId}`, async () => {
+        await bridge.getIntent(ghost).ensureRegistered();
+        await bridge
+          .getIntent(ghost)
+          .matrixClient.doRequest("POST", `/_matrix/client/v3/knock/${encodeURIComponent(roomId)}`, null, {
+            reason: "Asked to join the Signal group by its link",
+          });
+      });
+    }
     for (const ghost of plan.leave) {
       await this.tolerant(`${ghost} leaving ${roomId}`, () => bridge.getIntent(ghost).leave(roomId));
     }
@@ -208,13 +309,13 @@ export class GroupPortalSync {
     await this.options.portals.send(bridge.getIntent(sender), portal, "m.room.message", { ...content }, key);
   }
 
-  /** Linked Matrix users by the ACI of their Signal account. */
-  private async linkedUsersByAci(): Promise<Map<string, string>> {
+  /** Linked Matrix users with the ACI and PNI (`PNI:<uuid>`) of their Signal account. */
+  private async linkedAccounts(): Promise<Array<{ userId: string; aci: string; pni: string }>> {
     const { store } = this.options;
-    const linked = new Map<string, string>();
+    const linked: Array<{ userId: string; aci: string; pni: string }> = [];
     for (const userId of store.listSignalAccounts()) {
       const account = await store.signalStorage(userId).getAccount();
-      if (account) linked.set(account.aci, userId);
+      if (account) linked.push({ userId, aci: account.aci, pni: `PNI:${account.pni}` });
     }
     return linked;
   }
@@ -255,10 +356,22 @@ async function roomSnapshot(bot: Intent, roomId: string): Promise<RoomSnapshot> 
   for (const event of events) {
     if (event.type === "m.room.member") memberships.set(event.state_key, String(event.content["membership"]));
   }
+  const create = events.find((event) => event.type === "m.room.create" && event.state_key === "") as
+    { sender?: string; content: Record<string, unknown> } | undefined;
   return {
     name: content("m.room.name")?.["name"] as string | undefined,
     topic: content("m.room.topic")?.["topic"] as string | undefined,
     powerLevels: content("m.room.power_levels") as PowerLevels | undefined,
+    joinRule: content("m.room.join_rules")?.["join_rule"] as string | undefined,
     memberships,
+    creators: creatorsOf(create),
   };
+}
+
+/** The room's creators when they hold unlimited power (room version 12 and later). */
+function creatorsOf(create: { sender?: string; content: Record<string, unknown> } | undefined): Set<string> {
+  const version = String(create?.content["room_version"] ?? "1");
+  if (!(Number(version) >= 12 || version.includes("hydra")) || !create?.sender) return new Set();
+  const additional = create.content["additional_creators"];
+  return new Set([create.sender, ...(Array.isArray(additional) ? additional.map(String) : [])]);
 }

@@ -38,6 +38,9 @@ export class MatrixEphemeral {
   async handle(event: EphemeralEvent): Promise<RelayOutcome> {
     const portal = event.room_id ? this.options.store.bridge.portalByRoom(event.room_id) : undefined;
     if (!portal) return "ignored";
+    // A message request: the sender must not learn that the user reads or types, as on Signal.
+    if (portal.kind === "direct" && this.options.store.bridge.isMessageRequest(portal.portalKey))
+      return "skipped";
     if (event.type === "m.typing") return this.typingChanged(portal, event.content);
     if (event.type === "m.receipt") return this.receipts(portal, event.content);
     return "ignored";

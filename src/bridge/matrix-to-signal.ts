@@ -18,6 +18,7 @@ import { type MessageStatusReporter, type SendFailure, sendFailureOf } from "./m
 import { NoticeCoalescer } from "./notice-coalescer.js";
 import type { Portals } from "./portals.js";
 import type { RateLimitChallenges } from "./rate-limit-challenges.js";
+import { relayedEvent, type RelayMode } from "./relay-mode/index.js";
 import type { RelayOutcome } from "./relay-outcome.js";
 import { retryVerdictOf } from "./retry-policy.js";
 
@@ -31,6 +32,8 @@ export interface MatrixToSignalOptions {
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
   challenges: RateLimitChallenges;
+  /** Whose account sends for a Matrix user (theirs, or the portal's relay). */
+  relay: RelayMode;
   logger: Logger;
 }
 
@@ -46,7 +49,7 @@ export class MatrixToSignal {
    * other failure is told to the sender and the room, and handling ends normally.
    */
   async handle(event: WeakEvent): Promise<RelayOutcome> {
-    const { store, logins } = this.options;
+    const { store } = this.options;
     const portal = store.bridge.portalByRoom(event.room_id);
     if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return "ignored";
     const logger = this.options.logger.with({
@@ -54,13 +57,33 @@ export class MatrixToSignal {
       room: event.room_id,
       event: event.event_id,
     });
-    const login = logins.loginOf(event.sender);
-    if (!login || (portal.kind === "direct" && portal.receiver !== event.sender)) {
+    const account = await this.options.relay.accountFor(portal, event.sender);
+    if (account.kind === "none") {
       logger.debug(
         `${event.event_id} in ${event.room_id}: ${event.sender} has no Signal login for this chat`,
       );
-      const message = 'You have no Signal login for this chat. Send "login" to the bridge bot to link one.';
-      await this.fail(portal, event, { status: "FAIL_PERMANENT", reason: "m.no_permission", message });
+      const failure: SendFailure = {
+        status: "FAIL_PERMANENT",
+        reason: "m.no_permission",
+        message: account.reason,
+      };
+      await this.fail(portal, event, failure);
+      return "failed";
+    }
+    // As in Signal's apps: nothing goes to someone whose message request is not accepted, or who
+    // is blocked.
+    const refusal =
+      portal.kind === "direct" && store.bridge.isMessageRequest(portal.portalKey)
+        ? "This chat is a message request: send !signal accept first to reply."
+        : store.bridge.chatState(account.login.userId, portal.chatId) === "blocked"
+          ? "You blocked this chat: send !signal unblock first."
+          : undefined;
+    if (refusal) {
+      await this.fail(portal, event, {
+        status: "FAIL_PERMANENT",
+        reason: "m.no_permission",
+        message: refusal,
+      });
       return "failed";
     }
     const unknownTarget = this.unknownTargetOf(event);
@@ -71,12 +94,42 @@ export class MatrixToSignal {
       );
       return "skipped";
     }
-    const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId);
+    let outgoingEvent = event;
+    if (account.kind === "relay") {
+      const refusal = this.relayRefusal(event, account.writer.userId);
+      if (refusal) {
+        logger.debug(`${event.type} ${event.event_id} in ${event.room_id} is not relayed: ${refusal}`);
+        return "skipped";
+      }
+      const relayed = relayedEvent(event, this.options.relay.formats, account.writer.name);
+      outgoingEvent = { ...event, type: relayed.type, content: relayed.content };
+    }
+    const { login } = account;
+    const relayedFor = account.kind === "relay" ? account.writer.userId : undefined;
+    const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId, relayedFor);
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
     if (claim.state !== "sending") return "skipped";
     const aci = login.client.account.aci;
     const sending = logger.with({ login: aci, signal_message: `${aci}/${claim.sentAt}` });
-    return this.sendClaimed(login, portal, event, claim.sentAt, sending);
+    return this.sendClaimed(login, portal, outgoingEvent, claim.sentAt, sending);
+  }
+
+  /**
+   * Why a relayed user's event does not go through the relay: reactions cannot say whose they
+   * are, and edits and deletes may only touch what the relay sent for that same user.
+   */
+  private relayRefusal(event: WeakEvent, writer: string): string | undefined {
+    if (event.type === "m.reaction") return "reactions of relayed users are not sent";
+    const relation = event.content["m.relates_to"] as { rel_type?: unknown; event_id?: unknown } | undefined;
+    const target =
+      event.type === "m.room.redaction"
+        ? ((event as { redacts?: unknown }).redacts ?? event.content["redacts"])
+        : relation?.rel_type === "m.replace"
+          ? relation.event_id
+          : undefined;
+    if (target === undefined) return undefined;
+    const sent = typeof target === "string" ? this.options.store.bridge.outgoing(target) : undefined;
+    return sent?.relayedFor === writer ? undefined : "it is about a message the relay did not send for them";
   }
 
   private async sendClaimed(

@@ -91,6 +91,16 @@ export class MediaRelay {
     return pointers;
   }
 
+  /** The bytes of a Matrix file (e.g. a room avatar), at most media.max_size_mb of them. */
+  async fromMatrix(mxc: string): Promise<Uint8Array> {
+    const download = await this.repository.download(mxc);
+    if (download.size !== undefined && download.size > this.maxBytes) {
+      download.stream.destroy();
+      throw new MediaTooLargeError(download.size, this.maxBytes);
+    }
+    return readAtMost(download.stream, this.maxBytes);
+  }
+
   /** Uploads the whole text of a long message as Signal's long-text attachment. */
   async longTextToSignal(client: SignalClient, text: string): Promise<signalservice.IAttachmentPointer> {
     return uploadAttachment(

@@ -1,8 +1,10 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { Logger } from "../logger.js";
 import type { BridgeTables, PortalRow } from "../store/index.js";
+import { DISAPPEARING_TIMER_EVENT } from "./disappearing-messages.js";
 import type { Ghosts } from "./ghosts.js";
 import type { RoomSender, SendingUser } from "./matrix/room-sender.js";
+import { retryVerdictOf } from "./retry-policy.js";
 
 /** What a group portal shows about its Signal group. */
 export interface GroupInfo {
@@ -92,6 +94,7 @@ export class Portals {
         },
       })) as { room_id: string };
       if (encrypted) await this.joinBot(roomId);
+      await this.letUsersSetTimer(intent, roomId);
       const portal: PortalRow = {
         portalKey: key,
         roomId,
@@ -113,8 +116,12 @@ export class Portals {
     });
   }
 
-  /** The portal of a Signal group, created on first use; `userId` is invited if not yet. */
-  async group(userId: string, group: GroupInfo): Promise<PortalRow> {
+  /**
+   * The portal of a Signal group, created on first use; `userId` is invited if not yet, and joined
+   * with their double puppet unless `answerInvite` (their account is only invited to the group:
+   * joining the room is how they accept, so it is theirs to do).
+   */
+  async group(userId: string, group: GroupInfo, { answerInvite = false } = {}): Promise<PortalRow> {
     const key = Portals.groupKey(group.id);
     const portal = await this.findOrCreate(key, async () => {
       const { room_id: roomId } = (await this.bridge.getIntent().createRoom({
@@ -147,9 +154,29 @@ export class Portals {
       return created;
     });
     await this.ensureInvited(portal.roomId, userId);
-    await this.ensurePuppetJoined(portal.roomId, userId);
+    if (!answerInvite) await this.ensurePuppetJoined(portal.roomId, userId);
     await this.options.addToSpace?.(userId, portal.roomId);
     return portal;
+  }
+
+  /**
+   * Makes a room users created into a portal (a chat started from Matrix): the bridge remembers it,
+   * and the room says which network it belongs to when whoever speaks for the bridge there may.
+   */
+  async adopt(portal: PortalRow): Promise<void> {
+    this.tables.savePortal(portal);
+    const intent = this.adminIntent(portal);
+    for (const { type, state_key: stateKey, content } of bridgeInfoState(
+      this.botUserId,
+      portal.chatId,
+      portal.name ?? "",
+    )) {
+      await intent.sendStateEvent(portal.roomId, type, stateKey, content).catch((error: unknown) => {
+        if (retryVerdictOf(error).transient) throw error;
+        this.logger.debug(`no bridge info in ${portal.roomId}: ${(error as Error).message}`);
+      });
+    }
+    this.logger.info(`room ${portal.roomId} is now the portal ${portal.portalKey}`);
   }
 
   /** Invites the owner of a direct chat again (e.g. after they left it); the contact's ghost invites. */
@@ -161,13 +188,74 @@ export class Portals {
    * Posts a notice in a portal: from the contact's ghost in a direct chat (the bot is not in
    * those), from the bot in a group.
    */
-  async notice(portal: PortalRow, text: string): Promise<void> {
-    await this.sendAsBridge(portal, "m.room.message", { msgtype: "m.notice", body: text });
+  async notice(portal: PortalRow, text: string, html?: string): Promise<string> {
+    return this.sendAsBridge(portal, "m.room.message", {
+      msgtype: "m.notice",
+      body: text,
+      ...(html ? { format: "org.matrix.custom.html", formatted_body: html } : {}),
+    });
   }
 
-  /** Sends an event of the bridge's own (a notice, a message status) as whoever can post in the portal. */
-  async sendAsBridge(portal: PortalRow, eventType: string, content: Record<string, unknown>): Promise<void> {
-    await this.send(this.adminIntent(portal), portal, eventType, content);
+  /**
+   * Sends an event of the bridge's own (a notice, a message status) as whoever can post in the
+   * portal; resolves to its event ID.
+   */
+  async sendAsBridge(
+    portal: PortalRow,
+    eventType: string,
+    content: Record<string, unknown>,
+  ): Promise<string> {
+    return this.send(this.adminIntent(portal), portal, eventType, content);
+  }
+
+  /** The display name `userId` has in the portal's room, if they set one. */
+  async displayNameIn(portal: PortalRow, userId: string): Promise<string | undefined> {
+    try {
+      const member = (await this.adminIntent(portal).matrixClient.getRoomStateEvent(
+        portal.roomId,
+        "m.room.member",
+        userId,
+      )) as { displayname?: unknown };
+      return typeof member.displayname === "string" && member.displayname !== ""
+        ? member.displayname
+        : undefined;
+    } catch (error) {
+      this.logger.debug(`no member event of ${userId} in ${portal.roomId}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops bridging a portal: a last notice, the bridge's users (ghosts, bot, and last whoever holds
+   * power) leave the room, and the bridge forgets it. Its Signal chat is not touched; the next
+   * message there opens a new portal.
+   */
+  async forget(portal: PortalRow, notice: string): Promise<void> {
+    const admin = this.adminIntent(portal);
+    const roomId = portal.roomId;
+    await this.notice(portal, notice).catch((error: unknown) =>
+      this.logger.debug(`last notice in ${roomId}: ${(error as Error).message}`),
+    );
+    const members = await admin.matrixClient.getJoinedRoomMembers(roomId);
+    const ours = members.filter(
+      (userId) =>
+        userId !== admin.userId && (userId === this.botUserId || this.ghosts.aciOf(userId) !== undefined),
+    );
+    // Left directly: the library's Intent.leave registers the user first, which a homeserver
+    // may refuse for an existing one.
+    for (const userId of [...ours, admin.userId]) {
+      await this.bridge
+        .getIntent(userId)
+        .matrixClient.leaveRoom(roomId)
+        .catch((error: unknown) => {
+          if (retryVerdictOf(error).transient) throw error;
+          this.logger.debug(`${userId} leaving ${roomId}: ${(error as Error).message}`);
+        });
+    }
+    this.tables.deletePortal(portal.portalKey);
+    for (const marker of this.invited) if (marker.startsWith(`${roomId}\0`)) this.invited.delete(marker);
+    this.botJoined.delete(roomId);
+    this.logger.info(`forgot portal ${roomId} (${portal.portalKey})`);
   }
 
   /**
@@ -223,6 +311,20 @@ export class Portals {
     const inviter = this.inviterOf(portal);
     if (inviter !== ghostUserId) await this.ensureInvited(portal.roomId, ghostUserId, inviter);
     await this.bridge.getIntent(ghostUserId).join(portal.roomId);
+  }
+
+  /**
+   * The chat's disappearing-messages timer is the user's to set in a direct chat (Signal lets
+   * either side): room state that needs no more than the default power level.
+   */
+  private async letUsersSetTimer(intent: Intent, roomId: string): Promise<void> {
+    const levels = (await intent.matrixClient.getRoomStateEvent(roomId, "m.room.power_levels", "")) as {
+      events?: Record<string, number>;
+    };
+    await intent.sendStateEvent(roomId, "m.room.power_levels", "", {
+      ...levels,
+      events: { ...levels.events, [DISAPPEARING_TIMER_EVENT]: 0 },
+    });
   }
 
   private inviterOf(portal: PortalRow): string {

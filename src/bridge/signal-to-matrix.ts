@@ -17,6 +17,7 @@ import type { Logger } from "../logger.js";
 import {
   type BufferedSignalEvent,
   type GroupMessageContext,
+  groupIdOf,
   type HistoryItem,
   type SignalEventOf,
   type signalservice,
@@ -29,6 +30,7 @@ import { bestName, type ContactNames, type Ghosts } from "./ghosts.js";
 import type { Login } from "./logins.js";
 import type { MediaRelay } from "./media.js";
 import { pendingMediaSlots } from "./media-slots.js";
+import type { MessageRequests } from "./message-requests.js";
 import type { MessageStatusReporter } from "./message-status.js";
 import { redact, type SendingUser } from "./matrix/room-sender.js";
 import { Portals } from "./portals.js";
@@ -57,6 +59,8 @@ export interface SignalToMatrixOptions {
   media: MediaRelay;
   status: MessageStatusReporter;
   disappearing: DisappearingMessages;
+  /** Message requests and blocked chats. */
+  requests: MessageRequests;
   logger: Logger;
 }
 
@@ -92,6 +96,8 @@ export class SignalToMatrix {
   }
 
   private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
+    const blocked = this.blockedChatOf(login, event);
+    if (blocked) return this.skip(event, `${blocked} is blocked`);
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
     const own = login.client.account.aci;
@@ -111,6 +117,11 @@ export class SignalToMatrix {
           );
         }
         if (!message) return this.skip(event, "a sent transcript without a data message");
+        // Replying from the phone accepts a message request, as in Signal's apps.
+        const request = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
+        if (request && !event.groupMasterKey && this.options.requests.isPending(request)) {
+          this.options.requests.accept(login.userId, request);
+        }
         const expirationStartedAt = Number(event.sent.expirationStartTimestamp ?? 0) || undefined;
         return this.bridgeMessage(
           { ...this.origin(login, event, contactAci, message), authorAci: own, expirationStartedAt },
@@ -144,6 +155,10 @@ export class SignalToMatrix {
         } as signalservice.DataMessage);
       case "contacts-sync":
         return this.syncContacts(login, event.blob);
+      case "sync-blocked":
+        return this.options.requests.followBlockedList(login.userId, event);
+      case "sync-message-request":
+        return this.options.requests.followPhoneAnswer(login.userId, event);
       case "storage-changed":
         return this.options.syncChats(login);
       case "call":
@@ -159,6 +174,30 @@ export class SignalToMatrix {
       default:
         return this.skip(event, "not bridged yet");
     }
+  }
+
+  /**
+   * A message the login's account sent to a direct chat from Matrix that Matrix shows the way
+   * Signal does (a timer change as a notice): bridged as if the phone had sent it.
+   */
+  async sentFromMatrix(
+    login: Login,
+    portal: PortalRow,
+    message: signalservice.IDataMessage,
+    sentAt: number,
+  ): Promise<void> {
+    const own = login.client.account.aci;
+    await this.bridgeMessage(
+      {
+        login,
+        authorAci: own,
+        sentAt,
+        contactAci: portal.chatId,
+        groupMasterKey: null,
+        groupContext: undefined,
+      },
+      { ...message, timestamp: sentAt } as signalservice.DataMessage,
+    );
   }
 
   private origin(
@@ -310,6 +349,20 @@ export class SignalToMatrix {
 
   private isVisibleTo(portal: PortalRow, login: Login): boolean {
     return portal.kind === "group" || portal.receiver === login.userId;
+  }
+
+  /** The chat (contact or group) of an event from someone else, when the user blocked it. */
+  private blockedChatOf(login: Login, event: BufferedSignalEvent): string | undefined {
+    if (!event.sender || event.sender.aci === login.client.account.aci) return undefined;
+    const { requests } = this.options;
+    const masterKey = "groupMasterKey" in event ? event.groupMasterKey : null;
+    const groupId = masterKey
+      ? groupIdOf(masterKey)
+      : event.type === "typing" && event.groupId
+        ? Buffer.from(event.groupId).toString("base64")
+        : undefined;
+    if (groupId && requests.isBlocked(login.userId, groupId)) return `group ${groupId}`;
+    return requests.isBlocked(login.userId, event.sender.aci) ? event.sender.aci : undefined;
   }
 
   private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
@@ -507,7 +560,13 @@ export class SignalToMatrix {
     const names = await this.options.names.namesOf(login, contactAci);
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
-    return this.options.portals.direct(login.userId, contactAci, bestName(names));
+    const existed =
+      this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
+    const portal = await this.options.portals.direct(login.userId, contactAci, bestName(names));
+    // A chat the contact starts may be a message request; one the user starts (from the phone) is not.
+    if (!existed && origin.authorAci === contactAci)
+      await this.options.requests.opened(login, portal, bestName(names));
+    return portal;
   }
 
   private context(origin: Origin, portal: PortalRow, authorNames: ContactNames): SignalToMatrixContext {

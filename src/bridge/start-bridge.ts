@@ -19,12 +19,15 @@ import { Ghosts } from "./ghosts.js";
 import { GroupDirectory } from "./group-directory.js";
 import { syncChats } from "./chat-sync.js";
 import { GroupPortalSync } from "./group-portal-sync.js";
+import { GroupChangesFromMatrix, GroupEditor, LeaveConfirmations } from "./groups/index.js";
 import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js";
 import { pingHomeserver } from "./homeserver-ping.js";
 import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
+import { joinCommand } from "./commands/join-command.js";
+import { disappearingTimerCommand } from "./commands/timer-command.js";
 import { LinkSessions } from "./link-sessions.js";
 import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
@@ -38,15 +41,20 @@ import { type RoomEncryption, RoomSender } from "./matrix/room-sender.js";
 import { isOpaqueJoinFailure } from "./retry-policy.js";
 import { MatrixToSignal } from "./matrix-to-signal.js";
 import { MediaRelay } from "./media.js";
+import { NewChats } from "./new-chats.js";
 import type { RelayOutcome } from "./relay-outcome.js";
+import { MessageRequests } from "./message-requests.js";
 import { MessageStatusReporter } from "./message-status.js";
 import { signalPhoneNumberDiscovery } from "./phone-number-lookup.js";
 import { bridgeStates, createOps, Monitoring } from "./ops/index.js";
+import { PortalEvents } from "./portal-events.js";
 import { DoublePuppets, PersonalSpaces } from "./puppets/index.js";
 import { Portals } from "./portals.js";
 import { RateLimitChallenges } from "./rate-limit-challenges.js";
+import { RelayMode } from "./relay-mode/index.js";
 import { signalEnvironmentFrom } from "./signal-environment.js";
 import { SignalToMatrix } from "./signal-to-matrix.js";
+import { TimersFromMatrix } from "./timers-from-matrix.js";
 
 export interface BridgeOptions {
   config: BridgeConfig;
@@ -198,7 +206,11 @@ export async function startBridge({
   });
   await bridge.initialise();
 
-  const actions = botActions(bridge, sender);
+  // Replies to commands in a portal come from whoever speaks for the bridge there.
+  const actions = botActions(bridge, sender, (roomId, text, html) => {
+    const portal = store.bridge.portalByRoom(roomId);
+    return portal && portals.notice(portal, text, html);
+  });
   // A join failure hides its cause; asking the homeserver tells "it is down" from "refused".
   const homeserverAwayBehind = async (error: unknown) =>
     isOpaqueJoinFailure(error) &&
@@ -252,7 +264,16 @@ export async function startBridge({
     botUserId,
     logger: logger.child("group-portals"),
   });
-  const chatSyncDeps = { store, portals, ghosts, names, groupPortals, logger: logger.child("chat-sync") };
+  const requests = new MessageRequests({ store, groups, portals, logger: logger.child("message-requests") });
+  const chatSyncDeps = {
+    store,
+    requests,
+    portals,
+    ghosts,
+    names,
+    groupPortals,
+    logger: logger.child("chat-sync"),
+  };
   /** Tells a user something in their management room; nothing when they have none. */
   const tellUser = async (userId: string, text: string, html?: string) => {
     const roomId = store.bridge.managementRoomOf(userId);
@@ -271,6 +292,7 @@ export async function startBridge({
     names,
     groupPortalOf: (login, masterKey, context) => groupPortals.portalOf(login, masterKey, context),
     syncChats: async (login) => void (await syncChats(chatSyncDeps, login)),
+    requests,
     linkedUserOf: (aci): string | undefined => logins.userIdOfAci(aci),
     doublePuppets,
     logger: logger.child("signal->matrix"),
@@ -318,6 +340,14 @@ export async function startBridge({
     onStarting: (login, start) => history.starting(login, start),
     observer: monitoring.loginObserver,
   });
+  const relay = new RelayMode({
+    store,
+    logins,
+    groups,
+    permissions: config.permissions,
+    settings: config.bridge.relay,
+    displayNameIn: (portal, userId) => portals.displayNameIn(portal, userId),
+  });
   const matrixToSignal = new MatrixToSignal({
     store,
     ghosts,
@@ -328,6 +358,7 @@ export async function startBridge({
     status,
     disappearing,
     challenges,
+    relay,
     logger: logger.child("matrix->signal"),
   });
   const ephemeral = new MatrixEphemeral({
@@ -344,11 +375,64 @@ export async function startBridge({
     logger: logger.child("bot"),
     isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
+    isPortal: (roomId) => store.bridge.portalByRoom(roomId) !== undefined,
     encryptionAllowed: config.encryption.allow,
     actions,
   });
+  const groupEditor = new GroupEditor({ store, groups, groupPortals, logger: logger.child("group-editor") });
+  const timers = new TimersFromMatrix({
+    store,
+    logins,
+    relay,
+    groupEditor,
+    portals,
+    disappearing,
+    showSent: (login, portal, message, sentAt) =>
+      signalToMatrix.sentFromMatrix(login, portal, message, sentAt),
+    logger: logger.child("timers"),
+  });
+  const leaves = new LeaveConfirmations({
+    store,
+    logins,
+    editor: groupEditor,
+    tellUser: (userId, text) => tellUser(userId, text),
+    logger: logger.child("group-leaves"),
+  });
+  const groupChanges = new GroupChangesFromMatrix({
+    store,
+    logins,
+    groups,
+    groupPortals,
+    editor: groupEditor,
+    portals,
+    ghosts,
+    download: (mxc) => media.fromMatrix(mxc),
+    leaves,
+    logger: logger.child("group-changes"),
+  });
+  const newChats = new NewChats({
+    bridge,
+    store,
+    logins,
+    ghosts,
+    names,
+    portals,
+    groups,
+    groupPortals,
+    editor: groupEditor,
+    download: (mxc) => media.fromMatrix(mxc),
+    botUserId,
+    logger: logger.child("new-chats"),
+  });
+  const portalEvents = new PortalEvents({
+    commands: bot,
+    messages: matrixToSignal,
+    timers,
+    groups: groupChanges,
+  });
   const commandDeps = {
     store,
+    requests,
     logins,
     portals,
     ghosts,
@@ -357,6 +441,7 @@ export async function startBridge({
     groupPortals,
     discovery: signalPhoneNumberDiscovery,
     challenges,
+    relay,
     doublePuppets,
     logger: logger.child("commands"),
   };
@@ -387,10 +472,24 @@ export async function startBridge({
     logger.child("login"),
     ops.loginCommandOptions,
   );
-  for (const command of [...loginCommandList, ...accountCommands(commandDeps)]) bot.register(command);
+  for (const command of [
+    ...loginCommandList,
+    ...accountCommands(commandDeps),
+    disappearingTimerCommand(commandDeps, timers),
+    leaves.command(),
+    newChats.createCommand(),
+    joinCommand(commandDeps, groupEditor),
+  ]) {
+    bot.register(command);
+  }
 
   const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
-    if (store.bridge.portalByRoom(event.room_id)) return matrixToSignal.handle(event);
+    const portal = store.bridge.portalByRoom(event.room_id);
+    if (portal) return portalEvents.handle(event, portal);
+    if (event.type === "m.room.member" && ghosts.aciOf(event.state_key ?? "")) {
+      await newChats.ghostInvited(event);
+      return "ignored";
+    }
     await bot.handleEvent(event);
     return "ignored";
   };

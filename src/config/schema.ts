@@ -196,7 +196,7 @@ export const configSchema = section("Bridge configuration", {
       default: false,
     }),
   }),
-  bridge: section("How the bridge reports to its users.", {
+  bridge: section("How the bridge behaves towards its users.", {
     bridge_status_notices: oneOf(["all", "errors", "none"], {
       description:
         "Which changes of a login's connection state the bot tells its user in the management room: all, errors (bad credentials, unknown errors, a disconnection lasting 3 minutes, and the recovery after one of these), or none.",
@@ -207,6 +207,44 @@ export const configSchema = section("Bridge configuration", {
         'Give each logged-in user a "Signal" space holding all of their portals, so clients can show their Signal chats apart.',
       default: true,
     }),
+    relay: section(
+      "Relay mode: in a portal where a logged-in user sent set-relay, what Matrix users without a Signal login (and with at least the relay permission level) write is sent through that user's Signal account, with their name.",
+      {
+        enabled: boolean({
+          description: "Whether set-relay may be used at all.",
+          default: true,
+        }),
+        admin_only: boolean({
+          description: "Only bridge admins may turn relay mode on or off.",
+          default: false,
+        }),
+        message_formats: section(
+          "How a relayed message reads on Signal, per Matrix message type: HTML in which {name} stands for the sender's display name in the room and {message} for the message (for files, their caption or file name).",
+          {
+            "m.text": string({ description: "Text messages.", default: "<b>{name}</b>: {message}" }),
+            "m.notice": string({ description: "Notices.", default: "<b>{name}</b>: {message}" }),
+            "m.emote": string({ description: "Emotes (/me).", default: "* <b>{name}</b> {message}" }),
+            "m.image": string({
+              description: "Images and stickers.",
+              default: "<b>{name}</b> sent an image: {message}",
+            }),
+            "m.video": string({ description: "Videos.", default: "<b>{name}</b> sent a video: {message}" }),
+            "m.audio": string({
+              description: "Audio and voice messages.",
+              default: "<b>{name}</b> sent an audio file: {message}",
+            }),
+            "m.file": string({
+              description: "Other files.",
+              default: "<b>{name}</b> sent a file: {message}",
+            }),
+            "m.location": string({
+              description: "Locations.",
+              default: "<b>{name}</b> sent a location: {message}",
+            }),
+          },
+        ),
+      },
+    ),
   }),
   double_puppet: section(
     "Double puppeting: what users send from their phone appears from their own Matrix account, not their ghost.",

@@ -36,6 +36,7 @@
  * code units throughout, as on Signal.
  */
 export { fromBodyRanges, toBodyRanges } from "./body-ranges.js";
+export { durationText } from "./duration-text.js";
 export { htmlToStyledText, MAX_NESTING_DEPTH, type AciOfMatrixUser } from "./html-to-styled-text.js";
 export {
   LONG_TEXT_CONTENT_TYPE,

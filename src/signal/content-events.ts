@@ -109,6 +109,41 @@ export function eventFromItem(id: string, item: BufferedItem): BufferedSignalEve
       complete: sync.contacts.complete ?? false,
     };
   }
+  if (sync?.blocked) {
+    const fromBinary = (sync.blocked.acisBinary ?? []).flatMap((binary) => aciFrom(binary, null) ?? []);
+    const fromText = (sync.blocked.acis ?? []).flatMap((text) => aciFrom(null, text) ?? []);
+    return {
+      ...base,
+      type: "sync-blocked",
+      acis: [...new Set([...fromBinary, ...fromText])],
+      groupIds: (sync.blocked.groupIds ?? []).filter((id) => id.length > 0),
+    };
+  }
+  if (sync?.messageRequestResponse) {
+    const answer = sync.messageRequestResponse;
+    const Type = signalservice.SyncMessage.MessageRequestResponse.Type;
+    const response =
+      answer.type === Type.ACCEPT
+        ? "accept"
+        : answer.type === Type.DELETE
+          ? "delete"
+          : answer.type === Type.BLOCK ||
+              answer.type === Type.BLOCK_AND_DELETE ||
+              answer.type === Type.BLOCK_AND_SPAM
+            ? "block"
+            : null;
+    const groupId = answer.groupId && answer.groupId.length > 0 ? answer.groupId : null;
+    const threadAci = aciFrom(answer.threadAciBinary, answer.threadAci);
+    if (response && (groupId || threadAci)) {
+      return {
+        ...base,
+        type: "sync-message-request",
+        threadAci: groupId ? null : threadAci,
+        groupId,
+        response,
+      };
+    }
+  }
   if (sync?.fetchLatest?.type === signalservice.SyncMessage.FetchLatest.Type.STORAGE_MANIFEST) {
     return { ...base, type: "storage-changed" };
   }

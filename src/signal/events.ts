@@ -79,6 +79,24 @@ export interface ContactsSyncEvent extends BufferedEventBase {
   complete: boolean;
 }
 
+/** The phone's list of the contacts and groups it blocked (sent when asked, and when it changes). */
+export interface SyncBlockedEvent extends BufferedEventBase {
+  type: "sync-blocked";
+  acis: string[];
+  /** Group identifiers (not master keys). */
+  groupIds: Uint8Array[];
+}
+
+/** The phone answered a message request: accepted the chat, deleted it, or blocked it. */
+export interface SyncMessageRequestEvent extends BufferedEventBase {
+  type: "sync-message-request";
+  /** The contact of a direct chat; null for a group. */
+  threadAci: string | null;
+  /** The group identifier of a group chat; null for a direct chat. */
+  groupId: Uint8Array | null;
+  response: "accept" | "delete" | "block";
+}
+
 /** A call offered or ended (calls themselves are not relayed; a linked device only hears of them). */
 export interface CallEvent extends BufferedEventBase {
   type: "call";
@@ -168,6 +186,8 @@ export type BufferedSignalEvent =
   | SyncSentEvent
   | SyncReadEvent
   | ContactsSyncEvent
+  | SyncBlockedEvent
+  | SyncMessageRequestEvent
   | StorageChangedEvent
   | CallEvent
   | StoryEvent
@@ -184,6 +204,8 @@ const bufferedTypes: Record<BufferedSignalEvent["type"], true> = {
   "sync-sent": true,
   "sync-read": true,
   "contacts-sync": true,
+  "sync-blocked": true,
+  "sync-message-request": true,
   "storage-changed": true,
   call: true,
   story: true,

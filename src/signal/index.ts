@@ -36,6 +36,10 @@ export type {
 export { StorageServiceError, type AccountKeyMaterial } from "./storage-service/storage-keys.js";
 export {
   GroupsClient,
+  newGroupMasterKey,
+  type GroupJoinInfo,
+  type GroupJoinOutcome,
+  type NewGroup,
   type GroupMessageContext,
   type GroupModification,
   type GroupModificationResult,
@@ -51,6 +55,12 @@ export {
   type GroupNoticeAccess,
 } from "./groups/group-change-notice.js";
 export { GroupDataError } from "./groups/group-cipher.js";
+export {
+  groupInviteLinkOf,
+  InvalidGroupLinkError,
+  parseGroupInviteLink,
+  type GroupInviteLink,
+} from "./groups/group-invite-link.js";
 export { groupIdOf, loadGroup, saveGroup, saveMemberProfileKeys } from "./groups/group-storage.js";
 export { GroupAccessDeniedError, GroupConflictError } from "./groups/groups-api.js";
 export * from "./attachments/attachment-errors.js";
@@ -95,12 +105,14 @@ export {
   sendDataMessage,
   sendDelete,
   sendEdit,
+  sendMessageRequestResponse,
   sendReaction,
   sendReadSync,
   sendReceipt,
   sendTyping,
   sendViewedSync,
   type Destination,
+  type MessageRequestAnswer,
   type SentMessage,
 } from "./outgoing-message.js";
 export * from "./send/content-builders.js";

@@ -1,7 +1,7 @@
 // Sending to a chat the way a linked device must: to every recipient (sealed where we can, with
 // our sender key in groups), then as a sent transcript to our own other devices so the phone
 // shows it too.
-import { ContentHint } from "@signalapp/libsignal-client";
+import { Aci, ContentHint } from "@signalapp/libsignal-client";
 import { signalservice } from "../proto/generated/signal.js";
 import { SendError } from "./errors.js";
 import { GroupCipher } from "./groups/group-cipher.js";
@@ -298,6 +298,29 @@ export async function sendReadSync(
 ): Promise<void> {
   if (reads.length === 0) return;
   await syncToOwnDevices(client.sendContext, readSyncContent(reads), timestamp);
+}
+
+/** What we answered to a message request (of a contact, or of a group). */
+export type MessageRequestAnswer = "accept" | "block" | "unblock";
+
+/**
+ * Tells our other devices (the phone) how we answered a chat's message request, so they follow:
+ * accepted, or blocked. Unblocking is told as accepting, as Signal's apps do.
+ */
+export async function sendMessageRequestResponse(
+  client: SignalClient,
+  chat: { aci: string } | { groupId: Uint8Array },
+  answer: MessageRequestAnswer,
+  timestamp: number = Date.now(),
+): Promise<void> {
+  const Type = signalservice.SyncMessage.MessageRequestResponse.Type;
+  const messageRequestResponse: signalservice.SyncMessage.IMessageRequestResponse = {
+    type: answer === "block" ? Type.BLOCK : Type.ACCEPT,
+    ...("aci" in chat
+      ? { threadAci: chat.aci, threadAciBinary: Aci.fromUuid(chat.aci).getRawUuidBytes() }
+      : { groupId: chat.groupId }),
+  };
+  await syncToOwnDevices(client.sendContext, { syncMessage: { messageRequestResponse } }, timestamp);
 }
 
 /** Tells our other devices that we viewed these (view-once or story-like) messages. */

@@ -36,11 +36,16 @@ export interface ReactionRef {
 
 export type OutgoingState = "sending" | "sent" | "failed";
 
+/** What a user decided about a chat: its message request accepted, or the chat blocked. */
+export type ChatState = "accepted" | "blocked";
+
 export interface OutgoingRow {
   eventId: string;
   roomId: string;
   sentAt: number;
   state: OutgoingState;
+  /** The Matrix user a relayed message was written by; undefined for a user's own. */
+  relayedFor: string | undefined;
 }
 
 /** What a group portal shows of its group. */
@@ -165,6 +170,14 @@ export class BridgeTables {
     return records.map((r) => portalFromRecord(r)!);
   }
 
+  /** Every group portal. */
+  groupPortals(): PortalRow[] {
+    const records = this.db
+      .prepare("SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at")
+      .all() as PortalRecord[];
+    return records.map((r) => portalFromRecord(r)!);
+  }
+
   savePortal(portal: PortalRow): void {
     this.db
       .prepare(
@@ -212,6 +225,85 @@ export class BridgeTables {
           WHERE portal_key = ?`,
       )
       .run(state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey);
+  }
+
+  /** The Matrix user whose Signal account relays the portal's users without a login, if any. */
+  relayOf(portalKey: string): string | undefined {
+    const userId = this.db
+      .prepare("SELECT relay_user_id FROM bridge_portals WHERE portal_key = ?")
+      .pluck()
+      .get(portalKey) as string | null | undefined;
+    return userId ?? undefined;
+  }
+
+  setRelay(portalKey: string, userId: string | undefined): void {
+    this.db
+      .prepare("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?")
+      .run(userId ?? null, portalKey);
+  }
+
+  /** Whether a direct portal is a message request the user has not answered. */
+  isMessageRequest(portalKey: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT message_request FROM bridge_portals WHERE portal_key = ?")
+        .pluck()
+        .get(portalKey) === 1
+    );
+  }
+
+  setMessageRequest(portalKey: string, pending: boolean): void {
+    this.db
+      .prepare("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?")
+      .run(pending ? 1 : 0, portalKey);
+  }
+
+  /** What `userId` decided about a chat (a contact's ACI or a base64 group id), if anything. */
+  chatState(userId: string, chatId: string): ChatState | undefined {
+    const state = this.db
+      .prepare("SELECT state FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?")
+      .pluck()
+      .get(userId, chatId) as ChatState | undefined;
+    return state;
+  }
+
+  /** Records (or, with undefined, forgets) what `userId` decided about a chat. */
+  setChatState(userId: string, chatId: string, state: ChatState | undefined): void {
+    if (state === undefined) {
+      this.db.prepare("DELETE FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?").run(userId, chatId);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO bridge_chat_states (user_id, chat_id, state) VALUES (?, ?, ?)
+         ON CONFLICT (user_id, chat_id) DO UPDATE SET state = excluded.state`,
+      )
+      .run(userId, chatId, state);
+  }
+
+  /**
+   * Forgets a portal and everything the bridge kept about its room (message and reaction mapping,
+   * sends, timer, events waiting to disappear); the room itself is left to the caller.
+   */
+  deletePortal(portalKey: string): void {
+    this.db.transaction(() => {
+      const roomId = this.db
+        .prepare("SELECT room_id FROM bridge_portals WHERE portal_key = ?")
+        .pluck()
+        .get(portalKey) as string | undefined;
+      if (roomId === undefined) return;
+      for (const table of [
+        "bridge_messages",
+        "bridge_reactions",
+        "bridge_outgoing",
+        "bridge_disappearing_timers",
+        "bridge_disappearing_events",
+        "bridge_poll_answers",
+      ]) {
+        this.db.prepare(`DELETE FROM ${table} WHERE room_id = ?`).run(roomId);
+      }
+      this.db.prepare("DELETE FROM bridge_portals WHERE portal_key = ?").run(portalKey);
+    })();
   }
 
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */
@@ -342,17 +434,23 @@ export class BridgeTables {
    * sent-timestamp (see nextSignalTimestamp) in the same commit. Returns the existing claim when
    * the event was claimed before, so a retry or a resumed send uses the timestamp it was given.
    */
-  claimOutgoing(eventId: string, roomId: string, accountId: string): { claim: OutgoingRow; isNew: boolean } {
+  claimOutgoing(
+    eventId: string,
+    roomId: string,
+    accountId: string,
+    relayedFor?: string,
+  ): { claim: OutgoingRow; isNew: boolean } {
     return this.db.transaction(() => {
       const existing = this.outgoing(eventId);
       if (existing) return { claim: existing, isNew: false };
       const sentAt = this.nextSignalTimestamp(accountId);
       this.db
         .prepare(
-          "INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state) VALUES (?, ?, ?, 'sending')",
+          `INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state, relayed_for)
+           VALUES (?, ?, ?, 'sending', ?)`,
         )
-        .run(eventId, roomId, sentAt);
-      return { claim: { eventId, roomId, sentAt, state: "sending" as const }, isNew: true };
+        .run(eventId, roomId, sentAt, relayedFor ?? null);
+      return { claim: { eventId, roomId, sentAt, state: "sending" as const, relayedFor }, isNew: true };
     })();
   }
 
@@ -375,10 +473,27 @@ export class BridgeTables {
   /** The send to Signal of a Matrix event; undefined for events that did not come from Matrix. */
   outgoing(eventId: string): OutgoingRow | undefined {
     const r = this.db
-      .prepare("SELECT event_id, room_id, sent_at, state FROM bridge_outgoing WHERE event_id = ?")
+      .prepare(
+        "SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?",
+      )
       .get(eventId) as
-      { event_id: string; room_id: string; sent_at: number; state: OutgoingState } | undefined;
-    return r && { eventId: r.event_id, roomId: r.room_id, sentAt: r.sent_at, state: r.state };
+      | {
+          event_id: string;
+          room_id: string;
+          sent_at: number;
+          state: OutgoingState;
+          relayed_for: string | null;
+        }
+      | undefined;
+    return (
+      r && {
+        eventId: r.event_id,
+        roomId: r.room_id,
+        sentAt: r.sent_at,
+        state: r.state,
+        relayedFor: orUndefined(r.relayed_for),
+      }
+    );
   }
 
   setOutgoingState(eventId: string, state: OutgoingState): void {

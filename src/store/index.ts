@@ -10,6 +10,7 @@ export {
 } from "./errors.js";
 export {
   BridgeTables,
+  type ChatState,
   type GhostRow,
   type GroupPortalState,
   type MessageRef,

@@ -95,6 +95,13 @@ test("a send refused with a rate-limit challenge is held, the user is told how t
       fromUser(ghostOf(stranger), /^Hi, we have not met$/),
       "the stranger's message",
     );
+    // A stranger's first message is a message request: replying needs accepting it first.
+    await alice.sendText(room, "!signal accept");
+    await alice.waitForEvent(
+      room,
+      fromUser(ghostOf(stranger), /^Message request accepted/, "m.notice"),
+      "the message request accepted",
+    );
 
     const limit = { source: phone.device.aci, target: stranger.device.aci };
     mock.server.rateLimit(limit);

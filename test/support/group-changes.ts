@@ -1,18 +1,9 @@
 /**
  * Group changes made by a member on the mock Signal server, and the group update message Signal
  * apps send the other members about them (a data message whose `groupV2` carries the server-signed
- * change), as in the mock's own PrimaryDevice#modifyGroup.
- *
- * The mock's groups service applies titles, timers, invitations and removals itself; it leaves out
- * descriptions, avatars, added members and role changes. Those are added to the change it made
- * and signed again with its server key, as the real groups service would sign them, so clients
- * see one signed change in the log and in the message either way.
+ * change), as in the mock's own PrimaryDevice#modifyGroup. The parts of a change the mock's groups
+ * service leaves out are completed by helpGroupService (mock-group-service.ts).
  */
-import { Aci } from "@signalapp/libsignal-client";
-import {
-  ClientZkGroupCipher,
-  type ServerSecretParams,
-} from "@signalapp/libsignal-client/dist/zkgroup/index.js";
 import {
   type Device,
   EMPTY_DATA_MESSAGE,
@@ -21,7 +12,10 @@ import {
   type PrimaryDevice,
   Proto,
 } from "@signalapp/mock-server";
+import { helpGroupService } from "./mock-group-service.js";
 import type { MockSignalServer } from "./mock-signal-server.js";
+
+const { AccessRequired } = Proto.AccessControl;
 
 export interface GroupChangeRequest {
   title?: string;
@@ -30,13 +24,35 @@ export interface GroupChangeRequest {
   avatar?: Buffer;
   /** New members, with their profile keys, as plain members. */
   add?: PrimaryDevice[];
+  /** Invited (pending) members: their profile keys are not known to the group. */
+  invite?: PrimaryDevice[];
   /** Members made admins. */
   promote?: PrimaryDevice[];
+  /** Admins made plain members. */
+  demote?: PrimaryDevice[];
   remove?: PrimaryDevice[];
+  /** Who may change the group's name, description, avatar and timer. */
+  attributesAccess?: "members" | "admins";
+  /** Who may add members. */
+  membersAccess?: "members" | "admins";
+  /** Turns the group link on: anyone with it joins, or asks to (admins approve); with its secret. */
+  link?: { access: "anyone" | "admins"; password: Uint8Array };
+  /** The editor asks to join by the group link (they are no member). */
+  askToJoin?: boolean;
+  /** Requests to join that the editor approves. */
+  approve?: PrimaryDevice[];
 }
 
-type ServerGroup = NonNullable<Awaited<ReturnType<MockSignalServer["server"]["getGroup"]>>>;
-type SignedChange = Proto.GroupChange.Params;
+/** A device's profile key credential presented to the group (the mock keeps the helper private). */
+const presentationOf = (device: PrimaryDevice, group: Group) =>
+  (
+    device as unknown as {
+      getProfileKeyPresentation(params: Group["secretParams"]): Promise<{ serialize(): Uint8Array }>;
+    }
+  ).getProfileKeyPresentation(group.secretParams);
+
+const accessOf = (access: "members" | "admins") =>
+  access === "admins" ? AccessRequired.ADMINISTRATOR : AccessRequired.MEMBER;
 
 /**
  * `editor` changes `group` on the server and sends the group update to `notify`; resolves to the
@@ -49,29 +65,82 @@ export async function changeGroup(
   request: GroupChangeRequest,
   notify: readonly Device[],
 ): Promise<Group> {
+  helpGroupService(mock);
   const serverGroup = await mock.server.getGroup(group.publicParams.serialize());
   if (!serverGroup) throw new Error(`the mock server has no group ${group.id}`);
+  const blob = (content: Record<string, unknown>) => group.encryptBlob({ content } as never);
+  let avatar: string | undefined;
+  if (request.avatar) {
+    const cdn = mock.server as unknown as { storeAttachment(data: Buffer): Promise<string> };
+    avatar = `attachments/${await cdn.storeAttachment(blob({ avatar: new Uint8Array(request.avatar) }))}`;
+  }
+  const roles = [
+    ...(request.promote ?? []).map((device) => [device, Proto.Member.Role.ADMINISTRATOR] as const),
+    ...(request.demote ?? []).map((device) => [device, Proto.Member.Role.DEFAULT] as const),
+  ];
+  const actions = {
+    ...EMPTY_GROUP_ACTIONS,
+    version: group.revision + 1,
+    modifyTitle: request.title ? { title: blob({ title: request.title }) } : null,
+    modifyDescription: request.description
+      ? { description: blob({ descriptionText: request.description }) }
+      : null,
+    modifyAvatar: avatar ? { avatar } : null,
+    deleteMembers: (request.remove ?? []).map((member) => ({
+      deletedUserId: group.encryptServiceId(member.device.aci),
+    })),
+    addMembers: await Promise.all(
+      (request.add ?? []).map(async (device) => ({
+        added: {
+          role: Proto.Member.Role.DEFAULT,
+          presentation: (await presentationOf(device, group)).serialize(),
+        },
+        joinFromInviteLink: false,
+      })),
+    ),
+    addMembersPendingProfileKey: (request.invite ?? []).map((device) => ({
+      added: {
+        member: { userId: group.encryptServiceId(device.device.aci), role: Proto.Member.Role.DEFAULT },
+      },
+    })),
+    modifyMemberRoles: roles.map(([device, role]) => ({
+      userId: group.encryptServiceId(device.device.aci),
+      role,
+    })),
+    modifyAttributesAccess: request.attributesAccess
+      ? { attributesAccess: accessOf(request.attributesAccess) }
+      : null,
+    modifyMemberAccess: request.membersAccess ? { membersAccess: accessOf(request.membersAccess) } : null,
+    modifyAddFromInviteLinkAccess: request.link
+      ? {
+          addFromInviteLinkAccess:
+            request.link.access === "anyone" ? AccessRequired.ANY : AccessRequired.ADMINISTRATOR,
+        }
+      : null,
+    modifyInviteLinkPassword: request.link ? { inviteLinkPassword: request.link.password } : null,
+    addMembersPendingAdminApproval: request.askToJoin
+      ? [{ added: { presentation: (await presentationOf(editor, group)).serialize() } }]
+      : [],
+    promoteMembersPendingAdminApproval: (request.approve ?? []).map((device) => ({
+      userId: group.encryptServiceId(device.device.aci),
+      role: Proto.Member.Role.DEFAULT,
+    })),
+  };
   const result = await mock.server.modifyGroup({
     group: serverGroup,
-    actions: {
-      ...EMPTY_GROUP_ACTIONS,
-      version: group.revision + 1,
-      modifyTitle: request.title ? { title: group.encryptBlob({ content: { title: request.title } }) } : null,
-      deleteMembers: (request.remove ?? []).map((member) => ({
-        deletedUserId: group.encryptServiceId(member.device.aci),
-      })),
-    },
+    actions: actions as never,
     aciCiphertext: group.encryptServiceId(editor.device.aci),
     pniCiphertext: undefined,
   });
-  if (result.conflict) throw new Error(`the group change to revision ${group.revision + 1} conflicted`);
-  const signed = await completeChange(mock, serverGroup, group, request, result.signedChange);
+  if (result.conflict || !result.signedChange) {
+    throw new Error(`the group change to revision ${group.revision + 1} conflicted`);
+  }
 
   const timestamp = Date.now();
   const groupV2 = {
     masterKey: group.masterKey,
     revision: serverGroup.revision,
-    groupChange: Proto.GroupChange.encode(signed),
+    groupChange: Proto.GroupChange.encode(result.signedChange),
   };
   for (const device of notify) {
     await editor.sendRaw(
@@ -85,64 +154,4 @@ export async function changeGroup(
     );
   }
   return new Group({ secretParams: group.secretParams, groupState: serverGroup.state });
-}
-
-/** Adds what the mock leaves out to the change it just logged, and signs the result again. */
-async function completeChange(
-  mock: MockSignalServer,
-  serverGroup: ServerGroup,
-  group: Group,
-  request: GroupChangeRequest,
-  signed: SignedChange,
-): Promise<SignedChange> {
-  if (!request.description && !request.avatar && !request.add?.length && !request.promote?.length) {
-    return signed;
-  }
-  const entry = serverGroup.changes.groupChanges?.at(-1) as
-    { groupChange: SignedChange; groupState: Proto.Group.Params } | undefined;
-  if (!entry?.groupChange?.actions) throw new Error("the mock logged no change to complete");
-  const actions = Proto.GroupChange.Actions.decode(new Uint8Array(entry.groupChange.actions));
-  const state = entry.groupState as { -readonly [K in keyof Proto.Group.Params]: Proto.Group.Params[K] };
-  const cipher = new ClientZkGroupCipher(group.secretParams);
-
-  if (request.description) {
-    const description = group.encryptBlob({ content: { descriptionText: request.description } });
-    actions.modifyDescription = { description } as never;
-    state.description = description;
-  }
-  if (request.avatar) {
-    const cdn = mock.server as unknown as { storeAttachment(data: Buffer): Promise<string> };
-    const avatar = `attachments/${await cdn.storeAttachment(group.encryptBlob({ content: { avatar: new Uint8Array(request.avatar) } }))}`;
-    actions.modifyAvatar = { avatar } as never;
-    state.avatarUrl = avatar;
-  }
-  for (const device of request.add ?? []) {
-    const member = {
-      role: Proto.Member.Role.DEFAULT,
-      userId: group.encryptServiceId(device.device.aci),
-      profileKey: cipher
-        .encryptProfileKey(device.profileKey, Aci.parseFromServiceIdString(device.device.aci))
-        .serialize(),
-      presentation: null,
-      joinedAtVersion: actions.version,
-      labelEmoji: null,
-      labelString: null,
-    };
-    actions.addMembers.push({ added: member, joinFromInviteLink: false } as never);
-    state.members = [...(state.members ?? []), member];
-  }
-  for (const device of request.promote ?? []) {
-    const userId = group.encryptServiceId(device.device.aci);
-    actions.modifyMemberRoles.push({ userId, role: Proto.Member.Role.ADMINISTRATOR } as never);
-    state.members = (state.members ?? []).map((member) =>
-      member.userId && Buffer.from(member.userId).equals(userId)
-        ? { ...member, role: Proto.Member.Role.ADMINISTRATOR }
-        : member,
-    );
-  }
-
-  const encoded = Proto.GroupChange.Actions.encode(actions as never);
-  const zkSecret = (serverGroup as unknown as { zkSecret: ServerSecretParams }).zkSecret;
-  entry.groupChange = { ...entry.groupChange, actions: encoded };
-  return { ...signed, actions: encoded, serverSignature: zkSecret.sign(Buffer.from(encoded)).serialize() };
 }

@@ -4,11 +4,16 @@ import { loginMatrixCommand, logoutMatrixCommand } from "./double-puppet-command
 import { listCommand } from "./list-command.js";
 import { logoutCommand } from "./logout-command.js";
 import { pmCommand } from "./pm-command.js";
+import { messageRequestCommands } from "./message-request-commands.js";
+import { portalCommands } from "./portal-commands.js";
 import { safetyNumberCommand } from "./safety-number-command.js";
 import { submitChallengeCommand } from "./submit-challenge-command.js";
 import { syncCommand } from "./sync-command.js";
 
-/** The commands that work with a logged-in account: contacts, chats, safety numbers, logout, rate-limit challenges, double puppeting. */
+/**
+ * The commands that work with a logged-in account: contacts, chats, safety numbers, logout,
+ * rate-limit challenges, double puppeting, and those about the portal they are sent in.
+ */
 export function accountCommands(deps: CommandDeps): BotCommand[] {
   return [
     listCommand(deps),
@@ -19,5 +24,7 @@ export function accountCommands(deps: CommandDeps): BotCommand[] {
     submitChallengeCommand(deps),
     loginMatrixCommand(deps),
     logoutMatrixCommand(deps),
+    ...portalCommands(deps),
+    ...messageRequestCommands(deps),
   ];
 }

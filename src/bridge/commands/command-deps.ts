@@ -9,6 +9,8 @@ import type { PhoneNumberDiscovery } from "../phone-number-lookup.js";
 import type { Portals } from "../portals.js";
 import type { DoublePuppets } from "../puppets/index.js";
 import type { RateLimitChallenges } from "../rate-limit-challenges.js";
+import type { MessageRequests } from "../message-requests.js";
+import type { RelayMode } from "../relay-mode/index.js";
 
 /** What the account and contact commands work with; one set for the whole bridge. */
 export interface CommandDeps {
@@ -23,6 +25,10 @@ export interface CommandDeps {
   discovery: PhoneNumberDiscovery;
   /** Signal's rate-limit challenges waiting for the user's captcha. */
   challenges: RateLimitChallenges;
+  /** Relay mode of portals (set-relay), and whose account is in a portal's chat. */
+  relay: RelayMode;
+  /** Message requests and blocked chats. */
+  requests: MessageRequests;
   /** Users' own Matrix accounts (login-matrix, logout-matrix). */
   doublePuppets: DoublePuppets;
   logger: Logger;

@@ -1,5 +1,5 @@
 // Decrypts and encrypts the fields of a groups v2 group with its secret params (zkgroup).
-import { Aci } from "@signalapp/libsignal-client";
+import { Aci, ServiceId } from "@signalapp/libsignal-client";
 import {
   ClientZkGroupCipher,
   GroupMasterKey,
@@ -37,6 +37,21 @@ export function accessOf(access: signalservice.AccessControl.AccessRequired | nu
       return "nobody";
     default:
       return "unknown";
+  }
+}
+
+export function accessToProto(access: GroupAccess): signalservice.AccessControl.AccessRequired {
+  switch (access) {
+    case "anyone":
+      return AccessRequired.ANY;
+    case "members":
+      return AccessRequired.MEMBER;
+    case "admins":
+      return AccessRequired.ADMINISTRATOR;
+    case "nobody":
+      return AccessRequired.UNSATISFIABLE;
+    case "unknown":
+      return AccessRequired.UNKNOWN;
   }
 }
 
@@ -85,8 +100,9 @@ export class GroupCipher {
     return serviceId;
   }
 
+  /** Encrypts `<uuid>` (an ACI) or `PNI:<uuid>`. */
   encryptServiceId(serviceId: string): Uint8Array {
-    return this.cipher.encryptServiceId(Aci.parseFromServiceIdString(serviceId)).serialize();
+    return this.cipher.encryptServiceId(ServiceId.parseFromServiceIdString(serviceId)).serialize();
   }
 
   /** A member's profile key; null when absent or undecryptable (the member is still a member). */

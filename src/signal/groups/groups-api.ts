@@ -75,6 +75,19 @@ export async function fetchGroupState(
   return group;
 }
 
+/** Creates a group (revision 0) as we describe it; returns the group as the server stored it. */
+export async function createGroupState(
+  environment: SignalEnvironment,
+  authorization: string,
+  group: signalservice.Group.$Properties,
+): Promise<signalservice.Group.$Properties> {
+  const body = signalservice.Group.encode(group).finish();
+  const reply = await groupsRequest(environment, authorization, "PUT", "/v2/groups", {}, body);
+  const created = reply.body.length > 0 ? signalservice.GroupResponse.decode(reply.body).group : null;
+  // A server may answer without the group; it is then as we sent it, with members as presented.
+  return created ?? group;
+}
+
 export interface GroupLogPage {
   changes: signalservice.GroupChanges.GroupChangeState.$Properties[];
   /** Where the next page starts, or null when this was the last one. */
@@ -105,16 +118,95 @@ export async function fetchGroupLogPage(
   return { changes, nextSince };
 }
 
-/** Applies our change; returns the signed change the server made of it. */
+/**
+ * Applies our change; returns the signed change the server made of it. Joining by the group link
+ * passes the link's password.
+ */
 export async function patchGroup(
   environment: SignalEnvironment,
   authorization: string,
   actions: Uint8Array,
+  inviteLinkPassword?: Uint8Array,
 ): Promise<signalservice.GroupChange.$Properties> {
-  const reply = await groupsRequest(environment, authorization, "PATCH", "/v2/groups", {}, actions);
+  const query = inviteLinkPassword
+    ? `?inviteLinkPassword=${Buffer.from(inviteLinkPassword).toString("base64url")}`
+    : "";
+  const reply = await groupsRequest(environment, authorization, "PATCH", `/v2/groups${query}`, {}, actions);
   const change = signalservice.GroupChangeResponse.decode(reply.body).groupChange;
   if (!change) throw new GroupDataError("The groups service accepted the change but did not return it.");
   return change;
+}
+
+/** What the group link shows someone not in the group (the password proves they have the link). */
+export async function fetchGroupJoinInfo(
+  environment: SignalEnvironment,
+  authorization: string,
+  inviteLinkPassword: Uint8Array,
+): Promise<signalservice.GroupJoinInfo> {
+  const password = Buffer.from(inviteLinkPassword).toString("base64url");
+  const reply = await groupsRequest(environment, authorization, "GET", `/v2/groups/join/${password}`);
+  return signalservice.GroupJoinInfo.decode(reply.body);
+}
+
+/** Where and how to upload an encrypted group avatar (an S3-style form for CDN 0). */
+export async function fetchAvatarUploadForm(
+  environment: SignalEnvironment,
+  authorization: string,
+): Promise<signalservice.AvatarUploadAttributes> {
+  const reply = await groupsRequest(environment, authorization, "GET", "/v2/groups/avatar/form");
+  const form = signalservice.AvatarUploadAttributes.decode(reply.body);
+  if (!form.key) throw new GroupDataError("The groups service sent an avatar upload form without a key.");
+  return form;
+}
+
+/** Uploads an encrypted avatar blob to CDN 0 with the form; it is found there under the form's key. */
+export async function uploadGroupAvatarBlob(
+  environment: SignalEnvironment,
+  form: signalservice.AvatarUploadAttributes,
+  encrypted: Uint8Array,
+): Promise<void> {
+  const base = environment.cdnUrls[0];
+  if (!base) throw new GroupDataError("The environment has no CDN 0, where group avatars are kept.");
+  const boundary = `----signal-bridge-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  const fields: Array<[string, string]> = [
+    ["key", form.key],
+    ["x-amz-credential", form.credential],
+    ["acl", form.acl],
+    ["x-amz-algorithm", form.algorithm],
+    ["x-amz-date", form.date],
+    ["policy", form.policy],
+    ["x-amz-signature", form.signature],
+    ["Content-Type", "application/octet-stream"],
+  ];
+  const parts: Buffer[] = fields.map(([name, value]) =>
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  );
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="file"\r\n` +
+        "Content-Type: application/octet-stream\r\n\r\n",
+    ),
+    Buffer.from(encrypted),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  const body = Buffer.concat(parts);
+  const response = await httpsRequest(environment, `${base.replace(/\/+$/, "")}/`, {
+    method: "POST",
+    headers: {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      "content-length": String(body.length),
+    },
+    body,
+  });
+  const reply = await readBody(response, 64 * 1024);
+  if (response.status < 200 || response.status >= 300) {
+    throw new ServiceRequestError(
+      "POST",
+      "/ (CDN 0)",
+      response.status,
+      new TextDecoder().decode(reply.subarray(0, 200)),
+    );
+  }
 }
 
 /** The encrypted avatar blob from CDN 0 (group avatars live there). */

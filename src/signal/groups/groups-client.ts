@@ -1,15 +1,30 @@
 // Groups v2 for one account: fetch a group by master key, follow its changes (from the change log
 // or from a change carried in a group message), change it, and fetch its avatar.
-import { NotarySignature, ServerPublicParams } from "@signalapp/libsignal-client/dist/zkgroup/index.js";
+import {
+  ClientZkProfileOperations,
+  GroupSecretParams,
+  NotarySignature,
+  ServerPublicParams,
+} from "@signalapp/libsignal-client/dist/zkgroup/index.js";
+import { fetchProfileKeyCredential } from "../profiles/profile-key-credential.js";
 import { fromBase64, type ChatRequester } from "../chat-api.js";
 import type { SignalEnvironment } from "../environment.js";
 import { signalservice } from "../../proto/generated/signal.js";
-import { GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
+import { accessOf, accessToProto, GroupCipher, GroupDataError, roleToProto } from "./group-cipher.js";
 import { applyGroupChange } from "./group-change-apply.js";
 import { decryptGroupChangeActions, type DecryptedGroupChange } from "./group-change.js";
 import { GroupCredentials } from "./group-credentials.js";
-import type { GroupRole, SignalGroup } from "./group-model.js";
-import { fetchGroupAvatar, fetchGroupLogPage, fetchGroupState, patchGroup } from "./groups-api.js";
+import type { GroupAccess, GroupRole, SignalGroup } from "./group-model.js";
+import {
+  createGroupState,
+  fetchAvatarUploadForm,
+  fetchGroupAvatar,
+  fetchGroupJoinInfo,
+  fetchGroupLogPage,
+  fetchGroupState,
+  patchGroup,
+  uploadGroupAvatarBlob,
+} from "./groups-api.js";
 
 export interface GroupsClientOptions {
   environment: SignalEnvironment;
@@ -39,9 +54,68 @@ export interface GroupMessageContext {
 export type GroupModification =
   | { kind: "title"; title: string }
   | { kind: "description"; description: string }
+  /** An avatar uploaded with `uploadAvatar` (its CDN key), or null to remove it. */
+  | { kind: "avatar"; avatarKey: string | null }
   | { kind: "timer"; seconds: number }
+  /** A full member, proven with their profile key credential (see `memberPresentation`). */
+  | { kind: "add-member"; aci: string; role: GroupRole; presentation: Uint8Array }
+  /** An invitation (a pending member) for someone whose profile key we lack. */
+  | { kind: "invite"; serviceId: string; role: GroupRole }
   | { kind: "remove-member"; aci: string }
-  | { kind: "role"; aci: string; role: GroupRole };
+  /** Takes back an invitation; for our own, declines it. */
+  | { kind: "revoke-invite"; serviceId: string }
+  | { kind: "ban"; serviceId: string }
+  | { kind: "role"; aci: string; role: GroupRole }
+  | { kind: "access-attributes"; access: GroupAccess }
+  | { kind: "access-members"; access: GroupAccess }
+  | { kind: "access-invite-link"; access: GroupAccess }
+  /** Accepts our invitation (to our ACI, or to our PNI), with our profile key's proof. */
+  | { kind: "accept-invite"; presentation: Uint8Array; invitedAs: "aci" | "pni" }
+  /** Lets in someone who asked to join by the group link. */
+  | { kind: "approve-request"; aci: string; role: GroupRole }
+  /** Turns down (or, for ourselves, withdraws) a request to join. */
+  | { kind: "deny-request"; aci: string }
+  /** A new secret for the group link (turning it on first needs one). */
+  | { kind: "invite-link-password"; password: Uint8Array }
+  | { kind: "announcements-only"; enabled: boolean };
+
+/** A group to create: we are its first member and admin. */
+export interface NewGroup {
+  /** 32 random bytes (see `newGroupMasterKey`). SECRET. */
+  masterKey: Uint8Array;
+  title: string;
+  description?: string | undefined;
+  /** The CDN key of an avatar uploaded for this master key (see `uploadAvatar`). */
+  avatarKey?: string | undefined;
+  /** Full members, ourselves first: proofs of their profile keys (see `memberPresentation`). */
+  members: ReadonlyArray<{ role: GroupRole; presentation: Uint8Array }>;
+  /** Invited members whose profile keys we lack, by service id. */
+  invited: readonly string[];
+  /** Milliseconds since the epoch, for the invitations. */
+  now: number;
+}
+
+/** What the group link shows before joining. */
+export interface GroupJoinInfo {
+  title: string;
+  description: string;
+  avatarKey: string | null;
+  memberCount: number;
+  /** "anyone": joining is immediate; "admins": an admin has to approve; else the link is off. */
+  access: GroupAccess;
+  revision: number;
+  /** We asked to join already and wait for an admin. */
+  pendingApproval: boolean;
+}
+
+/** How joining by a link ended: a member now, or waiting for an admin's approval. */
+export type GroupJoinOutcome =
+  { kind: "joined"; group: SignalGroup; signedChange: Uint8Array } | { kind: "requested" };
+
+/** A new group's master key. SECRET. */
+export function newGroupMasterKey(): Uint8Array {
+  return GroupSecretParams.generate().getMasterKey().serialize();
+}
 
 /** Our change as the server accepted it. */
 export interface GroupModificationResult extends GroupUpdate {
@@ -69,6 +143,95 @@ export class GroupsClient {
       await this.credentials.authorization(cipher),
     );
     return cipher.decryptGroup(state);
+  }
+
+  /**
+   * Creates a group at revision 0, everyone may edit it and add members, no group link; resolves
+   * to the group as the server has it.
+   */
+  async createGroup(newGroup: NewGroup): Promise<SignalGroup> {
+    const cipher = new GroupCipher(newGroup.masterKey);
+    const AccessRequired = signalservice.AccessControl.AccessRequired;
+    const state = await createGroupState(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      {
+        publicKey: cipher.publicParams,
+        version: 0,
+        title: cipher.encryptBlob({ title: newGroup.title }),
+        ...(newGroup.description
+          ? { description: cipher.encryptBlob({ descriptionText: newGroup.description }) }
+          : {}),
+        ...(newGroup.avatarKey ? { avatarUrl: newGroup.avatarKey } : {}),
+        accessControl: {
+          attributes: AccessRequired.MEMBER,
+          members: AccessRequired.MEMBER,
+          addFromInviteLink: AccessRequired.UNSATISFIABLE,
+        },
+        members: newGroup.members.map((member) => ({
+          role: roleToProto(member.role),
+          presentation: member.presentation,
+          joinedAtVersion: 0,
+        })),
+        membersPendingProfileKey: newGroup.invited.map((serviceId) => ({
+          member: { userId: cipher.encryptServiceId(serviceId), role: roleToProto("member") },
+          addedByUserId: cipher.encryptServiceId(this.options.aci),
+          timestamp: newGroup.now,
+        })),
+      },
+    );
+    return cipher.decryptGroup(state);
+  }
+
+  /** What the group link shows to someone who has it; GroupAccessDeniedError when it is off or reset. */
+  async joinInfo(masterKey: Uint8Array, inviteLinkPassword: Uint8Array): Promise<GroupJoinInfo> {
+    const cipher = new GroupCipher(masterKey);
+    const info = await fetchGroupJoinInfo(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      inviteLinkPassword,
+    );
+    return {
+      title: cipher.title(info.title),
+      description: cipher.description(info.description),
+      avatarKey: info.avatar || null,
+      memberCount: info.memberCount ?? 0,
+      access: accessOf(info.addFromInviteLink),
+      revision: info.version ?? 0,
+      pendingApproval: info.pendingAdminApproval ?? false,
+    };
+  }
+
+  /**
+   * Joins by the group link with our profile key's proof: as a member when the link lets anyone
+   * in, else as a request an admin has to approve.
+   */
+  async joinByLink(
+    masterKey: Uint8Array,
+    inviteLinkPassword: Uint8Array,
+    info: GroupJoinInfo,
+    presentation: Uint8Array,
+  ): Promise<GroupJoinOutcome> {
+    const cipher = new GroupCipher(masterKey);
+    const direct = info.access === "anyone";
+    const actions: signalservice.GroupChange.Actions.$Properties = direct
+      ? {
+          version: info.revision + 1,
+          addMembers: [{ added: { role: roleToProto("member"), presentation }, joinFromInviteLink: true }],
+        }
+      : { version: info.revision + 1, addMembersPendingAdminApproval: [{ added: { presentation } }] };
+    const signed = await patchGroup(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+      signalservice.GroupChange.Actions.encode(actions).finish(),
+      inviteLinkPassword,
+    );
+    if (!direct) return { kind: "requested" };
+    return {
+      kind: "joined",
+      group: await this.fetchGroup(masterKey),
+      signedChange: signalservice.GroupChange.encode(signed).finish(),
+    };
   }
 
   /** Follows the change log from the group's revision to the current one. */
@@ -148,6 +311,44 @@ export class GroupsClient {
     };
   }
 
+  /**
+   * Encrypts an avatar image with the group's key and uploads it to CDN 0; resolves to its key
+   * for an `avatar` modification.
+   */
+  async uploadAvatar(group: Pick<SignalGroup, "masterKey">, image: Uint8Array): Promise<string> {
+    const cipher = new GroupCipher(group.masterKey);
+    const form = await fetchAvatarUploadForm(
+      this.options.environment,
+      await this.credentials.authorization(cipher),
+    );
+    await uploadGroupAvatarBlob(this.options.environment, form, cipher.encryptBlob({ avatar: image }));
+    return form.key;
+  }
+
+  /**
+   * Proof, for this group, that `aci` has `profileKey` (their profile key credential, presented
+   * to the group): what adding them as a full member, or joining ourselves, takes.
+   */
+  async memberPresentation(
+    group: Pick<SignalGroup, "masterKey">,
+    aci: string,
+    profileKey: Uint8Array,
+  ): Promise<Uint8Array> {
+    const credential = await fetchProfileKeyCredential(
+      this.options.chat,
+      this.options.environment.serverPublicParams,
+      aci,
+      profileKey,
+    );
+    const operations = new ClientZkProfileOperations(this.serverParams);
+    return operations
+      .createExpiringProfileKeyCredentialPresentation(
+        new GroupCipher(group.masterKey).secretParams,
+        credential,
+      )
+      .serialize();
+  }
+
   /** The group's avatar image, or null when it has none. */
   async fetchAvatar(group: SignalGroup): Promise<Uint8Array | null> {
     if (!group.avatarKey) return null;
@@ -182,8 +383,12 @@ function buildActions(
 ): signalservice.GroupChange.Actions.$Properties {
   const actions: signalservice.GroupChange.Actions.$Properties = {
     version,
+    addMembers: [],
     deleteMembers: [],
     modifyMemberRoles: [],
+    addMembersPendingProfileKey: [],
+    deleteMembersPendingProfileKey: [],
+    addMembersBanned: [],
   };
   for (const modification of modifications) {
     switch (modification.kind) {
@@ -195,19 +400,90 @@ function buildActions(
           description: cipher.encryptBlob({ descriptionText: modification.description }),
         };
         break;
+      case "avatar":
+        actions.modifyAvatar = { avatar: modification.avatarKey ?? "" };
+        break;
       case "timer":
         actions.modifyDisappearingMessageTimer = {
           timer: cipher.encryptBlob({ disappearingMessagesDuration: modification.seconds }),
         };
         break;
+      case "add-member":
+        actions.addMembers?.push({
+          added: { role: roleToProto(modification.role), presentation: modification.presentation },
+          joinFromInviteLink: false,
+        });
+        break;
+      case "invite":
+        actions.addMembersPendingProfileKey?.push({
+          added: {
+            member: {
+              userId: cipher.encryptServiceId(modification.serviceId),
+              role: roleToProto(modification.role),
+            },
+          },
+        });
+        break;
       case "remove-member":
         actions.deleteMembers?.push({ deletedUserId: cipher.encryptServiceId(modification.aci) });
+        break;
+      case "revoke-invite":
+        actions.deleteMembersPendingProfileKey?.push({
+          deletedUserId: cipher.encryptServiceId(modification.serviceId),
+        });
+        break;
+      case "ban":
+        actions.addMembersBanned?.push({
+          added: { userId: cipher.encryptServiceId(modification.serviceId), timestamp: Date.now() },
+        });
         break;
       case "role":
         actions.modifyMemberRoles?.push({
           userId: cipher.encryptServiceId(modification.aci),
           role: roleToProto(modification.role),
         });
+        break;
+      case "access-attributes":
+        actions.modifyAttributesAccess = { attributesAccess: accessToProto(modification.access) };
+        break;
+      case "access-members":
+        actions.modifyMemberAccess = { membersAccess: accessToProto(modification.access) };
+        break;
+      case "access-invite-link":
+        actions.modifyAddFromInviteLinkAccess = {
+          addFromInviteLinkAccess: accessToProto(modification.access),
+        };
+        break;
+      case "invite-link-password":
+        actions.modifyInviteLinkPassword = { inviteLinkPassword: modification.password };
+        break;
+      case "announcements-only":
+        actions.modifyAnnouncementsOnly = { announcementsOnly: modification.enabled };
+        break;
+      case "accept-invite":
+        if (modification.invitedAs === "pni") {
+          actions.promoteMembersPendingPniAciProfileKey = [
+            ...(actions.promoteMembersPendingPniAciProfileKey ?? []),
+            { presentation: modification.presentation },
+          ];
+        } else {
+          actions.promoteMembersPendingProfileKey = [
+            ...(actions.promoteMembersPendingProfileKey ?? []),
+            { presentation: modification.presentation },
+          ];
+        }
+        break;
+      case "approve-request":
+        actions.promoteMembersPendingAdminApproval = [
+          ...(actions.promoteMembersPendingAdminApproval ?? []),
+          { userId: cipher.encryptServiceId(modification.aci), role: roleToProto(modification.role) },
+        ];
+        break;
+      case "deny-request":
+        actions.deleteMembersPendingAdminApproval = [
+          ...(actions.deleteMembersPendingAdminApproval ?? []),
+          { deletedUserId: cipher.encryptServiceId(modification.aci) },
+        ];
         break;
     }
   }

@@ -11,6 +11,8 @@ import { matrixCrypto } from "./009-matrix-crypto.js";
 import { pollAnswers } from "./010-poll-answers.js";
 import { doublePuppets } from "./011-double-puppets.js";
 import { personalSpaces } from "./012-personal-spaces.js";
+import { relayMode } from "./013-relay-mode.js";
+import { messageRequests } from "./014-message-requests.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -29,4 +31,6 @@ export const migrations: readonly Migration[] = [
   pollAnswers,
   doublePuppets,
   personalSpaces,
+  relayMode,
+  messageRequests,
 ];

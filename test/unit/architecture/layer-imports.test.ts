@@ -112,16 +112,21 @@ test("nothing imports the composition root", () => {
   }
 });
 
-test("the rest of bridge/ reaches its ops/ room only through ops/index.ts", () => {
-  assertOnly(
-    "bridge",
-    (ref) =>
-      ref.file.startsWith("bridge/ops/") ||
-      !ref.specifier.startsWith(".") ||
-      !target(ref).startsWith("bridge/ops/") ||
-      target(ref) === "bridge/ops/index.js",
-  );
-});
+/** Rooms of bridge/ that show the rest of it one surface, their index.ts. */
+const roomsWithIndex = ["ops", "relay-mode", "groups"];
+
+for (const room of roomsWithIndex) {
+  test(`the rest of bridge/ reaches its ${room}/ room only through ${room}/index.ts`, () => {
+    assertOnly(
+      "bridge",
+      (ref) =>
+        ref.file.startsWith(`bridge/${room}/`) ||
+        !ref.specifier.startsWith(".") ||
+        !target(ref).startsWith(`bridge/${room}/`) ||
+        target(ref) === `bridge/${room}/index.js`,
+    );
+  });
+}
 
 test("only bridge/ops/ imports prom-client", () => {
   for (const layer of ["signal", "convert", "store", "config", "bridge"]) {

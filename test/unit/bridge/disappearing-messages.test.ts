@@ -31,7 +31,7 @@ function setUp(t: TestContext) {
   const clock = new FakeClock();
   const states: Array<{ roomId: string; type: string; content: Record<string, unknown> }> = [];
   const redactions: Array<{ roomId: string; eventId: string }> = [];
-  const homeserver = { refusesState: false };
+  const homeserver = { refusesState: false, shownByUsers: new Map<string, Record<string, unknown>>() };
   const intent = {
     sendStateEvent: async (roomId: string, type: string, _key: string, content: Record<string, unknown>) => {
       if (homeserver.refusesState) throw new Error("M_FORBIDDEN: not allowed to send state");
@@ -40,6 +40,13 @@ function setUp(t: TestContext) {
     },
     matrixClient: {
       redactEvent: async (roomId: string, eventId: string) => void redactions.push({ roomId, eventId }),
+      getRoomStateEvent: async (roomId: string, type: string) => {
+        const shown =
+          homeserver.shownByUsers.get(roomId) ??
+          states.filter((s) => s.roomId === roomId && s.type === type).at(-1)?.content;
+        if (!shown) throw new Error("M_NOT_FOUND: no such state");
+        return shown;
+      },
     },
   };
   const portals = { adminIntent: () => intent } as unknown as Portals;
@@ -196,4 +203,15 @@ test("an event of a room that is no longer a portal is dropped instead of retrie
   await clock.advance(0);
   assert.deepEqual(redactions, []);
   assert.equal(store.disappearing.scheduled("$gone"), undefined);
+});
+
+test("a timer the room already shows (a user set it from Matrix) is not set again", async (t) => {
+  const { store, states, disappearing, homeserver } = setUp(t);
+  homeserver.shownByUsers.set(dm.roomId, { type: "after_read", timer: 60_000 });
+  await disappearing.followTimer(
+    dm,
+    message({ flags: TIMER_UPDATE, expireTimer: 60, expireTimerVersion: 4 }),
+  );
+  assert.deepEqual(store.disappearing.timerOf(dm.roomId), { seconds: 60, version: 4 });
+  assert.deepEqual(states, [], "no second state event");
 });

@@ -98,3 +98,113 @@ test("a linked user whose account left the group is removed; one who was only in
   assert.deepEqual(plan.kick, [ALICE, BOB]);
   assert.deepEqual(plan.invite, []);
 });
+
+const rules = {
+  attributes: "members" as const,
+  members: "members" as const,
+  addFromInviteLink: "nobody" as const,
+  announcementsOnly: false,
+};
+
+test("linked users get the level their account's role gives (admins one above admin ghosts); others keep theirs", () => {
+  const room: RoomSnapshot = {
+    ...inSync(),
+    powerLevels: { users: { [BOT]: 100, [ghost("ann")]: 50, [BOB]: 50, "@mod:hs": 75 } },
+  };
+  const plan = planGroupRoom(
+    room,
+    target({ linkedMembers: [ALICE, BOB], linkedAdmins: new Set([ALICE]), linkedOthers: [] }),
+  );
+  assert.deepEqual(plan.powerLevels?.users, { [BOT]: 100, [ghost("ann")]: 50, "@mod:hs": 75, [ALICE]: 51 });
+});
+
+test("the group's access rules become the levels of its info events, invites and messages", () => {
+  const open = planGroupRoom(inSync(), target({ rules }));
+  assert.deepEqual(open.powerLevels?.events, {
+    "m.room.name": 0,
+    "m.room.topic": 0,
+    "m.room.avatar": 0,
+    "com.beeper.disappearing_timer": 0,
+    "m.room.power_levels": 50,
+  });
+  assert.equal(open.powerLevels?.invite, 0);
+  assert.equal(open.powerLevels?.events_default, 0);
+
+  const strict = planGroupRoom(
+    inSync(),
+    target({
+      rules: {
+        attributes: "admins",
+        members: "admins",
+        addFromInviteLink: "nobody",
+        announcementsOnly: true,
+      },
+    }),
+  );
+  assert.equal(strict.powerLevels?.events?.["m.room.name"], 50);
+  assert.equal(strict.powerLevels?.invite, 50);
+  assert.equal(strict.powerLevels?.events_default, 50, "only admins send");
+
+  const applied: RoomSnapshot = { ...inSync(), powerLevels: strict.powerLevels };
+  assert.equal(
+    planGroupRoom(
+      applied,
+      target({
+        rules: {
+          attributes: "admins",
+          members: "admins",
+          addFromInviteLink: "nobody",
+          announcementsOnly: true,
+        },
+      }),
+    ).powerLevels,
+    undefined,
+    "applied once, nothing more to do",
+  );
+});
+
+test("a group link turns the room to knocking; without one it is invite only", () => {
+  const room: RoomSnapshot = { ...inSync(), joinRule: "invite" };
+  assert.equal(
+    planGroupRoom(room, target({ rules: { ...rules, addFromInviteLink: "admins" } })).joinRule,
+    "knock",
+  );
+  assert.equal(
+    planGroupRoom(room, target({ rules: { ...rules, addFromInviteLink: "anyone" } })).joinRule,
+    "knock",
+  );
+  assert.equal(planGroupRoom(room, target({ rules })).joinRule, undefined);
+  assert.equal(planGroupRoom({ ...room, joinRule: "knock" }, target({ rules })).joinRule, "invite");
+});
+
+test("an invited person's ghost is invited and stays so; a banned member's ghost is brought back", () => {
+  const room: RoomSnapshot = {
+    ...inSync(),
+    memberships: new Map([...inSync().memberships, [ghost("cat"), "invite"], [ghost("ben"), "ban"]]),
+  };
+  const plan = planGroupRoom(room, target({ invitedGhosts: [ghost("cat"), ghost("dan")] }));
+  assert.deepEqual(plan.inviteGhosts, [ghost("dan")]);
+  assert.deepEqual(plan.leave, [], "the invited ghost is not asked to leave");
+  assert.deepEqual(plan.join, [ghost("ben")]);
+});
+
+test("a linked admin who created the room (room version 12) is not listed in the power levels", () => {
+  const room: RoomSnapshot = { ...inSync(), creators: new Set([ALICE]) };
+  const plan = planGroupRoom(room, target({ linkedAdmins: new Set([ALICE]) }));
+  assert.equal(plan.powerLevels, undefined, "nothing to add for the creator");
+});
+
+test("a linked user invited to the group is invited to the room, not kicked; askers' ghosts knock", () => {
+  const room: RoomSnapshot = {
+    ...inSync(),
+    memberships: new Map([...inSync().memberships, [BOB, "invite"], [ghost("old"), "knock"]]),
+  };
+  const plan = planGroupRoom(
+    room,
+    target({ linkedInvited: [BOB, "@carol:hs"], knockingGhosts: [ghost("eve")], linkedOthers: [] }),
+  );
+  assert.deepEqual(plan.invite, ["@carol:hs"], "Bob is invited already");
+  assert.deepEqual(plan.kick, []);
+  assert.deepEqual(plan.knock, [ghost("eve")]);
+  assert.deepEqual(plan.leave, [ghost("old")], "a request that ended stops knocking");
+});

@@ -120,3 +120,32 @@ test("call offers and hang-ups, and stories, become events; ICE candidates do no
     Buffer.from(masterKey),
   );
 });
+
+test("the phone's blocked list names contacts by binary or text ACI, and groups by id", () => {
+  const groupId = new Uint8Array(32).fill(3);
+  const event = eventFor({
+    syncMessage: {
+      blocked: { acisBinary: [FRIEND_BINARY], acis: [FRIEND.toUpperCase()], groupIds: [groupId] },
+    },
+  });
+  assert.equal(event?.type, "sync-blocked");
+  if (event?.type !== "sync-blocked") return;
+  assert.deepEqual(event.acis, [FRIEND], "once, in lower case");
+  assert.deepEqual(
+    event.groupIds.map((id) => Buffer.from(id)),
+    [Buffer.from(groupId)],
+  );
+});
+
+test("the phone's answer to a message request is accept, delete or block", () => {
+  const Type = signalservice.SyncMessage.MessageRequestResponse.Type;
+  const answer = (type: number) =>
+    eventFor({ syncMessage: { messageRequestResponse: { threadAciBinary: FRIEND_BINARY, type } } });
+  const accepted = answer(Type.ACCEPT);
+  assert.equal(accepted?.type, "sync-message-request");
+  if (accepted?.type !== "sync-message-request") return;
+  assert.deepEqual([accepted.threadAci, accepted.groupId, accepted.response], [FRIEND, null, "accept"]);
+  const blocked = answer(Type.BLOCK_AND_SPAM);
+  assert.equal(blocked?.type === "sync-message-request" && blocked.response, "block");
+  assert.equal(answer(Type.SPAM), null, "reporting spam alone changes nothing here");
+});

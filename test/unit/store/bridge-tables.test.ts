@@ -167,11 +167,102 @@ test("a Signal user's reaction on a message is replaced, found and removed", (t)
   assert.equal(bridge.reaction("!r:hs", "aci-2", "aci-1", 1000), undefined);
 });
 
+test("a portal's relay is set and cleared, and a relayed send remembers whom it was for", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePortal({
+    portalKey: "direct:@alice:hs:aci-1",
+    roomId: "!dm:hs",
+    kind: "direct",
+    chatId: "aci-1",
+    receiver: "@alice:hs",
+    name: "Bob",
+    topic: undefined,
+    avatarUrl: undefined,
+  });
+  assert.equal(bridge.relayOf("direct:@alice:hs:aci-1"), undefined);
+  bridge.setRelay("direct:@alice:hs:aci-1", "@alice:hs");
+  assert.equal(bridge.relayOf("direct:@alice:hs:aci-1"), "@alice:hs");
+  bridge.setRelay("direct:@alice:hs:aci-1", undefined);
+  assert.equal(bridge.relayOf("direct:@alice:hs:aci-1"), undefined);
+
+  bridge.claimOutgoing("$relayed", "!dm:hs", "@alice:hs", "@carol:hs");
+  bridge.claimOutgoing("$own", "!dm:hs", "@alice:hs");
+  assert.equal(bridge.outgoing("$relayed")?.relayedFor, "@carol:hs");
+  assert.equal(bridge.outgoing("$own")?.relayedFor, undefined);
+});
+
+test("deleting a portal forgets its room's messages, reactions, sends and timer, and no other room's", (t) => {
+  const store = open(t).store;
+  const { bridge, disappearing } = store;
+  for (const [key, roomId] of [
+    ["group:Z3JvdXA=", "!gone:hs"],
+    ["group:b3RoZXI=", "!kept:hs"],
+  ] as const) {
+    bridge.savePortal({
+      portalKey: key,
+      roomId,
+      kind: "group",
+      chatId: key.slice("group:".length),
+      receiver: undefined,
+      name: undefined,
+      topic: undefined,
+      avatarUrl: undefined,
+    });
+    bridge.recordMessage({ roomId, authorAci: "aci-1", sentAt: 1, part: 0, eventId: `$m${roomId}` });
+    bridge.saveReaction({
+      roomId,
+      reactorAci: "aci-2",
+      targetAuthorAci: "aci-1",
+      targetSentAt: 1,
+      emoji: "👍",
+      eventId: `$r${roomId}`,
+    });
+    bridge.claimOutgoing(`$o${roomId}`, roomId, "@alice:hs");
+    disappearing.setTimer(roomId, { seconds: 60, version: 1 });
+  }
+  bridge.deletePortal("group:Z3JvdXA=");
+  assert.equal(bridge.portalByRoom("!gone:hs"), undefined);
+  assert.equal(bridge.messageOfEvent("$m!gone:hs"), undefined);
+  assert.equal(bridge.reactionByEvent("$r!gone:hs"), undefined);
+  assert.equal(bridge.outgoing("$o!gone:hs"), undefined);
+  assert.equal(disappearing.timerOf("!gone:hs"), undefined);
+  assert.equal(bridge.portalByRoom("!kept:hs")?.portalKey, "group:b3RoZXI=");
+  assert.ok(bridge.messageOfEvent("$m!kept:hs") && bridge.reactionByEvent("$r!kept:hs"));
+  assert.equal(disappearing.timerOf("!kept:hs")?.seconds, 60);
+});
+
 test("a Matrix poll's answer ids are kept in order; other polls have none", (t) => {
   const { bridge } = open(t).store;
   bridge.savePollAnswers("$poll", "!r:hs", ["b-id", "a-id", "c-id"]);
   assert.deepEqual(bridge.pollAnswersOf("$poll"), ["b-id", "a-id", "c-id"]);
   assert.equal(bridge.pollAnswersOf("$other"), undefined);
+});
+
+test("a direct portal can be a message request; chats are accepted or blocked per user", (t) => {
+  const { bridge } = open(t).store;
+  bridge.savePortal({
+    portalKey: "direct:@alice:hs:aci-1",
+    roomId: "!dm:hs",
+    kind: "direct",
+    chatId: "aci-1",
+    receiver: "@alice:hs",
+    name: "Stranger",
+    topic: undefined,
+    avatarUrl: undefined,
+  });
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), false);
+  bridge.setMessageRequest("direct:@alice:hs:aci-1", true);
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), true);
+  bridge.setMessageRequest("direct:@alice:hs:aci-1", false);
+  assert.equal(bridge.isMessageRequest("direct:@alice:hs:aci-1"), false);
+
+  bridge.setChatState("@alice:hs", "aci-1", "blocked");
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), "blocked");
+  assert.equal(bridge.chatState("@bob:hs", "aci-1"), undefined, "another user's decision");
+  bridge.setChatState("@alice:hs", "aci-1", "accepted");
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), "accepted");
+  bridge.setChatState("@alice:hs", "aci-1", undefined);
+  assert.equal(bridge.chatState("@alice:hs", "aci-1"), undefined);
 });
 
 test("a user's personal space is kept next to their management room, each unaffected by the other", (t) => {

@@ -41,6 +41,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
+    "bridge_chat_states",
     "bridge_crypto_databases",
     "bridge_crypto_records",
     "bridge_crypto_values",

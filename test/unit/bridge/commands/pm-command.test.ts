@@ -57,6 +57,7 @@ async function pm(query: string, discovery: PhoneNumberDiscovery) {
   const replies: string[] = [];
   await pmCommand(deps, openChat).run({
     roomId: "!management:example.org",
+    eventId: "$pm",
     sender: ALICE,
     senderLevel: "user",
     args: query.split(" "),
