@@ -22,8 +22,6 @@ export interface IncomingJournalEvent {
 }
 
 export interface JournalIntake {
-  /** False when the transaction had been taken in before (nothing was stored again). */
-  newTransaction: boolean;
   /** Rooms that got new entries, in the order of their first new entry. */
   rooms: string[];
   /** Events stored now; the others were known already (redelivered). */
@@ -37,15 +35,12 @@ export interface JournalIntake {
  */
 export class MatrixJournal {
   private readonly statements: {
-    transactionSeen: Statement;
-    rememberTransaction: Statement;
     insert: Statement;
     nextPending: Statement;
     markHandled: Statement;
     pendingRooms: Statement;
     pendingCount: Statement;
     pruneEntries: Statement;
-    pruneTransactions: Statement;
   };
 
   constructor(
@@ -53,10 +48,6 @@ export class MatrixJournal {
     private readonly now: () => number,
   ) {
     this.statements = {
-      transactionSeen: db.prepare("SELECT 1 FROM bridge_matrix_transactions WHERE txn_id = ?").pluck(),
-      rememberTransaction: db.prepare(
-        "INSERT INTO bridge_matrix_transactions (txn_id, received_at) VALUES (?, ?)",
-      ),
       insert: db.prepare(
         `INSERT INTO bridge_matrix_journal (event_key, room_id, kind, body, received_at)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
@@ -74,18 +65,17 @@ export class MatrixJournal {
         .pluck(),
       pendingCount: db.prepare("SELECT COUNT(*) FROM bridge_matrix_journal WHERE handled_at IS NULL").pluck(),
       pruneEntries: db.prepare("DELETE FROM bridge_matrix_journal WHERE handled_at < ?"),
-      pruneTransactions: db.prepare("DELETE FROM bridge_matrix_transactions WHERE received_at < ?"),
     };
   }
 
-  /** Stores a transaction's events in one commit; a transaction seen before stores nothing. */
-  takeIn(txnId: string, events: readonly IncomingJournalEvent[]): JournalIntake {
+  /**
+   * Stores a transaction's events in one commit; events journaled before (the transaction was
+   * delivered again, or overlapped another) are not stored twice. Transactions are not skipped
+   * by their id: a homeserver that lost its own count may reuse an id for new events.
+   */
+  takeIn(events: readonly IncomingJournalEvent[]): JournalIntake {
     return this.db.transaction((): JournalIntake => {
-      if (this.statements.transactionSeen.get(txnId) !== undefined) {
-        return { newTransaction: false, rooms: [], stored: 0 };
-      }
       const receivedAt = this.now();
-      this.statements.rememberTransaction.run(txnId, receivedAt);
       const rooms = new Set<string>();
       let stored = 0;
       for (const entry of events) {
@@ -96,7 +86,7 @@ export class MatrixJournal {
           rooms.add(entry.roomId);
         }
       }
-      return { newTransaction: true, rooms: [...rooms], stored };
+      return { rooms: [...rooms], stored };
     })();
   }
 
@@ -128,12 +118,10 @@ export class MatrixJournal {
   }
 
   /**
-   * Forgets handled entries and transactions older than `ageMs`. A homeserver redelivers a
-   * transaction within minutes, so days of memory is plenty for deduplication.
+   * Forgets handled entries older than `ageMs`. A homeserver redelivers a transaction within
+   * minutes, so days of memory is plenty for deduplication.
    */
   prune(ageMs: number): void {
-    const before = this.now() - ageMs;
-    this.statements.pruneEntries.run(before);
-    this.statements.pruneTransactions.run(before);
+    this.statements.pruneEntries.run(this.now() - ageMs);
   }
 }

@@ -111,12 +111,8 @@ export class JournalingAppService extends AppService {
             entry.kind === "event" ? { ...entry, event: withoutSecrets(entry.event) } : entry,
           )
         : events.journal;
-      const intake = this.options.journal.takeIn(txnId, journal);
+      const intake = this.options.journal.takeIn(journal);
       answer(res, 200, {});
-      if (!intake.newTransaction) {
-        logger.debug(`transaction ${txnId} was taken in before; answered again`);
-        return;
-      }
       logger.debug(`transaction ${txnId}: ${intake.stored} new of ${journal.length} journaled events`);
       // The library keeps its membership caches from room events (its own handling is a no-op).
       for (const event of events.roomEvents) {

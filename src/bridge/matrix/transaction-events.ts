@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 // What of a homeserver transaction goes into the journal: every well-formed room event and
 // ephemeral event, each with the key it is deduplicated by. Anything malformed is left out with a
 // reason, never thrown: a transaction is answered whatever it carries.
@@ -85,7 +86,7 @@ export function transactionEvents(
     const valid = event as Record<string, unknown> & { room_id: string };
     // Ephemeral events have no id; the transaction they came in names them.
     result.journal.push({
-      key: `${txnId}/ephemeral/${index}`,
+      key: ephemeralJournalKey(txnId, index, valid),
       roomId: valid.room_id,
       kind: "ephemeral",
       event: valid,
@@ -171,4 +172,13 @@ function ephemeralEventProblem(event: unknown): string | undefined {
   if (typeof event["room_id"] !== "string" || event["room_id"] === "") return "no room_id";
   if (!isObject(event["content"])) return "no content object";
   return undefined;
+}
+
+/**
+ * The journal key of an ephemeral event: its transaction, position and content. A redelivered
+ * transaction gives the same key; the same id reused by a homeserver for other events does not.
+ */
+function ephemeralJournalKey(txnId: string, index: number, event: Record<string, unknown>): string {
+  const digest = createHash("sha256").update(JSON.stringify(event)).digest("base64url").slice(0, 22);
+  return `${txnId}/ephemeral/${index}/${digest}`;
 }

@@ -7,8 +7,8 @@ export const matrixJournal: Migration = {
     db.exec(`
       -- Every event of a homeserver transaction, stored before the homeserver gets its answer and
       -- handled from here in order per room. event_key is the event id (an ephemeral event, which
-      -- has none, gets one made from its transaction); it is kept after handling, with the body
-      -- dropped, so a redelivered event is recognised.
+      -- has none, gets one made from its transaction, position and content); it is kept after
+      -- handling, with the body dropped, so a redelivered event is recognised.
       CREATE TABLE bridge_matrix_journal (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         event_key TEXT NOT NULL UNIQUE,
@@ -22,12 +22,6 @@ export const matrixJournal: Migration = {
         WHERE handled_at IS NULL;
       CREATE INDEX bridge_matrix_journal_handled ON bridge_matrix_journal (handled_at)
         WHERE handled_at IS NOT NULL;
-
-      -- Transactions already taken in: the homeserver resends one until it gets an answer.
-      CREATE TABLE bridge_matrix_transactions (
-        txn_id TEXT PRIMARY KEY,
-        received_at INTEGER NOT NULL
-      ) STRICT;
 
       -- The last Signal sent-timestamp given out per account: Signal identifies a message by its
       -- author and timestamp, so each message the bridge sends for an account gets a later one.

@@ -53,7 +53,6 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
     "bridge_history_chats",
     "bridge_history_imports",
     "bridge_matrix_journal",
-    "bridge_matrix_transactions",
     "bridge_messages",
     "bridge_outgoing",
     "bridge_poll_answers",

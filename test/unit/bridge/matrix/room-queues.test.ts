@@ -18,8 +18,8 @@ function message(roomId: string, n: number): IncomingJournalEvent {
   return { key: event.event_id, roomId, kind: "event", event };
 }
 
-function journalOf(store: Store, txnId: string, events: IncomingJournalEvent[]) {
-  return store.matrixJournal.takeIn(txnId, events);
+function journalOf(store: Store, _txnId: string, events: IncomingJournalEvent[]) {
+  return store.matrixJournal.takeIn(events);
 }
 
 /** Resolves when `count` entries were handled, or rejects naming what is missing. */
@@ -182,14 +182,15 @@ test("entries stopped in the middle stay in the journal and are handled first at
 test("a transaction taken in twice, or an event in two transactions, is journaled once", (t) => {
   const { store } = openTempStore(t);
   const events = [message("!a", 0), message("!a", 1)];
-  assert.deepEqual(journalOf(store, "t1", events), { newTransaction: true, rooms: ["!a"], stored: 2 });
-  assert.deepEqual(journalOf(store, "t1", events), { newTransaction: false, rooms: [], stored: 0 });
+  assert.deepEqual(journalOf(store, "t1", events), { rooms: ["!a"], stored: 2 });
+  assert.deepEqual(journalOf(store, "t1", events), { rooms: [], stored: 0 });
   assert.deepEqual(journalOf(store, "t2", [message("!a", 1), message("!b", 0)]), {
-    newTransaction: true,
     rooms: ["!b"],
     stored: 1,
   });
-  assert.equal(store.matrixJournal.pendingCount(), 3);
+  // A homeserver that lost its count reuses an id for new events: they are journaled all the same.
+  assert.deepEqual(journalOf(store, "t1", [message("!a", 2)]), { rooms: ["!a"], stored: 1 });
+  assert.equal(store.matrixJournal.pendingCount(), 4);
 });
 
 test("handled entries drop their bodies and are forgotten after the memory period", (t) => {

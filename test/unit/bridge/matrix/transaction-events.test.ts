@@ -23,10 +23,19 @@ test("room events and ephemeral events are journaled in order with their keys", 
     [
       ["$1", "event"],
       ["$2", "event"],
-      ["txn1/ephemeral/0", "ephemeral"],
+      [result.journal[2]!.key, "ephemeral"],
     ],
   );
   assert.deepEqual(result.skipped, []);
+  assert.match(result.journal[2]!.key, /^txn1\/ephemeral\/0\//);
+  const again = transactionEvents("txn1", { ephemeral: [typing] }, isBridgeUser);
+  assert.equal(again.journal[0]!.key, result.journal[2]!.key, "a redelivery has the same key");
+  const reused = transactionEvents(
+    "txn1",
+    { ephemeral: [{ ...typing, content: { user_ids: [] } }] },
+    isBridgeUser,
+  );
+  assert.notEqual(reused.journal[0]!.key, result.journal[2]!.key, "a reused id with other content does not");
 });
 
 test("ephemeral events are read from the unstable key when the stable one is absent, never twice", () => {
