@@ -64,9 +64,16 @@ export class TimersFromMatrix {
       };
     }
     if (portal.kind === "group") {
-      const outcome = await this.options.groupEditor.edit(login, portal, (group) =>
-        group.disappearingTimerSeconds === seconds ? [] : [{ kind: "timer", seconds }],
-      );
+      let outcome;
+      try {
+        outcome = await this.options.groupEditor.edit(login, portal, (group) =>
+          group.disappearingTimerSeconds === seconds ? [] : [{ kind: "timer", seconds }],
+        );
+      } catch (error) {
+        if (retryVerdictOf(error).transient) throw error;
+        this.options.logger.error(`the timer of group ${portal.chatId} was not changed`, error);
+        return { kind: "refused", reason: `Signal did not take it (${(error as Error).message}).` };
+      }
       return outcome.kind === "refused"
         ? outcome
         : { kind: outcome.kind === "changed" ? "set" : "unchanged" };

@@ -10,6 +10,7 @@ import type { GroupPortalSync } from "../group-portal-sync.js";
 import type { Login, LoginManager } from "../logins.js";
 import type { Portals } from "../portals.js";
 import type { RelayOutcome } from "../relay-outcome.js";
+import { retryVerdictOf } from "../retry-policy.js";
 import type { GroupEditHooks, GroupEditOutcome, GroupEditor, PlanGroupEdit } from "./group-editor.js";
 import type { LeaveConfirmations } from "./leave-confirmations.js";
 
@@ -71,7 +72,7 @@ export class GroupChangesFromMatrix {
     if (portal.kind !== "group") return "ignored";
     const login = await this.memberLogin(event.sender, portal);
     const outcome = login
-      ? await this.changeFromState(login, portal, event)
+      ? await this.attempt(event, () => this.changeFromState(login, portal, event))
       : refused("Only a user whose Signal account is in the group can change it.");
     if (outcome.kind === "refused") await this.putBack(event, portal, outcome.reason, login);
     return relayOutcomeOf(outcome);
@@ -89,8 +90,8 @@ export class GroupChangesFromMatrix {
     const outcome = !login
       ? refused("Only a user whose Signal account is in the group can change its members.")
       : membership === "invite"
-        ? await this.add(login, portal, aci)
-        : await this.remove(login, portal, aci, membership === "ban");
+        ? await this.attempt(event, () => this.add(login, portal, aci))
+        : await this.attempt(event, () => this.remove(login, portal, aci, membership === "ban"));
     if (outcome.kind === "refused") {
       await this.putBack(event, portal, outcome.reason, login);
     } else if (outcome.kind === "unchanged" && login) {
@@ -272,6 +273,27 @@ export class GroupChangesFromMatrix {
       `${userId} ${membership === "join" ? "accepted" : "declined"} the invitation to group ${portal.chatId}: ${outcome.kind}`,
     );
     return relayOutcomeOf(outcome);
+  }
+
+  /**
+   * Runs a change. A failure to reach Signal is thrown, for the room's queue to try again; any
+   * other (a refusal the access rules did not foresee, a bug) ends as a refusal, so that the room
+   * is put back and the user told.
+   */
+  private async attempt(
+    event: WeakEvent,
+    change: () => Promise<GroupEditOutcome>,
+  ): Promise<GroupEditOutcome> {
+    try {
+      return await change();
+    } catch (error) {
+      if (retryVerdictOf(error).transient) throw error;
+      this.options.logger.error(
+        `${event.type} ${event.event_id} in ${event.room_id} failed on Signal`,
+        error,
+      );
+      return refused(`Signal did not take it (${(error as Error).message}).`);
+    }
   }
 
   /** The room shows the group again, and a notice says why the change did not happen. */
