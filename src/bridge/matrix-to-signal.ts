@@ -48,10 +48,9 @@ export class MatrixToSignal {
    * again (the claim keeps the Signal timestamp, so a retry is the same message to Signal); any
    * other failure is told to the sender and the room, and handling ends normally.
    */
-  async handle(event: WeakEvent): Promise<RelayOutcome> {
+  async handle(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> {
     const { store } = this.options;
-    const portal = store.bridge.portalByRoom(event.room_id);
-    if (!portal || !isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return "ignored";
+    if (!isRelayedType(event.type) || this.options.ghosts.aciOf(event.sender)) return "ignored";
     const logger = this.options.logger.with({
       user: event.sender,
       room: event.room_id,

@@ -9,7 +9,7 @@ export interface PortalEventsOptions {
   /** `!signal` commands, wherever they are sent. */
   commands: { handleEvent(event: WeakEvent): Promise<void> };
   /** Messages, reactions, redactions and edits. */
-  messages: { handle(event: WeakEvent): Promise<RelayOutcome> };
+  messages: { handle(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> };
   /** The chat's disappearing-messages timer, set as room state. */
   timers: { stateChanged(event: WeakEvent, portal: PortalRow): Promise<RelayOutcome> };
   /** Group portals' name, topic, avatar, power levels, join rule and members. */
@@ -38,6 +38,6 @@ export class PortalEvents {
       if (event.type === DISAPPEARING_TIMER_EVENT) return this.options.timers.stateChanged(event, portal);
       if (GROUP_STATE_EVENTS.has(event.type)) return this.options.groups.stateChanged(event, portal);
     }
-    return this.options.messages.handle(event);
+    return this.options.messages.handle(event, portal);
   }
 }
