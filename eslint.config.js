@@ -12,6 +12,17 @@ export default tseslint.config(
     },
   },
   {
+    // The store is asynchronous: a call whose promise is dropped would be a write nobody waits
+    // for (and whose failure nobody sees), so every promise must be awaited or handled.
+    files: ["src/**/*.ts", "scripts/**/*.ts", "test/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/await-thenable": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
+    },
+  },
+  {
     files: ["test/**/*.ts", "scripts/**"],
     rules: { "no-console": "off" },
   },

@@ -271,7 +271,7 @@ async function run(
   logger.info(`config loaded from ${resolve(configPath)}`);
   logger.info(`registration "${registration.id}" loaded from ${config.appservice.registration}`);
 
-  const store: Store = openDatabase({
+  const store: Store = await openDatabase({
     databasePath: config.database.path,
     keyFilePath: config.database.key_file,
   });
@@ -281,7 +281,7 @@ async function run(
   try {
     running = await startBridge({ config, registration, store, logger });
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   logger.info(`bridge started; talk to ${running.botUserId}`);
@@ -296,8 +296,8 @@ async function run(
     logger.info(`${signal} received: shutting down`);
     running
       .stop()
+      .then(() => store.close())
       .then(() => {
-        store.close();
         logger.info("stopped cleanly");
         process.exit(0);
       })

@@ -11,7 +11,7 @@ import type { RoomSender } from "./matrix/room-sender.js";
 export function botActions(
   bridge: Bridge,
   sender: RoomSender,
-  portalNotice: (roomId: string, text: string, html?: string) => Promise<string> | undefined = () =>
+  portalNotice: (roomId: string, text: string, html?: string) => Promise<string | undefined> = async () =>
     undefined,
 ): BotActions {
   const bot = () => bridge.getIntent();
@@ -24,8 +24,8 @@ export function botActions(
     leave: async (roomId, reason) => {
       await bot().matrixClient.leaveRoom(roomId, reason);
     },
-    sendNotice: (roomId, text, html) =>
-      portalNotice(roomId, text, html) ??
+    sendNotice: async (roomId, text, html) =>
+      (await portalNotice(roomId, text, html)) ??
       sender.send(bot(), roomId, "m.room.message", {
         msgtype: "m.notice",
         body: text,

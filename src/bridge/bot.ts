@@ -37,9 +37,9 @@ export interface BotOptions {
   /** Tells whether a user ID belongs to the bridge (bot or ghost); their messages are never commands. */
   isBridgeUser(userId: string): boolean;
   /** A permitted user opened a direct chat with the bot: their management room. */
-  onManagementRoom(userId: string, roomId: string): void;
+  onManagementRoom(userId: string, roomId: string): Promise<void>;
   /** Whether a room is a portal: there only prefixed commands count, whoever is in it. */
-  isPortal?(roomId: string): boolean;
+  isPortal?(roomId: string): Promise<boolean>;
   /** Whether the bridge takes part in encrypted rooms (encryption.allow). */
   encryptionAllowed: boolean;
 }
@@ -95,7 +95,7 @@ export class Bot {
       return;
     }
     logger.info(`joined ${event.room_id} on invite from ${event.sender}`);
-    if (event.content["is_direct"] === true) this.options.onManagementRoom(event.sender, event.room_id);
+    if (event.content["is_direct"] === true) await this.options.onManagementRoom(event.sender, event.room_id);
     await actions.sendNotice(
       event.room_id,
       "Hello! I am the Signal bridge bot. Send help to see what I can do.",
@@ -153,7 +153,7 @@ export class Bot {
 
   /** A room where only the bot and one user are joined. */
   private async isManagementRoom(roomId: string): Promise<boolean> {
-    if (this.options.isPortal?.(roomId)) return false;
+    if (await this.options.isPortal?.(roomId)) return false;
     let count = this.memberCounts.get(roomId);
     if (count === undefined) {
       count = (await this.options.actions.joinedMembers(roomId)).length;

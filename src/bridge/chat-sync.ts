@@ -52,7 +52,7 @@ export interface ChatSyncReport {
 export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatSyncReport | null> {
   const snapshot = await readStorageSnapshot(deps.store, login);
   if (!snapshot) return null;
-  const changed = await saveStorageContacts(deps.store.signalStorage(login.userId), snapshot.contacts);
+  const changed = await saveStorageContacts(await deps.store.signalStorage(login.userId), snapshot.contacts);
   deps.requests.followStorage(login.userId, snapshot);
   const renamed = await renameGhosts(deps, login);
   const report: ChatSyncReport = {
@@ -76,11 +76,11 @@ export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatS
  */
 async function renameGhosts({ store, ghosts, names }: ChatSyncDeps, login: Login): Promise<string[]> {
   const renamed: string[] = [];
-  for (const recipient of await store.signalStorage(login.userId).listRecipients()) {
-    const before = store.bridge.ghost(recipient.aci);
+  for (const recipient of await (await store.signalStorage(login.userId)).listRecipients()) {
+    const before = await store.bridge.ghost(recipient.aci);
     if (!before) continue;
     await ghosts.ensure(recipient.aci, await names.namesOf(login, recipient.aci, { current: true }));
-    const after = store.bridge.ghost(recipient.aci)?.displayName;
+    const after = (await store.bridge.ghost(recipient.aci))?.displayName;
     if (after !== undefined && after !== before.displayName) renamed.push(after);
   }
   return renamed;
@@ -94,7 +94,7 @@ async function syncGroups(
   const outcomes: ChatOutcome[] = [];
   for (const { masterKey } of snapshot.groups.filter((group) => !group.blocked)) {
     try {
-      const existed = store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey))) !== undefined;
+      const existed = await store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey))) !== undefined;
       // The group's portal as the group is now: members, admins, name and picture.
       const portal = await groupPortals.portalOf(login, masterKey);
       outcomes.push({ name: portal.name ?? "a group", outcome: existed ? "existed" : "created" });

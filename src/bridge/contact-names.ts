@@ -68,7 +68,7 @@ export class ContactNameDirectory {
     aci: string,
     maxAgeMs: number | undefined,
   ): Promise<{ names: ContactNames; fromProfile: boolean }> {
-    const recipient = await this.store.signalStorage(login.userId).getRecipient(aci);
+    const recipient = await (await this.store.signalStorage(login.userId)).getRecipient(aci);
     const names: ContactNames = {
       profileName: recipient?.profileName ?? null,
       contactName: recipient?.contactName ?? null,
@@ -102,7 +102,7 @@ export class ContactNameDirectory {
     if (!cache) {
       const chat = login.client.chat;
       cache = new ProfileCache({
-        storage: this.store.signalStorage(login.userId),
+        storage: login.client.storage,
         connection: async () => chat,
         now: this.now,
       });

@@ -61,8 +61,8 @@ export class DisappearingMessages {
   }
 
   /** Starts redacting; whatever expired while the bridge was down goes at once. */
-  start(): void {
-    this.scheduler.start();
+  start(): Promise<void> {
+    return this.scheduler.start();
   }
 
   stop(): void {
@@ -70,8 +70,8 @@ export class DisappearingMessages {
   }
 
   /** The timer a portal's messages to Signal carry, or undefined when it is off. */
-  timerOf(portal: PortalRow): ChatTimer | undefined {
-    const timer = this.options.store.disappearing.timerOf(portal.roomId);
+  async timerOf(portal: PortalRow): Promise<ChatTimer | undefined> {
+    const timer = await this.options.store.disappearing.timerOf(portal.roomId);
     return timer && timer.seconds > 0 ? timer : undefined;
   }
 
@@ -86,7 +86,7 @@ export class DisappearingMessages {
     if (!isTimerUpdate(message) && seconds === 0) return;
     const version = message.expireTimerVersion || undefined;
     const tables = this.options.store.disappearing;
-    const current = tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
+    const current = await tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
     if (version !== undefined && current.version !== undefined && version < current.version) {
       this.options.logger.debug(
         `ignoring timer ${seconds} s of version ${version} in ${portal.roomId}: version ${current.version} is newer`,
@@ -101,15 +101,15 @@ export class DisappearingMessages {
    * it was signed by the groups service).
    */
   async followGroupTimer(portal: PortalRow, seconds: number): Promise<void> {
-    const current = this.options.store.disappearing.timerOf(portal.roomId);
+    const current = await this.options.store.disappearing.timerOf(portal.roomId);
     await this.setTimer(portal, seconds, current?.version);
   }
 
   private async setTimer(portal: PortalRow, seconds: number, version: number | undefined): Promise<void> {
     const tables = this.options.store.disappearing;
-    const current = tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
+    const current = await tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
     if (seconds === current.seconds && version === current.version) return;
-    tables.setTimer(portal.roomId, { seconds, version });
+    await tables.setTimer(portal.roomId, { seconds, version });
     if (seconds === current.seconds) return;
     this.options.logger.info(`disappearing messages in ${portal.roomId}: ${seconds} s`);
     // Only for clients to show: the message that changed the timer is bridged even if this fails.
@@ -131,7 +131,7 @@ export class DisappearingMessages {
 
   /** Puts the room state back to the chat's timer (after a change from Matrix that Signal did not take). */
   async showCurrentTimer(portal: PortalRow): Promise<void> {
-    await this.showTimer(portal, this.options.store.disappearing.timerOf(portal.roomId)?.seconds ?? 0);
+    await this.showTimer(portal, (await this.options.store.disappearing.timerOf(portal.roomId))?.seconds ?? 0);
   }
 
   /** Content to add to a Matrix event of `message`, so clients can show that it disappears. */
@@ -142,12 +142,12 @@ export class DisappearingMessages {
   }
 
   /** Schedules the Matrix events of a bridged message that carries a timer (not a timer update). */
-  bridged({ portal, message, sentAt, startedAt, eventIds }: BridgedSignalMessage): void {
+  async bridged({ portal, message, sentAt, startedAt, eventIds }: BridgedSignalMessage): Promise<void> {
     const seconds = message.expireTimer ?? 0;
     if (seconds === 0 || isTimerUpdate(message) || eventIds.length === 0) return;
     const timerMs = seconds * 1000;
     for (const eventId of new Set(eventIds)) {
-      this.options.store.disappearing.schedule({
+      await this.options.store.disappearing.schedule({
         eventId,
         roomId: portal.roomId,
         sentAt,
@@ -155,53 +155,54 @@ export class DisappearingMessages {
         expiresAt: startedAt === undefined ? undefined : startedAt + timerMs,
       });
     }
-    if (startedAt !== undefined) this.scheduler.wake();
+    if (startedAt !== undefined) await this.scheduler.wake();
   }
 
   /**
    * Someone read `roomId` up to `eventId` at `readAt`: the countdown of that message and of every
    * earlier one waiting to be read starts.
    */
-  readUpTo(roomId: string, eventId: string, readAt: number): void {
+  async readUpTo(roomId: string, eventId: string, readAt: number): Promise<void> {
     const { bridge, disappearing } = this.options.store;
-    const sentAt = bridge.messageOfEvent(eventId)?.sentAt ?? disappearing.scheduled(eventId)?.sentAt;
+    const sentAt =
+      (await bridge.messageOfEvent(eventId))?.sentAt ?? (await disappearing.scheduled(eventId))?.sentAt;
     if (sentAt === undefined) return;
-    this.startReadUpTo(roomId, sentAt, readAt);
+    await this.startReadUpTo(roomId, sentAt, readAt);
   }
 
   /** The phone of `userId` read these messages (a read sync) at `readAt`. */
-  phoneRead(
+  async phoneRead(
     userId: string,
     reads: ReadonlyArray<{ senderAci: string; timestamp: number }>,
     readAt: number,
-  ): void {
+  ): Promise<void> {
     const { bridge } = this.options.store;
     for (const read of reads) {
       const rooms = new Set(
-        bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp).map((r) => r.roomId),
+        (await bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp)).map((r) => r.roomId),
       );
       for (const roomId of rooms) {
-        const portal = bridge.portalByRoom(roomId);
+        const portal = await bridge.portalByRoom(roomId);
         if (portal && (portal.kind === "group" || portal.receiver === userId))
-          this.startReadUpTo(roomId, read.timestamp, readAt);
+          await this.startReadUpTo(roomId, read.timestamp, readAt);
       }
     }
   }
 
-  private startReadUpTo(roomId: string, sentAt: number, readAt: number): void {
+  private async startReadUpTo(roomId: string, sentAt: number, readAt: number): Promise<void> {
     // A read time ahead of ours (another device's clock) would make the message outlive its timer.
-    const started = this.options.store.disappearing.startReadUpTo(
+    const started = await this.options.store.disappearing.startReadUpTo(
       roomId,
       sentAt,
       Math.min(readAt, this.clock.now()),
     );
     if (started === 0) return;
     this.options.logger.debug(`${started} disappearing message(s) in ${roomId} started their countdown`);
-    this.scheduler.wake();
+    await this.scheduler.wake();
   }
 
   private async redact(event: DisappearingEvent): Promise<void> {
-    const portal = this.options.store.bridge.portalByRoom(event.roomId);
+    const portal = await this.options.store.bridge.portalByRoom(event.roomId);
     if (!portal) {
       // Nobody of ours holds power in a room that is no longer a portal; keeping it would retry forever.
       this.options.logger.warn(`${event.eventId} expired in ${event.roomId}, which is no longer a portal`);

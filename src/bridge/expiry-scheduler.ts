@@ -19,10 +19,10 @@ export const systemClock: Clock = {
 
 /** The events waiting to expire, persisted so a restart loses none (see DisappearingTables). */
 export interface ExpiryQueue {
-  nextDue(): number | undefined;
-  due(now: number, limit: number): DisappearingEvent[];
-  postpone(eventId: string, retryAt: number): void;
-  remove(eventId: string): void;
+  nextDue(): Promise<number | undefined>;
+  due(now: number, limit: number): Promise<DisappearingEvent[]>;
+  postpone(eventId: string, retryAt: number): Promise<void>;
+  remove(eventId: string): Promise<void>;
 }
 
 export interface ExpirySchedulerOptions {
@@ -57,9 +57,9 @@ export class ExpiryScheduler {
 
   constructor(private readonly options: ExpirySchedulerOptions) {}
 
-  start(): void {
+  start(): Promise<void> {
     this.stopped = false;
-    this.wake();
+    return this.wake();
   }
 
   /** Stops arming the timer; a redaction in flight finishes, later ones wait for the next start. */
@@ -68,16 +68,21 @@ export class ExpiryScheduler {
     this.disarm();
   }
 
-  /** Call after scheduling or starting countdowns: re-arms the timer if something is due earlier. */
-  wake(): void {
+  /**
+   * Call after scheduling or starting countdowns: re-arms the timer if something is due earlier.
+   * Resolves once the timer is armed (callers need not wait; tests do).
+   */
+  async wake(): Promise<void> {
     if (this.stopped || this.round) return; // a running round re-arms when it ends
     let next: number | undefined;
     try {
-      next = this.options.queue.nextDue();
+      next = await this.options.queue.nextDue();
     } catch (error) {
       this.options.logger.error("could not read the disappearing messages queue", error);
       return;
     }
+    // Stopped, or a round began, while the queue was read: that round re-arms when it ends.
+    if (this.stopped || this.round) return;
     if (next === undefined) return this.disarm();
     if (this.timer && this.timerFiresAt !== undefined && this.timerFiresAt <= next) return;
     this.disarm();
@@ -100,24 +105,24 @@ export class ExpiryScheduler {
       .catch((error) => this.options.logger.error("redacting disappeared messages failed", error))
       .finally(() => {
         this.round = undefined;
-        this.wake();
+        void this.wake();
       });
   }
 
   private async redactDue(): Promise<void> {
     const { queue, clock, logger } = this.options;
     for (;;) {
-      const batch = queue.due(clock.now(), BATCH_SIZE);
+      const batch = await queue.due(clock.now(), BATCH_SIZE);
       if (batch.length === 0) return;
       for (const event of batch) {
         if (this.stopped) return;
         try {
           await this.options.redact(event);
-          queue.remove(event.eventId);
+          await queue.remove(event.eventId);
           logger.debug(`redacted disappeared message ${event.eventId} in ${event.roomId}`);
         } catch (error) {
           const delay = retryDelayMs(event.attempts);
-          queue.postpone(event.eventId, clock.now() + delay);
+          await queue.postpone(event.eventId, clock.now() + delay);
           logger.warn(
             `could not redact disappeared message ${event.eventId} in ${event.roomId} ` +
               `(attempt ${event.attempts + 1}); trying again in ${Math.round(delay / 1000)} s`,

@@ -79,10 +79,10 @@ export class Ghosts {
       "{name}",
       bestName(names),
     );
-    const known = this.tables.ghost(aci);
+    const known = await this.tables.ghost(aci);
     if (known?.displayName !== displayName) {
       await intent.setDisplayName(displayName);
-      this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
+      await this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
   }
@@ -102,7 +102,7 @@ export class Ghosts {
    * next time and never holds up the message being bridged.
    */
   private async updateAvatar(aci: string, intent: Intent, avatar: AvatarSource | null): Promise<void> {
-    const known = this.tables.ghost(aci);
+    const known = await this.tables.ghost(aci);
     if ((known?.avatarHash ?? null) === (avatar?.key ?? null)) return;
     const failed = this.failedAvatars.get(aci);
     if (failed && failed.key === avatar?.key && Date.now() - failed.at < AVATAR_RETRY_MS) return;
@@ -113,7 +113,7 @@ export class Ghosts {
         avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageContentType(image) });
       }
       await intent.setAvatarUrl(avatarUrl ?? "");
-      this.tables.saveGhost({
+      await this.tables.saveGhost({
         aci,
         displayName: known?.displayName,
         avatarUrl,

@@ -78,7 +78,7 @@ export class GroupDirectory {
       `group ${base64(update.group.id)} of ${login.userId} at revision ${update.group.revision}`,
     );
     // Before the members are shown: their names come from profiles, which need the keys.
-    await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
+    await saveMemberProfileKeys(await this.store.signalStorage(login.userId), update.group);
     return update;
   }
 
@@ -94,7 +94,7 @@ export class GroupDirectory {
     const update = isMember
       ? await client.update(known)
       : { group: await client.fetchGroup(known.masterKey), changes: [] };
-    await saveMemberProfileKeys(this.store.signalStorage(login.userId), update.group);
+    await saveMemberProfileKeys(await this.store.signalStorage(login.userId), update.group);
     return update;
   }
 
@@ -120,7 +120,7 @@ export class GroupDirectory {
    */
   async create(login: Login, spec: NewGroupSpec): Promise<SignalGroup> {
     const client = this.clientOf(login);
-    const storage = this.store.signalStorage(login.userId);
+    const storage = await this.store.signalStorage(login.userId);
     const own = await storage.getAccount();
     if (!own?.profileKey)
       throw new Error("your Signal account has no profile key yet; try again in a moment");
@@ -165,7 +165,7 @@ export class GroupDirectory {
    */
   async joinByLink(login: Login, link: GroupInviteLink, info: GroupJoinInfo): Promise<GroupJoinOutcome> {
     const client = this.clientOf(login);
-    const own = await this.store.signalStorage(login.userId).getAccount();
+    const own = await (await this.store.signalStorage(login.userId)).getAccount();
     if (!own?.profileKey)
       throw new Error("your Signal account has no profile key yet; try again in a moment");
     const presentation = await client.memberPresentation(
@@ -175,7 +175,7 @@ export class GroupDirectory {
     );
     const outcome = await client.joinByLink(link.masterKey, link.password, info, presentation);
     if (outcome.kind === "joined") {
-      await saveMemberProfileKeys(this.store.signalStorage(login.userId), outcome.group);
+      await saveMemberProfileKeys(await this.store.signalStorage(login.userId), outcome.group);
       await this.remember(login, outcome.group);
     }
     return outcome;
@@ -183,7 +183,7 @@ export class GroupDirectory {
 
   /** What accepting the login's invitation to the group takes: its profile key's proof. */
   async ownPresentation(login: Login, group: Pick<SignalGroup, "masterKey">): Promise<Uint8Array> {
-    const own = await this.store.signalStorage(login.userId).getAccount();
+    const own = await (await this.store.signalStorage(login.userId)).getAccount();
     if (!own?.profileKey)
       throw new Error("your Signal account has no profile key yet; try again in a moment");
     return this.clientOf(login).memberPresentation(group, own.aci, own.profileKey);
@@ -207,7 +207,7 @@ export class GroupDirectory {
     group: Pick<SignalGroup, "masterKey">,
     aci: string,
   ): Promise<Uint8Array | undefined> {
-    const profileKey = (await this.store.signalStorage(login.userId).getRecipient(aci))?.profileKey;
+    const profileKey = (await (await this.store.signalStorage(login.userId)).getRecipient(aci))?.profileKey;
     if (!profileKey) return undefined;
     try {
       return await this.clientOf(login).memberPresentation(group, aci, profileKey);
@@ -223,7 +223,7 @@ export class GroupDirectory {
   async remember(login: Login, group: SignalGroup): Promise<void> {
     const known = await this.known(login, base64(group.id));
     if (known && known.revision > group.revision) return;
-    await saveGroup(this.store.signalStorage(login.userId), group);
+    await saveGroup(await this.store.signalStorage(login.userId), group);
     this.cacheOf(login).set(base64(group.id), group);
   }
 
@@ -259,7 +259,7 @@ export class GroupDirectory {
     const cache = this.cacheOf(login);
     const cached = cache.get(groupId);
     if (cached) return cached;
-    const stored = await loadGroup(this.store.signalStorage(login.userId), groupId);
+    const stored = await loadGroup(await this.store.signalStorage(login.userId), groupId);
     if (stored) cache.set(groupId, stored);
     return stored ?? undefined;
   }

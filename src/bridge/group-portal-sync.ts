@@ -58,7 +58,7 @@ export class GroupPortalSync {
       await this.serially(portal.portalKey, () => this.show(login, portal, update));
       // Stored only now: after a crash the changes are followed, and shown, again.
       await groups.remember(login, update.group);
-      return this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      return await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
     })();
     this.inFlight.set(info.id, sync);
     const forget = () => {
@@ -90,7 +90,7 @@ export class GroupPortalSync {
   /** Shows a change the login's account made (from Matrix) like any other: room state and a notice. */
   async showChange(login: Login, portal: PortalRow, update: GroupUpdate): Promise<void> {
     // As stored now: what led to the change may have updated the portal (its avatar).
-    const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    const current = await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
     await this.serially(portal.portalKey, () => this.show(login, current, update));
     await this.options.groups.remember(login, update.group);
   }
@@ -102,7 +102,7 @@ export class GroupPortalSync {
   async restore(login: Login, portal: PortalRow): Promise<void> {
     const group = await this.options.groups.byId(login, portal.chatId);
     await this.serially(portal.portalKey, async () => {
-      const current = this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      const current = await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
       await this.applyRoomState(current, group);
       const bot = this.options.bridge.getIntent();
       const shown = (await bot.matrixClient
@@ -121,7 +121,7 @@ export class GroupPortalSync {
 
   private async show(login: Login, portal: PortalRow, { group, changes }: GroupUpdate): Promise<void> {
     const tables = this.options.store.bridge;
-    const shown = tables.groupPortalState(portal.portalKey);
+    const shown = await tables.groupPortalState(portal.portalKey);
     const stateIsNew = !shown || group.revision > shown.revision;
     // Another member's account may have brought the room to this revision without the changes
     // (a group fetched whole): whoever has them tells them.
@@ -134,7 +134,7 @@ export class GroupPortalSync {
       kick = await this.applyRoomState(portal, group);
       avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
       const info = groupInfoOf(group);
-      tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
+      await tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
       await this.options.followTimer(portal, group.disappearingTimerSeconds);
     }
     for (const change of untold) await this.postNotice(portal, group, change);
@@ -147,7 +147,7 @@ export class GroupPortalSync {
       );
     }
     const revision = Math.max(shown?.revision ?? group.revision, group.revision);
-    tables.setGroupPortalState(portal.portalKey, {
+    await tables.setGroupPortalState(portal.portalKey, {
       revision,
       // A new portal has nothing to tell about the time before it.
       noticeRevision: Math.max(shown?.noticeRevision ?? group.revision, ...untold.map((c) => c.revision)),
@@ -185,7 +185,7 @@ export class GroupPortalSync {
       }
     }
     for (const aci of named) {
-      if (store.bridge.ghost(aci) === undefined) await ghosts.ensure(aci, await names.namesOf(login, aci));
+      if (await store.bridge.ghost(aci) === undefined) await ghosts.ensure(aci, await names.namesOf(login, aci));
     }
   }
 
@@ -313,8 +313,8 @@ export class GroupPortalSync {
   private async linkedAccounts(): Promise<Array<{ userId: string; aci: string; pni: string }>> {
     const { store } = this.options;
     const linked: Array<{ userId: string; aci: string; pni: string }> = [];
-    for (const userId of store.listSignalAccounts()) {
-      const account = await store.signalStorage(userId).getAccount();
+    for (const userId of await store.listSignalAccounts()) {
+      const account = await (await store.signalStorage(userId)).getAccount();
       if (account) linked.push({ userId, aci: account.aci, pni: `PNI:${account.pni}` });
     }
     return linked;
@@ -337,9 +337,9 @@ function noticeContext(portal: PortalRow, ghosts: Ghosts, store: Store): SignalT
   return {
     roomId: portal.roomId,
     ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
-    displayNameOf: (aci) => store.bridge.ghost(aci)?.displayName,
-    eventIdsOf: () => [],
-    reactionEventIdOf: () => undefined,
+    displayNameOf: async (aci) => (await store.bridge.ghost(aci))?.displayName,
+    eventIdsOf: async () => [],
+    reactionEventIdOf: async () => undefined,
     media: new Map(),
   };
 }

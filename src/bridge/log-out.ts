@@ -13,8 +13,8 @@ export interface LogOutDeps {
 }
 
 /** Whether the user has a login to log out of: running, or stored (e.g. refused by Signal). */
-export function hasLogin({ store, logins }: LogOutDeps, userId: string): boolean {
-  return logins.loginOf(userId) !== undefined || store.listSignalAccounts().includes(userId);
+export async function hasLogin({ store, logins }: LogOutDeps, userId: string): Promise<boolean> {
+  return logins.loginOf(userId) !== undefined || (await store.listSignalAccounts()).includes(userId);
 }
 
 /**

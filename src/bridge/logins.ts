@@ -52,7 +52,7 @@ export interface LoginManagerOptions {
   /** Linking tells the phone this device takes its message history (see linkDevice). */
   acceptHistoryTransfer?: boolean;
   /** A client is about to start, before it delivers any event. */
-  onStarting?(login: Login, start: LoginStart): void;
+  onStarting?(login: Login, start: LoginStart): Promise<void>;
   /** Hears how the logins fare (for metrics). */
   observer?: LoginObserver;
 }
@@ -83,7 +83,7 @@ export class LoginManager {
 
   /** Starts the client of every user who had linked an account. */
   async startAll(): Promise<void> {
-    for (const userId of this.options.store.listSignalAccounts()) {
+    for (const userId of await this.options.store.listSignalAccounts()) {
       try {
         const started = await this.startClient(userId, "resumed");
         if (started) this.options.logger.info(`started the Signal client of ${userId}`);
@@ -91,7 +91,7 @@ export class LoginManager {
         this.options.logger.error(`could not start the Signal client of ${userId}`, error);
         const stored = await this.options.store
           .signalStorage(userId)
-          .getAccount()
+          .then((storage) => storage.getAccount())
           .catch(() => null);
         const account = stored
           ? { aci: stored.aci, pni: stored.pni, number: stored.number, deviceId: stored.deviceId }
@@ -126,11 +126,13 @@ export class LoginManager {
    * The state of every stored account: its client's connection state, "logged-out" when Signal
    * ended it, "stopped" when its client is not running (it could not start).
    */
-  *loginStates(): Iterable<ConnectionState> {
-    for (const userId of this.options.store.listSignalAccounts()) {
+  async loginStates(): Promise<ConnectionState[]> {
+    const states: ConnectionState[] = [];
+    for (const userId of await this.options.store.listSignalAccounts()) {
       if (this.pendingLinks.has(userId)) continue;
-      yield this.connectionStateOf(userId) ?? (this.loggedOut.has(userId) ? "logged-out" : "stopped");
+      states.push(this.connectionStateOf(userId) ?? (this.loggedOut.has(userId) ? "logged-out" : "stopped"));
     }
+    return states;
   }
 
   /**
@@ -145,7 +147,7 @@ export class LoginManager {
     try {
       const account = await linkDevice({
         environment: this.options.environment,
-        storage: this.options.store.signalStorage(userId),
+        storage: await this.options.store.signalStorage(userId),
         deviceName: this.options.deviceName,
         onLinkUrl,
         signal: abort.signal,
@@ -183,7 +185,7 @@ export class LoginManager {
   /** Logs the user out for good: stops their client (see logout) and deletes their stored account. */
   async remove(userId: string): Promise<void> {
     await this.logout(userId);
-    this.options.store.deleteSignalAccount(userId);
+    await this.options.store.deleteSignalAccount(userId);
     this.options.onLoginEvent?.(userId, { type: "removed" });
   }
 
@@ -196,7 +198,7 @@ export class LoginManager {
   }
 
   private async startClient(userId: string, start: LoginStart): Promise<boolean> {
-    const storage = this.options.store.signalStorage(userId);
+    const storage = await this.options.store.signalStorage(userId);
     if (!(await storage.getAccount())) return false;
     const onRequest = this.options.observer?.onRequest;
     const client = await SignalClient.open({
@@ -239,7 +241,7 @@ export class LoginManager {
         .notifyUser(userId, `Your Signal login ended: ${event.reason} Send "login" to link the bridge again.`)
         .catch((error) => this.options.logger.error(`could not tell ${userId} about the ended login`, error));
     });
-    this.options.onStarting?.(login, start);
+    await this.options.onStarting?.(login, start);
     await client.start();
     return true;
   }

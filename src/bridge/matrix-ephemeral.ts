@@ -36,10 +36,10 @@ export class MatrixEphemeral {
 
   /** Bridged when something went to Signal; skipped when nobody here has a login for the chat. */
   async handle(event: EphemeralEvent): Promise<RelayOutcome> {
-    const portal = event.room_id ? this.options.store.bridge.portalByRoom(event.room_id) : undefined;
+    const portal = event.room_id ? await this.options.store.bridge.portalByRoom(event.room_id) : undefined;
     if (!portal) return "ignored";
     // A message request: the sender must not learn that the user reads or types, as on Signal.
-    if (portal.kind === "direct" && this.options.store.bridge.isMessageRequest(portal.portalKey))
+    if (portal.kind === "direct" && await this.options.store.bridge.isMessageRequest(portal.portalKey))
       return "skipped";
     if (event.type === "m.typing") return this.typingChanged(portal, event.content);
     if (event.type === "m.receipt") return this.receipts(portal, event.content);
@@ -81,7 +81,7 @@ export class MatrixEphemeral {
       // Whatever a homeserver (or a forged transaction) puts here: only objects are read.
       const read = isObject(byType) ? byType["m.read"] : undefined;
       const readers = isObject(read) ? read : {};
-      const message = this.options.store.bridge.messageOfEvent(eventId);
+      const message = await this.options.store.bridge.messageOfEvent(eventId);
       for (const [userId, receipt] of Object.entries(readers)) {
         const login = this.loginIn(portal, userId);
         if (!login) continue;

@@ -72,9 +72,9 @@ export class MatrixToSignal {
     // As in Signal's apps: nothing goes to someone whose message request is not accepted, or who
     // is blocked.
     const refusal =
-      portal.kind === "direct" && store.bridge.isMessageRequest(portal.portalKey)
+      portal.kind === "direct" && await store.bridge.isMessageRequest(portal.portalKey)
         ? "This chat is a message request: send !signal accept first to reply."
-        : store.bridge.chatState(account.login.userId, portal.chatId) === "blocked"
+        : await store.bridge.chatState(account.login.userId, portal.chatId) === "blocked"
           ? "You blocked this chat: send !signal unblock first."
           : undefined;
     if (refusal) {
@@ -105,7 +105,7 @@ export class MatrixToSignal {
     }
     const { login } = account;
     const relayedFor = account.kind === "relay" ? account.writer.userId : undefined;
-    const { claim } = store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId, relayedFor);
+    const { claim } = await store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId, relayedFor);
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
     if (claim.state !== "sending") return "skipped";
     const aci = login.client.account.aci;
@@ -117,7 +117,7 @@ export class MatrixToSignal {
    * Why a relayed user's event does not go through the relay: reactions cannot say whose they
    * are, and edits and deletes may only touch what the relay sent for that same user.
    */
-  private relayRefusal(event: WeakEvent, writer: string): string | undefined {
+  private async relayRefusal(event: WeakEvent, writer: string): Promise<string | undefined> {
     if (event.type === "m.reaction") return "reactions of relayed users are not sent";
     const relation = event.content["m.relates_to"] as { rel_type?: unknown; event_id?: unknown } | undefined;
     const target =
@@ -127,7 +127,7 @@ export class MatrixToSignal {
           ? relation.event_id
           : undefined;
     if (target === undefined) return undefined;
-    const sent = typeof target === "string" ? this.options.store.bridge.outgoing(target) : undefined;
+    const sent = typeof target === "string" ? await this.options.store.bridge.outgoing(target) : undefined;
     return sent?.relayedFor === writer ? undefined : "it is about a message the relay did not send for them";
   }
 
@@ -139,9 +139,9 @@ export class MatrixToSignal {
     logger: Logger,
   ): Promise<RelayOutcome> {
     const { store } = this.options;
-    const outgoing = this.convertSafely(event);
+    const outgoing = await this.convertSafely(event);
     if (outgoing.kind === "ignored") {
-      store.bridge.setOutgoingState(event.event_id, "failed");
+      await store.bridge.setOutgoingState(event.event_id, "failed");
       const failure: SendFailure = {
         status: "FAIL_PERMANENT",
         reason: "com.beeper.unsupported_event",
@@ -155,13 +155,13 @@ export class MatrixToSignal {
     } catch (error) {
       if (error instanceof RateLimitError) await this.options.challenges.refused(login, error);
       if (retryVerdictOf(error).transient) throw error;
-      store.bridge.setOutgoingState(event.event_id, "failed");
+      await store.bridge.setOutgoingState(event.event_id, "failed");
       logger.warn(`sending ${event.event_id} to Signal failed`, error);
       const notice = `Your message was not delivered to Signal: ${(error as Error).message}`;
       await this.fail(portal, event, sendFailureOf(error), notice);
       return "failed";
     }
-    store.bridge.setOutgoingState(event.event_id, "sent");
+    await store.bridge.setOutgoingState(event.event_id, "sent");
     logger.debug(`${event.event_id} sent to Signal, sent at ${sentAt}`);
     await this.options.status.sent(portal, event.event_id);
     return "bridged";
@@ -173,7 +173,7 @@ export class MatrixToSignal {
    * (`notice` false when the room was told before).
    */
   async unreadable(event: WeakEvent, reason: string, notice = true): Promise<void> {
-    const portal = this.options.store.bridge.portalByRoom(event.room_id);
+    const portal = await this.options.store.bridge.portalByRoom(event.room_id);
     if (!portal) return;
     const failure: SendFailure = {
       status: "FAIL_RETRIABLE",
@@ -185,16 +185,16 @@ export class MatrixToSignal {
   }
 
   /** The event a reaction or redaction is about, when it never reached Signal. */
-  private unknownTargetOf(event: WeakEvent): string | undefined {
+  private async unknownTargetOf(event: WeakEvent): Promise<string | undefined> {
     const tables = this.options.store.bridge;
     let target: unknown;
     if (event.type === "m.reaction") {
       const relation = event.content["m.relates_to"] as { event_id?: unknown } | null | undefined;
       target = relation?.event_id;
-      if (typeof target === "string" && tables.messageOfEvent(target)) return undefined;
+      if (typeof target === "string" && await tables.messageOfEvent(target)) return undefined;
     } else if (event.type === "m.room.redaction") {
       target = (event as { redacts?: unknown }).redacts ?? event.content["redacts"];
-      if (typeof target === "string" && (tables.messageOfEvent(target) || tables.reactionByEvent(target)))
+      if (typeof target === "string" && (await tables.messageOfEvent(target) || await tables.reactionByEvent(target)))
         return undefined;
     } else {
       return undefined;
@@ -215,9 +215,9 @@ export class MatrixToSignal {
   }
 
   /** Conversion of what any Matrix user sent: a bug it trips over is this event's failure alone. */
-  private convertSafely(event: WeakEvent): SignalOutgoing {
+  private async convertSafely(event: WeakEvent): Promise<SignalOutgoing> {
     try {
-      return this.convert(event);
+      return await this.convert(event);
     } catch (error) {
       this.options.logger.error(
         `converting ${event.type} ${event.event_id} in ${event.room_id} failed`,
@@ -227,12 +227,12 @@ export class MatrixToSignal {
     }
   }
 
-  private convert(event: WeakEvent): SignalOutgoing {
+  private async convert(event: WeakEvent): Promise<SignalOutgoing> {
     const tables = this.options.store.bridge;
     if (event.type === "m.room.redaction") {
       const redacts =
         (event as { redacts?: string }).redacts ?? (event.content["redacts"] as string | undefined);
-      const reaction = redacts ? tables.reactionByEvent(redacts) : undefined;
+      const reaction = redacts ? await tables.reactionByEvent(redacts) : undefined;
       if (reaction) {
         return matrixRedactionToSignal({
           kind: "reaction",
@@ -240,7 +240,7 @@ export class MatrixToSignal {
           target: { authorAci: reaction.targetAuthorAci, sentTimestamp: reaction.targetSentAt },
         });
       }
-      const message = redacts ? tables.messageOfEvent(redacts) : undefined;
+      const message = redacts ? await tables.messageOfEvent(redacts) : undefined;
       if (!message) return { kind: "ignored", reason: "the redacted event was never bridged" };
       return matrixRedactionToSignal({
         kind: "message",
@@ -252,8 +252,8 @@ export class MatrixToSignal {
       {
         aciOfMatrixUser: (userId) =>
           this.options.ghosts.aciOf(userId) ?? this.options.logins.loginOf(userId)?.client.account.aci,
-        signalMessageOf: (eventId) => {
-          const ref = tables.messageOfEvent(eventId);
+        signalMessageOf: async (eventId) => {
+          const ref = await tables.messageOfEvent(eventId);
           return ref && { authorAci: ref.authorAci, sentTimestamp: ref.sentAt };
         },
         pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
@@ -287,7 +287,7 @@ export class MatrixToSignal {
     // Without the chat's timer the phone would take the message as turning disappearing off.
     const timer =
       outgoing.kind === "message" || outgoing.kind === "edit" || outgoing.kind === "poll"
-        ? this.options.disappearing.timerOf(portal)
+        ? await this.options.disappearing.timerOf(portal)
         : undefined;
     if (timer) {
       dataMessage.expireTimer = timer.seconds;
@@ -317,18 +317,18 @@ export class MatrixToSignal {
   }
 
   /** Remembers what was sent so replies, reactions, edits and redactions can find it later. */
-  private record(
+  private async record(
     login: Login,
     portal: PortalRow,
     event: WeakEvent,
     outgoing: SignalOutgoing,
     sentAt: number,
-  ): void {
+  ): Promise<void> {
     const tables = this.options.store.bridge;
     const ownAci = login.client.account.aci;
-    if (outgoing.kind === "poll") tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
+    if (outgoing.kind === "poll") await tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
     if (outgoing.kind === "message" || outgoing.kind === "poll") {
-      tables.recordMessage({
+      await tables.recordMessage({
         roomId: portal.roomId,
         authorAci: ownAci,
         sentAt,
@@ -338,7 +338,7 @@ export class MatrixToSignal {
     } else if (outgoing.kind === "reaction") {
       const reaction = outgoing.dataMessage.reaction;
       if (reaction?.remove || !reaction?.targetAuthorAci) return;
-      tables.saveReaction({
+      await tables.saveReaction({
         roomId: portal.roomId,
         reactorAci: ownAci,
         targetAuthorAci: reaction.targetAuthorAci,

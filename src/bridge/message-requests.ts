@@ -29,13 +29,13 @@ export class MessageRequests {
   constructor(private readonly options: MessageRequestsOptions) {}
 
   /** Whether `userId` blocked the chat (a contact's ACI or a base64 group id): its events are dropped. */
-  isBlocked(userId: string, chatId: string): boolean {
-    return this.options.store.bridge.chatState(userId, chatId) === "blocked";
+  async isBlocked(userId: string, chatId: string): Promise<boolean> {
+    return (await this.options.store.bridge.chatState(userId, chatId)) === "blocked";
   }
 
   /** Whether a portal is a message request the user has not answered yet. */
-  isPending(portal: PortalRow): boolean {
-    return portal.kind === "direct" && this.options.store.bridge.isMessageRequest(portal.portalKey);
+  async isPending(portal: PortalRow): Promise<boolean> {
+    return portal.kind === "direct" && await this.options.store.bridge.isMessageRequest(portal.portalKey);
   }
 
   /**
@@ -44,7 +44,7 @@ export class MessageRequests {
    */
   async opened(login: Login, portal: PortalRow, contactName: string): Promise<void> {
     if (await this.knows(login, portal.chatId)) return;
-    this.options.store.bridge.setMessageRequest(portal.portalKey, true);
+    await this.options.store.bridge.setMessageRequest(portal.portalKey, true);
     this.options.logger.info(`${portal.roomId} is a message request from ${portal.chatId}`);
     await this.options.portals.notice(
       portal,
@@ -55,9 +55,9 @@ export class MessageRequests {
   }
 
   /** The user accepted the request (a command, or a reply from the phone). */
-  accept(userId: string, portal: PortalRow): void {
-    this.options.store.bridge.setMessageRequest(portal.portalKey, false);
-    this.options.store.bridge.setChatState(userId, portal.chatId, "accepted");
+  async accept(userId: string, portal: PortalRow): Promise<void> {
+    await this.options.store.bridge.setMessageRequest(portal.portalKey, false);
+    await this.options.store.bridge.setChatState(userId, portal.chatId, "accepted");
   }
 
   /**
@@ -69,75 +69,75 @@ export class MessageRequests {
     const chat =
       portal.kind === "direct" ? { aci: portal.chatId } : { groupId: Buffer.from(portal.chatId, "base64") };
     if (answer === "accept") this.accept(login.userId, portal);
-    else if (answer === "block") store.bridge.setChatState(login.userId, portal.chatId, "blocked");
+    else if (answer === "block") await store.bridge.setChatState(login.userId, portal.chatId, "blocked");
     else {
-      store.bridge.setChatState(login.userId, portal.chatId, "accepted");
-      if (portal.kind === "direct") store.bridge.setMessageRequest(portal.portalKey, false);
+      await store.bridge.setChatState(login.userId, portal.chatId, "accepted");
+      if (portal.kind === "direct") await store.bridge.setMessageRequest(portal.portalKey, false);
     }
     await sendMessageRequestResponse(
       login.client,
       chat,
       answer,
-      store.bridge.nextSignalTimestamp(login.userId),
+      await store.bridge.nextSignalTimestamp(login.userId),
     );
   }
 
   /** What the phone keeps in the storage service: who is blocked, and whose requests it accepted. */
-  followStorage(userId: string, snapshot: StorageServiceSnapshot): void {
+  async followStorage(userId: string, snapshot: StorageServiceSnapshot): Promise<void> {
     const { store } = this.options;
     for (const contact of snapshot.contacts) {
       if (!contact.aci) continue;
-      const state = store.bridge.chatState(userId, contact.aci);
-      if (contact.blocked) store.bridge.setChatState(userId, contact.aci, "blocked");
+      const state = await store.bridge.chatState(userId, contact.aci);
+      if (contact.blocked) await store.bridge.setChatState(userId, contact.aci, "blocked");
       else if (contact.whitelisted) this.acceptChat(userId, contact.aci);
-      else if (state === "blocked") store.bridge.setChatState(userId, contact.aci, undefined);
+      else if (state === "blocked") await store.bridge.setChatState(userId, contact.aci, undefined);
     }
     for (const group of snapshot.groups) {
       const groupId = groupIdOf(group.masterKey);
-      if (group.blocked) store.bridge.setChatState(userId, groupId, "blocked");
-      else if (store.bridge.chatState(userId, groupId) === "blocked")
-        store.bridge.setChatState(userId, groupId, undefined);
+      if (group.blocked) await store.bridge.setChatState(userId, groupId, "blocked");
+      else if (await store.bridge.chatState(userId, groupId) === "blocked")
+        await store.bridge.setChatState(userId, groupId, undefined);
     }
   }
 
   /** The phone's blocked list (a sync message): exactly these contacts and groups are blocked. */
-  followBlockedList(userId: string, event: SignalEventOf<"sync-blocked">): void {
+  async followBlockedList(userId: string, event: SignalEventOf<"sync-blocked">): Promise<void> {
     const { store } = this.options;
     const blocked = new Set([...event.acis, ...event.groupIds.map(base64)]);
     const known = [
-      ...store.bridge.portalsOf(userId).map((p) => p.chatId),
-      ...store.bridge.groupPortals().map((p) => p.chatId),
+      ...(await store.bridge.portalsOf(userId)).map((p) => p.chatId),
+      ...(await store.bridge.groupPortals()).map((p) => p.chatId),
     ];
     for (const chatId of known) {
-      if (!blocked.has(chatId) && store.bridge.chatState(userId, chatId) === "blocked") {
-        store.bridge.setChatState(userId, chatId, undefined);
+      if (!blocked.has(chatId) && await store.bridge.chatState(userId, chatId) === "blocked") {
+        await store.bridge.setChatState(userId, chatId, undefined);
       }
     }
-    for (const chatId of blocked) store.bridge.setChatState(userId, chatId, "blocked");
+    for (const chatId of blocked) await store.bridge.setChatState(userId, chatId, "blocked");
   }
 
   /** The phone answered a chat's message request. */
-  followPhoneAnswer(userId: string, event: SignalEventOf<"sync-message-request">): void {
+  async followPhoneAnswer(userId: string, event: SignalEventOf<"sync-message-request">): Promise<void> {
     const chatId = event.threadAci ?? (event.groupId ? base64(event.groupId) : undefined);
     if (!chatId) return;
-    if (event.response === "block") this.options.store.bridge.setChatState(userId, chatId, "blocked");
-    else if (event.response === "accept") this.acceptChat(userId, chatId);
+    if (event.response === "block") await this.options.store.bridge.setChatState(userId, chatId, "blocked");
+    else if (event.response === "accept") await this.acceptChat(userId, chatId);
   }
 
-  private acceptChat(userId: string, chatId: string): void {
+  private async acceptChat(userId: string, chatId: string): Promise<void> {
     const { store } = this.options;
-    store.bridge.setChatState(userId, chatId, "accepted");
-    const portal = store.bridge.portalByKey(Portals.directKey(userId, chatId));
-    if (portal) store.bridge.setMessageRequest(portal.portalKey, false);
+    await store.bridge.setChatState(userId, chatId, "accepted");
+    const portal = await store.bridge.portalByKey(Portals.directKey(userId, chatId));
+    if (portal) await store.bridge.setMessageRequest(portal.portalKey, false);
   }
 
   /** Whether the user knows the contact: accepted before, in the phone's contacts, or in a group with them. */
   private async knows(login: Login, aci: string): Promise<boolean> {
     const { store, groups } = this.options;
-    if (store.bridge.chatState(login.userId, aci) === "accepted") return true;
-    const recipient = await store.signalStorage(login.userId).getRecipient(aci);
+    if (await store.bridge.chatState(login.userId, aci) === "accepted") return true;
+    const recipient = await (await store.signalStorage(login.userId)).getRecipient(aci);
     if (recipient?.contactName) return true;
-    for (const portal of store.bridge.groupPortals()) {
+    for (const portal of await store.bridge.groupPortals()) {
       const group = await groups.byId(login, portal.chatId).catch(() => undefined);
       const members = group?.members ?? [];
       if (members.some((m) => m.aci === aci) && members.some((m) => m.aci === login.client.account.aci))

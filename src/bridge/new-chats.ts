@@ -65,7 +65,7 @@ export class NewChats {
       await leave();
       return;
     }
-    const existing = store.bridge.portalByKey(Portals.directKey(userId, aci));
+    const existing = await store.bridge.portalByKey(Portals.directKey(userId, aci));
     if (existing && existing.roomId !== roomId) {
       await portals.inviteToDirect(existing, userId);
       await say(
@@ -97,7 +97,7 @@ export class NewChats {
       needs: "user",
       run: async ({ roomId, sender, reply }) => {
         const { store, logins, bridge, botUserId, groups, groupPortals, editor, portals } = this.options;
-        if (store.bridge.portalByRoom(roomId)) return reply("This room is bridged to a Signal chat already.");
+        if (await store.bridge.portalByRoom(roomId)) return reply("This room is bridged to a Signal chat already.");
         const login = await requireLogin(logins, sender, reply);
         if (!login) return;
         const state = (await bridge.getIntent().matrixClient.getRoomState(roomId)) as StateEvent[];
@@ -148,7 +148,7 @@ export class NewChats {
         };
         await portals.adopt(portal);
         // The room shows the avatar the group was made with; nothing to fetch back.
-        store.bridge.setGroupPortalState(portal.portalKey, {
+        await store.bridge.setGroupPortalState(portal.portalKey, {
           revision: -1,
           noticeRevision: group.revision,
           avatarKey: group.avatarKey ?? undefined,

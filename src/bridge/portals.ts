@@ -109,7 +109,7 @@ export class Portals {
       if (await this.options.puppets.join(userId, roomId)) {
         await this.options.puppets.markDirect(userId, roomId, this.ghosts.userIdOf(contactAci));
       }
-      this.tables.savePortal(portal);
+      await this.tables.savePortal(portal);
       this.logger.info(`created direct portal ${roomId} of ${userId} with ${contactAci}`);
       await this.options.addToSpace?.(userId, roomId);
       return portal;
@@ -149,7 +149,7 @@ export class Portals {
         topic: group.description,
         avatarUrl: undefined,
       };
-      this.tables.savePortal(created);
+      await this.tables.savePortal(created);
       this.logger.info(`created group portal ${roomId} for group ${group.id}`);
       return created;
     });
@@ -164,7 +164,7 @@ export class Portals {
    * and the room says which network it belongs to when whoever speaks for the bridge there may.
    */
   async adopt(portal: PortalRow): Promise<void> {
-    this.tables.savePortal(portal);
+    await this.tables.savePortal(portal);
     const intent = this.adminIntent(portal);
     for (const { type, state_key: stateKey, content } of bridgeInfoState(
       this.botUserId,
@@ -252,7 +252,7 @@ export class Portals {
           this.logger.debug(`${userId} leaving ${roomId}: ${(error as Error).message}`);
         });
     }
-    this.tables.deletePortal(portal.portalKey);
+    await this.tables.deletePortal(portal.portalKey);
     for (const marker of this.invited) if (marker.startsWith(`${roomId}\0`)) this.invited.delete(marker);
     this.botJoined.delete(roomId);
     this.logger.info(`forgot portal ${roomId} (${portal.portalKey})`);
@@ -354,7 +354,7 @@ export class Portals {
   }
 
   private async findOrCreate(key: string, create: () => Promise<PortalRow>): Promise<PortalRow> {
-    const existing = this.tables.portalByKey(key);
+    const existing = await this.tables.portalByKey(key);
     if (existing) return existing;
     const pending = this.creating.get(key);
     if (pending) return pending;

@@ -96,7 +96,7 @@ export class SignalToMatrix {
   }
 
   private async route(login: Login, event: BufferedSignalEvent): Promise<RelayOutcome | void> {
-    const blocked = this.blockedChatOf(login, event);
+    const blocked = await this.blockedChatOf(login, event);
     if (blocked) return this.skip(event, `${blocked} is blocked`);
     // Whoever is active gets their profile fetched again in the background once it is old enough.
     if (event.sender) this.options.names.refreshIfDue(login, event.sender.aci);
@@ -118,9 +118,9 @@ export class SignalToMatrix {
         }
         if (!message) return this.skip(event, "a sent transcript without a data message");
         // Replying from the phone accepts a message request, as in Signal's apps.
-        const request = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
-        if (request && !event.groupMasterKey && this.options.requests.isPending(request)) {
-          this.options.requests.accept(login.userId, request);
+        const request = await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
+        if (request && !event.groupMasterKey && (await this.options.requests.isPending(request))) {
+          await this.options.requests.accept(login.userId, request);
         }
         const expirationStartedAt = Number(event.sent.expirationStartTimestamp ?? 0) || undefined;
         return this.bridgeMessage(
@@ -221,12 +221,12 @@ export class SignalToMatrix {
     const { store, ghosts, names, logger } = this.options;
     const contacts = await syncContacts({
       environment: login.client.environment,
-      storage: store.signalStorage(login.userId),
+      storage: await store.signalStorage(login.userId),
       blob,
     });
     logger.info(`contact list of ${login.userId}: ${contacts.length} contacts`);
     for (const contact of contacts) {
-      if (store.bridge.ghost(contact.aci))
+      if (await store.bridge.ghost(contact.aci))
         await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci, { current: true }));
     }
   }
@@ -236,8 +236,8 @@ export class SignalToMatrix {
     const { store, ghosts, status } = this.options;
     const recipient = ghosts.userIdOf(event.sender.aci);
     for (const timestamp of event.timestamps) {
-      for (const ref of store.bridge.eventsOfMessageAnywhere(login.client.account.aci, timestamp)) {
-        const portal = store.bridge.portalByRoom(ref.roomId);
+      for (const ref of await store.bridge.eventsOfMessageAnywhere(login.client.account.aci, timestamp)) {
+        const portal = await store.bridge.portalByRoom(ref.roomId);
         if (portal && this.isVisibleTo(portal, login)) await status.delivered(portal, ref.eventId, recipient);
       }
     }
@@ -250,7 +250,7 @@ export class SignalToMatrix {
     const ownAci = login.client.account.aci;
     const latest = new Map<string, string>();
     for (const timestamp of [...event.timestamps].sort((a, b) => a - b)) {
-      for (const ref of store.bridge.eventsOfMessageAnywhere(ownAci, timestamp))
+      for (const ref of await store.bridge.eventsOfMessageAnywhere(ownAci, timestamp))
         latest.set(ref.roomId, ref.eventId);
     }
     this.options.logger.debug(
@@ -258,7 +258,7 @@ export class SignalToMatrix {
     );
     const ghostUserId = ghosts.userIdOf(event.sender.aci);
     for (const [roomId, eventId] of latest) {
-      const portal = store.bridge.portalByRoom(roomId);
+      const portal = await store.bridge.portalByRoom(roomId);
       if (!portal || !this.isVisibleTo(portal, login)) continue;
       await portals.ensureGhostJoined(portal, ghostUserId);
       await this.options.bridge.getIntent(ghostUserId).sendReadReceipt(roomId, eventId);
@@ -270,7 +270,7 @@ export class SignalToMatrix {
     const key = event.groupId
       ? Portals.groupKey(Buffer.from(event.groupId).toString("base64"))
       : Portals.directKey(login.userId, event.sender.aci);
-    const portal = tables.portalByKey(key);
+    const portal = await tables.portalByKey(key);
     if (!portal) return this.skip(event, "typing in a chat without a portal");
     // The user typing on another of their devices: with a double puppet their ghost stays out of
     // the room, and Matrix shows no one typing as them from elsewhere.
@@ -312,17 +312,17 @@ export class SignalToMatrix {
   private async senderNotice(
     login: Login,
     event: { sender: { aci: string }; timestamp: number; groupMasterKey?: Uint8Array | null },
-    contentOf: (ctx: SignalToMatrixContext) => MessageContent,
+    contentOf: (ctx: SignalToMatrixContext) => MessageContent | Promise<MessageContent>,
   ): Promise<void> {
     const origin = this.origin(login, event, event.sender.aci);
     const portal = await this.portalOf(origin);
     const names = await this.options.names.namesOf(login, event.sender.aci);
-    await this.postNotice(origin, portal, names, contentOf(this.context(origin, portal, names)));
+    await this.postNotice(origin, portal, names, await contentOf(this.context(origin, portal, names)));
   }
 
   /** A contact's safety number changed: a notice in the direct chat, if there is one. */
   async identityChanged(login: Login, serviceId: string): Promise<void> {
-    const portal = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, serviceId));
+    const portal = await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, serviceId));
     if (!portal) return;
     const origin = this.origin(login, { sender: { aci: serviceId }, timestamp: Date.now() }, serviceId);
     const names = await this.options.names.namesOf(login, serviceId);
@@ -352,7 +352,7 @@ export class SignalToMatrix {
   }
 
   /** The chat (contact or group) of an event from someone else, when the user blocked it. */
-  private blockedChatOf(login: Login, event: BufferedSignalEvent): string | undefined {
+  private async blockedChatOf(login: Login, event: BufferedSignalEvent): Promise<string | undefined> {
     if (!event.sender || event.sender.aci === login.client.account.aci) return undefined;
     const { requests } = this.options;
     const masterKey = "groupMasterKey" in event ? event.groupMasterKey : null;
@@ -361,8 +361,8 @@ export class SignalToMatrix {
       : event.type === "typing" && event.groupId
         ? Buffer.from(event.groupId).toString("base64")
         : undefined;
-    if (groupId && requests.isBlocked(login.userId, groupId)) return `group ${groupId}`;
-    return requests.isBlocked(login.userId, event.sender.aci) ? event.sender.aci : undefined;
+    if (groupId && (await requests.isBlocked(login.userId, groupId))) return `group ${groupId}`;
+    return (await requests.isBlocked(login.userId, event.sender.aci)) ? event.sender.aci : undefined;
   }
 
   private skip(event: BufferedSignalEvent, why: string): RelayOutcome {
@@ -388,7 +388,7 @@ export class SignalToMatrix {
     const reaction = item.message.reaction;
     if (reaction?.targetAuthorAci) {
       // Shown already: converting it again would replace the reaction with itself.
-      const shown = this.options.store.bridge.reaction(
+      const shown = await this.options.store.bridge.reaction(
         portal.roomId,
         item.authorAci,
         reaction.targetAuthorAci,
@@ -412,13 +412,13 @@ export class SignalToMatrix {
     const message = await this.withWholeText(origin, received);
     const authorNames = await this.options.names.namesOf(origin.login, origin.authorAci);
     const ctx = this.context(origin, portal, authorNames);
-    const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
+    const draft = await signalMessageToMatrix(message, origin.authorAci, ctx);
     const media = await this.uploadMedia(origin, portal, message, draft, plaintextHashes);
     await this.options.disappearing.followTimer(portal, message);
     const sent = await this.apply(
       origin,
       portal,
-      signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
+      await signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
       message,
       authorNames,
     );
@@ -429,13 +429,13 @@ export class SignalToMatrix {
    * Schedules a disappearing message's events, also those sent before a restart: ours count
    * down from their sending, others' from when they are read.
    */
-  private expireLater(
+  private async expireLater(
     origin: Origin,
     portal: PortalRow,
     message: signalservice.IDataMessage,
     sent: string[],
-  ): void {
-    const recorded = this.options.store.bridge.eventsOfMessage(
+  ): Promise<void> {
+    const recorded = await this.options.store.bridge.eventsOfMessage(
       portal.roomId,
       origin.authorAci,
       origin.sentAt,
@@ -462,10 +462,10 @@ export class SignalToMatrix {
     const edit: signalservice.IEditMessage = { targetSentTimestamp: targetTimestamp, dataMessage: message };
     // An edit of a bridged message only replaces its text; one never bridged is bridged whole.
     const target = { authorAci: origin.authorAci, sentTimestamp: targetTimestamp };
-    const draft = signalEditToMatrix(edit, origin.authorAci, ctx);
+    const draft = await signalEditToMatrix(edit, origin.authorAci, ctx);
     const media =
-      ctx.eventIdsOf(target).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
-    const actions = signalEditToMatrix(edit, origin.authorAci, { ...ctx, media });
+      (await ctx.eventIdsOf(target)).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
+    const actions = await signalEditToMatrix(edit, origin.authorAci, { ...ctx, media });
     await this.options.disappearing.followTimer(portal, message);
     this.expireLater(
       origin,
@@ -504,9 +504,9 @@ export class SignalToMatrix {
     draft: MatrixAction[],
     plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
-    const recorded = this.options.store.bridge
-      .eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
-      .map((e) => e.part);
+    const recorded = (await this.options.store.bridge.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)).map(
+      (e) => e.part,
+    );
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
     const encrypt = await this.options.portals.encrypts(portal);
@@ -523,11 +523,11 @@ export class SignalToMatrix {
     for (const read of reads) {
       // The last part of each message, per room the user has it in.
       const lastByRoom = new Map<string, string>();
-      for (const ref of store.bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp)) {
+      for (const ref of await store.bridge.eventsOfMessageAnywhere(read.senderAci, read.timestamp)) {
         lastByRoom.set(ref.roomId, ref.eventId);
       }
       for (const [roomId, eventId] of lastByRoom) {
-        const portal = store.bridge.portalByRoom(roomId);
+        const portal = await store.bridge.portalByRoom(roomId);
         if (!portal || (portal.kind === "direct" && portal.receiver !== login.userId)) continue;
         await doublePuppets.markRead(login.userId, roomId, eventId);
       }
@@ -561,7 +561,7 @@ export class SignalToMatrix {
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
     const existed =
-      this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
+      await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
     const portal = await this.options.portals.direct(login.userId, contactAci, bestName(names));
     // A chat the contact starts may be a message request; one the user starts (from the phone) is not.
     if (!existed && origin.authorAci === contactAci)
@@ -577,11 +577,11 @@ export class SignalToMatrix {
       roomId: portal.roomId,
       // Mentions and replies notify a linked user's own account; their ghost would notify nobody.
       ghostUserIdOf: (aci) => linkedUserOf(aci) ?? ghosts.userIdOf(aci),
-      displayNameOf: (aci) => names.get(aci) ?? tables.ghost(aci)?.displayName,
-      eventIdsOf: (ref) =>
-        tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp).map((e) => e.eventId),
-      reactionEventIdOf: (reactor, target) =>
-        tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp)?.eventId,
+      displayNameOf: async (aci) => names.get(aci) ?? (await tables.ghost(aci))?.displayName,
+      eventIdsOf: async (ref) =>
+        (await tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp)).map((e) => e.eventId),
+      reactionEventIdOf: async (reactor, target) =>
+        (await tables.reaction(portal.roomId, reactor, target.authorAci, target.sentTimestamp))?.eventId,
       pollAnswersOf: (eventId) => tables.pollAnswersOf(eventId),
       // Filled in by uploadMedia once the parts still to send are known.
       media: new Map(),
@@ -603,7 +603,7 @@ export class SignalToMatrix {
     const speaker = await this.speakerIn(origin, portal, authorNames);
     // Parts bridged before a restart are not sent again when the message is delivered again.
     const recordedParts = new Set(
-      tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt).map((e) => e.part),
+      (await tables.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)).map((e) => e.part),
     );
 
     // Only messages with a timer get the marker and are scheduled (reactions and deletes have none).
@@ -612,7 +612,7 @@ export class SignalToMatrix {
     for (const [index, action] of actions.entries()) {
       if (action.kind === "redact") {
         await redact(speaker.user, portal.roomId, action.eventId, action.reason, speaker.marker);
-        tables.deleteReaction(action.eventId);
+        await tables.deleteReaction(action.eventId);
         continue;
       }
       const part = "part" in action ? action.part : undefined;
@@ -629,7 +629,7 @@ export class SignalToMatrix {
       );
       sent.push(eventId);
       if (part !== undefined) {
-        tables.recordMessage({
+        await tables.recordMessage({
           roomId: portal.roomId,
           authorAci: origin.authorAci,
           sentAt: origin.sentAt,
@@ -637,7 +637,7 @@ export class SignalToMatrix {
           eventId,
         });
       } else if (action.eventType === "m.reaction" && message.reaction) {
-        tables.saveReaction({
+        await tables.saveReaction({
           roomId: portal.roomId,
           reactorAci: origin.authorAci,
           targetAuthorAci: message.reaction.targetAuthorAci ?? "",

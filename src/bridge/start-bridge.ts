@@ -153,6 +153,7 @@ export async function startBridge({
     tokens: store.doublePuppets,
     logger: logger.child("double-puppets"),
   });
+  await doublePuppets.loadTokens();
   // Started once the homeserver is up (below); nothing encrypts or decrypts before.
   let crypto: BridgeCrypto | undefined;
   const encryption: RoomEncryption | undefined = config.encryption.allow
@@ -207,9 +208,9 @@ export async function startBridge({
   await bridge.initialise();
 
   // Replies to commands in a portal come from whoever speaks for the bridge there.
-  const actions = botActions(bridge, sender, (roomId, text, html) => {
-    const portal = store.bridge.portalByRoom(roomId);
-    return portal && portals.notice(portal, text, html);
+  const actions = botActions(bridge, sender, async (roomId, text, html) => {
+    const portal = await store.bridge.portalByRoom(roomId);
+    return portal ? portals.notice(portal, text, html) : undefined;
   });
   // A join failure hides its cause; asking the homeserver tells "it is down" from "refused".
   const homeserverAwayBehind = async (error: unknown) =>
@@ -242,7 +243,7 @@ export async function startBridge({
     profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
     // Only ghosts that exist: a new contact's ghost is made by what brought them, with these names.
     onRefreshed: async (_login, aci, contactNames) => {
-      if (store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
+      if (await store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
     },
   });
   const media = new MediaRelay(
@@ -276,7 +277,7 @@ export async function startBridge({
   };
   /** Tells a user something in their management room; nothing when they have none. */
   const tellUser = async (userId: string, text: string, html?: string) => {
-    const roomId = store.bridge.managementRoomOf(userId);
+    const roomId = await store.bridge.managementRoomOf(userId);
     if (roomId) await actions.sendNotice(roomId, text, html);
     else logger.debug(`no management room to tell ${userId}: ${text}`);
   };
@@ -298,7 +299,7 @@ export async function startBridge({
     logger: logger.child("signal->matrix"),
   });
   const notifyUser = async (userId: string, text: string) => {
-    const roomId = store.bridge.managementRoomOf(userId);
+    const roomId = await store.bridge.managementRoomOf(userId);
     if (roomId) await actions.sendNotice(roomId, text);
     else logger.warn(`no management room to tell ${userId}: ${text}`);
   };
@@ -375,7 +376,7 @@ export async function startBridge({
     logger: logger.child("bot"),
     isBridgeUser,
     onManagementRoom: (userId, roomId) => store.bridge.setManagementRoom(userId, roomId),
-    isPortal: (roomId) => store.bridge.portalByRoom(roomId) !== undefined,
+    isPortal: async (roomId) => (await store.bridge.portalByRoom(roomId)) !== undefined,
     encryptionAllowed: config.encryption.allow,
     actions,
   });
@@ -484,7 +485,7 @@ export async function startBridge({
   }
 
   const handleEvent = async (event: WeakEvent): Promise<RelayOutcome> => {
-    const portal = store.bridge.portalByRoom(event.room_id);
+    const portal = await store.bridge.portalByRoom(event.room_id);
     if (portal) return portalEvents.handle(event, portal);
     if (event.type === "m.room.member" && ghosts.aciOf(event.state_key ?? "")) {
       await newChats.ghostInvited(event);
@@ -496,8 +497,8 @@ export async function startBridge({
   const requireNoticed = new Set<string>();
   /** An event the bridge cannot read: a status for its sender, a notice for the room (once, if `once`). */
   const unreadable = async (event: RoomEvent, reason: string, once: boolean) => {
-    const tell = !once || store.matrixCrypto.markEncryptionNotice(event.room_id);
-    if (store.bridge.portalByRoom(event.room_id)) {
+    const tell = !once || await store.matrixCrypto.markEncryptionNotice(event.room_id);
+    if (await store.bridge.portalByRoom(event.room_id)) {
       await matrixToSignal.unreadable(event as unknown as WeakEvent, reason, tell);
     } else if (tell && !isBridgeUser(event.sender)) {
       // Without encryption the bot's notice cannot be encrypted either; it goes out in the clear.
@@ -534,7 +535,7 @@ export async function startBridge({
       return "failed";
     }
     if (event.type === "m.room.encryption" && crypto) {
-      const portal = store.bridge.portalByRoom(event.room_id);
+      const portal = await store.bridge.portalByRoom(event.room_id);
       if (portal) await portals.ensureBotJoined(portal);
     }
     return handleEvent(event as unknown as WeakEvent);
@@ -606,13 +607,15 @@ export async function startBridge({
   cryptoUp(crypto);
   logger.info(`bot ${botUserId} is ready`);
   monitoring.startupWaitsFor("the Signal logins to start");
-  disappearing.start();
+  await disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
   rooms.resumeAll();
   monitoring.startupWaitsFor(undefined);
-  journal.prune(JOURNAL_MEMORY_MS);
-  const pruning = setInterval(() => journal.prune(JOURNAL_MEMORY_MS), JOURNAL_PRUNE_INTERVAL_MS);
+  await journal.prune(JOURNAL_MEMORY_MS);
+  const pruning = setInterval(() => {
+    journal.prune(JOURNAL_MEMORY_MS).catch((error) => logger.warn("could not prune the Matrix journal", error));
+  }, JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
 
   return {

@@ -10,7 +10,7 @@ export async function readStorageSnapshot(
   store: Store,
   login: Login,
 ): Promise<StorageServiceSnapshot | null> {
-  const account = await store.signalStorage(login.userId).getAccount();
+  const account = await (await store.signalStorage(login.userId)).getAccount();
   if (!account) return null;
   const reader = new StorageServiceReader({
     environment: login.client.environment,

@@ -108,12 +108,12 @@ export class TimersFromMatrix {
     eventId: string,
   ): Promise<TimerOutcome> {
     const { store, logger } = this.options;
-    const current = store.disappearing.timerOf(portal.roomId);
-    const { claim } = store.bridge.claimOutgoing(eventId, portal.roomId, login.userId);
+    const current = await store.disappearing.timerOf(portal.roomId);
+    const { claim } = await store.bridge.claimOutgoing(eventId, portal.roomId, login.userId);
     // Handled before (a redelivery after the outcome was stored): nothing more to do.
     if (claim.state !== "sending") return { kind: "unchanged" };
     if ((current?.seconds ?? 0) === seconds) {
-      store.bridge.setOutgoingState(eventId, "sent");
+      await store.bridge.setOutgoingState(eventId, "sent");
       return { kind: "unchanged" };
     }
     // Signal ignores a timer change older than the one it has: each change is one version newer.
@@ -126,11 +126,11 @@ export class TimersFromMatrix {
       await sendDataMessage(login.client, { kind: "direct", aci: portal.chatId }, message, claim.sentAt);
     } catch (error) {
       if (retryVerdictOf(error).transient) throw error;
-      store.bridge.setOutgoingState(eventId, "failed");
+      await store.bridge.setOutgoingState(eventId, "failed");
       logger.warn(`the timer change ${eventId} was not sent`, error);
       return { kind: "refused", reason: (error as Error).message };
     }
-    store.bridge.setOutgoingState(eventId, "sent");
+    await store.bridge.setOutgoingState(eventId, "sent");
     await this.options.showSent(login, portal, message, claim.sentAt);
     return { kind: "set" };
   }

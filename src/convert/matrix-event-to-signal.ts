@@ -41,12 +41,12 @@ export interface MatrixToSignalContext {
   /** The Signal account behind a Matrix user (a ghost, or a logged-in user), for mentions. */
   aciOfMatrixUser(userId: string): string | undefined;
   /** The Signal message a Matrix event was bridged to or from. */
-  signalMessageOf(eventId: string): SignalMessageRef | undefined;
+  signalMessageOf(eventId: string): Promise<SignalMessageRef | undefined>;
   /**
    * The answer ids of a Matrix poll the bridge sent to Signal, in order; undefined for a poll
    * from Signal, whose answer ids are the option positions themselves.
    */
-  pollAnswersOf?(pollEventId: string): readonly string[] | undefined;
+  pollAnswersOf?(pollEventId: string): Promise<readonly string[] | undefined>;
 }
 
 /**
@@ -109,11 +109,11 @@ function asPositiveInteger(value: unknown): number | undefined {
  * text is at most `MAX_TEXT_BYTES` (cut with a mark); the bridge sends a body longer than Signal
  * takes inline as a long-text attachment (`splitLongBody`).
  */
-export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalContext): SignalOutgoing {
+export async function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalContext): Promise<SignalOutgoing> {
   const content = asRecord(event.content) ?? {};
   const relatesTo = asRecord(content["m.relates_to"]);
   if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);
-  if (event.type === "m.sticker") return mediaToSignal("m.sticker", content, relatesTo, ctx);
+  if (event.type === "m.sticker") return await mediaToSignal("m.sticker", content, relatesTo, ctx);
   if (event.type === POLL_START) return pollStartToSignal(content);
   if (event.type === POLL_RESPONSE) return pollResponseToSignal(content, relatesTo, ctx, event.sentAt);
   if (event.type === POLL_END) return pollEndToSignal(relatesTo, event.sender, ctx);
@@ -122,7 +122,7 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
 
   if (relatesTo?.rel_type === "m.replace") {
     const target = asString(relatesTo.event_id);
-    const message = target ? ctx.signalMessageOf(target) : undefined;
+    const message = target ? await ctx.signalMessageOf(target) : undefined;
     const newContent = asRecord(content["m.new_content"]);
     if (!message || !newContent)
       return { kind: "ignored", reason: "The edited message is not on Signal, so the edit was not sent" };
@@ -143,7 +143,7 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
       const text = messageText(content, relatesTo, ctx) as NonNullable<ReturnType<typeof messageText>>;
       if (!text.styled.text.trim()) return { kind: "ignored", reason: "The message is empty" };
       const dataMessage = textMessage(text.styled);
-      const quote = quoteFor(relatesTo, text.quotedText, ctx);
+      const quote = await quoteFor(relatesTo, text.quotedText, ctx);
       if (quote) dataMessage.quote = quote;
       return { kind: "message", dataMessage, attachments: [] };
     }
@@ -151,7 +151,7 @@ export function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalConte
     case "m.video":
     case "m.audio":
     case "m.file":
-      return mediaToSignal(msgtype, content, relatesTo, ctx);
+      return await mediaToSignal(msgtype, content, relatesTo, ctx);
     case "m.location":
       return locationToSignal(content, relatesTo, ctx);
     default:
@@ -218,13 +218,13 @@ function prefixText(prefix: string, styled: StyledText): StyledText {
   };
 }
 
-function quoteFor(
+async function quoteFor(
   relatesTo: Record<string, unknown> | undefined,
   quotedText: string | undefined,
   ctx: MatrixToSignalContext,
-): signalservice.DataMessage.IQuote | undefined {
+): Promise<signalservice.DataMessage.IQuote | undefined> {
   const eventId = asString(asRecord(relatesTo?.["m.in_reply_to"])?.event_id);
-  const message = eventId ? ctx.signalMessageOf(eventId) : undefined;
+  const message = eventId ? await ctx.signalMessageOf(eventId) : undefined;
   if (!message) return undefined;
   // Signal shows its own copy of the quoted message; the text is what it shows without one.
   return { id: message.sentTimestamp, authorAci: message.authorAci, text: quotedText ?? "", bodyRanges: [] };
@@ -254,12 +254,12 @@ function sourceOf(content: Record<string, unknown>): MediaSource | undefined {
  * A sticker is sent as an image (a Signal sticker needs a published sticker pack), named by its
  * body (usually the emoji or the sticker's name).
  */
-function mediaToSignal(
+async function mediaToSignal(
   msgtype: "m.image" | "m.sticker" | "m.video" | "m.audio" | "m.file",
   content: Record<string, unknown>,
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
-): SignalOutgoing {
+): Promise<SignalOutgoing> {
   const source = sourceOf(content);
   if (!source)
     return { kind: "ignored", reason: "The file has no valid mxc:// URL, so it could not be sent to Signal" };
@@ -292,7 +292,7 @@ function mediaToSignal(
     const caption = messageText(captionContent, relatesTo, ctx);
     if (caption) dataMessage = textMessage(caption.styled);
   }
-  const quote = quoteFor(relatesTo, undefined, ctx);
+  const quote = await quoteFor(relatesTo, undefined, ctx);
   if (quote) dataMessage.quote = quote;
   const attachment: AttachmentDescription = { source, pointer };
   if (msgtype === "m.image" || msgtype === "m.sticker") attachment.shown = "image";
@@ -356,18 +356,18 @@ function aciBytes(aci: string): Uint8Array {
  * A vote as a Signal vote: the chosen answers by position. Signal keeps a voter's vote with
  * the highest count, so the count is the vote's time in seconds (later votes count higher).
  */
-function pollResponseToSignal(
+async function pollResponseToSignal(
   content: Record<string, unknown>,
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
   sentAt: number | undefined,
-): SignalOutgoing {
+): Promise<SignalOutgoing> {
   const pollEventId = relatesTo?.rel_type === "m.reference" ? asString(relatesTo.event_id) : undefined;
-  const target = pollEventId ? ctx.signalMessageOf(pollEventId) : undefined;
+  const target = pollEventId ? await ctx.signalMessageOf(pollEventId) : undefined;
   if (!pollEventId || !target) return { kind: "ignored", reason: "The poll voted on is not on Signal" };
   const response = asRecord(content[POLL_RESPONSE]);
   const chosen = Array.isArray(response?.answers) ? (response.answers as unknown[]) : [];
-  const answerIds = ctx.pollAnswersOf?.(pollEventId);
+  const answerIds = await ctx.pollAnswersOf?.(pollEventId);
   const indexes: number[] = [];
   for (const id of chosen.slice(0, MAX_POLL_OPTIONS)) {
     if (typeof id !== "string") continue;
@@ -389,13 +389,13 @@ function pollResponseToSignal(
 }
 
 /** The end of a poll; Signal lets only its author end it (the message names no author). */
-function pollEndToSignal(
+async function pollEndToSignal(
   relatesTo: Record<string, unknown> | undefined,
   sender: string | undefined,
   ctx: MatrixToSignalContext,
-): SignalOutgoing {
+): Promise<SignalOutgoing> {
   const pollEventId = relatesTo?.rel_type === "m.reference" ? asString(relatesTo.event_id) : undefined;
-  const target = pollEventId ? ctx.signalMessageOf(pollEventId) : undefined;
+  const target = pollEventId ? await ctx.signalMessageOf(pollEventId) : undefined;
   if (!target) return { kind: "ignored", reason: "The poll ended is not on Signal" };
   if (sender !== undefined && ctx.aciOfMatrixUser(sender) !== target.authorAci)
     return { kind: "ignored", reason: "Only the poll's author can end it on Signal" };
@@ -419,11 +419,11 @@ export function parseGeoUri(uri: string): { latitude: number; longitude: number 
  * A Matrix location as text with a map link, in the form Signal's Android app uses for
  * shared places (description, then a Google Maps link), which Signal users can open anywhere.
  */
-function locationToSignal(
+async function locationToSignal(
   content: Record<string, unknown>,
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
-): SignalOutgoing {
+): Promise<SignalOutgoing> {
   const geo = parseGeoUri(asString(content.geo_uri) ?? "");
   if (!geo)
     return {
@@ -438,15 +438,15 @@ function locationToSignal(
   );
   const text = `${label}\nhttps://maps.google.com/maps?q=${geo.latitude},${geo.longitude}`;
   const dataMessage: DataMessage = { body: text };
-  const quote = quoteFor(relatesTo, undefined, ctx);
+  const quote = await quoteFor(relatesTo, undefined, ctx);
   if (quote) dataMessage.quote = quote;
   return { kind: "message", dataMessage, attachments: [] };
 }
 
-function reactionToSignal(
+async function reactionToSignal(
   relatesTo: Record<string, unknown> | undefined,
   ctx: MatrixToSignalContext,
-): SignalOutgoing {
+): Promise<SignalOutgoing> {
   const eventId = asString(relatesTo?.event_id);
   const key = asString(relatesTo?.key);
   if (relatesTo?.rel_type !== "m.annotation" || !eventId || !key) {
@@ -455,7 +455,7 @@ function reactionToSignal(
   if (!/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(key)) {
     return { kind: "ignored", reason: `Signal reactions are emoji; "${key}" is not one` };
   }
-  const target = ctx.signalMessageOf(eventId);
+  const target = await ctx.signalMessageOf(eventId);
   if (!target) return { kind: "ignored", reason: "The message reacted to is not on Signal" };
   return {
     kind: "reaction",

@@ -65,11 +65,11 @@ export function mediaSlotsOf(message: DataMessage): { slot: string; pointer: Att
  * Converts one Signal `DataMessage` sent by `senderAci` into what should happen in the portal:
  * new events (each part of the message, or a notice), a reaction, or redactions.
  */
-export function signalMessageToMatrix(
+export async function signalMessageToMatrix(
   message: DataMessage,
   senderAci: string,
   ctx: SignalToMatrixContext,
-): MatrixAction[] {
+): Promise<MatrixAction[]> {
   if (message.reaction) return reactionToMatrix(message.reaction, senderAci, ctx);
   if (message.delete) {
     return redactAll(
@@ -84,9 +84,9 @@ export function signalMessageToMatrix(
     const target = { authorAci, sentTimestamp: message.adminDelete.targetSentTimestamp ?? 0 };
     return redactAll(target, "Deleted by a group admin on Signal", ctx);
   }
-  const poll = pollActionOf(message, senderAci, ctx);
+  const poll = await pollActionOf(message, senderAci, ctx);
   if (poll) return [poll];
-  const notice = noticeFor(message, senderAci, ctx);
+  const notice = await noticeFor(message, senderAci, ctx);
   if (notice) return [{ kind: "send", eventType: "m.room.message", content: notice, part: 0 }];
   return partsOf(message, ctx);
 }
@@ -95,17 +95,17 @@ export function signalMessageToMatrix(
  * Converts a Signal edit. If the edited message was bridged, its text part (the last part) is
  * replaced; otherwise the edited message is bridged as new, so it is not lost.
  */
-export function signalEditToMatrix(
+export async function signalEditToMatrix(
   edit: signalservice.IEditMessage,
   senderAci: string,
   ctx: SignalToMatrixContext,
-): MatrixAction[] {
+): Promise<MatrixAction[]> {
   const message = edit.dataMessage ?? {};
-  const targetIds = ctx.eventIdsOf({ authorAci: senderAci, sentTimestamp: edit.targetSentTimestamp ?? 0 });
+  const targetIds = await ctx.eventIdsOf({ authorAci: senderAci, sentTimestamp: edit.targetSentTimestamp ?? 0 });
   const targetId = targetIds.at(-1);
   if (targetId === undefined) return partsOf(message, ctx);
 
-  const newContent = bodyContent(message, ctx);
+  const newContent = await bodyContent(message, ctx);
   const fullFallback =
     jsonLength(newContent.body) + jsonLength(newContent.formatted_body ?? "") <= FULL_EDIT_FALLBACK_BYTES;
   const content: MessageContent = {
@@ -126,20 +126,20 @@ export function signalEditToMatrix(
   return [{ kind: "send", eventType: "m.room.message", content }];
 }
 
-function reactionToMatrix(
+async function reactionToMatrix(
   reaction: signalservice.DataMessage.IReaction,
   reactorAci: string,
   ctx: SignalToMatrixContext,
-): MatrixAction[] {
+): Promise<MatrixAction[]> {
   const authorAci = pickAci(reaction.targetAuthorAci, reaction.targetAuthorAciBinary);
   if (!authorAci) return [];
   const target = { authorAci, sentTimestamp: reaction.targetSentTimestamp ?? 0 };
   const actions: MatrixAction[] = [];
   // Signal keeps one reaction per person and message: a new one replaces the old.
-  const previous = ctx.reactionEventIdOf(reactorAci, target);
+  const previous = await ctx.reactionEventIdOf(reactorAci, target);
   if (previous !== undefined)
     actions.push({ kind: "redact", eventId: previous, reason: "Reaction removed on Signal" });
-  const targetId = ctx.eventIdsOf(target)[0];
+  const targetId = (await ctx.eventIdsOf(target))[0];
   if (!reaction.remove && reaction.emoji && targetId !== undefined) {
     actions.push({
       kind: "send",
@@ -184,17 +184,17 @@ function pollStart(poll: signalservice.DataMessage.IPollCreate): PollStartConten
  * new response; no options withdraws the vote), and the end of a poll as an MSC3381 end. Undefined
  * when the poll was not bridged: a notice says what happened instead.
  */
-function pollActionOf(
+async function pollActionOf(
   message: DataMessage,
   senderAci: string,
   ctx: SignalToMatrixContext,
-): MatrixAction | undefined {
+): Promise<MatrixAction | undefined> {
   if (message.pollVote) {
     const vote = message.pollVote;
     const target = targetOf(vote.targetAuthorAciBinary, vote.targetSentTimestamp);
-    const pollId = target ? ctx.eventIdsOf(target)[0] : undefined;
+    const pollId = target ? (await ctx.eventIdsOf(target))[0] : undefined;
     if (pollId === undefined) return undefined;
-    const answerIds = ctx.pollAnswersOf?.(pollId);
+    const answerIds = await ctx.pollAnswersOf?.(pollId);
     const answers = [...new Set(vote.optionIndexes ?? [])]
       .filter((index) => index < (answerIds?.length ?? MAX_POLL_OPTIONS))
       .map((index) => answerIds?.[index] ?? String(index));
@@ -211,7 +211,7 @@ function pollActionOf(
   if (message.pollTerminate) {
     // Only a poll's author can end it.
     const target = { authorAci: senderAci, sentTimestamp: message.pollTerminate.targetSentTimestamp ?? 0 };
-    const pollId = ctx.eventIdsOf(target)[0];
+    const pollId = (await ctx.eventIdsOf(target))[0];
     if (pollId === undefined) return undefined;
     return {
       kind: "send",
@@ -229,17 +229,21 @@ function pollActionOf(
   return undefined;
 }
 
-function redactAll(target: SignalMessageRef, reason: string, ctx: SignalToMatrixContext): MatrixAction[] {
-  return ctx.eventIdsOf(target).map((eventId) => ({ kind: "redact", eventId, reason }));
+async function redactAll(
+  target: SignalMessageRef,
+  reason: string,
+  ctx: SignalToMatrixContext,
+): Promise<MatrixAction[]> {
+  return (await ctx.eventIdsOf(target)).map((eventId) => ({ kind: "redact", eventId, reason }));
 }
 
-function replyNotice(
+async function replyNotice(
   body: string,
   target: SignalMessageRef | undefined,
   ctx: SignalToMatrixContext,
-): MessageContent {
+): Promise<MessageContent> {
   const content = noticeContent(body);
-  const eventId = target ? ctx.eventIdsOf(target)[0] : undefined;
+  const eventId = target ? (await ctx.eventIdsOf(target))[0] : undefined;
   if (eventId !== undefined) content["m.relates_to"] = { "m.in_reply_to": { event_id: eventId } };
   return content;
 }
@@ -250,11 +254,11 @@ function targetOf(aciBinary: Uint8Array | null | undefined, sentTimestamp: numbe
 }
 
 /** Messages that are about something rather than content: shown as one notice each. */
-function noticeFor(
+async function noticeFor(
   message: DataMessage,
   senderAci: string,
   ctx: SignalToMatrixContext,
-): MessageContent | undefined {
+): Promise<MessageContent | undefined> {
   const flags = message.flags ?? 0;
   if (message.pinMessage) {
     const pin = message.pinMessage;
@@ -315,7 +319,7 @@ function noticeFor(
 }
 
 /** The parts of a content message, in the order they are sent. */
-function partsOf(message: DataMessage, ctx: SignalToMatrixContext): MatrixAction[] {
+async function partsOf(message: DataMessage, ctx: SignalToMatrixContext): Promise<MatrixAction[]> {
   const contents: Part[] = [];
   const viewOnce = message.isViewOnce === true;
 
@@ -345,7 +349,7 @@ function partsOf(message: DataMessage, ctx: SignalToMatrixContext): MatrixAction
   for (const contact of message.contact ?? []) {
     contents.push({
       eventType: "m.room.message",
-      content: textContent({ text: contactToText(contact), ranges: [] }, ctx),
+      content: await textContent({ text: contactToText(contact), ranges: [] }, ctx),
     });
   }
 
@@ -354,32 +358,32 @@ function partsOf(message: DataMessage, ctx: SignalToMatrixContext): MatrixAction
   }
 
   if (message.body || message.storyContext) {
-    contents.push({ eventType: "m.room.message", content: bodyContent(message, ctx) });
+    contents.push({ eventType: "m.room.message", content: await bodyContent(message, ctx) });
   }
 
   const first = contents[0];
   if (message.quote && first && first.eventType === "m.room.message") {
-    applyQuote(first.content, message.quote, ctx);
+    await applyQuote(first.content, message.quote, ctx);
   }
 
   return contents.map((entry, part): MatrixAction => ({ kind: "send", ...entry, part }));
 }
 
 /** The text part: styled text, a location, a story reply; with link previews. */
-function bodyContent(message: DataMessage, ctx: SignalToMatrixContext): MessageContent {
+async function bodyContent(message: DataMessage, ctx: SignalToMatrixContext): Promise<MessageContent> {
   const body = message.body ?? "";
   const location = MAP_LINK.exec(body);
   let content: MessageContent;
   if (location && (message.bodyRanges ?? []).length === 0 && fitsUtf8(body, MAX_INLINE_BODY_BYTES)) {
     content = { msgtype: "m.location", body, geo_uri: `geo:${location[1]},${location[2]}`, "m.mentions": {} };
   } else {
-    content = textContent(fromBodyRanges(body, message.bodyRanges), ctx);
+    content = await textContent(fromBodyRanges(body, message.bodyRanges), ctx);
   }
 
   const story = message.storyContext;
   const storyAuthor = story ? pickAci(story.authorAci, story.authorAciBinary) : undefined;
   if (story && content.msgtype === "m.text") {
-    const whose = storyAuthor ? `${nameOf(storyAuthor, ctx)}'s story` : "a story";
+    const whose = storyAuthor ? `${await nameOf(storyAuthor, ctx)}'s story` : "a story";
     const html = content.formatted_body ?? escapeHtml(content.body).replace(/\n/g, "<br>");
     content.body = `> Replied to ${whose}\n\n${content.body}`;
     content.format = "org.matrix.custom.html";

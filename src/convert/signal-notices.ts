@@ -61,13 +61,13 @@ export function signalCallEventToMatrix(
 }
 
 /** A notice for a Signal story, with its text if it is a text story. */
-export function signalStoryToMatrix(
+export async function signalStoryToMatrix(
   story: signalservice.IStoryMessage,
   ctx: SignalToMatrixContext,
-): MessageContent {
+): Promise<MessageContent> {
   const text = story.textAttachment?.text;
   if (text) {
-    const rendered = renderSignalText(fromBodyRanges(text, story.bodyRanges), ctx);
+    const rendered = await renderSignalText(fromBodyRanges(text, story.bodyRanges), ctx);
     return noticeContent(`Posted a story: ${rendered.body}`, `Posted a story:<br>${rendered.html}`);
   }
   const link = story.textAttachment?.preview?.url;

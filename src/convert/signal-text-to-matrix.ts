@@ -4,7 +4,7 @@ import { escapeHtml, matrixToEventLink, matrixToUserLink, textToHtml } from "./h
 import { HTML_FORMAT, type LinkPreview, type MessageContent } from "./matrix-content.js";
 import { pickAci } from "./service-id.js";
 import type { SignalToMatrixContext } from "./signal-to-matrix-context.js";
-import { capStyledText, type StyledText } from "./styled-text.js";
+import { capStyledText, isMention, type StyledText } from "./styled-text.js";
 import { styledTextToHtml, type RenderedText } from "./styled-text-to-html.js";
 import { capText, fitsUtf8, jsonLength, jsonPrefixLength, MAX_TEXT_BYTES } from "./text-limits.js";
 
@@ -25,14 +25,21 @@ const MAX_URL_BYTES = 2048;
 const MATRIX_CUT_NOTE = "… [The rest is too long for Matrix. Read it in a Signal app.]";
 
 /** The name to show for a Signal account: its Signal name, else its Matrix user id. */
-export function nameOf(aci: string, ctx: SignalToMatrixContext): string {
-  return ctx.displayNameOf(aci) || ctx.ghostUserIdOf(aci);
+export async function nameOf(aci: string, ctx: SignalToMatrixContext): Promise<string> {
+  return (await ctx.displayNameOf(aci)) || ctx.ghostUserIdOf(aci);
 }
 
-export function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext): RenderedText {
+export async function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext): Promise<RenderedText> {
+  // Names are looked up before rendering, which itself runs synchronously.
+  const names = new Map<string, string>();
+  for (const range of styled.ranges) {
+    if (isMention(range) && !names.has(range.mentionAci)) {
+      names.set(range.mentionAci, await nameOf(range.mentionAci, ctx));
+    }
+  }
   return styledTextToHtml(styled, (aci) => ({
     userId: ctx.ghostUserIdOf(aci),
-    displayName: nameOf(aci, ctx),
+    displayName: names.get(aci) ?? ctx.ghostUserIdOf(aci),
   }));
 }
 
@@ -41,13 +48,13 @@ export function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext)
  * Text and HTML together take at most `MAX_MATRIX_TEXT_BYTES`: longer text loses its HTML, and
  * text that does not fit even so is cut, with a note saying where to read the rest.
  */
-export function textContent(
+export async function textContent(
   styled: StyledText,
   ctx: SignalToMatrixContext,
   msgtype: "m.text" | "m.notice" = "m.text",
-): MessageContent {
+): Promise<MessageContent> {
   // Signal's apps send no more text than this; rendering more would be work for nothing.
-  const rendered = renderSignalText(
+  const rendered = await renderSignalText(
     fitsUtf8(styled.text, MAX_TEXT_BYTES) ? styled : capStyledText(styled, MAX_TEXT_BYTES),
     ctx,
   );
@@ -99,10 +106,10 @@ function prefixQuotation(
   content.formatted_body = `${wrapInMxReply ? `<mx-reply>${block}</mx-reply>` : block}${html}`;
 }
 
-function quotedMessageText(
+async function quotedMessageText(
   quote: signalservice.DataMessage.IQuote,
   ctx: SignalToMatrixContext,
-): RenderedText {
+): Promise<RenderedText> {
   if (quote.text) {
     // The quotation is a reminder of the message, not a copy: its start is enough.
     return renderSignalText(capStyledText(fromBodyRanges(quote.text, quote.bodyRanges), QUOTE_BYTES), ctx);
@@ -122,20 +129,20 @@ function quotedMessageText(
  * `m.in_reply_to` and, for text, the classic reply fallback (for clients that show no replies);
  * if not, the quotation is shown inline so the context is not lost.
  */
-export function applyQuote(
+export async function applyQuote(
   content: MessageContent,
   quote: signalservice.DataMessage.IQuote,
   ctx: SignalToMatrixContext,
-): void {
+): Promise<void> {
   const authorAci = pickAci(quote.authorAci, quote.authorAciBinary);
-  const eventId = authorAci ? ctx.eventIdsOf({ authorAci, sentTimestamp: quote.id ?? 0 })[0] : undefined;
-  const quoted = quotedMessageText(quote, ctx);
+  const eventId = authorAci ? (await ctx.eventIdsOf({ authorAci, sentTimestamp: quote.id ?? 0 }))[0] : undefined;
+  const quoted = await quotedMessageText(quote, ctx);
   const isText =
     content.msgtype === "m.text" || content.msgtype === "m.notice" || content.msgtype === "m.emote";
 
   if (eventId === undefined || authorAci === undefined) {
     if (!isText) return;
-    const name = authorAci ? nameOf(authorAci, ctx) : "Unknown";
+    const name = authorAci ? await nameOf(authorAci, ctx) : "Unknown";
     prefixQuotation(
       content,
       `${name}: ${quoted.body}`,

@@ -21,16 +21,16 @@ export interface SignalToMatrixContext {
   /** The Matrix user that speaks for a Signal account: its ghost, or a linked user's own account. */
   ghostUserIdOf(aci: string): string;
   /** The Signal profile or contact name, if known. */
-  displayNameOf(aci: string): string | undefined;
+  displayNameOf(aci: string): Promise<string | undefined>;
   /** Matrix events already sent for a Signal message, in part order; empty if it was never bridged. */
-  eventIdsOf(message: SignalMessageRef): readonly string[];
+  eventIdsOf(message: SignalMessageRef): Promise<readonly string[]>;
   /**
    * The answer ids of a Matrix poll the bridge sent to Signal, in order (Signal votes name
    * answers by position); undefined for polls from Signal, whose ids are the positions.
    */
-  pollAnswersOf?(pollEventId: string): readonly string[] | undefined;
+  pollAnswersOf?(pollEventId: string): Promise<readonly string[] | undefined>;
   /** The reaction a Signal user put on a message earlier, which a new reaction replaces. */
-  reactionEventIdOf(reactorAci: string, target: SignalMessageRef): string | undefined;
+  reactionEventIdOf(reactorAci: string, target: SignalMessageRef): Promise<string | undefined>;
   /** Media the bridge uploaded for this message, by slot (see `mediaSlotsOf`). */
   media: ReadonlyMap<string, UploadedMedia>;
 }

@@ -107,6 +107,11 @@ export class SignalClient {
     return new SignalClient(options, account);
   }
 
+  /** The account's storage, as the client was given it. */
+  get storage(): SignalStorage {
+    return this.options.storage;
+  }
+
   get account(): LinkedAccount {
     const { aci, pni, number, deviceId } = this.accountRecord;
     return { aci, pni, number, deviceId };

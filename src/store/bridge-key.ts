@@ -1,8 +1,7 @@
-import type { Database } from "better-sqlite3";
-
 import { CorruptRecordError, KeyFileError, KeyMismatchError } from "./errors.js";
 import { createBridgeKey, keyFileExists, readBridgeKey } from "./key-file.js";
 import { open, rowBinding, seal } from "./sealing.js";
+import type { SqlDatabase } from "./sql/sql-database.js";
 
 // A value sealed under the bridge key when the database is first used. Opening it proves the
 // key file belongs to this database before anything else gets decrypted (or, worse, written
@@ -17,15 +16,14 @@ export const KEY_MISMATCH_MESSAGE = "the key file does not match this database";
  * Loads the bridge key for `db`, creating the key file on first start. Refuses to invent a new
  * key for a database that already holds data encrypted under an old one.
  */
-export function loadBridgeKey(db: Database, keyFilePath: string, databasePath: string): Buffer {
-  const row = db.prepare("SELECT value FROM store_meta WHERE name = ?").get(CHECK_NAME) as
-    { value: Buffer } | undefined;
+export async function loadBridgeKey(db: SqlDatabase, keyFilePath: string, databasePath: string): Promise<Buffer> {
+  const row = await db.get<{ value: Buffer }>("SELECT value FROM store_meta WHERE name = ?", [CHECK_NAME]);
   if (row === undefined) {
     const key = keyFileExists(keyFilePath) ? readBridgeKey(keyFilePath) : createBridgeKey(keyFilePath);
-    db.prepare("INSERT INTO store_meta (name, value) VALUES (?, ?)").run(
+    await db.run("INSERT INTO store_meta (name, value) VALUES (?, ?)", [
       CHECK_NAME,
       seal(key, CHECK_PLAINTEXT, CHECK_BINDING),
-    );
+    ]);
     return key;
   }
   if (!keyFileExists(keyFilePath)) {

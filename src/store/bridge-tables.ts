@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { SqlDatabase, SqlExecutor } from "./sql/sql-database.js";
 
 export type PortalKind = "direct" | "group";
 
@@ -109,107 +109,101 @@ function portalFromRecord(record: PortalRecord | undefined): PortalRow | undefin
 /** The bridge's own tables: who has which management room, portals, message ids, ghosts. */
 export class BridgeTables {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {}
 
-  managementRoomOf(userId: string): string | undefined {
-    const roomId = this.db
-      .prepare("SELECT management_room_id FROM bridge_users WHERE matrix_user_id = ?")
-      .pluck()
-      .get(userId) as string | null | undefined;
-    return roomId ?? undefined;
+  async managementRoomOf(userId: string): Promise<string | undefined> {
+    const row = await this.db.get<{ management_room_id: string | null }>(
+      "SELECT management_room_id FROM bridge_users WHERE matrix_user_id = ?",
+      [userId],
+    );
+    return row?.management_room_id ?? undefined;
   }
 
   /** The user's personal space (holding their portals), once made. */
-  spaceOf(userId: string): string | undefined {
-    const roomId = this.db
-      .prepare("SELECT space_room_id FROM bridge_users WHERE matrix_user_id = ?")
-      .pluck()
-      .get(userId) as string | null | undefined;
-    return roomId ?? undefined;
+  async spaceOf(userId: string): Promise<string | undefined> {
+    const row = await this.db.get<{ space_room_id: string | null }>(
+      "SELECT space_room_id FROM bridge_users WHERE matrix_user_id = ?",
+      [userId],
+    );
+    return row?.space_room_id ?? undefined;
   }
 
-  setSpace(userId: string, roomId: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO bridge_users (matrix_user_id, space_room_id) VALUES (?, ?)
-         ON CONFLICT (matrix_user_id) DO UPDATE SET space_room_id = excluded.space_room_id`,
-      )
-      .run(userId, roomId);
-  }
-
-  setManagementRoom(userId: string, roomId: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO bridge_users (matrix_user_id, management_room_id) VALUES (?, ?)
-         ON CONFLICT (matrix_user_id) DO UPDATE SET management_room_id = excluded.management_room_id`,
-      )
-      .run(userId, roomId);
-  }
-
-  portalByKey(portalKey: string): PortalRow | undefined {
-    return portalFromRecord(
-      this.db.prepare("SELECT * FROM bridge_portals WHERE portal_key = ?").get(portalKey) as
-        PortalRecord | undefined,
+  async setSpace(userId: string, roomId: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_users (matrix_user_id, space_room_id) VALUES (?, ?)
+       ON CONFLICT (matrix_user_id) DO UPDATE SET space_room_id = excluded.space_room_id`,
+      [userId, roomId],
     );
   }
 
-  portalByRoom(roomId: string): PortalRow | undefined {
-    return portalFromRecord(
-      this.db.prepare("SELECT * FROM bridge_portals WHERE room_id = ?").get(roomId) as
-        PortalRecord | undefined,
+  async setManagementRoom(userId: string, roomId: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_users (matrix_user_id, management_room_id) VALUES (?, ?)
+       ON CONFLICT (matrix_user_id) DO UPDATE SET management_room_id = excluded.management_room_id`,
+      [userId, roomId],
     );
+  }
+
+  async portalByKey(portalKey: string): Promise<PortalRow | undefined> {
+    return portalFromRecord(
+      await this.db.get<PortalRecord>("SELECT * FROM bridge_portals WHERE portal_key = ?", [portalKey]),
+    );
+  }
+
+  async portalByRoom(roomId: string): Promise<PortalRow | undefined> {
+    return portalFromRecord(await this.db.get<PortalRecord>("SELECT * FROM bridge_portals WHERE room_id = ?", [roomId]));
   }
 
   /** Direct-chat portals of one Matrix user. */
-  portalsOf(receiver: string): PortalRow[] {
-    const records = this.db
-      .prepare("SELECT * FROM bridge_portals WHERE receiver = ? ORDER BY created_at")
-      .all(receiver) as PortalRecord[];
+  async portalsOf(receiver: string): Promise<PortalRow[]> {
+    const records = await this.db.all<PortalRecord>(
+      "SELECT * FROM bridge_portals WHERE receiver = ? ORDER BY created_at",
+      [receiver],
+    );
     return records.map((r) => portalFromRecord(r)!);
   }
 
   /** Every group portal. */
-  groupPortals(): PortalRow[] {
-    const records = this.db
-      .prepare("SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at")
-      .all() as PortalRecord[];
+  async groupPortals(): Promise<PortalRow[]> {
+    const records = await this.db.all<PortalRecord>(
+      "SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at",
+    );
     return records.map((r) => portalFromRecord(r)!);
   }
 
-  savePortal(portal: PortalRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO bridge_portals (portal_key, room_id, kind, chat_id, receiver, name, topic, avatar_url, created_at)
-         VALUES (@portalKey, @roomId, @kind, @chatId, @receiver, @name, @topic, @avatarUrl, @createdAt)
-         ON CONFLICT (portal_key) DO UPDATE SET
-           room_id = excluded.room_id, name = excluded.name, topic = excluded.topic, avatar_url = excluded.avatar_url`,
-      )
-      .run({
-        ...portal,
-        receiver: portal.receiver ?? null,
-        name: portal.name ?? null,
-        topic: portal.topic ?? null,
-        avatarUrl: portal.avatarUrl ?? null,
-        createdAt: this.now(),
-      });
+  async savePortal(portal: PortalRow): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_portals (portal_key, room_id, kind, chat_id, receiver, name, topic, avatar_url, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (portal_key) DO UPDATE SET
+         room_id = excluded.room_id, name = excluded.name, topic = excluded.topic, avatar_url = excluded.avatar_url`,
+      [
+        portal.portalKey,
+        portal.roomId,
+        portal.kind,
+        portal.chatId,
+        portal.receiver ?? null,
+        portal.name ?? null,
+        portal.topic ?? null,
+        portal.avatarUrl ?? null,
+        this.now(),
+      ],
+    );
   }
 
   /** The group state a group portal shows; undefined until the first one was applied. */
-  groupPortalState(portalKey: string): GroupPortalState | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT group_revision, group_notice_revision, group_avatar_key FROM bridge_portals
-          WHERE portal_key = ?`,
-      )
-      .get(portalKey) as
-      | {
-          group_revision: number | null;
-          group_notice_revision: number | null;
-          group_avatar_key: string | null;
-        }
-      | undefined;
+  async groupPortalState(portalKey: string): Promise<GroupPortalState | undefined> {
+    const row = await this.db.get<{
+      group_revision: number | null;
+      group_notice_revision: number | null;
+      group_avatar_key: string | null;
+    }>(
+      `SELECT group_revision, group_notice_revision, group_avatar_key FROM bridge_portals
+        WHERE portal_key = ?`,
+      [portalKey],
+    );
     if (row?.group_revision === null || row?.group_revision === undefined) return undefined;
     return {
       revision: row.group_revision,
@@ -218,80 +212,72 @@ export class BridgeTables {
     };
   }
 
-  setGroupPortalState(portalKey: string, state: GroupPortalState): void {
-    this.db
-      .prepare(
-        `UPDATE bridge_portals SET group_revision = ?, group_notice_revision = ?, group_avatar_key = ?
-          WHERE portal_key = ?`,
-      )
-      .run(state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey);
-  }
-
-  /** The Matrix user whose Signal account relays the portal's users without a login, if any. */
-  relayOf(portalKey: string): string | undefined {
-    const userId = this.db
-      .prepare("SELECT relay_user_id FROM bridge_portals WHERE portal_key = ?")
-      .pluck()
-      .get(portalKey) as string | null | undefined;
-    return userId ?? undefined;
-  }
-
-  setRelay(portalKey: string, userId: string | undefined): void {
-    this.db
-      .prepare("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?")
-      .run(userId ?? null, portalKey);
-  }
-
-  /** Whether a direct portal is a message request the user has not answered. */
-  isMessageRequest(portalKey: string): boolean {
-    return (
-      this.db
-        .prepare("SELECT message_request FROM bridge_portals WHERE portal_key = ?")
-        .pluck()
-        .get(portalKey) === 1
+  async setGroupPortalState(portalKey: string, state: GroupPortalState): Promise<void> {
+    await this.db.run(
+      `UPDATE bridge_portals SET group_revision = ?, group_notice_revision = ?, group_avatar_key = ?
+        WHERE portal_key = ?`,
+      [state.revision, state.noticeRevision, state.avatarKey ?? null, portalKey],
     );
   }
 
-  setMessageRequest(portalKey: string, pending: boolean): void {
-    this.db
-      .prepare("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?")
-      .run(pending ? 1 : 0, portalKey);
+  /** The Matrix user whose Signal account relays the portal's users without a login, if any. */
+  async relayOf(portalKey: string): Promise<string | undefined> {
+    const row = await this.db.get<{ relay_user_id: string | null }>(
+      "SELECT relay_user_id FROM bridge_portals WHERE portal_key = ?",
+      [portalKey],
+    );
+    return row?.relay_user_id ?? undefined;
+  }
+
+  async setRelay(portalKey: string, userId: string | undefined): Promise<void> {
+    await this.db.run("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?", [userId ?? null, portalKey]);
+  }
+
+  /** Whether a direct portal is a message request the user has not answered. */
+  async isMessageRequest(portalKey: string): Promise<boolean> {
+    const row = await this.db.get<{ message_request: number }>(
+      "SELECT message_request FROM bridge_portals WHERE portal_key = ?",
+      [portalKey],
+    );
+    return row?.message_request === 1;
+  }
+
+  async setMessageRequest(portalKey: string, pending: boolean): Promise<void> {
+    await this.db.run("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?", [pending ? 1 : 0, portalKey]);
   }
 
   /** What `userId` decided about a chat (a contact's ACI or a base64 group id), if anything. */
-  chatState(userId: string, chatId: string): ChatState | undefined {
-    const state = this.db
-      .prepare("SELECT state FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?")
-      .pluck()
-      .get(userId, chatId) as ChatState | undefined;
-    return state;
+  async chatState(userId: string, chatId: string): Promise<ChatState | undefined> {
+    const row = await this.db.get<{ state: ChatState }>(
+      "SELECT state FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?",
+      [userId, chatId],
+    );
+    return row?.state;
   }
 
   /** Records (or, with undefined, forgets) what `userId` decided about a chat. */
-  setChatState(userId: string, chatId: string, state: ChatState | undefined): void {
+  async setChatState(userId: string, chatId: string, state: ChatState | undefined): Promise<void> {
     if (state === undefined) {
-      this.db.prepare("DELETE FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?").run(userId, chatId);
+      await this.db.run("DELETE FROM bridge_chat_states WHERE user_id = ? AND chat_id = ?", [userId, chatId]);
       return;
     }
-    this.db
-      .prepare(
-        `INSERT INTO bridge_chat_states (user_id, chat_id, state) VALUES (?, ?, ?)
-         ON CONFLICT (user_id, chat_id) DO UPDATE SET state = excluded.state`,
-      )
-      .run(userId, chatId, state);
+    await this.db.run(
+      `INSERT INTO bridge_chat_states (user_id, chat_id, state) VALUES (?, ?, ?)
+       ON CONFLICT (user_id, chat_id) DO UPDATE SET state = excluded.state`,
+      [userId, chatId, state],
+    );
   }
 
   /**
    * Forgets a portal and everything the bridge kept about its room (message and reaction mapping,
    * sends, timer, events waiting to disappear); the room itself is left to the caller.
    */
-  deletePortal(portalKey: string): void {
-    this.db.transaction(() => {
-      const roomId = this.db
-        .prepare("SELECT room_id FROM bridge_portals WHERE portal_key = ?")
-        .pluck()
-        .get(portalKey) as string | undefined;
-      if (roomId === undefined) return;
+  async deletePortal(portalKey: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ room_id: string }>("SELECT room_id FROM bridge_portals WHERE portal_key = ?", [
+        portalKey,
+      ]);
+      if (row === undefined) return;
       for (const table of [
         "bridge_messages",
         "bridge_reactions",
@@ -300,119 +286,120 @@ export class BridgeTables {
         "bridge_disappearing_events",
         "bridge_poll_answers",
       ]) {
-        this.db.prepare(`DELETE FROM ${table} WHERE room_id = ?`).run(roomId);
+        await tx.run(`DELETE FROM ${table} WHERE room_id = ?`, [row.room_id]);
       }
-      this.db.prepare("DELETE FROM bridge_portals WHERE portal_key = ?").run(portalKey);
-    })();
+      await tx.run("DELETE FROM bridge_portals WHERE portal_key = ?", [portalKey]);
+    });
   }
 
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */
-  recordMessage(ref: MessageRef): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT INTO bridge_messages (room_id, author_aci, sent_at, part, event_id)
-         VALUES (@roomId, @authorAci, @sentAt, @part, @eventId) ON CONFLICT DO NOTHING`,
-      )
-      .run(ref);
-    return result.changes === 1;
+  async recordMessage(ref: MessageRef): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO bridge_messages (room_id, author_aci, sent_at, part, event_id)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [ref.roomId, ref.authorAci, ref.sentAt, ref.part, ref.eventId],
+    );
+    return changes === 1;
   }
 
   /** The Matrix events of one Signal message in a room, by part. */
-  eventsOfMessage(roomId: string, authorAci: string, sentAt: number): MessageRef[] {
-    const records = this.db
-      .prepare(
-        `SELECT ${messageColumns} FROM bridge_messages WHERE room_id = ? AND author_aci = ? AND sent_at = ? ORDER BY part`,
-      )
-      .all(roomId, authorAci, sentAt) as MessageRecord[];
+  async eventsOfMessage(roomId: string, authorAci: string, sentAt: number): Promise<MessageRef[]> {
+    const records = await this.db.all<MessageRecord>(
+      `SELECT ${messageColumns} FROM bridge_messages WHERE room_id = ? AND author_aci = ? AND sent_at = ? ORDER BY part`,
+      [roomId, authorAci, sentAt],
+    );
     return records.map(messageFromRecord);
   }
 
   /** When the newest Signal message bridged into a room was sent; undefined when none was. */
-  newestMessageAt(roomId: string): number | undefined {
-    const newest = this.db
-      .prepare("SELECT MAX(sent_at) FROM bridge_messages WHERE room_id = ?")
-      .pluck()
-      .get(roomId) as number | null;
-    return newest ?? undefined;
+  async newestMessageAt(roomId: string): Promise<number | undefined> {
+    const row = await this.db.get<{ newest: number | null }>(
+      "SELECT MAX(sent_at) AS newest FROM bridge_messages WHERE room_id = ?",
+      [roomId],
+    );
+    return row?.newest ?? undefined;
   }
 
   /** The Matrix events of a Signal message in every room it was bridged to, by part. */
-  eventsOfMessageAnywhere(authorAci: string, sentAt: number): MessageRef[] {
-    const records = this.db
-      .prepare(
-        `SELECT ${messageColumns} FROM bridge_messages WHERE author_aci = ? AND sent_at = ? ORDER BY room_id, part`,
-      )
-      .all(authorAci, sentAt) as MessageRecord[];
+  async eventsOfMessageAnywhere(authorAci: string, sentAt: number): Promise<MessageRef[]> {
+    const records = await this.db.all<MessageRecord>(
+      `SELECT ${messageColumns} FROM bridge_messages WHERE author_aci = ? AND sent_at = ? ORDER BY room_id, part`,
+      [authorAci, sentAt],
+    );
     return records.map(messageFromRecord);
   }
 
   /** The Signal message a Matrix event stands for. */
-  messageOfEvent(eventId: string): MessageRef | undefined {
-    const record = this.db
-      .prepare(`SELECT ${messageColumns} FROM bridge_messages WHERE event_id = ?`)
-      .get(eventId) as MessageRecord | undefined;
+  async messageOfEvent(eventId: string): Promise<MessageRef | undefined> {
+    const record = await this.db.get<MessageRecord>(
+      `SELECT ${messageColumns} FROM bridge_messages WHERE event_id = ?`,
+      [eventId],
+    );
     return record && messageFromRecord(record);
   }
 
   /** Remembers the answer ids of a Matrix poll sent to Signal, in the order Signal numbers them. */
-  savePollAnswers(eventId: string, roomId: string, answerIds: readonly string[]): void {
-    this.db
-      .prepare("INSERT OR REPLACE INTO bridge_poll_answers (event_id, room_id, answer_ids) VALUES (?, ?, ?)")
-      .run(eventId, roomId, JSON.stringify(answerIds));
+  async savePollAnswers(eventId: string, roomId: string, answerIds: readonly string[]): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_poll_answers (event_id, room_id, answer_ids) VALUES (?, ?, ?)
+       ON CONFLICT (event_id) DO UPDATE SET room_id = excluded.room_id, answer_ids = excluded.answer_ids`,
+      [eventId, roomId, JSON.stringify(answerIds)],
+    );
   }
 
   /** The answer ids of a Matrix poll sent to Signal, in order; undefined for other polls. */
-  pollAnswersOf(eventId: string): string[] | undefined {
-    const json = this.db
-      .prepare("SELECT answer_ids FROM bridge_poll_answers WHERE event_id = ?")
-      .pluck()
-      .get(eventId) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as string[]);
+  async pollAnswersOf(eventId: string): Promise<string[] | undefined> {
+    const row = await this.db.get<{ answer_ids: string }>(
+      "SELECT answer_ids FROM bridge_poll_answers WHERE event_id = ?",
+      [eventId],
+    );
+    return row === undefined ? undefined : (JSON.parse(row.answer_ids) as string[]);
   }
 
   /** Records (or replaces) a Signal user's reaction on a message. */
-  saveReaction(reaction: ReactionRef): void {
-    this.db
-      .prepare(
-        `INSERT INTO bridge_reactions (room_id, reactor_aci, target_author_aci, target_sent_at, emoji, event_id)
-         VALUES (@roomId, @reactorAci, @targetAuthorAci, @targetSentAt, @emoji, @eventId)
-         ON CONFLICT (room_id, reactor_aci, target_author_aci, target_sent_at)
-         DO UPDATE SET emoji = excluded.emoji, event_id = excluded.event_id`,
-      )
-      .run(reaction);
+  async saveReaction(reaction: ReactionRef): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_reactions (room_id, reactor_aci, target_author_aci, target_sent_at, emoji, event_id)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (room_id, reactor_aci, target_author_aci, target_sent_at)
+       DO UPDATE SET emoji = excluded.emoji, event_id = excluded.event_id`,
+      [
+        reaction.roomId,
+        reaction.reactorAci,
+        reaction.targetAuthorAci,
+        reaction.targetSentAt,
+        reaction.emoji,
+        reaction.eventId,
+      ],
+    );
   }
 
-  reaction(
+  async reaction(
     roomId: string,
     reactorAci: string,
     targetAuthorAci: string,
     targetSentAt: number,
-  ): ReactionRef | undefined {
-    const r = this.db
-      .prepare(
-        `SELECT emoji, event_id FROM bridge_reactions
-         WHERE room_id = ? AND reactor_aci = ? AND target_author_aci = ? AND target_sent_at = ?`,
-      )
-      .get(roomId, reactorAci, targetAuthorAci, targetSentAt) as
-      { emoji: string; event_id: string } | undefined;
+  ): Promise<ReactionRef | undefined> {
+    const r = await this.db.get<{ emoji: string; event_id: string }>(
+      `SELECT emoji, event_id FROM bridge_reactions
+       WHERE room_id = ? AND reactor_aci = ? AND target_author_aci = ? AND target_sent_at = ?`,
+      [roomId, reactorAci, targetAuthorAci, targetSentAt],
+    );
     return r && { roomId, reactorAci, targetAuthorAci, targetSentAt, emoji: r.emoji, eventId: r.event_id };
   }
 
   /** The reaction a Matrix event stands for. */
-  reactionByEvent(eventId: string): ReactionRef | undefined {
-    const r = this.db
-      .prepare(
-        `SELECT room_id, reactor_aci, target_author_aci, target_sent_at, emoji FROM bridge_reactions WHERE event_id = ?`,
-      )
-      .get(eventId) as
-      | {
-          room_id: string;
-          reactor_aci: string;
-          target_author_aci: string;
-          target_sent_at: number;
-          emoji: string;
-        }
-      | undefined;
+  async reactionByEvent(eventId: string): Promise<ReactionRef | undefined> {
+    const r = await this.db.get<{
+      room_id: string;
+      reactor_aci: string;
+      target_author_aci: string;
+      target_sent_at: number;
+      emoji: string;
+    }>(
+      `SELECT room_id, reactor_aci, target_author_aci, target_sent_at, emoji FROM bridge_reactions WHERE event_id = ?`,
+      [eventId],
+    );
     return (
       r && {
         roomId: r.room_id,
@@ -425,8 +412,8 @@ export class BridgeTables {
     );
   }
 
-  deleteReaction(eventId: string): void {
-    this.db.prepare("DELETE FROM bridge_reactions WHERE event_id = ?").run(eventId);
+  async deleteReaction(eventId: string): Promise<void> {
+    await this.db.run("DELETE FROM bridge_reactions WHERE event_id = ?", [eventId]);
   }
 
   /**
@@ -434,24 +421,23 @@ export class BridgeTables {
    * sent-timestamp (see nextSignalTimestamp) in the same commit. Returns the existing claim when
    * the event was claimed before, so a retry or a resumed send uses the timestamp it was given.
    */
-  claimOutgoing(
+  async claimOutgoing(
     eventId: string,
     roomId: string,
     accountId: string,
     relayedFor?: string,
-  ): { claim: OutgoingRow; isNew: boolean } {
-    return this.db.transaction(() => {
-      const existing = this.outgoing(eventId);
+  ): Promise<{ claim: OutgoingRow; isNew: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const existing = await outgoingIn(tx, eventId);
       if (existing) return { claim: existing, isNew: false };
-      const sentAt = this.nextSignalTimestamp(accountId);
-      this.db
-        .prepare(
-          `INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state, relayed_for)
-           VALUES (?, ?, ?, 'sending', ?)`,
-        )
-        .run(eventId, roomId, sentAt, relayedFor ?? null);
+      const sentAt = await nextTimestampIn(tx, accountId, this.now());
+      await tx.run(
+        `INSERT INTO bridge_outgoing (event_id, room_id, sent_at, state, relayed_for)
+         VALUES (?, ?, ?, 'sending', ?)`,
+        [eventId, roomId, sentAt, relayedFor ?? null],
+      );
       return { claim: { eventId, roomId, sentAt, state: "sending" as const, relayedFor }, isNew: true };
-    })();
+    });
   }
 
   /**
@@ -459,51 +445,26 @@ export class BridgeTables {
    * out when that is later, so the account's messages never share one (Signal identifies a
    * message by author and timestamp) and follow the order they were claimed in.
    */
-  nextSignalTimestamp(accountId: string): number {
-    return this.db
-      .prepare(
-        `INSERT INTO bridge_signal_clocks (account_id, last_sent_at) VALUES (?, ?)
-         ON CONFLICT (account_id) DO UPDATE SET last_sent_at = MAX(excluded.last_sent_at, last_sent_at + 1)
-         RETURNING last_sent_at`,
-      )
-      .pluck()
-      .get(accountId, this.now()) as number;
+  async nextSignalTimestamp(accountId: string): Promise<number> {
+    return this.db.transaction((tx) => nextTimestampIn(tx, accountId, this.now()));
   }
 
   /** The send to Signal of a Matrix event; undefined for events that did not come from Matrix. */
-  outgoing(eventId: string): OutgoingRow | undefined {
-    const r = this.db
-      .prepare(
-        "SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?",
-      )
-      .get(eventId) as
-      | {
-          event_id: string;
-          room_id: string;
-          sent_at: number;
-          state: OutgoingState;
-          relayed_for: string | null;
-        }
-      | undefined;
-    return (
-      r && {
-        eventId: r.event_id,
-        roomId: r.room_id,
-        sentAt: r.sent_at,
-        state: r.state,
-        relayedFor: orUndefined(r.relayed_for),
-      }
-    );
+  async outgoing(eventId: string): Promise<OutgoingRow | undefined> {
+    return outgoingIn(this.db, eventId);
   }
 
-  setOutgoingState(eventId: string, state: OutgoingState): void {
-    this.db.prepare("UPDATE bridge_outgoing SET state = ? WHERE event_id = ?").run(state, eventId);
+  async setOutgoingState(eventId: string, state: OutgoingState): Promise<void> {
+    await this.db.run("UPDATE bridge_outgoing SET state = ? WHERE event_id = ?", [state, eventId]);
   }
 
-  ghost(aci: string): GhostRow | undefined {
-    const r = this.db.prepare("SELECT * FROM bridge_ghosts WHERE aci = ?").get(aci) as
-      | { aci: string; display_name: string | null; avatar_url: string | null; avatar_hash: string | null }
-      | undefined;
+  async ghost(aci: string): Promise<GhostRow | undefined> {
+    const r = await this.db.get<{
+      aci: string;
+      display_name: string | null;
+      avatar_url: string | null;
+      avatar_hash: string | null;
+    }>("SELECT * FROM bridge_ghosts WHERE aci = ?", [aci]);
     return (
       r && {
         aci: r.aci,
@@ -514,35 +475,59 @@ export class BridgeTables {
     );
   }
 
-  saveGhost(ghost: GhostRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO bridge_ghosts (aci, display_name, avatar_url, avatar_hash) VALUES (@aci, @displayName, @avatarUrl, @avatarHash)
-         ON CONFLICT (aci) DO UPDATE SET display_name = excluded.display_name,
-           avatar_url = excluded.avatar_url, avatar_hash = excluded.avatar_hash`,
-      )
-      .run({
-        aci: ghost.aci,
-        displayName: ghost.displayName ?? null,
-        avatarUrl: ghost.avatarUrl ?? null,
-        avatarHash: ghost.avatarHash ?? null,
-      });
+  async saveGhost(ghost: GhostRow): Promise<void> {
+    await this.db.run(
+      `INSERT INTO bridge_ghosts (aci, display_name, avatar_url, avatar_hash) VALUES (?, ?, ?, ?)
+       ON CONFLICT (aci) DO UPDATE SET display_name = excluded.display_name,
+         avatar_url = excluded.avatar_url, avatar_hash = excluded.avatar_hash`,
+      [ghost.aci, ghost.displayName ?? null, ghost.avatarUrl ?? null, ghost.avatarHash ?? null],
+    );
   }
 
   /** How many portals there are of each kind. */
-  portalCounts(): Record<PortalKind, number> {
-    const rows = this.db
-      .prepare("SELECT kind, COUNT(*) AS count FROM bridge_portals GROUP BY kind")
-      .all() as {
-      kind: PortalKind;
-      count: number;
-    }[];
+  async portalCounts(): Promise<Record<PortalKind, number>> {
+    const rows = await this.db.all<{ kind: PortalKind; count: number }>(
+      "SELECT kind, COUNT(*) AS count FROM bridge_portals GROUP BY kind",
+    );
     const counts: Record<PortalKind, number> = { direct: 0, group: 0 };
     for (const row of rows) counts[row.kind] = row.count;
     return counts;
   }
 
-  ghostCount(): number {
-    return this.db.prepare("SELECT COUNT(*) FROM bridge_ghosts").pluck().get() as number;
+  async ghostCount(): Promise<number> {
+    const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM bridge_ghosts");
+    return row?.n ?? 0;
   }
+}
+
+async function outgoingIn(db: SqlExecutor, eventId: string): Promise<OutgoingRow | undefined> {
+  const r = await db.get<{
+    event_id: string;
+    room_id: string;
+    sent_at: number;
+    state: OutgoingState;
+    relayed_for: string | null;
+  }>("SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?", [eventId]);
+  return (
+    r && {
+      eventId: r.event_id,
+      roomId: r.room_id,
+      sentAt: r.sent_at,
+      state: r.state,
+      relayedFor: orUndefined(r.relayed_for),
+    }
+  );
+}
+
+// The clock row is read and advanced in one statement, so two claims can never get one value.
+async function nextTimestampIn(tx: SqlExecutor, accountId: string, now: number): Promise<number> {
+  const row = await tx.get<{ last_sent_at: number }>(
+    `INSERT INTO bridge_signal_clocks (account_id, last_sent_at) VALUES (?, ?)
+     ON CONFLICT (account_id) DO UPDATE SET last_sent_at = CASE
+       WHEN excluded.last_sent_at > bridge_signal_clocks.last_sent_at THEN excluded.last_sent_at
+       ELSE bridge_signal_clocks.last_sent_at + 1 END
+     RETURNING last_sent_at`,
+    [accountId, now],
+  );
+  return row!.last_sent_at;
 }

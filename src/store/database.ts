@@ -16,7 +16,9 @@ import { MatrixCryptoTables } from "./matrix-crypto-tables.js";
 import { StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
-import { SqliteSignalStorage } from "./sqlite-signal-storage.js";
+import { SignalStorageTables } from "./signal-storage-tables.js";
+import type { SqlDatabase } from "./sql/sql-database.js";
+import { SqliteDatabase } from "./sql/sqlite-database.js";
 
 export interface OpenDatabaseOptions {
   /** SQLite file; it and its directory are created if missing. */
@@ -34,11 +36,11 @@ export interface Store {
    * `accountId` is used. `accountId` is any stable string the caller picks (e.g. the Matrix user
    * id of the login); it is bound into every encrypted value of the account.
    */
-  signalStorage(accountId: string): SignalStorage;
+  signalStorage(accountId: string): Promise<SignalStorage>;
   /** Ids of all accounts that have Signal storage, oldest first. */
-  listSignalAccounts(): string[];
+  listSignalAccounts(): Promise<string[]>;
   /** Deletes the account and every Signal row it owns (logout); its data key is destroyed with it. */
-  deleteSignalAccount(accountId: string): void;
+  deleteSignalAccount(accountId: string): Promise<void>;
   /** The bridge's own tables (portals, message mapping, ghosts ...). */
   readonly bridge: BridgeTables;
   /** Disappearing messages: each portal's timer and the events waiting to be redacted. */
@@ -52,28 +54,46 @@ export interface Store {
   /** Users' Matrix access tokens for double puppeting (login-matrix), sealed. */
   readonly doublePuppets: DoublePuppetTables;
   /** Signal events buffered (decrypted and acknowledged) and not yet marked handled, across accounts. */
-  pendingSignalEventCount(): number;
+  pendingSignalEventCount(): Promise<number>;
   /** Whether the database answers a query (it is open and readable). */
-  answers(): boolean;
+  answers(): Promise<boolean>;
   /** Closes the database; the storages handed out must not be used afterwards. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
 
-/** Opens (creating and migrating as needed) the database and checks the bridge key against it. */
-export function openDatabase(options: OpenDatabaseOptions): Store {
+/** Opens (creating and migrating as needed) the SQLite database and checks the bridge key against it. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Store> {
   const { databasePath, keyFilePath } = options;
   mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
   restrictToOwner(databasePath);
-  const db = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
+  const raw = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
   try {
-    configure(db, databasePath);
-    migrate(db, migrations, databasePath);
-    const bridgeKey = loadBridgeKey(db, keyFilePath, databasePath);
-    return new SqliteStore(db, bridgeKey, options.now ?? Date.now);
+    configure(raw, databasePath);
   } catch (error) {
-    db.close();
+    raw.close();
+    throw error;
+  }
+  return openStore(new SqliteDatabase(raw), databasePath, keyFilePath, options.now ?? Date.now);
+}
+
+/**
+ * Migrates `db` and checks the bridge key against it: the part of opening both backends share.
+ * `where` names the database in messages. The database is closed again if this fails.
+ */
+export async function openStore(
+  db: SqlDatabase,
+  where: string,
+  keyFilePath: string,
+  now: () => number = Date.now,
+): Promise<Store> {
+  try {
+    await migrate(db, migrations, where);
+    const bridgeKey = await loadBridgeKey(db, keyFilePath, where);
+    return new SqlStore(db, bridgeKey, now);
+  } catch (error) {
+    await db.close();
     throw error;
   }
 }
@@ -116,9 +136,11 @@ function configure(db: Database, databasePath: string): void {
   db.pragma("secure_delete = ON");
 }
 
-/** Exported for store/ modules that add tables (bridge_*); others use the {@link Store} interface. */
-export class SqliteStore implements Store {
-  private readonly signalStorages = new Map<string, SqliteSignalStorage>();
+/** The store over either database. */
+export class SqlStore implements Store {
+  private readonly signalStorages = new Map<string, SignalStorageTables>();
+  /** Unwrapped data keys, per account: unwrapping is cheap, but reading the row is not free. */
+  private readonly dataKeys = new Map<string, Promise<Buffer>>();
   readonly bridge: BridgeTables;
   readonly disappearing: DisappearingTables;
   readonly matrixJournal: MatrixJournal;
@@ -127,7 +149,7 @@ export class SqliteStore implements Store {
   readonly doublePuppets: DoublePuppetTables;
 
   constructor(
-    readonly db: Database,
+    readonly db: SqlDatabase,
     private readonly bridgeKey: Buffer,
     private readonly now: () => number,
   ) {
@@ -139,56 +161,76 @@ export class SqliteStore implements Store {
     this.doublePuppets = new DoublePuppetTables(db, (accountId) => this.dataKey(accountId), now);
   }
 
-  signalStorage(accountId: string): SignalStorage {
+  async signalStorage(accountId: string): Promise<SignalStorage> {
     const existing = this.signalStorages.get(accountId);
     if (existing !== undefined) return existing;
-    const storage = new SqliteSignalStorage(this.db, accountId, this.dataKey(accountId), this.now);
+    const key = await this.dataKey(accountId);
+    const storage = this.signalStorages.get(accountId) ?? new SignalStorageTables(this.db, accountId, key, this.now);
     this.signalStorages.set(accountId, storage);
     return storage;
   }
 
-  listSignalAccounts(): string[] {
-    return this.db
-      .prepare("SELECT account_id FROM signal_accounts ORDER BY created_at, account_id")
-      .pluck()
-      .all() as string[];
+  async listSignalAccounts(): Promise<string[]> {
+    const rows = await this.db.all<{ account_id: string }>(
+      "SELECT account_id FROM signal_accounts ORDER BY created_at, account_id",
+    );
+    return rows.map((row) => row.account_id);
   }
 
-  deleteSignalAccount(accountId: string): void {
-    this.db.prepare("DELETE FROM signal_accounts WHERE account_id = ?").run(accountId);
+  async deleteSignalAccount(accountId: string): Promise<void> {
+    await this.db.run("DELETE FROM signal_accounts WHERE account_id = ?", [accountId]);
     this.signalStorages.delete(accountId);
+    this.dataKeys.delete(accountId);
   }
 
-  pendingSignalEventCount(): number {
-    return this.db
-      .prepare("SELECT COUNT(*) FROM signal_event_buffer WHERE state = 'pending'")
-      .pluck()
-      .get() as number;
+  async pendingSignalEventCount(): Promise<number> {
+    const row = await this.db.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM signal_event_buffer WHERE state = 'pending'",
+    );
+    return row?.n ?? 0;
   }
 
-  answers(): boolean {
+  async answers(): Promise<boolean> {
     try {
-      return this.db.prepare("SELECT 1").pluck().get() === 1;
+      const row = await this.db.get<{ one: number }>("SELECT 1 AS one");
+      return row?.one === 1;
     } catch {
       return false;
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.signalStorages.clear();
-    this.db.close();
+    this.dataKeys.clear();
+    await this.db.close();
   }
 
-  private dataKey(accountId: string): Buffer {
-    const wrapped = this.db
-      .prepare("SELECT data_key_wrapped FROM signal_accounts WHERE account_id = ?")
-      .pluck()
-      .get(accountId) as Buffer | undefined;
-    if (wrapped !== undefined) return unwrapDataKey(this.bridgeKey, accountId, wrapped);
+  private dataKey(accountId: string): Promise<Buffer> {
+    let key = this.dataKeys.get(accountId);
+    if (key === undefined) {
+      key = this.loadDataKey(accountId);
+      this.dataKeys.set(accountId, key);
+      key.catch(() => this.dataKeys.delete(accountId));
+    }
+    return key;
+  }
+
+  /** The account's data key; the account row (holding it wrapped) is created on first use. */
+  private async loadDataKey(accountId: string): Promise<Buffer> {
     const created = newWrappedDataKey(this.bridgeKey, accountId);
-    this.db
-      .prepare("INSERT INTO signal_accounts (account_id, data_key_wrapped, created_at) VALUES (?, ?, ?)")
-      .run(accountId, created.wrapped, this.now());
-    return created.key;
+    const wrapped = await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ data_key_wrapped: Buffer }>(
+        "SELECT data_key_wrapped FROM signal_accounts WHERE account_id = ?",
+        [accountId],
+      );
+      if (row !== undefined) return row.data_key_wrapped;
+      await tx.run("INSERT INTO signal_accounts (account_id, data_key_wrapped, created_at) VALUES (?, ?, ?)", [
+        accountId,
+        created.wrapped,
+        this.now(),
+      ]);
+      return undefined;
+    });
+    return wrapped === undefined ? created.key : unwrapDataKey(this.bridgeKey, accountId, wrapped);
   }
 }

@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { SqlDatabase } from "./sql/sql-database.js";
 
 /** A chat's disappearing-message timer as Signal last set it. */
 export interface ChatTimer {
@@ -44,43 +44,43 @@ function eventFromRecord(r: EventRecord): DisappearingEvent {
 /** Disappearing messages: each portal's timer and the events waiting to be redacted. */
 export class DisappearingTables {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {}
 
-  timerOf(roomId: string): ChatTimer | undefined {
-    const r = this.db
-      .prepare("SELECT seconds, version FROM bridge_disappearing_timers WHERE room_id = ?")
-      .get(roomId) as { seconds: number; version: number | null } | undefined;
+  async timerOf(roomId: string): Promise<ChatTimer | undefined> {
+    const r = await this.db.get<{ seconds: number; version: number | null }>(
+      "SELECT seconds, version FROM bridge_disappearing_timers WHERE room_id = ?",
+      [roomId],
+    );
     return r && { seconds: r.seconds, version: r.version ?? undefined };
   }
 
-  setTimer(roomId: string, timer: ChatTimer): void {
-    this.db
-      .prepare(
+  async setTimer(roomId: string, timer: ChatTimer): Promise<void> {
+    await this.db.run(
         `INSERT INTO bridge_disappearing_timers (room_id, seconds, version, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (room_id) DO UPDATE SET
            seconds = excluded.seconds, version = excluded.version, updated_at = excluded.updated_at`,
-      )
-      .run(roomId, timer.seconds, timer.version ?? null, this.now());
+      [roomId, timer.seconds, timer.version ?? null, this.now()],
+    );
   }
 
   /**
    * Remembers that `eventId` disappears; `expiresAt` is given when its countdown has started.
    * An event already scheduled keeps its schedule (a message bridged again after a restart).
    */
-  schedule(event: Omit<DisappearingEvent, "attempts">): void {
-    this.db
-      .prepare(
+  async schedule(event: Omit<DisappearingEvent, "attempts">): Promise<void> {
+    await this.db.run(
         `INSERT INTO bridge_disappearing_events (event_id, room_id, sent_at, timer_ms, expires_at)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-      )
-      .run(event.eventId, event.roomId, event.sentAt, event.timerMs, event.expiresAt ?? null);
+      [event.eventId, event.roomId, event.sentAt, event.timerMs, event.expiresAt ?? null],
+    );
   }
 
-  scheduled(eventId: string): DisappearingEvent | undefined {
-    const r = this.db.prepare("SELECT * FROM bridge_disappearing_events WHERE event_id = ?").get(eventId) as
-      EventRecord | undefined;
+  async scheduled(eventId: string): Promise<DisappearingEvent | undefined> {
+    const r = await this.db.get<EventRecord>("SELECT * FROM bridge_disappearing_events WHERE event_id = ?", [
+      eventId,
+    ]);
     return r && eventFromRecord(r);
   }
 
@@ -88,49 +88,46 @@ export class DisappearingTables {
    * Starts the countdown, at `readAt`, of every unread event in `roomId` sent at or before
    * `upToSentAt` (reading a message means having read what came before it). Returns how many.
    */
-  startReadUpTo(roomId: string, upToSentAt: number, readAt: number): number {
-    return this.db
-      .prepare(
-        `UPDATE bridge_disappearing_events SET expires_at = ? + timer_ms
-         WHERE room_id = ? AND sent_at <= ? AND expires_at IS NULL`,
-      )
-      .run(readAt, roomId, upToSentAt).changes;
+  async startReadUpTo(roomId: string, upToSentAt: number, readAt: number): Promise<number> {
+    const { changes } = await this.db.run(
+      `UPDATE bridge_disappearing_events SET expires_at = ? + timer_ms
+       WHERE room_id = ? AND sent_at <= ? AND expires_at IS NULL`,
+      [readAt, roomId, upToSentAt],
+    );
+    return changes;
   }
 
   /** When the next event is due, if any countdown is running. */
-  nextDue(): number | undefined {
-    const at = this.db
-      .prepare("SELECT MIN(expires_at) FROM bridge_disappearing_events WHERE expires_at IS NOT NULL")
-      .pluck()
-      .get() as number | null;
-    return at ?? undefined;
+  async nextDue(): Promise<number | undefined> {
+    const row = await this.db.get<{ at: number | null }>(
+      "SELECT MIN(expires_at) AS at FROM bridge_disappearing_events WHERE expires_at IS NOT NULL",
+    );
+    return row?.at ?? undefined;
   }
 
   /** Events due at `now`, earliest first. */
-  due(now: number, limit: number): DisappearingEvent[] {
-    const records = this.db
-      .prepare(
-        `SELECT * FROM bridge_disappearing_events WHERE expires_at IS NOT NULL AND expires_at <= ?
-         ORDER BY expires_at LIMIT ?`,
-      )
-      .all(now, limit) as EventRecord[];
+  async due(now: number, limit: number): Promise<DisappearingEvent[]> {
+    const records = await this.db.all<EventRecord>(
+      `SELECT * FROM bridge_disappearing_events WHERE expires_at IS NOT NULL AND expires_at <= ?
+       ORDER BY expires_at LIMIT ?`,
+      [now, limit],
+    );
     return records.map(eventFromRecord);
   }
 
   /** A redaction failed: try again at `retryAt`. */
-  postpone(eventId: string, retryAt: number): void {
-    this.db
-      .prepare(
-        "UPDATE bridge_disappearing_events SET expires_at = ?, attempts = attempts + 1 WHERE event_id = ?",
-      )
-      .run(retryAt, eventId);
+  async postpone(eventId: string, retryAt: number): Promise<void> {
+    await this.db.run(
+      "UPDATE bridge_disappearing_events SET expires_at = ?, attempts = attempts + 1 WHERE event_id = ?",
+      [retryAt, eventId],
+    );
   }
 
   /** The event was redacted: forget it, and the Signal message it stood for. */
-  remove(eventId: string): void {
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM bridge_disappearing_events WHERE event_id = ?").run(eventId);
-      this.db.prepare("DELETE FROM bridge_messages WHERE event_id = ?").run(eventId);
-    })();
+  async remove(eventId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run("DELETE FROM bridge_disappearing_events WHERE event_id = ?", [eventId]);
+      await tx.run("DELETE FROM bridge_messages WHERE event_id = ?", [eventId]);
+    });
   }
 }

@@ -1,6 +1,5 @@
-import type { Database } from "better-sqlite3";
-
 import { open, rowBinding, seal } from "./sealing.js";
+import type { SqlDatabase } from "./sql/sql-database.js";
 
 const SEALED_COLUMN = "bridge_double_puppets.token_sealed";
 
@@ -10,38 +9,43 @@ const SEALED_COLUMN = "bridge_double_puppets.token_sealed";
  */
 export class DoublePuppetTables {
   constructor(
-    private readonly db: Database,
-    private readonly dataKeyOf: (accountId: string) => Uint8Array,
+    private readonly db: SqlDatabase,
+    private readonly dataKeyOf: (accountId: string) => Promise<Uint8Array>,
     private readonly now: () => number,
   ) {}
 
-  saveToken(accountId: string, token: string): void {
+  async saveToken(accountId: string, token: string): Promise<void> {
     const sealed = seal(
-      this.dataKeyOf(accountId),
+      await this.dataKeyOf(accountId),
       Buffer.from(token, "utf8"),
       rowBinding(SEALED_COLUMN, accountId),
     );
-    this.db
-      .prepare(
-        `INSERT INTO bridge_double_puppets (account_id, token_sealed, created_at) VALUES (?, ?, ?)
-         ON CONFLICT (account_id) DO UPDATE SET token_sealed = excluded.token_sealed, created_at = excluded.created_at`,
-      )
-      .run(accountId, sealed, this.now());
+    await this.db.run(
+      `INSERT INTO bridge_double_puppets (account_id, token_sealed, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET token_sealed = excluded.token_sealed, created_at = excluded.created_at`,
+      [accountId, sealed, this.now()],
+    );
   }
 
-  tokenOf(accountId: string): string | undefined {
-    const sealed = this.db
-      .prepare("SELECT token_sealed FROM bridge_double_puppets WHERE account_id = ?")
-      .pluck()
-      .get(accountId) as Buffer | undefined;
-    if (sealed === undefined) return undefined;
-    return open(this.dataKeyOf(accountId), sealed, rowBinding(SEALED_COLUMN, accountId)).toString("utf8");
+  /** Every account that gave a token, for loading them at start. */
+  async accounts(): Promise<string[]> {
+    const rows = await this.db.all<{ account_id: string }>("SELECT account_id FROM bridge_double_puppets");
+    return rows.map((row) => row.account_id);
+  }
+
+  async tokenOf(accountId: string): Promise<string | undefined> {
+    const row = await this.db.get<{ token_sealed: Buffer }>(
+      "SELECT token_sealed FROM bridge_double_puppets WHERE account_id = ?",
+      [accountId],
+    );
+    if (row === undefined) return undefined;
+    const key = await this.dataKeyOf(accountId);
+    return open(key, row.token_sealed, rowBinding(SEALED_COLUMN, accountId)).toString("utf8");
   }
 
   /** Forgets the account's token; true if there was one. */
-  deleteToken(accountId: string): boolean {
-    return (
-      this.db.prepare("DELETE FROM bridge_double_puppets WHERE account_id = ?").run(accountId).changes > 0
-    );
+  async deleteToken(accountId: string): Promise<boolean> {
+    const { changes } = await this.db.run("DELETE FROM bridge_double_puppets WHERE account_id = ?", [accountId]);
+    return changes > 0;
   }
 }

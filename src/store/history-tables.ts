@@ -1,6 +1,5 @@
-import type { Database } from "better-sqlite3";
-
 import { open, rowBinding, seal } from "./sealing.js";
+import type { SqlDatabase } from "./sql/sql-database.js";
 
 export type HistoryImportState = "waiting" | "importing" | "done";
 export type HistoryChatState = "pending" | "done" | "failed";
@@ -54,25 +53,22 @@ function chatFromRecord(r: ChatRecord): HistoryChatRow {
  */
 export class HistoryTables {
   constructor(
-    private readonly db: Database,
-    private readonly dataKeyOf: (accountId: string) => Uint8Array,
+    private readonly db: SqlDatabase,
+    private readonly dataKeyOf: (accountId: string) => Promise<Uint8Array>,
     private readonly now: () => number,
   ) {}
 
-  importOf(accountId: string): HistoryImportRow | undefined {
-    const r = this.db
-      .prepare(
-        `SELECT state, archive_cdn, archive_key, started_at, outcome FROM bridge_history_imports WHERE account_id = ?`,
-      )
-      .get(accountId) as
-      | {
-          state: HistoryImportState;
-          archive_cdn: number | null;
-          archive_key: string | null;
-          started_at: number;
-          outcome: string | null;
-        }
-      | undefined;
+  async importOf(accountId: string): Promise<HistoryImportRow | undefined> {
+    const r = await this.db.get<{
+      state: HistoryImportState;
+      archive_cdn: number | null;
+      archive_key: string | null;
+      started_at: number;
+      outcome: string | null;
+    }>(
+      `SELECT state, archive_cdn, archive_key, started_at, outcome FROM bridge_history_imports WHERE account_id = ?`,
+      [accountId],
+    );
     if (!r) return undefined;
     return {
       accountId,
@@ -87,102 +83,112 @@ export class HistoryTables {
   }
 
   /** Accounts whose import is not done, oldest first. */
-  unfinished(): string[] {
-    return this.db
-      .prepare("SELECT account_id FROM bridge_history_imports WHERE state != 'done' ORDER BY started_at")
-      .pluck()
-      .all() as string[];
+  async unfinished(): Promise<string[]> {
+    const rows = await this.db.all<{ account_id: string }>(
+      "SELECT account_id FROM bridge_history_imports WHERE state != 'done' ORDER BY started_at",
+    );
+    return rows.map((row) => row.account_id);
   }
 
   /** Starts waiting for an account's history; replaces an earlier import of the account. */
-  begin(accountId: string): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO bridge_history_imports (account_id, state, started_at) VALUES (?, 'waiting', ?)`,
-      )
-      .run(accountId, this.now());
+  async begin(accountId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run("DELETE FROM bridge_history_imports WHERE account_id = ?", [accountId]);
+      await tx.run(
+        "INSERT INTO bridge_history_imports (account_id, state, started_at) VALUES (?, 'waiting', ?)",
+        [accountId, this.now()],
+      );
+    });
   }
 
-  setArchive(accountId: string, archive: { cdn: number; key: string }): void {
-    this.db
-      .prepare("UPDATE bridge_history_imports SET archive_cdn = ?, archive_key = ? WHERE account_id = ?")
-      .run(archive.cdn, archive.key, accountId);
+  async setArchive(accountId: string, archive: { cdn: number; key: string }): Promise<void> {
+    await this.db.run("UPDATE bridge_history_imports SET archive_cdn = ?, archive_key = ? WHERE account_id = ?", [
+      archive.cdn,
+      archive.key,
+      accountId,
+    ]);
   }
 
   /** Stores the chats to bring in, in order, and moves the import on to them: all or nothing. */
-  plan(accountId: string, chats: ReadonlyArray<{ portalKey: string; contents: Uint8Array }>): void {
-    const key = this.dataKeyOf(accountId);
-    const insert = this.db.prepare(
-      `INSERT INTO bridge_history_chats (account_id, position, portal_key, state, chat_sealed)
-       VALUES (?, ?, ?, 'pending', ?)`,
-    );
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM bridge_history_chats WHERE account_id = ?").run(accountId);
-      chats.forEach((chat, position) => {
-        const sealed = seal(key, chat.contents, rowBinding(SEALED_COLUMN, accountId, position));
-        insert.run(accountId, position, chat.portalKey, sealed);
-      });
-      this.db
-        .prepare("UPDATE bridge_history_imports SET state = 'importing' WHERE account_id = ?")
-        .run(accountId);
-    })();
+  async plan(accountId: string, chats: ReadonlyArray<{ portalKey: string; contents: Uint8Array }>): Promise<void> {
+    const key = await this.dataKeyOf(accountId);
+    const sealedChats = chats.map((chat, position) => ({
+      portalKey: chat.portalKey,
+      sealed: seal(key, chat.contents, rowBinding(SEALED_COLUMN, accountId, position)),
+    }));
+    await this.db.transaction(async (tx) => {
+      await tx.run("DELETE FROM bridge_history_chats WHERE account_id = ?", [accountId]);
+      for (const [position, chat] of sealedChats.entries()) {
+        await tx.run(
+          `INSERT INTO bridge_history_chats (account_id, position, portal_key, state, chat_sealed)
+           VALUES (?, ?, ?, 'pending', ?)`,
+          [accountId, position, chat.portalKey, chat.sealed],
+        );
+      }
+      await tx.run("UPDATE bridge_history_imports SET state = 'importing' WHERE account_id = ?", [accountId]);
+    });
   }
 
-  chats(accountId: string): HistoryChatRow[] {
-    const records = this.db
-      .prepare(`SELECT ${chatColumns} FROM bridge_history_chats WHERE account_id = ? ORDER BY position`)
-      .all(accountId) as ChatRecord[];
+  async chats(accountId: string): Promise<HistoryChatRow[]> {
+    const records = await this.db.all<ChatRecord>(
+      `SELECT ${chatColumns} FROM bridge_history_chats WHERE account_id = ? ORDER BY position`,
+      [accountId],
+    );
     return records.map(chatFromRecord);
   }
 
   /** The chat of the import that backfills `portalKey`, if any. */
-  chatOfPortal(accountId: string, portalKey: string): HistoryChatRow | undefined {
-    const record = this.db
-      .prepare(
-        `SELECT ${chatColumns} FROM bridge_history_chats WHERE account_id = ? AND portal_key = ? ORDER BY position LIMIT 1`,
-      )
-      .get(accountId, portalKey) as ChatRecord | undefined;
+  async chatOfPortal(accountId: string, portalKey: string): Promise<HistoryChatRow | undefined> {
+    const record = await this.db.get<ChatRecord>(
+      `SELECT ${chatColumns} FROM bridge_history_chats WHERE account_id = ? AND portal_key = ? ORDER BY position LIMIT 1`,
+      [accountId, portalKey],
+    );
     return record && chatFromRecord(record);
   }
 
-  chatContents(accountId: string, position: number): Uint8Array {
-    const sealed = this.db
-      .prepare("SELECT chat_sealed FROM bridge_history_chats WHERE account_id = ? AND position = ?")
-      .pluck()
-      .get(accountId, position) as Buffer | undefined;
-    if (sealed === undefined) throw new Error(`no history chat ${position} of ${accountId}`);
-    return new Uint8Array(
-      open(this.dataKeyOf(accountId), sealed, rowBinding(SEALED_COLUMN, accountId, position)),
+  async chatContents(accountId: string, position: number): Promise<Uint8Array> {
+    const row = await this.db.get<{ chat_sealed: Buffer }>(
+      "SELECT chat_sealed FROM bridge_history_chats WHERE account_id = ? AND position = ?",
+      [accountId, position],
     );
+    if (row === undefined) throw new Error(`no history chat ${position} of ${accountId}`);
+    const key = await this.dataKeyOf(accountId);
+    return new Uint8Array(open(key, row.chat_sealed, rowBinding(SEALED_COLUMN, accountId, position)));
   }
 
-  setCutoff(accountId: string, position: number, cutoff: number): void {
-    this.db
-      .prepare("UPDATE bridge_history_chats SET cutoff = ? WHERE account_id = ? AND position = ?")
-      .run(cutoff, accountId, position);
+  async setCutoff(accountId: string, position: number, cutoff: number): Promise<void> {
+    await this.updateChat("cutoff", cutoff, accountId, position);
   }
 
-  setNextItem(accountId: string, position: number, nextItem: number): void {
-    this.db
-      .prepare("UPDATE bridge_history_chats SET next_item = ? WHERE account_id = ? AND position = ?")
-      .run(nextItem, accountId, position);
+  async setNextItem(accountId: string, position: number, nextItem: number): Promise<void> {
+    await this.updateChat("next_item", nextItem, accountId, position);
   }
 
-  setChatState(accountId: string, position: number, state: HistoryChatState): void {
-    this.db
-      .prepare("UPDATE bridge_history_chats SET state = ? WHERE account_id = ? AND position = ?")
-      .run(state, accountId, position);
+  async setChatState(accountId: string, position: number, state: HistoryChatState): Promise<void> {
+    await this.updateChat("state", state, accountId, position);
   }
 
   /** Ends the import: the outcome is kept, the chats and their messages are dropped. */
-  finish(accountId: string, outcome: string): void {
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM bridge_history_chats WHERE account_id = ?").run(accountId);
-      this.db
-        .prepare(
-          "UPDATE bridge_history_imports SET state = 'done', finished_at = ?, outcome = ? WHERE account_id = ?",
-        )
-        .run(this.now(), outcome, accountId);
-    })();
+  async finish(accountId: string, outcome: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run("DELETE FROM bridge_history_chats WHERE account_id = ?", [accountId]);
+      await tx.run(
+        "UPDATE bridge_history_imports SET state = 'done', finished_at = ?, outcome = ? WHERE account_id = ?",
+        [this.now(), outcome, accountId],
+      );
+    });
+  }
+
+  private async updateChat(
+    column: "cutoff" | "next_item" | "state",
+    value: number | string,
+    accountId: string,
+    position: number,
+  ): Promise<void> {
+    await this.db.run(`UPDATE bridge_history_chats SET ${column} = ? WHERE account_id = ? AND position = ?`, [
+      value,
+      accountId,
+      position,
+    ]);
   }
 }

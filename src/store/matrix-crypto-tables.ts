@@ -1,10 +1,9 @@
 import { createHmac, randomBytes } from "node:crypto";
 
-import type { Database, Statement } from "better-sqlite3";
-
 import { KEY_MISMATCH_MESSAGE } from "./bridge-key.js";
 import { CorruptRecordError, KeyMismatchError } from "./errors.js";
 import { KEY_BYTES, open, rowBinding, seal } from "./sealing.js";
+import type { SqlDatabase, SqlExecutor } from "./sql/sql-database.js";
 
 /** What one committed transaction of a crypto database changed. */
 export interface CryptoDatabaseChange {
@@ -32,58 +31,21 @@ const DATA_KEY_BINDING = rowBinding("store_meta.value", DATA_KEY_NAME);
  */
 export class MatrixCryptoTables {
   private keys: { data: Buffer; ids: Buffer } | undefined;
-  private readonly statements: {
-    databases: Statement;
-    saveDatabase: Statement;
-    records: Statement;
-    putRecord: Statement;
-    deleteRecord: Statement;
-    clearStore: Statement;
-    storesOf: Statement;
-    value: Statement;
-    setValue: Statement;
-    deleteValue: Statement;
-    noticeRoom: Statement;
-  };
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly bridgeKey: Buffer,
     private readonly now: () => number,
-  ) {
-    this.statements = {
-      databases: db.prepare("SELECT database_id, body FROM bridge_crypto_databases"),
-      saveDatabase: db.prepare(
-        `INSERT INTO bridge_crypto_databases (database_id, body) VALUES (?, ?)
-         ON CONFLICT (database_id) DO UPDATE SET body = excluded.body`,
-      ),
-      records: db.prepare("SELECT record_id, body FROM bridge_crypto_records WHERE database_id = ?"),
-      putRecord: db.prepare(
-        `INSERT INTO bridge_crypto_records (record_id, database_id, store_id, body) VALUES (?, ?, ?, ?)
-         ON CONFLICT (record_id) DO UPDATE SET body = excluded.body`,
-      ),
-      deleteRecord: db.prepare("DELETE FROM bridge_crypto_records WHERE record_id = ?"),
-      clearStore: db.prepare("DELETE FROM bridge_crypto_records WHERE store_id = ?"),
-      storesOf: db
-        .prepare("SELECT DISTINCT store_id FROM bridge_crypto_records WHERE database_id = ?")
-        .pluck(),
-      value: db.prepare("SELECT body FROM bridge_crypto_values WHERE name = ?").pluck(),
-      setValue: db.prepare(
-        `INSERT INTO bridge_crypto_values (name, body) VALUES (?, ?)
-         ON CONFLICT (name) DO UPDATE SET body = excluded.body`,
-      ),
-      deleteValue: db.prepare("DELETE FROM bridge_crypto_values WHERE name = ?"),
-      noticeRoom: db.prepare(
-        "INSERT INTO bridge_encryption_notices (room_id, noticed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-      ),
-    };
-  }
+  ) {}
 
   /** Every mirrored database: its name and the schema last committed for it. */
-  databases(): { name: string; schema: Buffer }[] {
-    const rows = this.statements.databases.all() as { database_id: Buffer; body: Buffer }[];
+  async databases(): Promise<{ name: string; schema: Buffer }[]> {
+    const { data } = await this.cryptoKeys();
+    const rows = await this.db.all<{ database_id: Buffer; body: Buffer }>(
+      "SELECT database_id, body FROM bridge_crypto_databases",
+    );
     return rows.map((row) => {
-      const plain = open(this.dataKey(), row.body, databaseBinding(row.database_id));
+      const plain = open(data, row.body, databaseBinding(row.database_id));
       const nameLength = plain.readUInt32BE(0);
       return {
         name: plain.subarray(4, 4 + nameLength).toString("utf8"),
@@ -93,118 +55,134 @@ export class MatrixCryptoTables {
   }
 
   /** The bodies of every record of `database`, in no particular order. */
-  records(database: string): Buffer[] {
-    const rows = this.statements.records.all(this.id("database", database)) as {
-      record_id: Buffer;
-      body: Buffer;
-    }[];
-    return rows.map((row) => open(this.dataKey(), row.body, recordBinding(row.record_id)));
+  async records(database: string): Promise<Buffer[]> {
+    const keys = await this.cryptoKeys();
+    const rows = await this.db.all<{ record_id: Buffer; body: Buffer }>(
+      "SELECT record_id, body FROM bridge_crypto_records WHERE database_id = ?",
+      [id(keys, "database", database)],
+    );
+    return rows.map((row) => open(keys.data, row.body, recordBinding(row.record_id)));
   }
 
   /** Applies one transaction's changes in one commit. */
-  commit(database: string, change: CryptoDatabaseChange): void {
-    const databaseId = this.id("database", database);
-    const key = this.dataKey();
-    this.db.transaction(() => {
+  async commit(database: string, change: CryptoDatabaseChange): Promise<void> {
+    const keys = await this.cryptoKeys();
+    const databaseId = id(keys, "database", database);
+    const storeId = (store: string) => id(keys, "store", database, store);
+    await this.db.transaction(async (tx) => {
       if (change.schema) {
         const name = Buffer.from(database, "utf8");
         const length = Buffer.alloc(4);
         length.writeUInt32BE(name.length);
         const plain = Buffer.concat([length, name, change.schema.body]);
-        this.statements.saveDatabase.run(databaseId, seal(key, plain, databaseBinding(databaseId)));
-        const kept = new Set(
-          change.schema.stores.map((store) => this.storeId(database, store).toString("hex")),
+        await tx.run(
+          `INSERT INTO bridge_crypto_databases (database_id, body) VALUES (?, ?)
+           ON CONFLICT (database_id) DO UPDATE SET body = excluded.body`,
+          [databaseId, seal(keys.data, plain, databaseBinding(databaseId))],
         );
-        for (const storeId of this.statements.storesOf.all(databaseId) as Buffer[]) {
-          if (!kept.has(storeId.toString("hex"))) this.statements.clearStore.run(storeId);
+        const kept = new Set(change.schema.stores.map((store) => storeId(store).toString("hex")));
+        const stored = await tx.all<{ store_id: Buffer }>(
+          "SELECT DISTINCT store_id FROM bridge_crypto_records WHERE database_id = ?",
+          [databaseId],
+        );
+        for (const { store_id } of stored) {
+          if (!kept.has(store_id.toString("hex"))) await clearStore(tx, store_id);
         }
       }
-      for (const store of change.cleared) this.statements.clearStore.run(this.storeId(database, store));
+      for (const store of change.cleared) await clearStore(tx, storeId(store));
       for (const record of change.put) {
-        const recordId = this.id("record", database, record.store, record.key);
-        this.statements.putRecord.run(
-          recordId,
-          databaseId,
-          this.storeId(database, record.store),
-          seal(key, record.body, recordBinding(recordId)),
+        const recordId = id(keys, "record", database, record.store, record.key);
+        await tx.run(
+          `INSERT INTO bridge_crypto_records (record_id, database_id, store_id, body) VALUES (?, ?, ?, ?)
+           ON CONFLICT (record_id) DO UPDATE SET body = excluded.body`,
+          [recordId, databaseId, storeId(record.store), seal(keys.data, record.body, recordBinding(recordId))],
         );
       }
       for (const record of change.deleted) {
-        this.statements.deleteRecord.run(this.id("record", database, record.store, record.key));
+        await tx.run("DELETE FROM bridge_crypto_records WHERE record_id = ?", [
+          id(keys, "record", database, record.store, record.key),
+        ]);
       }
-    })();
+    });
   }
 
   /** Forgets every mirrored database (the state of a device that no longer exists); values stay. */
-  resetDatabases(): void {
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM bridge_crypto_records").run();
-      this.db.prepare("DELETE FROM bridge_crypto_databases").run();
-    })();
+  async resetDatabases(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run("DELETE FROM bridge_crypto_records");
+      await tx.run("DELETE FROM bridge_crypto_databases");
+    });
   }
 
-  value(name: string): Buffer | undefined {
-    const body = this.statements.value.get(name) as Buffer | undefined;
-    return body === undefined ? undefined : open(this.dataKey(), body, valueBinding(name));
+  async value(name: string): Promise<Buffer | undefined> {
+    const row = await this.db.get<{ body: Buffer }>("SELECT body FROM bridge_crypto_values WHERE name = ?", [name]);
+    if (row === undefined) return undefined;
+    const { data } = await this.cryptoKeys();
+    return open(data, row.body, valueBinding(name));
   }
 
-  setValue(name: string, value: Uint8Array): void {
-    this.statements.setValue.run(name, seal(this.dataKey(), value, valueBinding(name)));
+  async setValue(name: string, value: Uint8Array): Promise<void> {
+    const { data } = await this.cryptoKeys();
+    await this.db.run(
+      `INSERT INTO bridge_crypto_values (name, body) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET body = excluded.body`,
+      [name, seal(data, value, valueBinding(name))],
+    );
   }
 
-  deleteValue(name: string): void {
-    this.statements.deleteValue.run(name);
+  async deleteValue(name: string): Promise<void> {
+    await this.db.run("DELETE FROM bridge_crypto_values WHERE name = ?", [name]);
   }
 
   /** Records that `roomId` was told encryption is off; false if it had been told before. */
-  markEncryptionNotice(roomId: string): boolean {
-    return this.statements.noticeRoom.run(roomId, this.now()).changes === 1;
+  async markEncryptionNotice(roomId: string): Promise<boolean> {
+    const { changes } = await this.db.run(
+      "INSERT INTO bridge_encryption_notices (room_id, noticed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      [roomId, this.now()],
+    );
+    return changes === 1;
   }
 
-  private storeId(database: string, store: string): Buffer {
-    return this.id("store", database, store);
+  /** The crypto data key, created (and stored wrapped) the first time crypto state is used. */
+  private async cryptoKeys(): Promise<{ data: Buffer; ids: Buffer }> {
+    if (this.keys) return this.keys;
+    const data = await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ value: Buffer }>("SELECT value FROM store_meta WHERE name = ?", [DATA_KEY_NAME]);
+      if (row !== undefined) return this.unwrap(row.value);
+      const created = randomBytes(KEY_BYTES);
+      await tx.run("INSERT INTO store_meta (name, value) VALUES (?, ?)", [
+        DATA_KEY_NAME,
+        seal(this.bridgeKey, created, DATA_KEY_BINDING),
+      ]);
+      return created;
+    });
+    this.keys ??= { data, ids: createHmac("sha256", data).update("bridge_crypto row ids v1").digest() };
+    return this.keys;
   }
 
-  private id(...parts: string[]): Buffer {
-    return createHmac("sha256", this.idKey())
-      .update(rowBinding(...parts))
-      .digest();
-  }
-
-  private idKey(): Buffer {
-    this.dataKey();
-    return this.keys!.ids;
-  }
-
-  /** The crypto data key, created (and stored wrapped) the first time crypto state is written. */
-  private dataKey(): Buffer {
-    if (this.keys) return this.keys.data;
-    const wrapped = this.db
-      .prepare("SELECT value FROM store_meta WHERE name = ?")
-      .pluck()
-      .get(DATA_KEY_NAME) as Buffer | undefined;
-    let data: Buffer;
-    if (wrapped === undefined) {
-      data = randomBytes(KEY_BYTES);
-      this.db
-        .prepare("INSERT INTO store_meta (name, value) VALUES (?, ?)")
-        .run(DATA_KEY_NAME, seal(this.bridgeKey, data, DATA_KEY_BINDING));
-    } else {
-      try {
-        data = open(this.bridgeKey, wrapped, DATA_KEY_BINDING);
-      } catch (error) {
-        if (error instanceof CorruptRecordError) {
-          throw new KeyMismatchError(
-            `${KEY_MISMATCH_MESSAGE}: the Matrix crypto data key cannot be decrypted with the configured key file`,
-          );
-        }
-        throw error;
+  private unwrap(wrapped: Buffer): Buffer {
+    try {
+      return open(this.bridgeKey, wrapped, DATA_KEY_BINDING);
+    } catch (error) {
+      if (error instanceof CorruptRecordError) {
+        throw new KeyMismatchError(
+          `${KEY_MISMATCH_MESSAGE}: the Matrix crypto data key cannot be decrypted with the configured key file`,
+        );
       }
+      throw error;
     }
-    const ids = createHmac("sha256", data).update("bridge_crypto row ids v1").digest();
-    this.keys = { data, ids };
-    return data;
   }
+}
+
+/** A row id: a keyed hash of database, store and record key, so the file does not name them. */
+function id(keys: { ids: Buffer }, ...parts: string[]): Buffer {
+  return createHmac("sha256", keys.ids)
+    .update(rowBinding(...parts))
+    .digest();
+}
+
+async function clearStore(tx: SqlExecutor, storeId: Buffer): Promise<void> {
+  await tx.run("DELETE FROM bridge_crypto_records WHERE store_id = ?", [storeId]);
 }
 
 const databaseBinding = (id: Buffer) => rowBinding("bridge_crypto_databases.body", id.toString("hex"));

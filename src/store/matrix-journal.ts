@@ -1,4 +1,4 @@
-import type { Database, Statement } from "better-sqlite3";
+import type { SqlDatabase } from "./sql/sql-database.js";
 
 export type JournalKind = "event" | "ephemeral";
 
@@ -34,66 +34,44 @@ export interface JournalIntake {
  * deduplication) until pruned; their bodies are dropped at once.
  */
 export class MatrixJournal {
-  private readonly statements: {
-    insert: Statement;
-    nextPending: Statement;
-    markHandled: Statement;
-    pendingRooms: Statement;
-    pendingCount: Statement;
-    pruneEntries: Statement;
-  };
-
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
-  ) {
-    this.statements = {
-      insert: db.prepare(
-        `INSERT INTO bridge_matrix_journal (event_key, room_id, kind, body, received_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
-      ),
-      nextPending: db.prepare(
-        `SELECT seq, room_id, kind, body, received_at FROM bridge_matrix_journal
-          WHERE room_id = ? AND handled_at IS NULL ORDER BY seq LIMIT 1`,
-      ),
-      markHandled: db.prepare("UPDATE bridge_matrix_journal SET handled_at = ?, body = NULL WHERE seq = ?"),
-      pendingRooms: db
-        .prepare(
-          `SELECT room_id FROM bridge_matrix_journal WHERE handled_at IS NULL
-            GROUP BY room_id ORDER BY MIN(seq)`,
-        )
-        .pluck(),
-      pendingCount: db.prepare("SELECT COUNT(*) FROM bridge_matrix_journal WHERE handled_at IS NULL").pluck(),
-      pruneEntries: db.prepare("DELETE FROM bridge_matrix_journal WHERE handled_at < ?"),
-    };
-  }
+  ) {}
 
   /**
    * Stores a transaction's events in one commit; events journaled before (the transaction was
    * delivered again, or overlapped another) are not stored twice. Transactions are not skipped
    * by their id: a homeserver that lost its own count may reuse an id for new events.
    */
-  takeIn(events: readonly IncomingJournalEvent[]): JournalIntake {
-    return this.db.transaction((): JournalIntake => {
-      const receivedAt = this.now();
+  async takeIn(events: readonly IncomingJournalEvent[]): Promise<JournalIntake> {
+    const receivedAt = this.now();
+    return this.db.transaction(async (tx): Promise<JournalIntake> => {
       const rooms = new Set<string>();
       let stored = 0;
       for (const entry of events) {
         const body = JSON.stringify(entry.event);
-        const { changes } = this.statements.insert.run(entry.key, entry.roomId, entry.kind, body, receivedAt);
+        const { changes } = await tx.run(
+          `INSERT INTO bridge_matrix_journal (event_key, room_id, kind, body, received_at)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+          [entry.key, entry.roomId, entry.kind, body, receivedAt],
+        );
         if (changes === 1) {
           stored++;
           rooms.add(entry.roomId);
         }
       }
       return { rooms: [...rooms], stored };
-    })();
+    });
   }
 
   /** The oldest entry of `roomId` not yet handled. */
-  nextPending(roomId: string): JournalEntry | undefined {
-    const row = this.statements.nextPending.get(roomId) as
-      { seq: number; room_id: string; kind: JournalKind; body: string; received_at: number } | undefined;
+  async nextPending(roomId: string): Promise<JournalEntry | undefined> {
+    const row = await this.db.get<{ seq: number; room_id: string; kind: JournalKind; body: string; received_at: number }>(
+      `SELECT seq, room_id, kind, body, received_at FROM bridge_matrix_journal
+        WHERE room_id = ? AND handled_at IS NULL ORDER BY seq LIMIT 1`,
+      [roomId],
+    );
     if (!row) return undefined;
     return {
       seq: row.seq,
@@ -104,24 +82,29 @@ export class MatrixJournal {
     };
   }
 
-  markHandled(seq: number): void {
-    this.statements.markHandled.run(this.now(), seq);
+  async markHandled(seq: number): Promise<void> {
+    await this.db.run("UPDATE bridge_matrix_journal SET handled_at = ?, body = NULL WHERE seq = ?", [this.now(), seq]);
   }
 
   /** Rooms with entries waiting, the room of the oldest waiting entry first. */
-  pendingRooms(): string[] {
-    return this.statements.pendingRooms.all() as string[];
+  async pendingRooms(): Promise<string[]> {
+    const rows = await this.db.all<{ room_id: string }>(
+      `SELECT room_id FROM bridge_matrix_journal WHERE handled_at IS NULL
+        GROUP BY room_id ORDER BY MIN(seq)`,
+    );
+    return rows.map((row) => row.room_id);
   }
 
-  pendingCount(): number {
-    return this.statements.pendingCount.get() as number;
+  async pendingCount(): Promise<number> {
+    const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM bridge_matrix_journal WHERE handled_at IS NULL");
+    return row?.n ?? 0;
   }
 
   /**
    * Forgets handled entries older than `ageMs`. A homeserver redelivers a transaction within
    * minutes, so days of memory is plenty for deduplication.
    */
-  prune(ageMs: number): void {
-    this.statements.pruneEntries.run(this.now() - ageMs);
+  async prune(ageMs: number): Promise<void> {
+    await this.db.run("DELETE FROM bridge_matrix_journal WHERE handled_at < ?", [this.now() - ageMs]);
   }
 }

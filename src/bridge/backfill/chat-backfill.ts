@@ -60,14 +60,14 @@ export async function backfillChat(
   } catch (error) {
     if (error instanceof RetryStoppedError || login.signal.aborted) throw error;
     logger.warn(`no portal for ${chat.portalKey} of ${login.userId}; its history is left out`, error);
-    history.setChatState(login.userId, row.position, "failed");
+    await history.setChatState(login.userId, row.position, "failed");
     return { kind: "failed", problem: (error as Error).message };
   }
 
   let cutoff = row.cutoff;
   if (cutoff === undefined) {
-    cutoff = store.bridge.newestMessageAt(portal.roomId) ?? 0;
-    history.setCutoff(login.userId, row.position, cutoff);
+    cutoff = await store.bridge.newestMessageAt(portal.roomId) ?? 0;
+    await history.setCutoff(login.userId, row.position, cutoff);
   }
   for (let index = row.nextItem; index < chat.items.length; index++) {
     // A retry makes its first attempt even when stopped; a stop must end the chat here instead.
@@ -81,9 +81,9 @@ export async function backfillChat(
         logger.error(`${describe(item)} of ${login.userId}'s history could not be shown; skipped`, error);
       }
     }
-    history.setNextItem(login.userId, row.position, index + 1);
+    await history.setNextItem(login.userId, row.position, index + 1);
   }
-  history.setChatState(login.userId, row.position, "done");
+  await history.setChatState(login.userId, row.position, "done");
   return { kind: "done", portal };
 }
 

@@ -57,14 +57,14 @@ export class HistoryImporter {
   constructor(private readonly options: HistoryImporterOptions) {}
 
   /** A login's client is about to start: take the history its phone offered, or continue an import. */
-  starting(login: Login, start: LoginStart): void {
+  async starting(login: Login, start: LoginStart): Promise<void> {
     const { store, settings } = this.options;
     if (!settings.enabled) return;
     if (start === "linked") {
       if (!login.client.historyTransferOffered) return;
-      store.history.begin(login.userId);
+      await store.history.begin(login.userId);
     }
-    const row = store.history.importOf(login.userId);
+    const row = await store.history.importOf(login.userId);
     if (!row || row.state === "done") return;
     const run = this.run(login).catch(async (error: unknown) => {
       if (error instanceof RetryStoppedError || login.signal.aborted) return;
@@ -85,7 +85,7 @@ export class HistoryImporter {
   async beforeLive(login: Login, event: BufferedSignalEvent): Promise<void> {
     if (!this.options.settings.enabled) return;
     const history = this.options.store.history;
-    const state = history.importOf(login.userId)?.state;
+    const state = (await history.importOf(login.userId))?.state;
     if (state === undefined || state === "done") return;
     // A failed import is reported by its run; the live event goes on regardless. Stopped, it
     // stays buffered (the stop error reaches the login's queue).
@@ -95,7 +95,7 @@ export class HistoryImporter {
     if (state === "waiting") await this.receiving.get(login.userId)?.then(goOn, goOn);
     const key = liveChatKey(login.userId, login.client.account.aci, event);
     if (key === null) return;
-    const chat = history.chatOfPortal(login.userId, key);
+    const chat = await history.chatOfPortal(login.userId, key);
     if (chat?.state === "pending") await this.backfill(login, chat).then(goOn, goOn);
   }
 
@@ -106,7 +106,7 @@ export class HistoryImporter {
 
   private async run(login: Login): Promise<void> {
     const { store } = this.options;
-    if (store.history.importOf(login.userId)?.state === "waiting") {
+    if ((await store.history.importOf(login.userId))?.state === "waiting") {
       const receiving = this.receive(login);
       this.receiving.set(login.userId, receiving);
       try {
@@ -115,14 +115,14 @@ export class HistoryImporter {
         this.receiving.delete(login.userId);
       }
     }
-    if (store.history.importOf(login.userId)?.state === "importing") await this.importChats(login);
+    if ((await store.history.importOf(login.userId))?.state === "importing") await this.importChats(login);
   }
 
   /** Waits for the archive, reads it and stores the chats to bring in; or ends the import. */
   private async receive(login: Login): Promise<void> {
     const { store, settings, logger } = this.options;
     const { userId } = login;
-    const row = store.history.importOf(userId);
+    const row = await store.history.importOf(userId);
     if (!row) return;
     let location = row.archive;
     if (!location) {
@@ -133,7 +133,7 @@ export class HistoryImporter {
       const answer = await this.waitForArchive(login, row.startedAt + ARCHIVE_WAIT_MS);
       if (answer?.kind !== "archive") return this.end(login, withoutHistory(answer));
       location = answer.location;
-      store.history.setArchive(userId, location);
+      await store.history.setArchive(userId, location);
     }
     let archive: HistoryArchive;
     try {
@@ -147,10 +147,10 @@ export class HistoryImporter {
       `history of ${userId}: ${archive.chats.length} chats, ${archive.contacts.length} contacts, ` +
         `${archive.refusedFrames} frames refused, left out ${JSON.stringify(archive.leftOut)}`,
     );
-    await saveStorageContacts(store.signalStorage(userId), archive.contacts);
+    await saveStorageContacts(await store.signalStorage(userId), archive.contacts);
     const chats = planChats(userId, archive, settings.maxPortals);
     if (chats.length === 0) return this.end(login, "Your message history has no recent chats to show.");
-    store.history.plan(
+    await store.history.plan(
       userId,
       chats.map((chat) => ({ portalKey: chat.portalKey, contents: encodePlannedChat(chat) })),
     );
@@ -189,18 +189,18 @@ export class HistoryImporter {
 
   private async importChats(login: Login): Promise<void> {
     const history = this.options.store.history;
-    const chats = history.chats(login.userId);
+    const chats = await history.chats(login.userId);
     let lastProgress = Date.now();
     for (const chat of chats) {
       if (login.signal.aborted) throw new RetryStoppedError("stopped during the history import");
       if (chat.state === "pending") await this.backfill(login, chat);
-      const done = history.chats(login.userId).filter((c) => c.state !== "pending").length;
+      const done = (await history.chats(login.userId)).filter((c) => c.state !== "pending").length;
       if (done < chats.length && Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
         lastProgress = Date.now();
         await this.tell(login.userId, `Importing your history: ${done} of ${chats.length} chats`);
       }
     }
-    await this.end(login, this.summary(login.userId, history.chats(login.userId)));
+    await this.end(login, await this.summary(login.userId, await history.chats(login.userId)));
   }
 
   /** The backfill of one chat: shared by the import and live events waiting for it. */
@@ -208,25 +208,25 @@ export class HistoryImporter {
     const key = `${login.userId}\0${chat.position}`;
     let running = this.backfills.get(key);
     if (!running) {
-      const { store, logger } = this.options;
-      const current = store.history.chats(login.userId).find((c) => c.position === chat.position) ?? chat;
-      const planned = decodePlannedChat(
-        chat.portalKey,
-        store.history.chatContents(login.userId, chat.position),
-      );
-      running = backfillChat({ ...this.options, logger }, login, current, planned).finally(() =>
-        this.backfills.delete(key),
-      );
+      // Registered before its first await, so a second caller joins this backfill.
+      running = this.startBackfill(login, chat).finally(() => this.backfills.delete(key));
       this.backfills.set(key, running);
     }
     return running;
   }
 
-  private summary(userId: string, chats: HistoryChatRow[]): string {
+  private async startBackfill(login: Login, chat: HistoryChatRow): Promise<ChatBackfillResult> {
+    const { store, logger } = this.options;
+    const current = (await store.history.chats(login.userId)).find((c) => c.position === chat.position) ?? chat;
+    const planned = decodePlannedChat(chat.portalKey, await store.history.chatContents(login.userId, chat.position));
+    return backfillChat({ ...this.options, logger }, login, current, planned);
+  }
+
+  private async summary(userId: string, chats: HistoryChatRow[]): Promise<string> {
     const history = this.options.store.history;
     let messages = 0;
     for (const chat of chats.filter((c) => c.state === "done")) {
-      const planned = decodePlannedChat(chat.portalKey, history.chatContents(userId, chat.position));
+      const planned = decodePlannedChat(chat.portalKey, await history.chatContents(userId, chat.position));
       const shown = (item: HistoryItem) => isMessage(item) && item.sentAt >= (chat.cutoff ?? 0);
       messages += planned.items.slice(0, chat.nextItem).filter(shown).length;
     }
@@ -240,7 +240,7 @@ export class HistoryImporter {
 
   /** Ends the import with `outcome`, told to the user; the phone's offer is not kept. */
   private async end(login: Login, outcome: string): Promise<void> {
-    this.options.store.history.finish(login.userId, outcome);
+    await this.options.store.history.finish(login.userId, outcome);
     await login.client.forgetHistoryTransfer();
     this.options.logger.info(`history import of ${login.userId} ended: ${outcome}`);
     await this.tell(login.userId, outcome);

@@ -61,7 +61,7 @@ export function logoutMatrixCommand(deps: CommandDeps): BotCommand {
         return;
       }
       await reply(
-        doublePuppets.logout(sender)
+        (await doublePuppets.logout(sender))
           ? "The bridge forgot your access token. Log that session out in your client's session list to end it."
           : "The bridge has no access token of yours.",
       );

@@ -15,7 +15,7 @@ export function listCommand({ store, logins, groups }: CommandDeps): BotCommand 
     async run({ sender, reply }) {
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const contacts = await contactsOf(store.signalStorage(sender), login.client.account.aci);
+      const contacts = await contactsOf(await store.signalStorage(sender), login.client.account.aci);
       await reply(
         [
           contacts.length > 0 ? `Contacts (${contacts.length}):` : "No contacts yet.",

@@ -18,7 +18,7 @@ export function logoutCommand(deps: CommandDeps): BotCommand {
         return;
       }
       const unlinked = await logOut(deps, sender);
-      const direct = store.bridge.portalsOf(sender);
+      const direct = await store.bridge.portalsOf(sender);
       const rooms =
         direct.length > 0
           ? `These chats stay as they are but are no longer bridged: ${direct.map((p) => p.name ?? p.roomId).join(", ")}. Group rooms stay too.`

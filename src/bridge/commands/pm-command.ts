@@ -28,7 +28,7 @@ export function pmCommand(
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const lookup = await resolveContact(store.signalStorage(sender), login, discovery, query);
+      const lookup = await resolveContact(await store.signalStorage(sender), login, discovery, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));
         return;

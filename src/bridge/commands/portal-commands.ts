@@ -6,7 +6,7 @@ import type { CommandDeps } from "./command-deps.js";
 
 /** The portal a command was sent in, or undefined after telling the sender it needs one. */
 export async function portalOf(deps: CommandDeps, context: CommandContext): Promise<PortalRow | undefined> {
-  const portal = deps.store.bridge.portalByRoom(context.roomId);
+  const portal = await deps.store.bridge.portalByRoom(context.roomId);
   if (!portal) {
     await context.reply(
       "This command works in a room bridged to a Signal chat: send it there as !signal <command>.",
@@ -35,9 +35,8 @@ export function idCommand(deps: CommandDeps): BotCommand {
         await context.reply(`Signal group id: ${portal.chatId}`);
         return;
       }
-      const recipient = await deps.store
-        .signalStorage(portal.receiver ?? context.sender)
-        .getRecipient(portal.chatId);
+      const storage = await deps.store.signalStorage(portal.receiver ?? context.sender);
+      const recipient = await storage.getRecipient(portal.chatId);
       const name = recipient ? bestName(recipient) : (portal.name ?? "this contact");
       const number = recipient?.number ? `, phone number ${recipient.number}` : "";
       await context.reply(`Signal ACI of ${name}: ${portal.chatId}${number}`);

@@ -26,7 +26,7 @@ export function safetyNumberCommand({ store, logins, names }: CommandDeps): BotC
       }
       const login = await requireLogin(logins, sender, reply);
       if (!login) return;
-      const storage = store.signalStorage(sender);
+      const storage = await store.signalStorage(sender);
       const lookup = await lookUpContact(storage, login.client.account.aci, query);
       if (lookup.kind !== "found") {
         await reply(lookupProblem(query, lookup));

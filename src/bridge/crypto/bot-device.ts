@@ -6,9 +6,9 @@ import { CryptoHttp, HomeserverError } from "./crypto-http.js";
 
 /** The single values the bot device keeps (MatrixCryptoTables). */
 export interface CryptoValues {
-  value(name: string): Buffer | undefined;
-  setValue(name: string, value: Uint8Array): void;
-  deleteValue(name: string): void;
+  value(name: string): Promise<Buffer | undefined>;
+  setValue(name: string, value: Uint8Array): Promise<void>;
+  deleteValue(name: string): Promise<void>;
 }
 
 export interface BotDevice {
@@ -38,12 +38,12 @@ export async function ensureBotDevice(options: {
   logger: Logger;
 }): Promise<BotDevice> {
   const { homeserverUrl, asToken, botUserId, values, logger } = options;
-  const storedId = values.value(DEVICE_ID)?.toString("utf8");
-  const storedToken = values.value(ACCESS_TOKEN)?.toString("utf8");
-  let storeKey = values.value(STORE_KEY);
+  const storedId = (await values.value(DEVICE_ID))?.toString("utf8");
+  const storedToken = (await values.value(ACCESS_TOKEN))?.toString("utf8");
+  let storeKey = await values.value(STORE_KEY);
   if (storeKey === undefined) {
     storeKey = randomBytes(32);
-    values.setValue(STORE_KEY, storeKey);
+    await values.setValue(STORE_KEY, storeKey);
   }
   if (storedId && storedToken) {
     const whoami = await new CryptoHttp(homeserverUrl, storedToken)
@@ -75,8 +75,8 @@ export async function ensureBotDevice(options: {
   if (typeof deviceId !== "string" || typeof accessToken !== "string") {
     throw new Error("the homeserver's answer to the bot's login has no device_id or access_token");
   }
-  values.setValue(DEVICE_ID, Buffer.from(deviceId, "utf8"));
-  values.setValue(ACCESS_TOKEN, Buffer.from(accessToken, "utf8"));
+  await values.setValue(DEVICE_ID, Buffer.from(deviceId, "utf8"));
+  await values.setValue(ACCESS_TOKEN, Buffer.from(accessToken, "utf8"));
   logger.info(`created the bot's Matrix device ${deviceId}`);
   return { deviceId, accessToken, storeKey, created: true };
 }

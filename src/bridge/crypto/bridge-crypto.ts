@@ -38,7 +38,7 @@ export interface BridgeCryptoOptions {
   homeserverUrl: string;
   asToken: string;
   botUserId: string;
-  tables: CryptoValues & CryptoDatabaseStorage & { resetDatabases(): void };
+  tables: CryptoValues & CryptoDatabaseStorage & { resetDatabases(): Promise<void> };
   /** Bot and ghosts: they have no devices of their own to share room keys with. */
   isBridgeUser(userId: string): boolean;
   logger: Logger;
@@ -94,7 +94,7 @@ export class BridgeCrypto {
   static async start(options: BridgeCryptoOptions): Promise<BridgeCrypto> {
     const { tables, logger } = options;
     const device = await ensureBotDevice({ ...options, values: tables });
-    if (device.created) tables.resetDatabases();
+    if (device.created) await tables.resetDatabases();
     const mirror = await IndexedDbMirror.open(tables);
     mirror.installGlobals();
     await initAsync();

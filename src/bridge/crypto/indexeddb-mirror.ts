@@ -1,8 +1,8 @@
 // The Matrix crypto library (matrix-sdk-crypto-wasm) persists only to IndexedDB, which Node does not
 // have. fake-indexeddb provides IndexedDB in memory; this module makes it durable by mirroring every
 // committed transaction into the bridge database, and by loading the mirror back into memory at
-// start. A transaction's changes are written (one SQLite commit, synchronous) when it completes and
-// before anyone is told it completed: the crypto library saves what it hands out (one-time keys,
+// start. A transaction's changes are written (one database commit) when it completes, and its
+// "complete" event is held back until that commit is durable, so nobody is told it completed first: the crypto library saves what it hands out (one-time keys,
 // room keys) before it returns the request that publishes them, so after a crash, even `kill -9`,
 // the database holds everything the homeserver may have been told about.
 //
@@ -17,9 +17,9 @@ import type { CryptoDatabaseChange } from "../../store/index.js";
 
 /** Where the mirror keeps what it copies (implemented by the store's MatrixCryptoTables). */
 export interface CryptoDatabaseStorage {
-  databases(): { name: string; schema: Buffer }[];
-  records(database: string): Buffer[];
-  commit(database: string, change: CryptoDatabaseChange): void;
+  databases(): Promise<{ name: string; schema: Buffer }[]>;
+  records(database: string): Promise<Buffer[]>;
+  commit(database: string, change: CryptoDatabaseChange): Promise<void>;
 }
 
 type IdbKey = unknown;
@@ -116,6 +116,8 @@ let hooksInstalled: Promise<void> | undefined;
 export class IndexedDbMirror {
   readonly factory = new fakeIndexedDb.IDBFactory() as unknown as IdbFactory;
   private loading = false;
+  /** The commits of completed transactions, one after another in completion order. */
+  private flushed: Promise<void> = Promise.resolve();
 
   private constructor(private readonly storage: CryptoDatabaseStorage) {}
 
@@ -146,8 +148,11 @@ export class IndexedDbMirror {
     return !this.loading && factoryDatabases(this.factory).get(database.name) === database;
   }
 
-  /** Writes what a completed transaction changed; throws (and so stops the process) if it cannot. */
-  flush(transaction: RawTransaction, touched: Touched | undefined): void {
+  /**
+   * Writes what a completed transaction changed, after the commits of transactions that completed
+   * before it; resolves once it is durable.
+   */
+  flush(transaction: RawTransaction, touched: Touched | undefined): Promise<void> {
     const database = transaction.db._rawDatabase;
     const change: {
       schema?: { body: Uint8Array; stores: string[] };
@@ -173,18 +178,19 @@ export class IndexedDbMirror {
       }
     }
     if (change.schema || change.cleared.length + change.put.length + change.deleted.length > 0) {
-      this.storage.commit(database.name, change);
+      this.flushed = this.flushed.then(() => this.storage.commit(database.name, change));
     }
+    return this.flushed;
   }
 
   private async restore(): Promise<void> {
     this.loading = true;
     try {
-      for (const { name, schema } of this.storage.databases()) {
+      for (const { name, schema } of await this.storage.databases()) {
         const description = deserialize(schema) as SchemaDescription;
-        const records = this.storage
-          .records(name)
-          .map((body) => deserialize(body) as RawRecord & { store: string });
+        const records = (await this.storage.records(name)).map(
+          (body) => deserialize(body) as RawRecord & { store: string },
+        );
         await this.load(name, description, records);
       }
     } finally {
@@ -324,7 +330,20 @@ function installHooks(): Promise<void> {
       if (event.type === "complete") {
         const touched = touchedByLog.get(this._rollbackLog);
         touchedByLog.delete(this._rollbackLog);
-        if (touched || this.mode === "versionchange") mirrorOf(this.db._rawDatabase)?.flush(this, touched);
+        const mirror = touched || this.mode === "versionchange" ? mirrorOf(this.db._rawDatabase) : undefined;
+        if (mirror) {
+          // "complete" is told once the changes are durable. A commit that fails stops the process
+          // (an uncaught exception), as it must: the crypto library would go on believing in keys
+          // that are not kept.
+          mirror.flush(this, touched).then(
+            () => dispatch.call(this, event),
+            (error: unknown) =>
+              setImmediate(() => {
+                throw error;
+              }),
+          );
+          return true;
+        }
       } else if (event.type === "abort") {
         touchedByLog.delete(this._rollbackLog);
       }

@@ -130,8 +130,10 @@ export class GroupChangesFromMatrix {
       }
       case "m.room.avatar":
         return this.changeAvatar(login, portal, asString(content["url"]));
-      case "m.room.power_levels":
-        return editor.edit(login, portal, (group) => this.powerLevelChanges(group, content as PowerLevels));
+      case "m.room.power_levels": {
+        const linked = await this.linkedUsersByAci();
+        return editor.edit(login, portal, (group) => this.powerLevelChanges(group, content as PowerLevels, linked));
+      }
       case "m.room.join_rules":
         return editor.edit(login, portal, (group) => linkChanges(group, asString(content["join_rule"])));
       default:
@@ -150,12 +152,12 @@ export class GroupChangesFromMatrix {
     };
     // The room shows the user's own picture already: the portal keeps it, not a copy of it.
     const hooks: GroupEditHooks = {
-      onChanged: (result) => {
-        const current = store.bridge.portalByKey(portal.portalKey) ?? portal;
-        store.bridge.savePortal({ ...current, avatarUrl: url || undefined });
-        const shown = store.bridge.groupPortalState(portal.portalKey);
+      onChanged: async (result) => {
+        const current = await store.bridge.portalByKey(portal.portalKey) ?? portal;
+        await store.bridge.savePortal({ ...current, avatarUrl: url || undefined });
+        const shown = await store.bridge.groupPortalState(portal.portalKey);
         if (shown) {
-          store.bridge.setGroupPortalState(portal.portalKey, {
+          await store.bridge.setGroupPortalState(portal.portalKey, {
             ...shown,
             avatarKey: result.group.avatarKey ?? undefined,
           });
@@ -170,9 +172,12 @@ export class GroupChangesFromMatrix {
    * is an admin), and the access rules from the levels of the group info events, of invites and
    * of messages. Only what crosses the admin line counts.
    */
-  private powerLevelChanges(group: SignalGroup, levels: PowerLevels): GroupModification[] {
+  private powerLevelChanges(
+    group: SignalGroup,
+    levels: PowerLevels,
+    linked: ReadonlyMap<string, string>,
+  ): GroupModification[] {
     const { ghosts } = this.options;
-    const linked = this.linkedUsersByAci();
     const userLevel = (userId: string) => levels.users?.[userId] ?? levels.users_default ?? 0;
     const modifications: GroupModification[] = [];
     for (const member of group.members) {
@@ -318,7 +323,7 @@ export class GroupChangesFromMatrix {
   }
 
   private async anyMemberLogin(portal: PortalRow): Promise<Login | undefined> {
-    for (const userId of this.options.store.listSignalAccounts()) {
+    for (const userId of await this.options.store.listSignalAccounts()) {
       const login = await this.memberLogin(userId, portal);
       if (login) return login;
     }
@@ -326,9 +331,9 @@ export class GroupChangesFromMatrix {
   }
 
   /** Linked Matrix users by the ACI of their Signal account (running logins only). */
-  private linkedUsersByAci(): Map<string, string> {
+  private async linkedUsersByAci(): Promise<Map<string, string>> {
     const linked = new Map<string, string>();
-    for (const userId of this.options.store.listSignalAccounts()) {
+    for (const userId of await this.options.store.listSignalAccounts()) {
       const login = this.options.logins.loginOf(userId);
       if (login) linked.set(login.client.account.aci, userId);
     }

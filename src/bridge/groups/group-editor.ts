@@ -101,7 +101,7 @@ export class GroupEditor {
    */
   private async tellMembers(login: Login, group: SignalGroup, signedChange?: Uint8Array): Promise<void> {
     const recipients = group.members.map((member) => member.aci);
-    const timestamp = this.options.store.bridge.nextSignalTimestamp(login.userId);
+    const timestamp = await this.options.store.bridge.nextSignalTimestamp(login.userId);
     try {
       const sent = await sendDataMessage(
         login.client,

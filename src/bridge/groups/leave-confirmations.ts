@@ -63,7 +63,7 @@ export class LeaveConfirmations {
               : `Which group? ${asked.map((e) => `confirm-leave ${e.number} for "${e.name}"`).join(", ")}.`,
           );
         }
-        const portal = this.options.store.bridge.portalByKey(entry.portalKey);
+        const portal = await this.options.store.bridge.portalByKey(entry.portalKey);
         const login = this.options.logins.loginOf(sender);
         if (!portal || !login) return reply("You are not logged in to Signal, or the group's room is gone.");
         const ownAci = login.client.account.aci;

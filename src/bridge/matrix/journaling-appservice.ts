@@ -111,7 +111,7 @@ export class JournalingAppService extends AppService {
             entry.kind === "event" ? { ...entry, event: withoutSecrets(entry.event) } : entry,
           )
         : events.journal;
-      const intake = this.options.journal.takeIn(journal);
+      const intake = await this.options.journal.takeIn(journal);
       answer(res, 200, {});
       logger.debug(`transaction ${txnId}: ${intake.stored} new of ${journal.length} journaled events`);
       // The library keeps its membership caches from room events (its own handling is a no-op).

@@ -38,9 +38,9 @@ export class RoomQueues {
   }
 
   /** Starts handling: every room with entries waiting (from before a restart, or since start-up) first. */
-  resumeAll(): void {
+  async resumeAll(): Promise<void> {
     this.started = true;
-    const rooms = this.options.journal.pendingRooms();
+    const rooms = await this.options.journal.pendingRooms();
     if (rooms.length > 0)
       this.options.logger.info(`resuming Matrix events left unhandled in ${rooms.length} room(s)`);
     for (const roomId of rooms) this.kick(roomId);
@@ -91,11 +91,11 @@ export class RoomQueues {
     try {
       for (;;) {
         if (signal.aborted) return;
-        const entry = journal.nextPending(roomId);
+        const entry = await journal.nextPending(roomId);
         if (!entry) return;
         const handled = await this.handleOne(entry, signal);
         if (!handled) return;
-        journal.markHandled(entry.seq);
+        await journal.markHandled(entry.seq);
       }
     } finally {
       this.busyRooms.delete(roomId);

@@ -9,7 +9,7 @@ export interface Readiness {
   /** What start-up still waits for, or undefined once it is done. */
   startupPending(): string | undefined;
   /** Whether the database answers a query. */
-  databaseAnswers(): boolean;
+  databaseAnswers(): Promise<boolean>;
   /** Why the homeserver cannot be reached, or undefined when it answers. */
   homeserverProblem(): Promise<string | undefined>;
 }
@@ -18,7 +18,7 @@ export interface Readiness {
 export async function notReadyReason(readiness: Readiness): Promise<string | undefined> {
   const pending = readiness.startupPending();
   if (pending !== undefined) return `starting: waiting for ${pending}`;
-  if (!readiness.databaseAnswers()) return "the database does not answer";
+  if (!(await readiness.databaseAnswers())) return "the database does not answer";
   const homeserver = await readiness.homeserverProblem();
   if (homeserver !== undefined) return `the homeserver is not reachable: ${homeserver}`;
   return undefined;

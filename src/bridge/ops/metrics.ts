@@ -33,13 +33,13 @@ export const noMetrics: BridgeMetrics = {
 /** Figures read when Prometheus asks (from the database and the logins), not counted along the way. */
 export interface MetricSources {
   /** The connection state of each login ("stopped" for an account whose client is not running). */
-  loginStates(): Iterable<string>;
+  loginStates(): Promise<Iterable<string>>;
   /** Signal events buffered and not yet bridged, across accounts. */
-  pendingSignalEvents(): number;
+  pendingSignalEvents(): Promise<number>;
   /** Matrix events journaled and not yet handled. */
-  pendingMatrixEvents(): number;
-  portals(): { direct: number; group: number };
-  ghosts(): number;
+  pendingMatrixEvents(): Promise<number>;
+  portals(): Promise<{ direct: number; group: number }>;
+  ghosts(): Promise<number>;
 }
 
 export const METRIC_PREFIX = "signal_bridge_";
@@ -120,9 +120,10 @@ export class PrometheusMetrics implements BridgeMetrics {
       registers,
     });
 
-    const guarded = (what: string, read: () => void) => () => {
+    // prom-client awaits an asynchronous collect before it answers the scrape.
+    const guarded = (what: string, read: () => Promise<void>) => async () => {
       try {
-        read();
+        await read();
       } catch (error) {
         // The last value stays; a scrape must not fail because one figure could not be read.
         this.failed(what, error);
@@ -133,9 +134,9 @@ export class PrometheusMetrics implements BridgeMetrics {
       help: "Logins (linked Signal accounts) by the state of their chat connection.",
       labelNames: ["state"],
       registers,
-      collect: guarded("the logins", () => {
+      collect: guarded("the logins", async () => {
         const counts = new Map(loginStates.map((state) => [state, 0]));
-        for (const state of sources.loginStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
+        for (const state of await sources.loginStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
         for (const [state, count] of counts) logins.set({ state }, count);
       }),
     });
@@ -143,21 +144,25 @@ export class PrometheusMetrics implements BridgeMetrics {
       name: name("signal_events_pending"),
       help: "Signal events received and buffered, not yet bridged.",
       registers,
-      collect: guarded("the buffered Signal events", () => pendingSignal.set(sources.pendingSignalEvents())),
+      collect: guarded("the buffered Signal events", async () => {
+        pendingSignal.set(await sources.pendingSignalEvents());
+      }),
     });
     const pendingMatrix = new Gauge({
       name: name("matrix_events_pending"),
       help: "Matrix events journaled, not yet handled.",
       registers,
-      collect: guarded("the journaled Matrix events", () => pendingMatrix.set(sources.pendingMatrixEvents())),
+      collect: guarded("the journaled Matrix events", async () => {
+        pendingMatrix.set(await sources.pendingMatrixEvents());
+      }),
     });
     const portals = new Gauge({
       name: name("portals"),
       help: "Portal rooms, by kind (direct or group).",
       labelNames: ["kind"],
       registers,
-      collect: guarded("the portals", () => {
-        const { direct, group } = sources.portals();
+      collect: guarded("the portals", async () => {
+        const { direct, group } = await sources.portals();
         portals.set({ kind: "direct" }, direct);
         portals.set({ kind: "group" }, group);
       }),
@@ -166,7 +171,9 @@ export class PrometheusMetrics implements BridgeMetrics {
       name: name("ghosts"),
       help: "Ghost users (Matrix users standing for Signal contacts).",
       registers,
-      collect: guarded("the ghosts", () => ghosts.set(sources.ghosts())),
+      collect: guarded("the ghosts", async () => {
+        ghosts.set(await sources.ghosts());
+      }),
     });
     // Node's own figures (CPU, memory, event loop lag, handles) under their usual names, so the
     // common Node.js dashboards work unchanged.

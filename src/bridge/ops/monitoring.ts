@@ -22,7 +22,7 @@ export interface MonitoringOptions {
 }
 
 export interface LoginStates {
-  loginStates(): Iterable<string>;
+  loginStates(): Promise<Iterable<string>>;
 }
 
 /** How long a readiness answer about the homeserver is reused. */
@@ -45,7 +45,7 @@ export class Monitoring {
     if (options.config.metrics.enabled) {
       this.prometheus = new PrometheusMetrics(
         {
-          loginStates: () => this.logins?.loginStates() ?? [],
+          loginStates: async () => (await this.logins?.loginStates()) ?? [],
           pendingSignalEvents: () => store.pendingSignalEventCount(),
           pendingMatrixEvents: () => store.matrixJournal.pendingCount(),
           portals: () => store.bridge.portalCounts(),

@@ -108,12 +108,12 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
   const storedLogin = async (userId: string): Promise<{ aci: string; number: string | null } | undefined> => {
     const running = logins.loginOf(userId)?.client.account;
     if (running) return running;
-    if (!store.listSignalAccounts().includes(userId)) return undefined;
-    return (await store.signalStorage(userId).getAccount()) ?? undefined;
+    if (!(await store.listSignalAccounts()).includes(userId)) return undefined;
+    return (await (await store.signalStorage(userId)).getAccount()) ?? undefined;
   };
 
-  const resolved = (userId: string, aci: string, name: string, number: string | null): ResolvedIdentifier => {
-    const portal = store.bridge.portalByKey(Portals.directKey(userId, aci));
+  const resolved = async (userId: string, aci: string, name: string, number: string | null): Promise<ResolvedIdentifier> => {
+    const portal = await store.bridge.portalByKey(Portals.directKey(userId, aci));
     return {
       id: aci,
       name,
@@ -126,7 +126,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
   const resolve = async (request: Request, userId: string) => {
     const login = loginFor(request, userId);
     const query = String(request.params["identifier"] ?? "");
-    const lookup = await resolveContact(store.signalStorage(userId), login, deps.discovery, query);
+    const lookup = await resolveContact(await store.signalStorage(userId), login, deps.discovery, query);
     switch (lookup.kind) {
       case "found":
         return { login, aci: lookup.aci };
@@ -149,7 +149,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
     at("/whoami"),
     guarded(async (_request, response, userId) => {
       const account = await storedLogin(userId);
-      const managementRoom = store.bridge.managementRoomOf(userId);
+      const managementRoom = await store.bridge.managementRoomOf(userId);
       const state = states.stateOf(userId);
       response.json({
         network: NETWORK,
@@ -228,7 +228,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
         throw new ProvisioningError(404, "M_NOT_FOUND", "Login not found");
       }
       const accountDeps = { store, logins, logger };
-      if (hasLogin(accountDeps, userId)) await logOut(accountDeps, userId);
+      if (await hasLogin(accountDeps, userId)) await logOut(accountDeps, userId);
       response.json({});
     }),
   );
@@ -237,7 +237,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
     at("/contacts"),
     guarded(async (request, response, userId) => {
       const login = loginFor(request, userId);
-      const contacts = await contactsOf(store.signalStorage(userId), login.client.account.aci);
+      const contacts = await contactsOf(await store.signalStorage(userId), login.client.account.aci);
       response.json({
         contacts: contacts.map((contact) => resolved(userId, contact.aci, bestName(contact), contact.number)),
       });
@@ -258,7 +258,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
     guarded(async (request, response, userId) => {
       const { login, aci } = await resolve(request, userId);
       const opened = await openDirectChat(deps, login, aci);
-      const number = (await store.signalStorage(userId).getRecipient(aci))?.number ?? null;
+      const number = (await (await store.signalStorage(userId)).getRecipient(aci))?.number ?? null;
       response.status(opened.existed ? 200 : 201).json(resolved(userId, aci, opened.name, number));
     }),
   );

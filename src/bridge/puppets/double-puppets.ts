@@ -35,9 +35,10 @@ export interface DoublePuppetOptions {
 
 /** Where users' own access tokens are kept (store/'s DoublePuppetTables). */
 export interface DoublePuppetTokens {
-  saveToken(userId: string, token: string): void;
-  tokenOf(userId: string): string | undefined;
-  deleteToken(userId: string): boolean;
+  saveToken(userId: string, token: string): Promise<void>;
+  tokenOf(userId: string): Promise<string | undefined>;
+  deleteToken(userId: string): Promise<boolean>;
+  accounts(): Promise<string[]>;
 }
 
 /** Why a login-matrix was refused, in words for the user. */
@@ -67,8 +68,21 @@ export class DoublePuppets {
    * (only in memory: after a restart in between, the user is asked to send it again).
    */
   private readonly pendingTokens = new Map<string, string>();
+  /**
+   * The stored tokens, read once at start (see loadTokens) and kept in step with the store, so
+   * that choosing who speaks for a user needs no database read.
+   */
+  private readonly tokens = new Map<string, string>();
 
   constructor(private readonly options: DoublePuppetOptions) {}
+
+  /** Reads the tokens users gave with login-matrix; call once before anything is bridged. */
+  async loadTokens(): Promise<void> {
+    for (const userId of await this.options.tokens.accounts()) {
+      const token = await this.options.tokens.tokenOf(userId);
+      if (token !== undefined) this.tokens.set(userId, token);
+    }
+  }
 
   /** The content fields that mark an event as sent by this bridge for the user. */
   get marker(): Record<string, string> {
@@ -96,7 +110,7 @@ export class DoublePuppets {
     if (secret?.startsWith(AS_TOKEN_PREFIX)) {
       return new TokenRequester(baseUrl, secret.slice(AS_TOKEN_PREFIX.length), userId);
     }
-    const token = this.options.tokens.tokenOf(userId);
+    const token = this.tokens.get(userId);
     return token === undefined ? undefined : new TokenRequester(baseUrl, token, undefined);
   }
 
@@ -140,7 +154,8 @@ export class DoublePuppets {
         `That access token belongs to ${String(owner)}, not to you: send one of your own account.`,
       );
     }
-    this.options.tokens.saveToken(userId, token);
+    await this.options.tokens.saveToken(userId, token);
+    this.tokens.set(userId, token);
   }
 
   /**
@@ -165,8 +180,10 @@ export class DoublePuppets {
   }
 
   /** Forgets the user's access token; false if there was none. */
-  logout(userId: string): boolean {
-    return this.options.tokens.deleteToken(userId);
+  async logout(userId: string): Promise<boolean> {
+    const had = await this.options.tokens.deleteToken(userId);
+    this.tokens.delete(userId);
+    return had;
   }
 
   private baseUrlOf(server: string): string | undefined {

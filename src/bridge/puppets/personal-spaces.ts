@@ -50,8 +50,8 @@ export class PersonalSpaces {
     }
   }
 
-  private spaceOf(userId: string): Promise<string> {
-    const existing = this.options.tables.spaceOf(userId);
+  private async spaceOf(userId: string): Promise<string> {
+    const existing = await this.options.tables.spaceOf(userId);
     if (existing) return Promise.resolve(existing);
     const pending = this.creating.get(userId);
     if (pending) return pending;
@@ -77,7 +77,7 @@ export class PersonalSpaces {
         power_level_content_override: { events_default: 100 },
       },
     })) as { room_id: string };
-    this.options.tables.setSpace(userId, roomId);
+    await this.options.tables.setSpace(userId, roomId);
     await this.options.joinAsUser(userId, roomId);
     this.options.logger.info(`created the Signal space ${roomId} of ${userId}`);
     return roomId;

@@ -56,7 +56,7 @@ export class RelayMode {
       own && portal.kind === "group"
         ? "Your Signal account is not a member of this group, as far as the bridge knows."
         : 'You have no Signal login for this chat. Send "login" to the bridge bot to link one.';
-    const relayUser = settings.enabled ? store.bridge.relayOf(portal.portalKey) : undefined;
+    const relayUser = settings.enabled ? await store.bridge.relayOf(portal.portalKey) : undefined;
     if (!relayUser || !hasPermission(permissionLevelOf(userId, permissions), "relay")) {
       return { kind: "none", reason: noLogin };
     }
@@ -81,11 +81,11 @@ export class RelayMode {
     return undefined;
   }
 
-  relayOf(portal: PortalRow): string | undefined {
-    return this.options.store.bridge.relayOf(portal.portalKey);
+  async relayOf(portal: PortalRow): Promise<string | undefined> {
+    return await this.options.store.bridge.relayOf(portal.portalKey);
   }
 
-  setRelay(portal: PortalRow, userId: string | undefined): void {
-    this.options.store.bridge.setRelay(portal.portalKey, userId);
+  async setRelay(portal: PortalRow, userId: string | undefined): Promise<void> {
+    await this.options.store.bridge.setRelay(portal.portalKey, userId);
   }
 }

@@ -5,8 +5,7 @@ import type { Migration } from "./migration.js";
 export const signalState: Migration = {
   version: 2,
   description: "Signal accounts, protocol stores, recipients and event buffer",
-  up(db) {
-    db.exec(`
+  sql: `
       CREATE TABLE signal_accounts (
         account_id TEXT PRIMARY KEY,
         data_key_wrapped BLOB NOT NULL,
@@ -112,6 +111,5 @@ export const signalState: Migration = {
         UNIQUE (account_id, envelope_key)
       ) STRICT;
       CREATE INDEX signal_event_buffer_state ON signal_event_buffer (account_id, state, done_at);
-    `);
-  },
+    `,
 };

@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 export const bridgeTables: Migration = {
   version: 3,
   description: "bridge tables: users, portals, message and reaction mapping, outgoing sends, ghosts",
-  up(db) {
-    db.exec(`
+  sql: `
       CREATE TABLE bridge_users (
         matrix_user_id TEXT PRIMARY KEY,
         management_room_id TEXT
@@ -62,6 +61,5 @@ export const bridgeTables: Migration = {
         avatar_url TEXT,
         avatar_hash TEXT
       ) STRICT;
-    `);
-  },
+    `,
 };

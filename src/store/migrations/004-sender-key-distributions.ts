@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 export const senderKeyDistributions: Migration = {
   version: 4,
   description: "signal: per group, our sender key's distribution id and the member devices that hold it",
-  up(db) {
-    db.exec(`
+  sql: `
       CREATE TABLE signal_sender_key_distributions (
         account_id TEXT NOT NULL REFERENCES signal_accounts (account_id) ON DELETE CASCADE,
         group_id TEXT NOT NULL,
@@ -14,6 +13,5 @@ export const senderKeyDistributions: Migration = {
         shared_with_sealed BLOB NOT NULL,
         PRIMARY KEY (account_id, group_id)
       ) STRICT;
-    `);
-  },
+    `,
 };

@@ -4,8 +4,7 @@ export const groups: Migration = {
   version: 5,
   description:
     "signal: each account's last known state of its groups (sealed); bridge: the group revision a portal shows",
-  up(db) {
-    db.exec(`
+  sql: `
       CREATE TABLE signal_groups (
         account_id TEXT NOT NULL REFERENCES signal_accounts (account_id) ON DELETE CASCADE,
         -- base64 group identifier: public, derived from the master key
@@ -23,6 +22,5 @@ export const groups: Migration = {
       ALTER TABLE bridge_portals ADD COLUMN group_revision INTEGER;
       ALTER TABLE bridge_portals ADD COLUMN group_notice_revision INTEGER;
       ALTER TABLE bridge_portals ADD COLUMN group_avatar_key TEXT;
-    `);
-  },
+    `,
 };

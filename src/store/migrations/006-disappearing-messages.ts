@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 export const disappearingMessages: Migration = {
   version: 6,
   description: "bridge: each portal's disappearing-message timer and the Matrix events waiting to expire",
-  up(db) {
-    db.exec(`
+  sql: `
       -- The chat's timer as Signal last told us (seconds, 0 = off) and its version: Signal ignores
       -- a timer change older than the one it has, and so do we.
       CREATE TABLE bridge_disappearing_timers (
@@ -30,6 +29,5 @@ export const disappearingMessages: Migration = {
         WHERE expires_at IS NOT NULL;
       CREATE INDEX bridge_disappearing_events_unread ON bridge_disappearing_events (room_id, sent_at)
         WHERE expires_at IS NULL;
-    `);
-  },
+    `,
 };

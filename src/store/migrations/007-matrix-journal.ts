@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 export const matrixJournal: Migration = {
   version: 7,
   description: "bridge: the journal of Matrix events received from the homeserver, and Signal send clocks",
-  up(db) {
-    db.exec(`
+  sql: `
       -- Every event of a homeserver transaction, stored before the homeserver gets its answer and
       -- handled from here in order per room. event_key is the event id (an ephemeral event, which
       -- has none, gets one made from its transaction, position and content); it is kept after
@@ -29,6 +28,5 @@ export const matrixJournal: Migration = {
         account_id TEXT PRIMARY KEY,
         last_sent_at INTEGER NOT NULL
       ) STRICT;
-    `);
-  },
+    `,
 };

@@ -4,8 +4,7 @@ export const historyImports: Migration = {
   version: 8,
   description:
     "bridge: the message history transferred from the phone at link time, and its import into portals",
-  up(db) {
-    db.exec(`
+  sql: `
       -- One row per account whose phone offered its history when linking: waiting for the phone's
       -- archive, importing its chats, or done (outcome says how it went). Kept when done, so a
       -- restart does not start over.
@@ -33,6 +32,5 @@ export const historyImports: Migration = {
         PRIMARY KEY (account_id, position)
       ) STRICT;
       CREATE INDEX bridge_history_chats_by_portal ON bridge_history_chats (account_id, portal_key);
-    `);
-  },
+    `,
 };

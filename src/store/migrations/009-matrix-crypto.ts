@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 export const matrixCrypto: Migration = {
   version: 9,
   description: "bridge: the bot's Matrix crypto state (its device, Olm account, sessions, room keys)",
-  up(db) {
-    db.exec(`
+  sql: `
       -- The crypto library keeps its state in IndexedDB databases; each database's schema and each
       -- of its records is mirrored here, sealed under the crypto data key (wrapped by the bridge key,
       -- in store_meta). Ids are keyed hashes, so names and keys are not readable either.
@@ -32,6 +31,5 @@ export const matrixCrypto: Migration = {
         room_id TEXT PRIMARY KEY,
         noticed_at INTEGER NOT NULL
       ) STRICT;
-    `);
-  },
+    `,
 };

@@ -4,8 +4,7 @@ export const pollAnswers: Migration = {
   version: 10,
   description:
     "bridge: the answer ids of Matrix polls bridged to Signal, whose votes name answers by position",
-  up(db) {
-    db.exec(`
+  sql: `
       -- A Matrix poll (MSC3381) names its answers by ids its client chose; a Signal vote names
       -- them by position. The ids of each Matrix poll sent to Signal, in order, as a JSON array.
       -- (Polls from Signal get the positions themselves as ids and need no row.)
@@ -14,6 +13,5 @@ export const pollAnswers: Migration = {
         room_id TEXT NOT NULL,
         answer_ids TEXT NOT NULL
       ) STRICT;
-    `);
-  },
+    `,
 };

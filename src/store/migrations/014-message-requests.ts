@@ -4,8 +4,7 @@ export const messageRequests: Migration = {
   version: 14,
   description:
     "bridge: message requests waiting for the user's answer, and chats each user accepted or blocked",
-  up(db) {
-    db.exec(`
+  sql: `
       -- A direct portal opened by someone who is no contact and shares no group with the user:
       -- nothing is sent back (messages, read receipts, typing) until the user accepts it.
       ALTER TABLE bridge_portals ADD COLUMN message_request INTEGER NOT NULL DEFAULT 0;
@@ -18,6 +17,5 @@ export const messageRequests: Migration = {
         state TEXT NOT NULL CHECK (state IN ('accepted', 'blocked')),
         PRIMARY KEY (user_id, chat_id)
       ) STRICT;
-    `);
-  },
+    `,
 };

@@ -1,11 +1,11 @@
-import type { Database } from "better-sqlite3";
-
 /**
  * One schema step. `version` is its position in the list (1, 2, 3 ...) and becomes the database's
- * `user_version` once `up` has run; the runner wraps `up` in a transaction of its own.
+ * schema version once `sql` has run; the runner wraps each step in a transaction of its own.
+ * `sql` is written in SQLite's dialect and translated for PostgreSQL (see sql/postgres-ddl.ts),
+ * so it sticks to what translates: column types TEXT, INTEGER, BLOB, REAL; `STRICT` tables.
  */
 export interface Migration {
   readonly version: number;
   readonly description: string;
-  up(db: Database): void;
+  readonly sql: string;
 }

@@ -23,6 +23,8 @@ export interface SqlExecutor {
   get<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
   /** Runs a statement that returns no rows. */
   run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult>;
+  /** Runs a script of statements without parameters (schema changes). */
+  exec(sql: string): Promise<void>;
 }
 
 export type SqlDialect = "sqlite" | "postgres";
@@ -36,8 +38,6 @@ export interface SqlDatabase extends SqlExecutor {
    * not nest; statements outside `tx` never see a transaction's uncommitted rows.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Runs a script of statements without parameters (schema changes). */
-  exec(sql: string): Promise<void>;
   /** Waits for statements under way, then closes every connection. */
   close(): Promise<void>;
 }
