@@ -8,7 +8,7 @@ import {
 } from "../../src/convert/index.js";
 import type { signalservice } from "../../src/proto/generated/signal.js";
 import { ALICE, BOB, ghostOf, matrixContext, signalContext } from "../../test/unit/convert/fake-context.js";
-import { measureThroughput, type DurationRun, type Figure } from "./measure.js";
+import { measureAsyncThroughput, type DurationRun, type Figure } from "./measure.js";
 
 const RUN: DurationRun = { warmupMs: 500, durationMs: 2000 };
 
@@ -111,42 +111,45 @@ const matrixCtx: MatrixToSignalContext = matrixContext({ [REPLIED_TO_EVENT]: REP
  * A fixture that no longer takes the path it was written for (a mention not found, a reply not
  * recognised, the photo missing) would make a figure measure something else: stop instead.
  */
-function checkFixtures(): void {
+async function checkFixtures(): Promise<void> {
   const problems: string[] = [];
-  const [plain, formatted, reply, photo] = signalMessages.map((message) => {
-    const first = signalMessageToMatrix(message, BOB, signalCtx)[0];
-    return first?.kind === "send" && first.eventType === "m.room.message" ? first.content : undefined;
-  });
+  const [plain, formatted, reply, photo] = await Promise.all(
+    signalMessages.map(async (message) => {
+      const first = (await signalMessageToMatrix(message, BOB, signalCtx))[0];
+      return first?.kind === "send" && first.eventType === "m.room.message" ? first.content : undefined;
+    }),
+  );
   if (plain?.msgtype !== "m.text") problems.push("Signal plain text");
   if (formatted?.["m.mentions"]?.user_ids?.length !== 2) problems.push("Signal text with two mentions");
   if (reply?.["m.relates_to"] === undefined) problems.push("Signal reply");
   if (photo?.msgtype !== "m.image") problems.push("Signal photo");
-  matrixEvents.forEach((event, index) => {
-    const out = matrixEventToSignal(event, matrixCtx);
+  for (const [index, event] of matrixEvents.entries()) {
+    const out = await matrixEventToSignal(event, matrixCtx);
     if (out.kind !== "message" || !out.dataMessage.bodyRanges?.length) {
       problems.push(`Matrix event ${index} (formatted)`);
     }
-  });
-  const matrixReply = matrixEventToSignal(matrixEvents[1]!, matrixCtx);
+  }
+  const matrixReply = await matrixEventToSignal(matrixEvents[1]!, matrixCtx);
   if (matrixReply.kind !== "message" || !matrixReply.dataMessage.quote) problems.push("Matrix reply");
   if (problems.length > 0) {
     throw new Error(`conversion fixtures no longer convert as meant: ${problems.join(", ")}`);
   }
 }
 
-export function conversionFigures(): Figure[] {
-  checkFixtures();
+export async function conversionFigures(): Promise<Figure[]> {
+  await checkFixtures();
   return [
-    measureThroughput(
+    await measureAsyncThroughput(
       "convert Signal -> Matrix (text, mentions+styles, reply, photo)",
       "msg/s",
-      (i) => signalMessageToMatrix(signalMessages[i % signalMessages.length]!, BOB, signalCtx).length,
+      async (i) =>
+        (await signalMessageToMatrix(signalMessages[i % signalMessages.length]!, BOB, signalCtx)).length,
       RUN,
     ),
-    measureThroughput(
+    await measureAsyncThroughput(
       "convert Matrix -> Signal (HTML with mentions, reply)",
       "events/s",
-      (i) => matrixEventToSignal(matrixEvents[i % matrixEvents.length]!, matrixCtx).kind.length,
+      async (i) => (await matrixEventToSignal(matrixEvents[i % matrixEvents.length]!, matrixCtx)).kind.length,
       RUN,
     ),
   ];

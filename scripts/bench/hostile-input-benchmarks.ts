@@ -44,17 +44,17 @@ function fixtures() {
 }
 
 /** A fixture that no longer takes the path it was written for would make its figure measure something else. */
-function check({ deepList, megabyteHtml, hostileSignal }: ReturnType<typeof fixtures>): void {
+async function check({ deepList, megabyteHtml, hostileSignal }: ReturnType<typeof fixtures>): Promise<void> {
   const problems: string[] = [];
-  const deep = matrixEventToSignal(deepList, matrixContext());
+  const deep = await matrixEventToSignal(deepList, matrixContext());
   if (deep.kind !== "message" || deep.dataMessage.body?.split("\n").length !== DEEP_LIST_ITEMS) {
     problems.push("deep list (every item a line)");
   }
-  const megabyte = matrixEventToSignal(megabyteHtml, matrixContext());
+  const megabyte = await matrixEventToSignal(megabyteHtml, matrixContext());
   if (megabyte.kind !== "message" || !megabyte.dataMessage.body?.endsWith(CUT_MARK)) {
     problems.push("megabyte of HTML (cut at the size cap)");
   }
-  const hostile = signalMessageToMatrix(hostileSignal, BOB, signalContext())[0];
+  const hostile = (await signalMessageToMatrix(hostileSignal, BOB, signalContext()))[0];
   const hostileBody =
     hostile?.kind === "send" && hostile.eventType === "m.room.message" ? hostile.content.body : "";
   if (!hostileBody.includes("too long for Matrix")) problems.push("hostile Signal text (cut to fit Matrix)");
@@ -65,7 +65,7 @@ function check({ deepList, megabyteHtml, hostileSignal }: ReturnType<typeof fixt
 
 export async function hostileInputFigures(): Promise<Figure[]> {
   const input = fixtures();
-  check(input);
+  await check(input);
   const matrixCtx = matrixContext();
   const signalCtx = signalContext();
   return [

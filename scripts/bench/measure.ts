@@ -55,6 +55,34 @@ export function measureThroughput(
 }
 
 /**
+ * Like measureThroughput for an asynchronous `operation(i)`, awaited one call at a time (the
+ * conversions: their lookups are asynchronous, their work is not).
+ */
+export async function measureAsyncThroughput(
+  name: string,
+  unit: string,
+  operation: (i: number) => Promise<number>,
+  run: DurationRun,
+): Promise<Figure> {
+  let sink = 0;
+  const loop = async (ms: number): Promise<{ count: number; elapsedMs: number }> => {
+    let count = 0;
+    const start = performance.now();
+    let elapsedMs = 0;
+    while (elapsedMs < ms) {
+      for (let i = 0; i < BATCH; i++) sink += await operation(count + i);
+      count += BATCH;
+      elapsedMs = performance.now() - start;
+    }
+    return { count, elapsedMs };
+  };
+  await loop(run.warmupMs);
+  const { count, elapsedMs } = await loop(run.durationMs);
+  if (Number.isNaN(sink)) throw new Error(`${name}: the operation returned NaN`);
+  return { name, unit, count, rate: count / (elapsedMs / 1000) };
+}
+
+/**
  * Awaits `operation(i)` one call at a time: `warmupOps` calls untimed, then calls for
  * `durationMs` (but at most `maxOps`), each timed. Returns calls per second and the p50/p99
  * latency of one call.

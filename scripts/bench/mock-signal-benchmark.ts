@@ -11,11 +11,11 @@ const MESSAGE_TIMEOUT_MS = 10_000;
 
 export async function mockSignalFigures(): Promise<Figure[]> {
   const mock = await startMockSignalServer();
-  const testStore = openTestStore();
+  const testStore = await openTestStore();
   try {
     const contact = await mock.server.createPrimaryDevice({ profileName: "Contact" });
     const phone = await mock.server.createPrimaryDevice({ profileName: "Phone", contacts: [contact] });
-    const storage = testStore.store.signalStorage("@bench:localhost");
+    const storage = await testStore.store.signalStorage("@bench:localhost");
     const device = await linkToPhone(mock, storage, phone);
     await introduce(contact, device);
     const { client, log } = await startConnectedClient(mock, storage);
@@ -41,7 +41,7 @@ export async function mockSignalFigures(): Promise<Figure[]> {
       await client.stop();
     }
   } finally {
-    testStore.close();
+    await testStore.close();
     await mock.close();
   }
 }

@@ -22,9 +22,12 @@ const FIRST_SENT_AT = 1_700_000_000_000;
 
 export async function storeFigures(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "bridge-bench-"));
-  const store = openDatabase({ databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") });
+  const store = await openDatabase({
+    databasePath: join(dir, "bridge.db"),
+    keyFilePath: join(dir, "bridge.key"),
+  });
   try {
-    const storage = store.signalStorage("@bench:example.org");
+    const storage = await store.signalStorage("@bench:example.org");
     const session = new Uint8Array(randomBytes(SESSION_RECORD_BYTES));
     const payload = new Uint8Array(randomBytes(BUFFERED_PAYLOAD_BYTES));
     const envelopeKey = (i: number): string => `bench-envelope-${i}`;
@@ -97,15 +100,15 @@ export async function storeFigures(): Promise<Figure[]> {
     const done = await measureLatency(
       "store: take the next journal entry and mark it handled",
       "ops/s",
-      () => {
-        const entry = store.matrixJournal.nextPending(ROOM);
-        if (entry) store.matrixJournal.markHandled(entry.seq);
+      async () => {
+        const entry = await store.matrixJournal.nextPending(ROOM);
+        if (entry) await store.matrixJournal.markHandled(entry.seq);
       },
       { ...RUN, maxOps: journaled.count },
     );
     return [received, handled, recorded, lookedUp, journaled, claimed, done];
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

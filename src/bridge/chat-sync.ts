@@ -53,7 +53,7 @@ export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatS
   const snapshot = await readStorageSnapshot(deps.store, login);
   if (!snapshot) return null;
   const changed = await saveStorageContacts(await deps.store.signalStorage(login.userId), snapshot.contacts);
-  deps.requests.followStorage(login.userId, snapshot);
+  await deps.requests.followStorage(login.userId, snapshot);
   const renamed = await renameGhosts(deps, login);
   const report: ChatSyncReport = {
     storageVersion: snapshot.version,
@@ -94,7 +94,7 @@ async function syncGroups(
   const outcomes: ChatOutcome[] = [];
   for (const { masterKey } of snapshot.groups.filter((group) => !group.blocked)) {
     try {
-      const existed = await store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey))) !== undefined;
+      const existed = (await store.bridge.portalByKey(Portals.groupKey(groupIdOf(masterKey)))) !== undefined;
       // The group's portal as the group is now: members, admins, name and picture.
       const portal = await groupPortals.portalOf(login, masterKey);
       outcomes.push({ name: portal.name ?? "a group", outcome: existed ? "existed" : "created" });

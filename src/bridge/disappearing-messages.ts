@@ -86,7 +86,7 @@ export class DisappearingMessages {
     if (!isTimerUpdate(message) && seconds === 0) return;
     const version = message.expireTimerVersion || undefined;
     const tables = this.options.store.disappearing;
-    const current = await tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
+    const current = (await tables.timerOf(portal.roomId)) ?? { seconds: 0, version: undefined };
     if (version !== undefined && current.version !== undefined && version < current.version) {
       this.options.logger.debug(
         `ignoring timer ${seconds} s of version ${version} in ${portal.roomId}: version ${current.version} is newer`,
@@ -107,7 +107,7 @@ export class DisappearingMessages {
 
   private async setTimer(portal: PortalRow, seconds: number, version: number | undefined): Promise<void> {
     const tables = this.options.store.disappearing;
-    const current = await tables.timerOf(portal.roomId) ?? { seconds: 0, version: undefined };
+    const current = (await tables.timerOf(portal.roomId)) ?? { seconds: 0, version: undefined };
     if (seconds === current.seconds && version === current.version) return;
     await tables.setTimer(portal.roomId, { seconds, version });
     if (seconds === current.seconds) return;
@@ -131,7 +131,10 @@ export class DisappearingMessages {
 
   /** Puts the room state back to the chat's timer (after a change from Matrix that Signal did not take). */
   async showCurrentTimer(portal: PortalRow): Promise<void> {
-    await this.showTimer(portal, (await this.options.store.disappearing.timerOf(portal.roomId))?.seconds ?? 0);
+    await this.showTimer(
+      portal,
+      (await this.options.store.disappearing.timerOf(portal.roomId))?.seconds ?? 0,
+    );
   }
 
   /** Content to add to a Matrix event of `message`, so clients can show that it disappears. */

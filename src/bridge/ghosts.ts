@@ -82,7 +82,12 @@ export class Ghosts {
     const known = await this.tables.ghost(aci);
     if (known?.displayName !== displayName) {
       await intent.setDisplayName(displayName);
-      await this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
+      await this.tables.saveGhost({
+        aci,
+        displayName,
+        avatarUrl: known?.avatarUrl,
+        avatarHash: known?.avatarHash,
+      });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
   }

@@ -58,7 +58,7 @@ export class GroupPortalSync {
       await this.serially(portal.portalKey, () => this.show(login, portal, update));
       // Stored only now: after a crash the changes are followed, and shown, again.
       await groups.remember(login, update.group);
-      return await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      return (await this.options.store.bridge.portalByKey(portal.portalKey)) ?? portal;
     })();
     this.inFlight.set(info.id, sync);
     const forget = () => {
@@ -90,7 +90,7 @@ export class GroupPortalSync {
   /** Shows a change the login's account made (from Matrix) like any other: room state and a notice. */
   async showChange(login: Login, portal: PortalRow, update: GroupUpdate): Promise<void> {
     // As stored now: what led to the change may have updated the portal (its avatar).
-    const current = await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+    const current = (await this.options.store.bridge.portalByKey(portal.portalKey)) ?? portal;
     await this.serially(portal.portalKey, () => this.show(login, current, update));
     await this.options.groups.remember(login, update.group);
   }
@@ -102,7 +102,7 @@ export class GroupPortalSync {
   async restore(login: Login, portal: PortalRow): Promise<void> {
     const group = await this.options.groups.byId(login, portal.chatId);
     await this.serially(portal.portalKey, async () => {
-      const current = await this.options.store.bridge.portalByKey(portal.portalKey) ?? portal;
+      const current = (await this.options.store.bridge.portalByKey(portal.portalKey)) ?? portal;
       await this.applyRoomState(current, group);
       const bot = this.options.bridge.getIntent();
       const shown = (await bot.matrixClient
@@ -134,7 +134,12 @@ export class GroupPortalSync {
       kick = await this.applyRoomState(portal, group);
       avatar = await this.applyAvatar(login, portal, group, shown?.avatarKey);
       const info = groupInfoOf(group);
-      await tables.savePortal({ ...portal, name: info.title, topic: info.description, avatarUrl: avatar.url });
+      await tables.savePortal({
+        ...portal,
+        name: info.title,
+        topic: info.description,
+        avatarUrl: avatar.url,
+      });
       await this.options.followTimer(portal, group.disappearingTimerSeconds);
     }
     for (const change of untold) await this.postNotice(portal, group, change);
@@ -185,7 +190,8 @@ export class GroupPortalSync {
       }
     }
     for (const aci of named) {
-      if (await store.bridge.ghost(aci) === undefined) await ghosts.ensure(aci, await names.namesOf(login, aci));
+      if ((await store.bridge.ghost(aci)) === undefined)
+        await ghosts.ensure(aci, await names.namesOf(login, aci));
     }
   }
 
@@ -300,7 +306,7 @@ export class GroupPortalSync {
   ): Promise<void> {
     const { bridge, ghosts, store, botUserId } = this.options;
     const notice = groupChangeNotice(change);
-    const content = signalGroupChangeToMatrix(notice, noticeContext(portal, ghosts, store));
+    const content = await signalGroupChangeToMatrix(notice, noticeContext(portal, ghosts, store));
     if (!content) return;
     const editor = notice.editorAci;
     const byEditor = editor !== undefined && group.members.some((member) => member.aci === editor);

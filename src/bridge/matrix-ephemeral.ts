@@ -39,7 +39,7 @@ export class MatrixEphemeral {
     const portal = event.room_id ? await this.options.store.bridge.portalByRoom(event.room_id) : undefined;
     if (!portal) return "ignored";
     // A message request: the sender must not learn that the user reads or types, as on Signal.
-    if (portal.kind === "direct" && await this.options.store.bridge.isMessageRequest(portal.portalKey))
+    if (portal.kind === "direct" && (await this.options.store.bridge.isMessageRequest(portal.portalKey)))
       return "skipped";
     if (event.type === "m.typing") return this.typingChanged(portal, event.content);
     if (event.type === "m.receipt") return this.receipts(portal, event.content);
@@ -89,7 +89,7 @@ export class MatrixEphemeral {
         if (this.options.isOwnReceipt(userId, portal.roomId, eventId)) continue;
         // Before the receipt goes to Signal: once the sender sees it, the countdown is on record.
         const readAt = (receipt as { ts?: unknown } | undefined)?.ts;
-        this.options.disappearing.readUpTo(
+        await this.options.disappearing.readUpTo(
           portal.roomId,
           eventId,
           typeof readAt === "number" ? readAt : Date.now(),

@@ -72,9 +72,9 @@ export class MatrixToSignal {
     // As in Signal's apps: nothing goes to someone whose message request is not accepted, or who
     // is blocked.
     const refusal =
-      portal.kind === "direct" && await store.bridge.isMessageRequest(portal.portalKey)
+      portal.kind === "direct" && (await store.bridge.isMessageRequest(portal.portalKey))
         ? "This chat is a message request: send !signal accept first to reply."
-        : await store.bridge.chatState(account.login.userId, portal.chatId) === "blocked"
+        : (await store.bridge.chatState(account.login.userId, portal.chatId)) === "blocked"
           ? "You blocked this chat: send !signal unblock first."
           : undefined;
     if (refusal) {
@@ -85,7 +85,7 @@ export class MatrixToSignal {
       });
       return "failed";
     }
-    const unknownTarget = this.unknownTargetOf(event);
+    const unknownTarget = await this.unknownTargetOf(event);
     if (unknownTarget) {
       // Reactions to and redactions of what never reached Signal: nothing to tell anyone.
       logger.debug(
@@ -95,7 +95,7 @@ export class MatrixToSignal {
     }
     let outgoingEvent = event;
     if (account.kind === "relay") {
-      const refusal = this.relayRefusal(event, account.writer.userId);
+      const refusal = await this.relayRefusal(event, account.writer.userId);
       if (refusal) {
         logger.debug(`${event.type} ${event.event_id} in ${event.room_id} is not relayed: ${refusal}`);
         return "skipped";
@@ -105,7 +105,12 @@ export class MatrixToSignal {
     }
     const { login } = account;
     const relayedFor = account.kind === "relay" ? account.writer.userId : undefined;
-    const { claim } = await store.bridge.claimOutgoing(event.event_id, event.room_id, login.userId, relayedFor);
+    const { claim } = await store.bridge.claimOutgoing(
+      event.event_id,
+      event.room_id,
+      login.userId,
+      relayedFor,
+    );
     // Sent or refused before (a retry after the outcome was stored): nothing more to do.
     if (claim.state !== "sending") return "skipped";
     const aci = login.client.account.aci;
@@ -191,10 +196,13 @@ export class MatrixToSignal {
     if (event.type === "m.reaction") {
       const relation = event.content["m.relates_to"] as { event_id?: unknown } | null | undefined;
       target = relation?.event_id;
-      if (typeof target === "string" && await tables.messageOfEvent(target)) return undefined;
+      if (typeof target === "string" && (await tables.messageOfEvent(target))) return undefined;
     } else if (event.type === "m.room.redaction") {
       target = (event as { redacts?: unknown }).redacts ?? event.content["redacts"];
-      if (typeof target === "string" && (await tables.messageOfEvent(target) || await tables.reactionByEvent(target)))
+      if (
+        typeof target === "string" &&
+        ((await tables.messageOfEvent(target)) || (await tables.reactionByEvent(target)))
+      )
         return undefined;
     } else {
       return undefined;
@@ -295,13 +303,13 @@ export class MatrixToSignal {
     }
     // Recorded before sending: recipients can answer (a read receipt, a reaction) while the
     // transcript to our own devices is still on its way, and must find the message then.
-    this.record(login, portal, event, outgoing, timestamp);
+    await this.record(login, portal, event, outgoing, timestamp);
     const result =
       outgoing.kind === "edit"
         ? await sendEdit(login.client, destination, outgoing.targetSentTimestamp, dataMessage, timestamp)
         : await sendDataMessage(login.client, destination, dataMessage, timestamp);
     // Our own messages count down from their sending, on Signal and here.
-    this.options.disappearing.bridged({
+    await this.options.disappearing.bridged({
       portal,
       message: dataMessage,
       sentAt: timestamp,
@@ -326,7 +334,8 @@ export class MatrixToSignal {
   ): Promise<void> {
     const tables = this.options.store.bridge;
     const ownAci = login.client.account.aci;
-    if (outgoing.kind === "poll") await tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
+    if (outgoing.kind === "poll")
+      await tables.savePollAnswers(event.event_id, portal.roomId, outgoing.answerIds);
     if (outgoing.kind === "message" || outgoing.kind === "poll") {
       await tables.recordMessage({
         roomId: portal.roomId,

@@ -35,7 +35,7 @@ export class MessageRequests {
 
   /** Whether a portal is a message request the user has not answered yet. */
   async isPending(portal: PortalRow): Promise<boolean> {
-    return portal.kind === "direct" && await this.options.store.bridge.isMessageRequest(portal.portalKey);
+    return portal.kind === "direct" && (await this.options.store.bridge.isMessageRequest(portal.portalKey));
   }
 
   /**
@@ -68,7 +68,7 @@ export class MessageRequests {
     const { store } = this.options;
     const chat =
       portal.kind === "direct" ? { aci: portal.chatId } : { groupId: Buffer.from(portal.chatId, "base64") };
-    if (answer === "accept") this.accept(login.userId, portal);
+    if (answer === "accept") await this.accept(login.userId, portal);
     else if (answer === "block") await store.bridge.setChatState(login.userId, portal.chatId, "blocked");
     else {
       await store.bridge.setChatState(login.userId, portal.chatId, "accepted");
@@ -89,13 +89,13 @@ export class MessageRequests {
       if (!contact.aci) continue;
       const state = await store.bridge.chatState(userId, contact.aci);
       if (contact.blocked) await store.bridge.setChatState(userId, contact.aci, "blocked");
-      else if (contact.whitelisted) this.acceptChat(userId, contact.aci);
+      else if (contact.whitelisted) await this.acceptChat(userId, contact.aci);
       else if (state === "blocked") await store.bridge.setChatState(userId, contact.aci, undefined);
     }
     for (const group of snapshot.groups) {
       const groupId = groupIdOf(group.masterKey);
       if (group.blocked) await store.bridge.setChatState(userId, groupId, "blocked");
-      else if (await store.bridge.chatState(userId, groupId) === "blocked")
+      else if ((await store.bridge.chatState(userId, groupId)) === "blocked")
         await store.bridge.setChatState(userId, groupId, undefined);
     }
   }
@@ -109,7 +109,7 @@ export class MessageRequests {
       ...(await store.bridge.groupPortals()).map((p) => p.chatId),
     ];
     for (const chatId of known) {
-      if (!blocked.has(chatId) && await store.bridge.chatState(userId, chatId) === "blocked") {
+      if (!blocked.has(chatId) && (await store.bridge.chatState(userId, chatId)) === "blocked") {
         await store.bridge.setChatState(userId, chatId, undefined);
       }
     }
@@ -134,7 +134,7 @@ export class MessageRequests {
   /** Whether the user knows the contact: accepted before, in the phone's contacts, or in a group with them. */
   private async knows(login: Login, aci: string): Promise<boolean> {
     const { store, groups } = this.options;
-    if (await store.bridge.chatState(login.userId, aci) === "accepted") return true;
+    if ((await store.bridge.chatState(login.userId, aci)) === "accepted") return true;
     const recipient = await (await store.signalStorage(login.userId)).getRecipient(aci);
     if (recipient?.contactName) return true;
     for (const portal of await store.bridge.groupPortals()) {

@@ -140,7 +140,7 @@ export class MessageStatusReporter {
    * user sent from their phone have no Matrix sender waiting for a status, so they are skipped.
    */
   async delivered(portal: PortalRow, eventId: string, recipientUserId: string): Promise<void> {
-    if (!this.tables.outgoing(eventId)) {
+    if (!(await this.tables.outgoing(eventId))) {
       this.logger.debug(`delivery of ${eventId} not reported: it was not sent from Matrix`);
       return;
     }

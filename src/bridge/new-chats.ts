@@ -97,7 +97,8 @@ export class NewChats {
       needs: "user",
       run: async ({ roomId, sender, reply }) => {
         const { store, logins, bridge, botUserId, groups, groupPortals, editor, portals } = this.options;
-        if (await store.bridge.portalByRoom(roomId)) return reply("This room is bridged to a Signal chat already.");
+        if (await store.bridge.portalByRoom(roomId))
+          return reply("This room is bridged to a Signal chat already.");
         const login = await requireLogin(logins, sender, reply);
         if (!login) return;
         const state = (await bridge.getIntent().matrixClient.getRoomState(roomId)) as StateEvent[];

@@ -118,7 +118,9 @@ export class SignalToMatrix {
         }
         if (!message) return this.skip(event, "a sent transcript without a data message");
         // Replying from the phone accepts a message request, as in Signal's apps.
-        const request = await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
+        const request = await this.options.store.bridge.portalByKey(
+          Portals.directKey(login.userId, contactAci),
+        );
         if (request && !event.groupMasterKey && (await this.options.requests.isPending(request))) {
           await this.options.requests.accept(login.userId, request);
         }
@@ -130,7 +132,7 @@ export class SignalToMatrix {
       }
       case "sync-read":
         // The phone read these messages (when it sent the sync): what disappears starts its countdown.
-        this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
+        await this.options.disappearing.phoneRead(login.userId, event.reads, event.timestamp);
         return this.phoneRead(login, event.reads);
       case "edit":
         return this.bridgeEdit(
@@ -330,7 +332,7 @@ export class SignalToMatrix {
       origin,
       portal,
       names,
-      safetyNumberChangedNotice(serviceId, this.context(origin, portal, names)),
+      await safetyNumberChangedNotice(serviceId, this.context(origin, portal, names)),
     );
   }
 
@@ -422,7 +424,7 @@ export class SignalToMatrix {
       message,
       authorNames,
     );
-    this.expireLater(origin, portal, message, sent);
+    await this.expireLater(origin, portal, message, sent);
   }
 
   /**
@@ -441,7 +443,7 @@ export class SignalToMatrix {
       origin.sentAt,
     );
     const own = origin.authorAci === origin.login.client.account.aci;
-    this.options.disappearing.bridged({
+    await this.options.disappearing.bridged({
       portal,
       message,
       sentAt: origin.sentAt,
@@ -464,10 +466,12 @@ export class SignalToMatrix {
     const target = { authorAci: origin.authorAci, sentTimestamp: targetTimestamp };
     const draft = await signalEditToMatrix(edit, origin.authorAci, ctx);
     const media =
-      (await ctx.eventIdsOf(target)).length > 0 ? ctx.media : await this.uploadMedia(origin, portal, message, draft);
+      (await ctx.eventIdsOf(target)).length > 0
+        ? ctx.media
+        : await this.uploadMedia(origin, portal, message, draft);
     const actions = await signalEditToMatrix(edit, origin.authorAci, { ...ctx, media });
     await this.options.disappearing.followTimer(portal, message);
-    this.expireLater(
+    await this.expireLater(
       origin,
       portal,
       message,
@@ -504,9 +508,9 @@ export class SignalToMatrix {
     draft: MatrixAction[],
     plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
-    const recorded = (await this.options.store.bridge.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)).map(
-      (e) => e.part,
-    );
+    const recorded = (
+      await this.options.store.bridge.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
+    ).map((e) => e.part);
     const slots = pendingMediaSlots(message, new Set(recorded), draft);
     if (slots.length === 0) return new Map();
     const encrypt = await this.options.portals.encrypts(portal);
@@ -561,7 +565,8 @@ export class SignalToMatrix {
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
     const existed =
-      await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
+      (await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci))) !==
+      undefined;
     const portal = await this.options.portals.direct(login.userId, contactAci, bestName(names));
     // A chat the contact starts may be a message request; one the user starts (from the phone) is not.
     if (!existed && origin.authorAci === contactAci)

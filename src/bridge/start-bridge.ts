@@ -497,7 +497,7 @@ export async function startBridge({
   const requireNoticed = new Set<string>();
   /** An event the bridge cannot read: a status for its sender, a notice for the room (once, if `once`). */
   const unreadable = async (event: RoomEvent, reason: string, once: boolean) => {
-    const tell = !once || await store.matrixCrypto.markEncryptionNotice(event.room_id);
+    const tell = !once || (await store.matrixCrypto.markEncryptionNotice(event.room_id));
     if (await store.bridge.portalByRoom(event.room_id)) {
       await matrixToSignal.unreadable(event as unknown as WeakEvent, reason, tell);
     } else if (tell && !isBridgeUser(event.sender)) {
@@ -610,11 +610,13 @@ export async function startBridge({
   await disappearing.start();
   await logins.startAll();
   // Only now: events journaled meanwhile (and before a restart) need the logins to be handled.
-  rooms.resumeAll();
+  await rooms.resumeAll();
   monitoring.startupWaitsFor(undefined);
   await journal.prune(JOURNAL_MEMORY_MS);
   const pruning = setInterval(() => {
-    journal.prune(JOURNAL_MEMORY_MS).catch((error) => logger.warn("could not prune the Matrix journal", error));
+    journal
+      .prune(JOURNAL_MEMORY_MS)
+      .catch((error) => logger.warn("could not prune the Matrix journal", error));
   }, JOURNAL_PRUNE_INTERVAL_MS);
   pruning.unref();
 

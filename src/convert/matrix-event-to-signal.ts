@@ -109,7 +109,10 @@ function asPositiveInteger(value: unknown): number | undefined {
  * text is at most `MAX_TEXT_BYTES` (cut with a mark); the bridge sends a body longer than Signal
  * takes inline as a long-text attachment (`splitLongBody`).
  */
-export async function matrixEventToSignal(event: MatrixEvent, ctx: MatrixToSignalContext): Promise<SignalOutgoing> {
+export async function matrixEventToSignal(
+  event: MatrixEvent,
+  ctx: MatrixToSignalContext,
+): Promise<SignalOutgoing> {
   const content = asRecord(event.content) ?? {};
   const relatesTo = asRecord(content["m.relates_to"]);
   if (event.type === "m.reaction") return reactionToSignal(relatesTo, ctx);

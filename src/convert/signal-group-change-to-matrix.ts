@@ -39,6 +39,16 @@ export interface GroupChange {
   actions: readonly GroupChangeAction[];
 }
 
+/** The accounts a change's notice names: its editor and whoever its actions are about. */
+function namedIn(change: GroupChange): string[] {
+  const ids = change.editorAci ? [change.editorAci] : [];
+  for (const action of change.actions) {
+    if ("aci" in action) ids.push(action.aci);
+    if ("serviceId" in action) ids.push(action.serviceId);
+  }
+  return ids;
+}
+
 const ACCESS_TEXT: Readonly<Record<GroupAccess, string>> = {
   anyone: "anyone",
   members: "all members",
@@ -51,12 +61,15 @@ const ACCESS_TEXT: Readonly<Record<GroupAccess, string>> = {
  * ("Alice changed the group name to "Hikers""). Returns undefined when nothing is worth
  * showing (e.g. only a profile key rotation, which is not an action here).
  */
-export function signalGroupChangeToMatrix(
+export async function signalGroupChangeToMatrix(
   change: GroupChange,
   ctx: SignalToMatrixContext,
-): MessageContent | undefined {
-  const editor = change.editorAci ? nameOf(change.editorAci, ctx) : "Someone";
-  const name = (serviceId: string) => nameOf(serviceId, ctx);
+): Promise<MessageContent | undefined> {
+  // Everyone the change names, looked up first: the lines below are written synchronously.
+  const names = new Map<string, string>();
+  for (const id of namedIn(change)) if (!names.has(id)) names.set(id, await nameOf(id, ctx));
+  const editor = change.editorAci ? names.get(change.editorAci)! : "Someone";
+  const name = (serviceId: string) => names.get(serviceId)!;
   const lines = change.actions.map((action): string => {
     switch (action.kind) {
       case "title":

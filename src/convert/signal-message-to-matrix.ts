@@ -101,7 +101,10 @@ export async function signalEditToMatrix(
   ctx: SignalToMatrixContext,
 ): Promise<MatrixAction[]> {
   const message = edit.dataMessage ?? {};
-  const targetIds = await ctx.eventIdsOf({ authorAci: senderAci, sentTimestamp: edit.targetSentTimestamp ?? 0 });
+  const targetIds = await ctx.eventIdsOf({
+    authorAci: senderAci,
+    sentTimestamp: edit.targetSentTimestamp ?? 0,
+  });
   const targetId = targetIds.at(-1);
   if (targetId === undefined) return partsOf(message, ctx);
 

@@ -78,17 +78,23 @@ export async function signalStoryToMatrix(
 }
 
 /** A notice that a contact's safety number changed, naming the contact. */
-export function safetyNumberChangedNotice(aci: string, ctx: SignalToMatrixContext): MessageContent {
+export async function safetyNumberChangedNotice(
+  aci: string,
+  ctx: SignalToMatrixContext,
+): Promise<MessageContent> {
   return noticeContent(
-    `Your safety number with ${nameOf(aci, ctx)} changed. ` +
+    `Your safety number with ${await nameOf(aci, ctx)} changed. ` +
       "They may have reinstalled Signal or changed devices; verify it in a Signal app if in doubt.",
   );
 }
 
 /** A notice that a message from a contact could not be decrypted, and that a retry was requested. */
-export function decryptionFailedNotice(aci: string, ctx: SignalToMatrixContext): MessageContent {
+export async function decryptionFailedNotice(
+  aci: string,
+  ctx: SignalToMatrixContext,
+): Promise<MessageContent> {
   return noticeContent(
-    `A message from ${nameOf(aci, ctx)} could not be decrypted. ` +
+    `A message from ${await nameOf(aci, ctx)} could not be decrypted. ` +
       "Signal was asked to send it again; it will appear here if that works.",
   );
 }

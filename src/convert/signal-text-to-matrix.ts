@@ -29,7 +29,10 @@ export async function nameOf(aci: string, ctx: SignalToMatrixContext): Promise<s
   return (await ctx.displayNameOf(aci)) || ctx.ghostUserIdOf(aci);
 }
 
-export async function renderSignalText(styled: StyledText, ctx: SignalToMatrixContext): Promise<RenderedText> {
+export async function renderSignalText(
+  styled: StyledText,
+  ctx: SignalToMatrixContext,
+): Promise<RenderedText> {
   // Names are looked up before rendering, which itself runs synchronously.
   const names = new Map<string, string>();
   for (const range of styled.ranges) {
@@ -135,7 +138,9 @@ export async function applyQuote(
   ctx: SignalToMatrixContext,
 ): Promise<void> {
   const authorAci = pickAci(quote.authorAci, quote.authorAciBinary);
-  const eventId = authorAci ? (await ctx.eventIdsOf({ authorAci, sentTimestamp: quote.id ?? 0 }))[0] : undefined;
+  const eventId = authorAci
+    ? (await ctx.eventIdsOf({ authorAci, sentTimestamp: quote.id ?? 0 }))[0]
+    : undefined;
   const quoted = await quotedMessageText(quote, ctx);
   const isText =
     content.msgtype === "m.text" || content.msgtype === "m.notice" || content.msgtype === "m.emote";

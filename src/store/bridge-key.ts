@@ -16,7 +16,11 @@ export const KEY_MISMATCH_MESSAGE = "the key file does not match this database";
  * Loads the bridge key for `db`, creating the key file on first start. Refuses to invent a new
  * key for a database that already holds data encrypted under an old one.
  */
-export async function loadBridgeKey(db: SqlDatabase, keyFilePath: string, databasePath: string): Promise<Buffer> {
+export async function loadBridgeKey(
+  db: SqlDatabase,
+  keyFilePath: string,
+  databasePath: string,
+): Promise<Buffer> {
   const row = await db.get<{ value: Buffer }>("SELECT value FROM store_meta WHERE name = ?", [CHECK_NAME]);
   if (row === undefined) {
     const key = keyFileExists(keyFilePath) ? readBridgeKey(keyFilePath) : createBridgeKey(keyFilePath);

@@ -153,7 +153,9 @@ export class BridgeTables {
   }
 
   async portalByRoom(roomId: string): Promise<PortalRow | undefined> {
-    return portalFromRecord(await this.db.get<PortalRecord>("SELECT * FROM bridge_portals WHERE room_id = ?", [roomId]));
+    return portalFromRecord(
+      await this.db.get<PortalRecord>("SELECT * FROM bridge_portals WHERE room_id = ?", [roomId]),
+    );
   }
 
   /** Direct-chat portals of one Matrix user. */
@@ -230,7 +232,10 @@ export class BridgeTables {
   }
 
   async setRelay(portalKey: string, userId: string | undefined): Promise<void> {
-    await this.db.run("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?", [userId ?? null, portalKey]);
+    await this.db.run("UPDATE bridge_portals SET relay_user_id = ? WHERE portal_key = ?", [
+      userId ?? null,
+      portalKey,
+    ]);
   }
 
   /** Whether a direct portal is a message request the user has not answered. */
@@ -243,7 +248,10 @@ export class BridgeTables {
   }
 
   async setMessageRequest(portalKey: string, pending: boolean): Promise<void> {
-    await this.db.run("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?", [pending ? 1 : 0, portalKey]);
+    await this.db.run("UPDATE bridge_portals SET message_request = ? WHERE portal_key = ?", [
+      pending ? 1 : 0,
+      portalKey,
+    ]);
   }
 
   /** What `userId` decided about a chat (a contact's ACI or a base64 group id), if anything. */
@@ -274,9 +282,10 @@ export class BridgeTables {
    */
   async deletePortal(portalKey: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ room_id: string }>("SELECT room_id FROM bridge_portals WHERE portal_key = ?", [
-        portalKey,
-      ]);
+      const row = await tx.get<{ room_id: string }>(
+        "SELECT room_id FROM bridge_portals WHERE portal_key = ?",
+        [portalKey],
+      );
       if (row === undefined) return;
       for (const table of [
         "bridge_messages",
@@ -507,7 +516,9 @@ async function outgoingIn(db: SqlExecutor, eventId: string): Promise<OutgoingRow
     sent_at: number;
     state: OutgoingState;
     relayed_for: string | null;
-  }>("SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?", [eventId]);
+  }>("SELECT event_id, room_id, sent_at, state, relayed_for FROM bridge_outgoing WHERE event_id = ?", [
+    eventId,
+  ]);
   return (
     r && {
       eventId: r.event_id,

@@ -165,7 +165,8 @@ export class SqlStore implements Store {
     const existing = this.signalStorages.get(accountId);
     if (existing !== undefined) return existing;
     const key = await this.dataKey(accountId);
-    const storage = this.signalStorages.get(accountId) ?? new SignalStorageTables(this.db, accountId, key, this.now);
+    const storage =
+      this.signalStorages.get(accountId) ?? new SignalStorageTables(this.db, accountId, key, this.now);
     this.signalStorages.set(accountId, storage);
     return storage;
   }
@@ -224,11 +225,10 @@ export class SqlStore implements Store {
         [accountId],
       );
       if (row !== undefined) return row.data_key_wrapped;
-      await tx.run("INSERT INTO signal_accounts (account_id, data_key_wrapped, created_at) VALUES (?, ?, ?)", [
-        accountId,
-        created.wrapped,
-        this.now(),
-      ]);
+      await tx.run(
+        "INSERT INTO signal_accounts (account_id, data_key_wrapped, created_at) VALUES (?, ?, ?)",
+        [accountId, created.wrapped, this.now()],
+      );
       return undefined;
     });
     return wrapped === undefined ? created.key : unwrapDataKey(this.bridgeKey, accountId, wrapped);

@@ -58,7 +58,7 @@ export class DisappearingTables {
 
   async setTimer(roomId: string, timer: ChatTimer): Promise<void> {
     await this.db.run(
-        `INSERT INTO bridge_disappearing_timers (room_id, seconds, version, updated_at) VALUES (?, ?, ?, ?)
+      `INSERT INTO bridge_disappearing_timers (room_id, seconds, version, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (room_id) DO UPDATE SET
            seconds = excluded.seconds, version = excluded.version, updated_at = excluded.updated_at`,
       [roomId, timer.seconds, timer.version ?? null, this.now()],
@@ -71,7 +71,7 @@ export class DisappearingTables {
    */
   async schedule(event: Omit<DisappearingEvent, "attempts">): Promise<void> {
     await this.db.run(
-        `INSERT INTO bridge_disappearing_events (event_id, room_id, sent_at, timer_ms, expires_at)
+      `INSERT INTO bridge_disappearing_events (event_id, room_id, sent_at, timer_ms, expires_at)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
       [event.eventId, event.roomId, event.sentAt, event.timerMs, event.expiresAt ?? null],
     );

@@ -45,7 +45,9 @@ export class DoublePuppetTables {
 
   /** Forgets the account's token; true if there was one. */
   async deleteToken(accountId: string): Promise<boolean> {
-    const { changes } = await this.db.run("DELETE FROM bridge_double_puppets WHERE account_id = ?", [accountId]);
+    const { changes } = await this.db.run("DELETE FROM bridge_double_puppets WHERE account_id = ?", [
+      accountId,
+    ]);
     return changes > 0;
   }
 }

@@ -102,15 +102,17 @@ export class HistoryTables {
   }
 
   async setArchive(accountId: string, archive: { cdn: number; key: string }): Promise<void> {
-    await this.db.run("UPDATE bridge_history_imports SET archive_cdn = ?, archive_key = ? WHERE account_id = ?", [
-      archive.cdn,
-      archive.key,
-      accountId,
-    ]);
+    await this.db.run(
+      "UPDATE bridge_history_imports SET archive_cdn = ?, archive_key = ? WHERE account_id = ?",
+      [archive.cdn, archive.key, accountId],
+    );
   }
 
   /** Stores the chats to bring in, in order, and moves the import on to them: all or nothing. */
-  async plan(accountId: string, chats: ReadonlyArray<{ portalKey: string; contents: Uint8Array }>): Promise<void> {
+  async plan(
+    accountId: string,
+    chats: ReadonlyArray<{ portalKey: string; contents: Uint8Array }>,
+  ): Promise<void> {
     const key = await this.dataKeyOf(accountId);
     const sealedChats = chats.map((chat, position) => ({
       portalKey: chat.portalKey,

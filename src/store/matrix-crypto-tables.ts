@@ -95,7 +95,12 @@ export class MatrixCryptoTables {
         await tx.run(
           `INSERT INTO bridge_crypto_records (record_id, database_id, store_id, body) VALUES (?, ?, ?, ?)
            ON CONFLICT (record_id) DO UPDATE SET body = excluded.body`,
-          [recordId, databaseId, storeId(record.store), seal(keys.data, record.body, recordBinding(recordId))],
+          [
+            recordId,
+            databaseId,
+            storeId(record.store),
+            seal(keys.data, record.body, recordBinding(recordId)),
+          ],
         );
       }
       for (const record of change.deleted) {
@@ -115,7 +120,9 @@ export class MatrixCryptoTables {
   }
 
   async value(name: string): Promise<Buffer | undefined> {
-    const row = await this.db.get<{ body: Buffer }>("SELECT body FROM bridge_crypto_values WHERE name = ?", [name]);
+    const row = await this.db.get<{ body: Buffer }>("SELECT body FROM bridge_crypto_values WHERE name = ?", [
+      name,
+    ]);
     if (row === undefined) return undefined;
     const { data } = await this.cryptoKeys();
     return open(data, row.body, valueBinding(name));
@@ -147,7 +154,9 @@ export class MatrixCryptoTables {
   private async cryptoKeys(): Promise<{ data: Buffer; ids: Buffer }> {
     if (this.keys) return this.keys;
     const data = await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ value: Buffer }>("SELECT value FROM store_meta WHERE name = ?", [DATA_KEY_NAME]);
+      const row = await tx.get<{ value: Buffer }>("SELECT value FROM store_meta WHERE name = ?", [
+        DATA_KEY_NAME,
+      ]);
       if (row !== undefined) return this.unwrap(row.value);
       const created = randomBytes(KEY_BYTES);
       await tx.run("INSERT INTO store_meta (name, value) VALUES (?, ?)", [

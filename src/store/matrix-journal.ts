@@ -67,7 +67,13 @@ export class MatrixJournal {
 
   /** The oldest entry of `roomId` not yet handled. */
   async nextPending(roomId: string): Promise<JournalEntry | undefined> {
-    const row = await this.db.get<{ seq: number; room_id: string; kind: JournalKind; body: string; received_at: number }>(
+    const row = await this.db.get<{
+      seq: number;
+      room_id: string;
+      kind: JournalKind;
+      body: string;
+      received_at: number;
+    }>(
       `SELECT seq, room_id, kind, body, received_at FROM bridge_matrix_journal
         WHERE room_id = ? AND handled_at IS NULL ORDER BY seq LIMIT 1`,
       [roomId],
@@ -83,7 +89,10 @@ export class MatrixJournal {
   }
 
   async markHandled(seq: number): Promise<void> {
-    await this.db.run("UPDATE bridge_matrix_journal SET handled_at = ?, body = NULL WHERE seq = ?", [this.now(), seq]);
+    await this.db.run("UPDATE bridge_matrix_journal SET handled_at = ?, body = NULL WHERE seq = ?", [
+      this.now(),
+      seq,
+    ]);
   }
 
   /** Rooms with entries waiting, the room of the oldest waiting entry first. */
@@ -96,7 +105,9 @@ export class MatrixJournal {
   }
 
   async pendingCount(): Promise<number> {
-    const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM bridge_matrix_journal WHERE handled_at IS NULL");
+    const row = await this.db.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM bridge_matrix_journal WHERE handled_at IS NULL",
+    );
     return row?.n ?? 0;
   }
 

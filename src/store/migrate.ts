@@ -31,7 +31,11 @@ async function recordVersion(tx: SqlExecutor, db: SqlDatabase, version: number):
  * failing step leaves the database at the previous version rather than half-migrated.
  * `where` names the database in messages (a path, or a URI without its password).
  */
-export async function migrate(db: SqlDatabase, migrations: readonly Migration[], where: string): Promise<void> {
+export async function migrate(
+  db: SqlDatabase,
+  migrations: readonly Migration[],
+  where: string,
+): Promise<void> {
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
       throw new StoreError(

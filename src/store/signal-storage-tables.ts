@@ -71,13 +71,19 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getAccount(): Promise<AccountRecord | null> {
-    const row = await this.db.get<(AccountColumns & { secrets_sealed: Buffer | null })>(SQL.getAccount, [this.accountId]);
+    const row = await this.db.get<AccountColumns & { secrets_sealed: Buffer | null }>(SQL.getAccount, [
+      this.accountId,
+    ]);
     if (row === undefined || row.secrets_sealed === null) return null;
     return accountFromRow(row, this.open(row.secrets_sealed, "signal_accounts.secrets_sealed"));
   }
 
   async getIdentity(serviceId: string): Promise<IdentityRecord | null> {
-    const row = await this.db.get<{ public_key: Buffer; verification: IdentityVerification; first_seen_at: number }>(SQL.getIdentity, [this.accountId, serviceId]);
+    const row = await this.db.get<{
+      public_key: Buffer;
+      verification: IdentityVerification;
+      first_seen_at: number;
+    }>(SQL.getIdentity, [this.accountId, serviceId]);
     if (row === undefined) return null;
     return {
       publicKey: new Uint8Array(row.public_key),
@@ -87,13 +93,22 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getSession(ours: OwnIdentity, serviceId: string, deviceId: number): Promise<Uint8Array | null> {
-    const row = await this.db.get<{ record_sealed: Buffer }>(SQL.getSession, [this.accountId, ours, serviceId, deviceId]);
+    const row = await this.db.get<{ record_sealed: Buffer }>(SQL.getSession, [
+      this.accountId,
+      ours,
+      serviceId,
+      deviceId,
+    ]);
     if (row === undefined) return null;
     return this.openBytes(row.record_sealed, "signal_sessions.record_sealed", ours, serviceId, deviceId);
   }
 
   async listSessionDevices(ours: OwnIdentity, serviceId: string): Promise<number[]> {
-    const rows = await this.db.all<{ device_id: number }>(SQL.listSessionDevices, [this.accountId, ours, serviceId]);
+    const rows = await this.db.all<{ device_id: number }>(SQL.listSessionDevices, [
+      this.accountId,
+      ours,
+      serviceId,
+    ]);
     return rows.map((row) => row.device_id);
   }
 
@@ -111,7 +126,11 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getKyberPreKey(ours: OwnIdentity, id: number): Promise<KyberPreKeyEntry | null> {
-    const row = await this.db.get<{ record_sealed: Buffer; last_resort: number }>(SQL.getKyberPreKey, [this.accountId, ours, id]);
+    const row = await this.db.get<{ record_sealed: Buffer; last_resort: number }>(SQL.getKyberPreKey, [
+      this.accountId,
+      ours,
+      id,
+    ]);
     if (row === undefined) return null;
     return {
       record: this.openBytes(row.record_sealed, "signal_kyber_pre_keys.record_sealed", ours, id),
@@ -120,7 +139,10 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async listLastResortKyberPreKeyIds(ours: OwnIdentity): Promise<number[]> {
-    const rows = await this.db.all<{ key_id: number }>(SQL.listLastResortKyberPreKeyIds, [this.accountId, ours]);
+    const rows = await this.db.all<{ key_id: number }>(SQL.listLastResortKyberPreKeyIds, [
+      this.accountId,
+      ours,
+    ]);
     return rows.map((row) => row.key_id);
   }
 
@@ -130,7 +152,13 @@ export class SignalStorageTables implements SignalStorage {
     signedPreKeyId: number,
     baseKey: Uint8Array,
   ): Promise<boolean> {
-    const row = await this.db.get(SQL.isKyberBaseKeyUsed, [this.accountId, ours, id, signedPreKeyId, baseKey]);
+    const row = await this.db.get(SQL.isKyberBaseKeyUsed, [
+      this.accountId,
+      ours,
+      id,
+      signedPreKeyId,
+      baseKey,
+    ]);
     return row !== undefined;
   }
 
@@ -139,7 +167,12 @@ export class SignalStorageTables implements SignalStorage {
     deviceId: number,
     distributionId: string,
   ): Promise<Uint8Array | null> {
-    const row = await this.db.get<{ record_sealed: Buffer }>(SQL.getSenderKey, [this.accountId, serviceId, deviceId, distributionId]);
+    const row = await this.db.get<{ record_sealed: Buffer }>(SQL.getSenderKey, [
+      this.accountId,
+      serviceId,
+      deviceId,
+      distributionId,
+    ]);
     if (row === undefined) return null;
     return this.openBytes(
       row.record_sealed,
@@ -151,7 +184,11 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getSenderKeyDistribution(groupId: string): Promise<SenderKeyDistributionRecord | null> {
-    const row = await this.db.get<{ distribution_id: string; created_at: number; shared_with_sealed: Buffer }>(SQL.getSenderKeyDistribution, [this.accountId, groupId]);
+    const row = await this.db.get<{
+      distribution_id: string;
+      created_at: number;
+      shared_with_sealed: Buffer;
+    }>(SQL.getSenderKeyDistribution, [this.accountId, groupId]);
     if (row === undefined) return null;
     const sharedWith = JSON.parse(
       this.open(
@@ -195,7 +232,10 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getEvent(key: string): Promise<BufferedEvent | null> {
-    const row = await this.db.get<{ state: "pending" | "done"; payload_sealed: Buffer | null }>(SQL.getEvent, [this.accountId, key]);
+    const row = await this.db.get<{ state: "pending" | "done"; payload_sealed: Buffer | null }>(
+      SQL.getEvent,
+      [this.accountId, key],
+    );
     if (row === undefined) return null;
     return { key, state: row.state, payload: this.eventPayload(key, row.payload_sealed) };
   }
@@ -263,7 +303,9 @@ export class SignalStorageTables implements SignalStorage {
           [SQL.deleteKyberBaseKeys, [account, write.ours, write.id]],
         ];
       case "kyber-base-key-used":
-        return [[SQL.putKyberBaseKeyUsed, [account, write.ours, write.id, write.signedPreKeyId, write.baseKey]]];
+        return [
+          [SQL.putKyberBaseKeyUsed, [account, write.ours, write.id, write.signedPreKeyId, write.baseKey]],
+        ];
       case "sender-key": {
         const { serviceId, deviceId, distributionId } = write;
         const sealed = this.seal(
@@ -295,7 +337,9 @@ export class SignalStorageTables implements SignalStorage {
           r.profileKey === null
             ? null
             : this.seal(r.profileKey, "signal_recipients.profile_key_sealed", r.aci);
-        return [[SQL.putRecipient, [account, r.aci, r.pni, r.number, profileKey, r.profileName, r.contactName]]];
+        return [
+          [SQL.putRecipient, [account, r.aci, r.pni, r.number, profileKey, r.profileName, r.contactName]],
+        ];
       }
       case "group": {
         const sealed = this.seal(write.record, "signal_groups.record_sealed", write.groupId);

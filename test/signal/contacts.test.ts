@@ -20,14 +20,14 @@ let log: EventLog;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friends = [
     await mock.server.createPrimaryDevice({ profileName: "Ada Lovelace" }),
     await mock.server.createPrimaryDevice({ profileName: "Grace Hopper" }),
     await mock.server.createPrimaryDevice({ profileName: "Alan Turing" }),
   ];
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: friends });
-  storage = testStore.store.signalStorage("@alice:localhost");
+  storage = await testStore.store.signalStorage("@alice:localhost");
   const device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   client = await SignalClient.open({ environment: mock.environment, storage });
@@ -37,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await client?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

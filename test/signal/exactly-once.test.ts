@@ -17,17 +17,17 @@ const clients: SignalClient[] = [];
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   const phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  device = await linkToPhone(mock, testStore.store.signalStorage(ACCOUNT), phone);
+  device = await linkToPhone(mock, await testStore.store.signalStorage(ACCOUNT), phone);
   await introduce(phone, device);
   await introduce(friend, device);
 });
 
 after(async () => {
   for (const client of clients) await client.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 
@@ -53,7 +53,7 @@ function storageWithHook(
 test("a message decrypted but not acknowledged before a crash is delivered exactly once after restart", async () => {
   // First run: the connection dies right after the decrypted message is stored, before the ack.
   let armed = false;
-  const crashing = storageWithHook(testStore.store.signalStorage(ACCOUNT), () => {
+  const crashing = storageWithHook(await testStore.store.signalStorage(ACCOUNT), () => {
     if (!armed) return;
     armed = false;
     mock.dropConnections();
@@ -78,9 +78,9 @@ test("a message decrypted but not acknowledged before a crash is delivered exact
   await first.stop();
 
   // Restart: new database handle and client. The server redelivers the envelope it never saw acked.
-  testStore.reopen();
+  await testStore.reopen();
   let redeliveriesRecognised = 0;
-  const storage = testStore.store.signalStorage(ACCOUNT);
+  const storage = await testStore.store.signalStorage(ACCOUNT);
   const counting = new Proxy(storage, {
     get(target, property, receiver) {
       if (property === "getEvent") {

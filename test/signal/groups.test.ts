@@ -65,10 +65,10 @@ async function serverView(): Promise<Group> {
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = testStore.store.signalStorage("@alice:localhost");
+  storage = await testStore.store.signalStorage("@alice:localhost");
   device = await linkToPhone(mock, storage, phone);
   chat = await connectChat();
   const account = await storage.getAccount();
@@ -79,7 +79,7 @@ before(async () => {
 after(async () => {
   await client?.stop();
   await chat?.disconnect().catch(() => undefined);
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

@@ -17,12 +17,12 @@ const clients: SignalClient[] = [];
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
 });
 
 after(async () => {
   for (const client of clients) await client.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 
@@ -31,7 +31,7 @@ async function link(userId: string, phone: PrimaryDevice, acceptHistoryTransfer:
   let resolveUrl!: (url: string) => void;
   const url = new Promise<string>((resolve) => (resolveUrl = resolve));
   const scanned = scanLinkUrl(mock, phone, url);
-  const storage = testStore.store.signalStorage(userId);
+  const storage = await testStore.store.signalStorage(userId);
   await withTimeout(
     linkDevice({
       environment: mock.environment,

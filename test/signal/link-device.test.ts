@@ -10,17 +10,17 @@ let testStore: TestStore;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
 });
 
 after(async () => {
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 
 test("linking to a phone stores the account and asks the phone for contacts, blocked list and configuration", async () => {
   const phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner" });
-  const storage = testStore.store.signalStorage("@alice:localhost");
+  const storage = await testStore.store.signalStorage("@alice:localhost");
   const urls: string[] = [];
   const provisioned = (async () => {
     const pending = await withTimeout(

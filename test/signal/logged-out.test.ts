@@ -14,9 +14,9 @@ let client: SignalClient;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner" });
-  const storage = testStore.store.signalStorage("@alice:localhost");
+  const storage = await testStore.store.signalStorage("@alice:localhost");
   device = await linkToPhone(mock, storage, phone);
   client = await SignalClient.open({
     environment: mock.environment,
@@ -27,7 +27,7 @@ before(async () => {
 
 after(async () => {
   await client?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

@@ -14,14 +14,14 @@ let client: SignalClient | undefined;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   const phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner" });
-  device = await linkToPhone(mock, testStore.store.signalStorage("@alice:localhost"), phone);
+  device = await linkToPhone(mock, await testStore.store.signalStorage("@alice:localhost"), phone);
 });
 
 after(async () => {
   await client?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 
@@ -32,7 +32,7 @@ test("one-time pre-keys used up by contacts are refilled when the client connect
 
   client = await SignalClient.open({
     environment: mock.environment,
-    storage: testStore.store.signalStorage("@alice:localhost"),
+    storage: await testStore.store.signalStorage("@alice:localhost"),
   });
   const log = new EventLog(client);
   await client.start();

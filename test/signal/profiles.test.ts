@@ -28,10 +28,10 @@ let unauthenticated: UnauthenticatedChatConnection;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = testStore.store.signalStorage("@alice:localhost");
+  storage = await testStore.store.signalStorage("@alice:localhost");
   device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   await introduce(friend, device);
@@ -50,7 +50,7 @@ before(async () => {
 after(async () => {
   await unauthenticated?.disconnect().catch(() => undefined);
   await client?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

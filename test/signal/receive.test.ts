@@ -17,10 +17,10 @@ let log: EventLog;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  const storage = testStore.store.signalStorage("@alice:localhost");
+  const storage = await testStore.store.signalStorage("@alice:localhost");
   device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   await introduce(friend, device);
@@ -29,7 +29,7 @@ before(async () => {
 
 after(async () => {
   await client?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

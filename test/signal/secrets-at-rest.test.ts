@@ -16,15 +16,15 @@ let device: Device;
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   const phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  device = await linkToPhone(mock, testStore.store.signalStorage(ACCOUNT), phone);
+  device = await linkToPhone(mock, await testStore.store.signalStorage(ACCOUNT), phone);
   await introduce(friend, device);
 });
 
 after(async () => {
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 
@@ -33,7 +33,7 @@ function contains(haystack: Buffer, needle: Uint8Array): boolean {
 }
 
 test("the database files, read raw, contain none of the account's keys, sessions or message text", async () => {
-  const storage = testStore.store.signalStorage(ACCOUNT);
+  const storage = await testStore.store.signalStorage(ACCOUNT);
   const client = await SignalClient.open({ environment: mock.environment, storage });
   const log = new EventLog(client);
   await client.start();
@@ -61,7 +61,7 @@ test("the database files, read raw, contain none of the account's keys, sessions
     ["session record", session],
     ["message text", Buffer.from("a very private sentence")],
   ];
-  testStore.store.close();
+  await testStore.store.close();
   const files = [testStore.databasePath, `${testStore.databasePath}-wal`].filter((path) => existsSync(path));
   const raw = Buffer.concat(files.map((path) => readFileSync(path)));
   // Control: public account data is stored in clear, so the search does look at the right bytes.
@@ -75,5 +75,5 @@ test("the database files, read raw, contain none of the account's keys, sessions
       `${what} appears base64-encoded`,
     );
   }
-  testStore.reopen();
+  await testStore.reopen();
 });

@@ -80,11 +80,11 @@ function nextMessageOf(contact: PrimaryDevice, what: string) {
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   typist = await mock.server.createPrimaryDevice({ profileName: "Typist" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = testStore.store.signalStorage("@alice:localhost");
+  storage = await testStore.store.signalStorage("@alice:localhost");
   const device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   const stored = await storage.getAccount();
@@ -98,7 +98,7 @@ before(async () => {
 
   // Typing is dropped by the mock's simulated phones; a second client linked to the typist's
   // account is a receiver that shows it.
-  const typistStorage = testStore.store.signalStorage("@typist:localhost");
+  const typistStorage = await testStore.store.signalStorage("@typist:localhost");
   await linkToPhone(mock, typistStorage, typist);
   ({ client: typistClient, log: typistLog } = await startConnectedClient(
     mock,
@@ -110,7 +110,7 @@ before(async () => {
 after(async () => {
   await client?.stop();
   await typistClient?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

@@ -57,12 +57,12 @@ async function groupKey(): Promise<string> {
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   carol = await mock.server.createPrimaryDevice({ profileName: "Carol" });
   typist = await mock.server.createPrimaryDevice({ profileName: "Typist" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = testStore.store.signalStorage("@alice:localhost");
+  storage = await testStore.store.signalStorage("@alice:localhost");
   const device = await linkToPhone(mock, storage, phone);
   await introduce(phone, device);
   const stored = await storage.getAccount();
@@ -74,7 +74,7 @@ before(async () => {
   await log.waitFor("connection-state", (e) => e.state === "connected", "the client to connect");
 
   // A second client linked to the typist's account shows what the simulated phones drop (typing).
-  const typistStorage = testStore.store.signalStorage("@typist:localhost");
+  const typistStorage = await testStore.store.signalStorage("@typist:localhost");
   await linkToPhone(mock, typistStorage, typist);
   ({ client: typistClient, log: typistLog } = await startConnectedClient(
     mock,
@@ -88,7 +88,7 @@ before(async () => {
 after(async () => {
   await client?.stop();
   await typistClient?.stop();
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

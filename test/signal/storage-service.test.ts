@@ -37,10 +37,10 @@ async function connectChat(storage: SignalStorage): Promise<AuthenticatedChatCon
 
 before(async () => {
   mock = await startMockSignalServer();
-  testStore = openTestStore();
+  testStore = await openTestStore();
   friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
   phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  const storage = testStore.store.signalStorage("@alice:localhost");
+  const storage = await testStore.store.signalStorage("@alice:localhost");
   await linkToPhone(mock, storage, phone);
   chat = await connectChat(storage);
   const account = await storage.getAccount();
@@ -50,7 +50,7 @@ before(async () => {
 
 after(async () => {
   await chat?.disconnect().catch(() => undefined);
-  testStore?.close();
+  await testStore?.close();
   await mock?.close();
 });
 

@@ -168,7 +168,7 @@ export async function startMatrixUser(
       for (;;) {
         const query = new URLSearchParams({ dir: "f", limit: "500", ...(from ? { from } : {}) });
         const response = await fetch(
-          `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?${query}`,
+          `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?${query.toString()}`,
           { headers: { Authorization: `Bearer ${credentials.accessToken}` } },
         );
         if (response.status !== 200) throw new Error(`reading ${roomId} answered ${response.status}`);

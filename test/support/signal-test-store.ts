@@ -10,26 +10,26 @@ export interface TestStore {
   databasePath: string;
   keyFilePath: string;
   /** Closes and reopens the database (a bridge restart). */
-  reopen(): Store;
-  close(): void;
+  reopen(): Promise<Store>;
+  close(): Promise<void>;
 }
 
-export function openTestStore(): TestStore {
+export async function openTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), "signal-test-store-"));
   const databasePath = join(dir, "bridge.db");
   const keyFilePath = join(dir, "bridge.key");
   const result: TestStore = {
-    store: openDatabase({ databasePath, keyFilePath }),
+    store: await openDatabase({ databasePath, keyFilePath }),
     dir,
     databasePath,
     keyFilePath,
-    reopen() {
-      result.store.close();
-      result.store = openDatabase({ databasePath, keyFilePath });
+    async reopen() {
+      await result.store.close();
+      result.store = await openDatabase({ databasePath, keyFilePath });
       return result.store;
     },
-    close() {
-      result.store.close();
+    async close() {
+      await result.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -66,7 +66,7 @@ export async function backfillChat(
 
   let cutoff = row.cutoff;
   if (cutoff === undefined) {
-    cutoff = await store.bridge.newestMessageAt(portal.roomId) ?? 0;
+    cutoff = (await store.bridge.newestMessageAt(portal.roomId)) ?? 0;
     await history.setCutoff(login.userId, row.position, cutoff);
   }
   for (let index = row.nextItem; index < chat.items.length; index++) {

@@ -217,8 +217,12 @@ export class HistoryImporter {
 
   private async startBackfill(login: Login, chat: HistoryChatRow): Promise<ChatBackfillResult> {
     const { store, logger } = this.options;
-    const current = (await store.history.chats(login.userId)).find((c) => c.position === chat.position) ?? chat;
-    const planned = decodePlannedChat(chat.portalKey, await store.history.chatContents(login.userId, chat.position));
+    const current =
+      (await store.history.chats(login.userId)).find((c) => c.position === chat.position) ?? chat;
+    const planned = decodePlannedChat(
+      chat.portalKey,
+      await store.history.chatContents(login.userId, chat.position),
+    );
     return backfillChat({ ...this.options, logger }, login, current, planned);
   }
 

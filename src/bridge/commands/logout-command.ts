@@ -13,7 +13,7 @@ export function logoutCommand(deps: CommandDeps): BotCommand {
     summary: "Unlink the bridge from your Signal account and delete its Signal keys.",
     needs: "user",
     async run({ sender, reply }) {
-      if (!hasLogin(deps, sender)) {
+      if (!(await hasLogin(deps, sender))) {
         await reply("You are not logged in.");
         return;
       }

@@ -29,7 +29,8 @@ export function acceptCommand(deps: CommandDeps): BotCommand {
     async run(context) {
       const chat = await ownChat(deps, context);
       if (!chat) return;
-      if (!deps.requests.isPending(chat.portal)) return context.reply("This chat is no message request.");
+      if (!(await deps.requests.isPending(chat.portal)))
+        return context.reply("This chat is no message request.");
       await deps.requests.answer(chat.login, chat.portal, "accept");
       await context.reply("Message request accepted: you can reply now.");
     },
@@ -63,7 +64,7 @@ export function unblockCommand(deps: CommandDeps): BotCommand {
     async run(context) {
       const chat = await ownChat(deps, context);
       if (!chat) return;
-      if (!deps.requests.isBlocked(context.sender, chat.portal.chatId))
+      if (!(await deps.requests.isBlocked(context.sender, chat.portal.chatId)))
         return context.reply("This chat is not blocked.");
       await deps.requests.answer(chat.login, chat.portal, "unblock");
       await context.reply("Unblocked: their messages are bridged again.");

@@ -61,7 +61,7 @@ export function setRelayCommand(deps: CommandDeps): BotCommand {
       if (!login || !(await relay.hasChat(login, portal))) {
         return context.reply("Your Signal account is not in this chat, so it cannot relay for it.");
       }
-      relay.setRelay(portal, context.sender);
+      await relay.setRelay(portal, context.sender);
       await context.reply(
         `Relay mode is on: what Matrix users without a Signal login write here goes to Signal through the account of ${context.sender}, with their names. Send !signal unset-relay to stop.`,
       );
@@ -79,7 +79,7 @@ export function unsetRelayCommand(deps: CommandDeps): BotCommand {
       const portal = await portalOf(deps, context);
       if (!portal) return;
       const { relay } = deps;
-      if (!relay.relayOf(portal)) return context.reply("This room has no relay.");
+      if (!(await relay.relayOf(portal))) return context.reply("This room has no relay.");
       const refusal = relay.refusalToChange(context.senderLevel);
       if (refusal) return context.reply(refusal);
       if (!(await mayManage(deps, context, portal))) {
@@ -87,7 +87,7 @@ export function unsetRelayCommand(deps: CommandDeps): BotCommand {
           "Only a user whose Signal account is in this chat, or a bridge admin, may do that.",
         );
       }
-      relay.setRelay(portal, undefined);
+      await relay.setRelay(portal, undefined);
       await context.reply(
         "Relay mode is off: Matrix users without a Signal login are no longer relayed here.",
       );

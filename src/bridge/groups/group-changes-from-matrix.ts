@@ -132,7 +132,9 @@ export class GroupChangesFromMatrix {
         return this.changeAvatar(login, portal, asString(content["url"]));
       case "m.room.power_levels": {
         const linked = await this.linkedUsersByAci();
-        return editor.edit(login, portal, (group) => this.powerLevelChanges(group, content as PowerLevels, linked));
+        return editor.edit(login, portal, (group) =>
+          this.powerLevelChanges(group, content as PowerLevels, linked),
+        );
       }
       case "m.room.join_rules":
         return editor.edit(login, portal, (group) => linkChanges(group, asString(content["join_rule"])));
@@ -153,7 +155,7 @@ export class GroupChangesFromMatrix {
     // The room shows the user's own picture already: the portal keeps it, not a copy of it.
     const hooks: GroupEditHooks = {
       onChanged: async (result) => {
-        const current = await store.bridge.portalByKey(portal.portalKey) ?? portal;
+        const current = (await store.bridge.portalByKey(portal.portalKey)) ?? portal;
         await store.bridge.savePortal({ ...current, avatarUrl: url || undefined });
         const shown = await store.bridge.groupPortalState(portal.portalKey);
         if (shown) {

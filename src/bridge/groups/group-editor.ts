@@ -33,7 +33,7 @@ export type PlanGroupEdit = (group: SignalGroup) => GroupModification[] | Promis
 
 export interface GroupEditHooks {
   /** Runs once the groups service took the change, before the portal shows it. */
-  onChanged?(result: GroupModificationResult): void;
+  onChanged?(result: GroupModificationResult): Promise<void>;
 }
 
 /** Someone changed the group between our read and our change: read again, this often. */
@@ -79,7 +79,7 @@ export class GroupEditor {
         }
         throw error;
       }
-      hooks.onChanged?.(result);
+      await hooks.onChanged?.(result);
       await groupPortals.showChange(login, portal, result);
       await this.tellMembers(login, result.group, result.signedChange);
       return { kind: "changed", group: result.group };

@@ -112,7 +112,12 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
     return (await (await store.signalStorage(userId)).getAccount()) ?? undefined;
   };
 
-  const resolved = async (userId: string, aci: string, name: string, number: string | null): Promise<ResolvedIdentifier> => {
+  const resolved = async (
+    userId: string,
+    aci: string,
+    name: string,
+    number: string | null,
+  ): Promise<ResolvedIdentifier> => {
     const portal = await store.bridge.portalByKey(Portals.directKey(userId, aci));
     return {
       id: aci,

@@ -267,7 +267,7 @@ class TokenRequester implements MatrixRequester {
   ): Promise<unknown> {
     const params = new URLSearchParams(this.userId === undefined ? {} : { user_id: this.userId });
     for (const [key, value] of Object.entries(query ?? {})) params.set(key, String(value));
-    const search = params.size > 0 ? `?${params}` : "";
+    const search = params.size > 0 ? `?${params.toString()}` : "";
     const response = await fetch(`${this.baseUrl.replace(/\/+$/, "")}${path}${search}`, {
       method,
       headers: {

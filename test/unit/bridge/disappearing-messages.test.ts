@@ -24,10 +24,10 @@ const TIMER_UPDATE = 2;
 const message = (fields: signalservice.IDataMessage) => fields;
 
 /** The coordinator over a real store, with the portals' admin intent recording what it does. */
-function setUp(t: TestContext) {
-  const { store } = openTempStore(t);
-  store.bridge.savePortal(dm);
-  store.bridge.savePortal(othersDm);
+async function setUp(t: TestContext) {
+  const { store } = await openTempStore(t);
+  await store.bridge.savePortal(dm);
+  await store.bridge.savePortal(othersDm);
   const clock = new FakeClock();
   const states: Array<{ roomId: string; type: string; content: Record<string, unknown> }> = [];
   const redactions: Array<{ roomId: string; eventId: string }> = [];
@@ -56,13 +56,13 @@ function setUp(t: TestContext) {
 }
 
 test("a timer update sets the portal's timer and its room state; turning it off empties the state", async (t) => {
-  const { store, states, disappearing } = setUp(t);
+  const { store, states, disappearing } = await setUp(t);
   await disappearing.followTimer(
     dm,
     message({ flags: TIMER_UPDATE, expireTimer: 30, expireTimerVersion: 2 }),
   );
-  assert.deepEqual(store.disappearing.timerOf(dm.roomId), { seconds: 30, version: 2 });
-  assert.deepEqual(disappearing.timerOf(dm), { seconds: 30, version: 2 });
+  assert.deepEqual(await store.disappearing.timerOf(dm.roomId), { seconds: 30, version: 2 });
+  assert.deepEqual(await disappearing.timerOf(dm), { seconds: 30, version: 2 });
   assert.deepEqual(states, [
     {
       roomId: dm.roomId,
@@ -73,49 +73,61 @@ test("a timer update sets the portal's timer and its room state; turning it off 
 
   await disappearing.followTimer(dm, message({ flags: TIMER_UPDATE, expireTimer: 0, expireTimerVersion: 3 }));
   assert.deepEqual(states.at(-1)?.content, {});
-  assert.equal(disappearing.timerOf(dm), undefined, "messages to Signal carry no timer");
+  assert.equal(await disappearing.timerOf(dm), undefined, "messages to Signal carry no timer");
 });
 
 test("a refused room state does not hold back the timer the portal follows", async (t) => {
-  const { homeserver, disappearing } = setUp(t);
+  const { homeserver, disappearing } = await setUp(t);
   homeserver.refusesState = true;
   await disappearing.followTimer(
     dm,
     message({ flags: TIMER_UPDATE, expireTimer: 30, expireTimerVersion: 2 }),
   );
-  assert.deepEqual(disappearing.timerOf(dm), { seconds: 30, version: 2 });
+  assert.deepEqual(await disappearing.timerOf(dm), { seconds: 30, version: 2 });
 });
 
 test("a timer change older than the portal's version is ignored", async (t) => {
-  const { states, disappearing } = setUp(t);
+  const { states, disappearing } = await setUp(t);
   await disappearing.followTimer(
     dm,
     message({ flags: TIMER_UPDATE, expireTimer: 60, expireTimerVersion: 5 }),
   );
   await disappearing.followTimer(dm, message({ flags: TIMER_UPDATE, expireTimer: 0, expireTimerVersion: 4 }));
   await disappearing.followTimer(dm, message({ body: "hi", expireTimer: 10, expireTimerVersion: 4 }));
-  assert.deepEqual(disappearing.timerOf(dm), { seconds: 60, version: 5 });
+  assert.deepEqual(await disappearing.timerOf(dm), { seconds: 60, version: 5 });
   assert.equal(states.length, 1);
 });
 
 test("an ordinary message with a timer turns it on; one without does not turn it off", async (t) => {
-  const { states, disappearing } = setUp(t);
+  const { states, disappearing } = await setUp(t);
   await disappearing.followTimer(dm, message({ body: "hi", expireTimer: 3600 }));
-  assert.deepEqual(disappearing.timerOf(dm), { seconds: 3600, version: undefined });
+  assert.deepEqual(await disappearing.timerOf(dm), { seconds: 3600, version: undefined });
   await disappearing.followTimer(dm, message({ body: "from an old client" }));
   await disappearing.followTimer(dm, message({ body: "same timer", expireTimer: 3600 }));
-  assert.deepEqual(disappearing.timerOf(dm), { seconds: 3600, version: undefined });
+  assert.deepEqual(await disappearing.timerOf(dm), { seconds: 3600, version: undefined });
   assert.equal(states.length, 1, "the state changes once");
 });
 
 test("received messages wait to be read; a Matrix read receipt starts them and they are redacted", async (t) => {
-  const { store, clock, redactions, disappearing } = setUp(t);
+  const { store, clock, redactions, disappearing } = await setUp(t);
   const sentAt = clock.now() - 60_000;
-  store.bridge.recordMessage({ roomId: dm.roomId, authorAci: CONTACT, sentAt, part: 0, eventId: "$photo" });
-  store.bridge.recordMessage({ roomId: dm.roomId, authorAci: CONTACT, sentAt, part: 1, eventId: "$caption" });
+  await store.bridge.recordMessage({
+    roomId: dm.roomId,
+    authorAci: CONTACT,
+    sentAt,
+    part: 0,
+    eventId: "$photo",
+  });
+  await store.bridge.recordMessage({
+    roomId: dm.roomId,
+    authorAci: CONTACT,
+    sentAt,
+    part: 1,
+    eventId: "$caption",
+  });
   const timed = message({ body: "secret", expireTimer: 10 });
-  disappearing.start();
-  disappearing.bridged({
+  await disappearing.start();
+  await disappearing.bridged({
     portal: dm,
     message: timed,
     sentAt,
@@ -128,52 +140,52 @@ test("received messages wait to be read; a Matrix read receipt starts them and t
   await clock.advance(60_000);
   assert.equal(redactions.length, 0, "unread messages stay");
 
-  disappearing.readUpTo(dm.roomId, "$caption", clock.now());
+  await disappearing.readUpTo(dm.roomId, "$caption", clock.now());
   await clock.advance(9_999);
   assert.equal(redactions.length, 0);
   await clock.advance(1);
   assert.deepEqual(redactions.map((r) => r.eventId).sort(), ["$caption", "$photo"]);
-  assert.equal(store.bridge.messageOfEvent("$photo"), undefined);
+  assert.equal(await store.bridge.messageOfEvent("$photo"), undefined);
 });
 
 test("our own messages count down from their sending; timer updates and untimed messages never expire", async (t) => {
-  const { store, clock, redactions, disappearing } = setUp(t);
-  disappearing.start();
+  const { store, clock, redactions, disappearing } = await setUp(t);
+  await disappearing.start();
   const sentAt = clock.now() - 4_000;
-  disappearing.bridged({
+  await disappearing.bridged({
     portal: dm,
     message: message({ expireTimer: 5 }),
     sentAt,
     startedAt: sentAt,
     eventIds: ["$own"],
   });
-  disappearing.bridged({
+  await disappearing.bridged({
     portal: dm,
     message: message({ flags: TIMER_UPDATE, expireTimer: 5 }),
     sentAt,
     startedAt: sentAt,
     eventIds: ["$notice"],
   });
-  disappearing.bridged({
+  await disappearing.bridged({
     portal: dm,
     message: message({ body: "x" }),
     sentAt,
     startedAt: sentAt,
     eventIds: ["$plain"],
   });
-  assert.equal(store.disappearing.scheduled("$notice"), undefined);
-  assert.equal(store.disappearing.scheduled("$plain"), undefined);
+  assert.equal(await store.disappearing.scheduled("$notice"), undefined);
+  assert.equal(await store.disappearing.scheduled("$plain"), undefined);
   await clock.advance(1_000);
   assert.deepEqual(redactions, [{ roomId: dm.roomId, eventId: "$own" }]);
 });
 
 test("the phone's read sync starts the messages it names in the user's own portals only", async (t) => {
-  const { store, clock, disappearing } = setUp(t);
+  const { store, clock, disappearing } = await setUp(t);
   const sentAt = clock.now() - 1_000;
   for (const portal of [dm, othersDm]) {
     const eventId = `$in-${portal.receiver}`;
-    store.bridge.recordMessage({ roomId: portal.roomId, authorAci: CONTACT, sentAt, part: 0, eventId });
-    disappearing.bridged({
+    await store.bridge.recordMessage({ roomId: portal.roomId, authorAci: CONTACT, sentAt, part: 0, eventId });
+    await disappearing.bridged({
       portal,
       message: message({ expireTimer: 60 }),
       sentAt,
@@ -181,37 +193,41 @@ test("the phone's read sync starts the messages it names in the user's own porta
       eventIds: [eventId],
     });
   }
-  disappearing.phoneRead("@alice:hs", [{ senderAci: CONTACT, timestamp: sentAt }], clock.now() + 999_999);
+  await disappearing.phoneRead(
+    "@alice:hs",
+    [{ senderAci: CONTACT, timestamp: sentAt }],
+    clock.now() + 999_999,
+  );
   assert.equal(
-    store.disappearing.scheduled("$in-@alice:hs")?.expiresAt,
+    (await store.disappearing.scheduled("$in-@alice:hs"))?.expiresAt,
     clock.now() + 60_000,
     "read now, not later",
   );
-  assert.equal(store.disappearing.scheduled("$in-@bob:hs")?.expiresAt, undefined);
+  assert.equal((await store.disappearing.scheduled("$in-@bob:hs"))?.expiresAt, undefined);
 });
 
 test("an event of a room that is no longer a portal is dropped instead of retried forever", async (t) => {
-  const { store, clock, redactions, disappearing } = setUp(t);
-  store.disappearing.schedule({
+  const { store, clock, redactions, disappearing } = await setUp(t);
+  await store.disappearing.schedule({
     eventId: "$gone",
     roomId: "!gone:hs",
     sentAt: 1,
     timerMs: 1,
     expiresAt: clock.now(),
   });
-  disappearing.start();
+  await disappearing.start();
   await clock.advance(0);
   assert.deepEqual(redactions, []);
-  assert.equal(store.disappearing.scheduled("$gone"), undefined);
+  assert.equal(await store.disappearing.scheduled("$gone"), undefined);
 });
 
 test("a timer the room already shows (a user set it from Matrix) is not set again", async (t) => {
-  const { store, states, disappearing, homeserver } = setUp(t);
+  const { store, states, disappearing, homeserver } = await setUp(t);
   homeserver.shownByUsers.set(dm.roomId, { type: "after_read", timer: 60_000 });
   await disappearing.followTimer(
     dm,
     message({ flags: TIMER_UPDATE, expireTimer: 60, expireTimerVersion: 4 }),
   );
-  assert.deepEqual(store.disappearing.timerOf(dm.roomId), { seconds: 60, version: 4 });
+  assert.deepEqual(await store.disappearing.timerOf(dm.roomId), { seconds: 60, version: 4 });
   assert.deepEqual(states, [], "no second state event");
 });

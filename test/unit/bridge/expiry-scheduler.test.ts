@@ -8,8 +8,8 @@ import { FakeClock, recordingLogger } from "./fake-clock.js";
 const ROOM = "!room:hs";
 
 /** A scheduler over a real store, a fake clock and a redactor that records (or refuses). */
-function setUp(t: TestContext, store?: Store, clock = new FakeClock()) {
-  const opened = store ? { store, paths: undefined } : openTempStore(t);
+async function setUp(t: TestContext, store?: Store, clock = new FakeClock()) {
+  const opened = store ? { store, paths: undefined } : await openTempStore(t);
   const redacted: string[] = [];
   const failing = new Set<string>();
   const logger = recordingLogger();
@@ -29,9 +29,9 @@ function setUp(t: TestContext, store?: Store, clock = new FakeClock()) {
 }
 
 test("an event is redacted when its countdown ends, not before", async (t) => {
-  const { clock, scheduler, redacted, countdown } = setUp(t);
-  countdown("$e", clock.now() + 10_000);
-  scheduler.start();
+  const { clock, scheduler, redacted, countdown } = await setUp(t);
+  await countdown("$e", clock.now() + 10_000);
+  await scheduler.start();
   await clock.advance(9_999);
   assert.deepEqual(redacted, []);
   await clock.advance(1);
@@ -40,16 +40,16 @@ test("an event is redacted when its countdown ends, not before", async (t) => {
 });
 
 test("one timer waits for the earliest event and is re-armed when an earlier one is scheduled", async (t) => {
-  const { store, clock, scheduler, redacted, countdown } = setUp(t);
-  countdown("$late", clock.now() + 60_000);
-  scheduler.start();
+  const { store, clock, scheduler, redacted, countdown } = await setUp(t);
+  await countdown("$late", clock.now() + 60_000);
+  await scheduler.start();
   assert.deepEqual(clock.pendingDelays(), [60_000]);
 
-  countdown("$early", clock.now() + 5_000);
-  scheduler.wake();
+  await countdown("$early", clock.now() + 5_000);
+  await scheduler.wake();
   assert.deepEqual(clock.pendingDelays(), [5_000], "the later timer was replaced");
-  countdown("$middle", clock.now() + 30_000);
-  scheduler.wake();
+  await countdown("$middle", clock.now() + 30_000);
+  await scheduler.wake();
   assert.deepEqual(clock.pendingDelays(), [5_000], "a later event does not move the timer");
 
   await clock.advance(5_000);
@@ -57,20 +57,20 @@ test("one timer waits for the earliest event and is re-armed when an earlier one
   assert.deepEqual(clock.pendingDelays(), [25_000], "re-armed for the next one");
   await clock.advance(55_000);
   assert.deepEqual(redacted, ["$early", "$middle", "$late"]);
-  assert.equal(store.disappearing.nextDue(), undefined);
+  assert.equal(await store.disappearing.nextDue(), undefined);
 });
 
 test("events that expired while the bridge was down are redacted at start; a restart keeps the rest", async (t) => {
-  const first = setUp(t);
-  first.countdown("$overdue", first.clock.now() - 1_000);
-  first.countdown("$pending", first.clock.now() + 20_000);
-  first.store.close();
+  const first = await setUp(t);
+  await first.countdown("$overdue", first.clock.now() - 1_000);
+  await first.countdown("$pending", first.clock.now() + 20_000);
+  await first.store.close();
 
-  const store = openDatabase(first.paths!);
+  const store = await openDatabase(first.paths!);
   t.after(() => store.close());
   const clock = new FakeClock(first.clock.now() + 5_000);
-  const second = setUp(t, store, clock);
-  second.scheduler.start();
+  const second = await setUp(t, store, clock);
+  await second.scheduler.start();
   await clock.advance(0);
   assert.deepEqual(second.redacted, ["$overdue"]);
   await clock.advance(15_000);
@@ -78,24 +78,24 @@ test("events that expired while the bridge was down are redacted at start; a res
 });
 
 test("a failed redaction is logged and tried again later, backing off, without stopping the others", async (t) => {
-  const { clock, scheduler, redacted, failing, logger, countdown, store } = setUp(t);
-  countdown("$stuck", clock.now() + 1_000);
-  countdown("$fine", clock.now() + 1_000);
+  const { clock, scheduler, redacted, failing, logger, countdown, store } = await setUp(t);
+  await countdown("$stuck", clock.now() + 1_000);
+  await countdown("$fine", clock.now() + 1_000);
   failing.add("$stuck");
-  scheduler.start();
+  await scheduler.start();
   await clock.advance(1_000);
   assert.deepEqual(redacted, ["$fine"]);
-  assert.equal(store.disappearing.scheduled("$stuck")?.expiresAt, clock.now() + retryDelayMs(0));
+  assert.equal((await store.disappearing.scheduled("$stuck"))?.expiresAt, clock.now() + retryDelayMs(0));
   assert.match(logger.lines.join("\n"), /warn could not redact disappeared message \$stuck .*attempt 1/);
 
   await clock.advance(retryDelayMs(0));
-  assert.equal(store.disappearing.scheduled("$stuck")?.attempts, 2, "failed again");
+  assert.equal((await store.disappearing.scheduled("$stuck"))?.attempts, 2, "failed again");
   failing.delete("$stuck");
   await clock.advance(retryDelayMs(1) - 1);
   assert.deepEqual(redacted, ["$fine"], "waits longer after the second failure");
   await clock.advance(1);
   assert.deepEqual(redacted, ["$fine", "$stuck"]);
-  assert.equal(store.disappearing.scheduled("$stuck"), undefined);
+  assert.equal(await store.disappearing.scheduled("$stuck"), undefined);
 });
 
 test("retry delays double from 30 seconds up to an hour", () => {
@@ -106,10 +106,10 @@ test("retry delays double from 30 seconds up to an hour", () => {
 });
 
 test("a four-week timer does not overflow Node's timer: it waits in steps and fires on the day", async (t) => {
-  const { clock, scheduler, redacted, countdown } = setUp(t);
+  const { clock, scheduler, redacted, countdown } = await setUp(t);
   const fourWeeks = 28 * 24 * 3600 * 1000;
-  countdown("$e", clock.now() + fourWeeks);
-  scheduler.start();
+  await countdown("$e", clock.now() + fourWeeks);
+  await scheduler.start();
   assert.ok(clock.pendingDelays().every((delay) => delay < 2 ** 31));
   await clock.advance(fourWeeks - 1);
   assert.deepEqual(redacted, []);
@@ -118,12 +118,12 @@ test("a four-week timer does not overflow Node's timer: it waits in steps and fi
 });
 
 test("a stopped scheduler redacts nothing more", async (t) => {
-  const { clock, scheduler, redacted, countdown } = setUp(t);
-  countdown("$e", clock.now() + 1_000);
-  scheduler.start();
+  const { clock, scheduler, redacted, countdown } = await setUp(t);
+  await countdown("$e", clock.now() + 1_000);
+  await scheduler.start();
   scheduler.stop();
   assert.deepEqual(clock.pendingDelays(), []);
-  scheduler.wake();
+  await scheduler.wake();
   await clock.advance(5_000);
   assert.deepEqual(redacted, []);
 });

@@ -25,8 +25,8 @@ function fakeHomeserver() {
   return { seen, bridge: { getIntent: () => intent } as unknown as Bridge };
 }
 
-function ghostsWith(t: Parameters<typeof openTempStore>[0]) {
-  const { store } = openTempStore(t);
+async function ghostsWith(t: Parameters<typeof openTempStore>[0]) {
+  const { store } = await openTempStore(t);
   const homeserver = fakeHomeserver();
   const config = validateConfig({
     homeserver: { url: "http://localhost:8008", domain: "localhost" },
@@ -54,12 +54,12 @@ function avatar(
 }
 
 test("a contact's profile picture becomes the ghost's avatar, fetched again only when it changes", async (t) => {
-  const { ghosts, store, seen } = ghostsWith(t);
+  const { ghosts, store, seen } = await ghostsWith(t);
   const first = avatar("profiles/first");
   await ghosts.ensure(aci, { profileName: "Dana", avatar: first });
   assert.equal(seen.avatarUrl, "mxc://localhost/avatar1");
   assert.equal(seen.uploads[0]?.type, "image/jpeg");
-  assert.equal(store.bridge.ghost(aci)?.avatarUrl, "mxc://localhost/avatar1");
+  assert.equal((await store.bridge.ghost(aci))?.avatarUrl, "mxc://localhost/avatar1");
 
   await ghosts.ensure(aci, { profileName: "Dana", avatar: first });
   assert.equal(first.downloads(), 1, "an unchanged picture is not downloaded again");
@@ -73,11 +73,11 @@ test("a contact's profile picture becomes the ghost's avatar, fetched again only
 
   await ghosts.ensure(aci, { profileName: "Dana", avatar: null });
   assert.equal(seen.avatarUrl, "", "a removed picture is removed from the ghost");
-  assert.equal(store.bridge.ghost(aci)?.avatarUrl, undefined);
+  assert.equal((await store.bridge.ghost(aci))?.avatarUrl, undefined);
 });
 
 test("a picture that cannot be fetched leaves the ghost usable and is not retried for every message", async (t) => {
-  const { ghosts, seen } = ghostsWith(t);
+  const { ghosts, seen } = await ghostsWith(t);
   const broken = avatar("profiles/broken", () => Promise.reject(new Error("CDN unreachable")));
   await ghosts.ensure(aci, { profileName: "Eve", avatar: broken });
   await ghosts.ensure(aci, { profileName: "Eve", avatar: broken });
@@ -87,7 +87,7 @@ test("a picture that cannot be fetched leaves the ghost usable and is not retrie
 });
 
 test("names from an older profile fetch do not undo those of a newer one", async (t) => {
-  const { ghosts, seen } = ghostsWith(t);
+  const { ghosts, seen } = await ghostsWith(t);
   await ghosts.ensure(aci, { profileName: "Dana", avatar: avatar("profiles/old"), fetchedAt: 1000 });
   // A background refresh brought the new name while a message that read the old one was bridged.
   await ghosts.ensure(aci, { profileName: "Dana Renamed", avatar: avatar("profiles/new"), fetchedAt: 2000 });
@@ -101,7 +101,7 @@ test("names from an older profile fetch do not undo those of a newer one", async
 });
 
 test("updates of one ghost are shown in the order they were asked for", async (t) => {
-  const { ghosts, seen } = ghostsWith(t);
+  const { ghosts, seen } = await ghostsWith(t);
   const slow = avatar("profiles/slow", () => new Promise((resolve) => setTimeout(() => resolve(jpeg), 20)));
   await Promise.all([
     ghosts.ensure(aci, { profileName: "First", avatar: slow, fetchedAt: 1 }),

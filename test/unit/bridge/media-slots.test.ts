@@ -14,7 +14,7 @@ const message = {
   preview: [{ url: "https://example.org", image: { contentType: "image/jpeg" } }],
 } as unknown as signalservice.DataMessage;
 
-const draft = signalMessageToMatrix(message, ALICE, signalContext());
+const draft = await signalMessageToMatrix(message, ALICE, signalContext());
 const pending = (parts: number[]) => pendingMediaSlots(message, new Set(parts), draft).map((s) => s.slot);
 
 test("a message seen for the first time uploads every file", () => {

@@ -75,11 +75,14 @@ test("refusals that sending again will not fix are permanent; rate limits and ne
   assert.match(sendFailureOf(new UnregisteredRecipientError("aci")).message, /not registered on Signal/);
 });
 
-function openStore(t: TestContext): Store {
+async function openStore(t: TestContext): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), "message-status-"));
-  const store = openDatabase({ databasePath: join(dir, "bridge.db"), keyFilePath: join(dir, "bridge.key") });
-  t.after(() => {
-    store.close();
+  const store = await openDatabase({
+    databasePath: join(dir, "bridge.db"),
+    keyFilePath: join(dir, "bridge.key"),
+  });
+  t.after(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return store;
@@ -99,10 +102,10 @@ function recordingPortals() {
 const quiet = createLogger("error", "test", () => true);
 
 test("delivery confirmations accumulate per message, and messages not sent from Matrix get none", async (t) => {
-  const store = openStore(t);
+  const store = await openStore(t);
   const { portals, sent } = recordingPortals();
   const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
-  store.bridge.claimOutgoing("$fromMatrix", group.roomId, "@alice:hs");
+  await store.bridge.claimOutgoing("$fromMatrix", group.roomId, "@alice:hs");
 
   await reporter.sent(group, "$fromMatrix");
   await reporter.delivered(group, "$fromMatrix", "@signal_bob:hs");
@@ -118,10 +121,10 @@ test("delivery confirmations accumulate per message, and messages not sent from 
 });
 
 test("a delivery confirmed before Signal's send finished is not forgotten by the SUCCESS status", async (t) => {
-  const store = openStore(t);
+  const store = await openStore(t);
   const { portals, sent } = recordingPortals();
   const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
-  store.bridge.claimOutgoing("$quick", group.roomId, "@alice:hs");
+  await store.bridge.claimOutgoing("$quick", group.roomId, "@alice:hs");
 
   await reporter.delivered(group, "$quick", "@signal_bob:hs");
   await reporter.sent(group, "$quick");
@@ -129,7 +132,7 @@ test("a delivery confirmed before Signal's send finished is not forgotten by the
 });
 
 test("a status that cannot be sent is logged, not thrown: the message itself was handled", async (t) => {
-  const store = openStore(t);
+  const store = await openStore(t);
   const lines: string[] = [];
   const portals = {
     sendAsBridge: async () => {

@@ -112,10 +112,10 @@ function directoryWith(intervalMinutes: number) {
         if (write.type === "recipient") recipients.set(write.recipient.aci, write.recipient);
     },
   } as unknown as SignalStorage;
-  const store = { signalStorage: () => storage } as unknown as Store;
+  const store = { signalStorage: async () => storage } as unknown as Store;
   const login = {
     userId: "@alice:example.org",
-    client: { chat: server.chat, environment: PRODUCTION_ENVIRONMENT },
+    client: { chat: server.chat, environment: PRODUCTION_ENVIRONMENT, storage },
   } as unknown as Login;
   const shown: ContactNames[] = [];
   const names = new ContactNameDirectory(store, recordingLogger(), {

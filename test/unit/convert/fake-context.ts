@@ -37,11 +37,11 @@ export function signalContext(
   return {
     roomId: ROOM,
     ghostUserIdOf: ghostOf,
-    displayNameOf: (aci) => NAMES[aci],
-    eventIdsOf: (ref) =>
+    displayNameOf: async (aci) => NAMES[aci],
+    eventIdsOf: async (ref) =>
       bridged.find((b) => b.ref.authorAci === ref.authorAci && b.ref.sentTimestamp === ref.sentTimestamp)
         ?.eventIds ?? [],
-    reactionEventIdOf: (reactor, target) =>
+    reactionEventIdOf: async (reactor, target) =>
       options.reactions?.[`${reactor}/${target.authorAci}/${target.sentTimestamp}`],
     media: new Map(Object.entries(options.media ?? {})),
   };
@@ -50,6 +50,6 @@ export function signalContext(
 export function matrixContext(events: Record<string, SignalMessageRef> = {}): MatrixToSignalContext {
   return {
     aciOfMatrixUser: aciOfGhost,
-    signalMessageOf: (eventId) => events[eventId],
+    signalMessageOf: async (eventId) => events[eventId],
   };
 }

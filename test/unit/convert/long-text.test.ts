@@ -46,13 +46,13 @@ const longMessage = {
   ],
 };
 
-test("long text: the received text replaces the body, its ranges apply to it, and it is no file", () => {
+test("long text: the received text replaces the body, its ranges apply to it, and it is no file", async () => {
   assert.equal(longTextAttachmentOf(longMessage)?.contentType, LONG_TEXT_CONTENT_TYPE);
   const whole = withLongText(longMessage, "The start of a long text, whole.");
   assert.equal(whole.body, "The start of a long text, whole.");
   assert.deepEqual(whole.bodyRanges, longMessage.bodyRanges);
   assert.deepEqual(whole.attachments, [{ contentType: "image/png", fileName: "a.png" }]);
-  const [image, text] = signalMessageToMatrix(
+  const [image, text] = await signalMessageToMatrix(
     whole,
     BOB,
     signalContext({ media: { "attachment:0": { url: "mxc://hs/a" } } }),
@@ -64,11 +64,11 @@ test("long text: the received text replaces the body, its ranges apply to it, an
   assert.equal(text.content.formatted_body, "The <strong>start</strong> of a long <em>text</em>, whole.");
 });
 
-test("long text: when the text could not be downloaded, the inline body says it is cut", () => {
+test("long text: when the text could not be downloaded, the inline body says it is cut", async () => {
   const cut = withLongText(longMessage, undefined);
   assert.match(cut.body ?? "", /^The start of\n\n\[This message is longer; the rest could not be bridged/);
   assert.equal(cut.attachments?.length, 1);
-  const [, text] = signalMessageToMatrix(
+  const [, text] = await signalMessageToMatrix(
     cut,
     BOB,
     signalContext({ media: { "attachment:0": { url: "mxc://hs/a" } } }),

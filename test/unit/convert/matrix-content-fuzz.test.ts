@@ -62,13 +62,16 @@ const content = fc.oneof(
   ),
 );
 
-test("property: malformed Matrix content converts to a message or a reason, never a throw", () => {
-  fc.assert(
-    fc.property(
+test("property: malformed Matrix content converts to a message or a reason, never a throw", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.constantFrom("m.room.message", "m.sticker", "m.reaction", "m.room.topic"),
       content,
-      (type, content) => {
-        const out = matrixEventToSignal({ type, content: content as Record<string, unknown> | null }, ctx);
+      async (type, content) => {
+        const out = await matrixEventToSignal(
+          { type, content: content as Record<string, unknown> | null },
+          ctx,
+        );
         if (out.kind === "ignored") {
           assert.ok(out.reason.length > 0);
           return;
@@ -82,15 +85,15 @@ test("property: malformed Matrix content converts to a message or a reason, neve
   );
 });
 
-test("Matrix -> Signal: content that is not an object is an empty message", () => {
+test("Matrix -> Signal: content that is not an object is an empty message", async () => {
   for (const content of [null, "text", 42, ["m.text"]]) {
-    const out = matrixEventToSignal({ type: "m.room.message", content: content as null }, ctx);
+    const out = await matrixEventToSignal({ type: "m.room.message", content: content as null }, ctx);
     assert.deepEqual(out, { kind: "ignored", reason: "Messages of type (none) cannot be sent to Signal" });
   }
 });
 
-test("Matrix -> Signal: a plain body over the size cap is cut and marked", () => {
-  const out = matrixEventToSignal(
+test("Matrix -> Signal: a plain body over the size cap is cut and marked", async () => {
+  const out = await matrixEventToSignal(
     { type: "m.room.message", content: { msgtype: "m.text", body: "ü".repeat(MAX_TEXT_BYTES) } },
     ctx,
   );
@@ -100,9 +103,9 @@ test("Matrix -> Signal: a plain body over the size cap is cut and marked", () =>
   assert.ok(body.endsWith("…"));
 });
 
-test("Matrix -> Signal: a huge reply fallback is cut for the quote's text", () => {
+test("Matrix -> Signal: a huge reply fallback is cut for the quote's text", async () => {
   const fallback = `> <@bob:example.org> ${"q".repeat(100_000)}`;
-  const out = matrixEventToSignal(
+  const out = await matrixEventToSignal(
     {
       type: "m.room.message",
       content: {

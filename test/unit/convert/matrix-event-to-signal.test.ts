@@ -16,9 +16,9 @@ function message(result: SignalOutgoing) {
   return result;
 }
 
-test("Matrix -> Signal: formatted text with a pill becomes body ranges and a mention", () => {
+test("Matrix -> Signal: formatted text with a pill becomes body ranges and a mention", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -42,9 +42,9 @@ test("Matrix -> Signal: formatted text with a pill becomes body ranges and a men
   assert.deepEqual(result.attachments, []);
 });
 
-test("Matrix -> Signal: plain text is sent as is", () => {
+test("Matrix -> Signal: plain text is sent as is", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       { type: "m.room.message", content: { msgtype: "m.text", body: "> not a reply\n\n<b>" } },
       ctx,
     ),
@@ -52,13 +52,16 @@ test("Matrix -> Signal: plain text is sent as is", () => {
   assert.deepEqual(result.dataMessage, { body: "> not a reply\n\n<b>" });
 });
 
-test("Matrix -> Signal: notices are text and emotes are /me", () => {
+test("Matrix -> Signal: notices are text and emotes are /me", async () => {
   const notice = message(
-    matrixEventToSignal({ type: "m.room.message", content: { msgtype: "m.notice", body: "bot says" } }, ctx),
+    await matrixEventToSignal(
+      { type: "m.room.message", content: { msgtype: "m.notice", body: "bot says" } },
+      ctx,
+    ),
   );
   assert.equal(notice.dataMessage.body, "bot says");
   const emote = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -74,9 +77,9 @@ test("Matrix -> Signal: notices are text and emotes are /me", () => {
   assert.deepEqual(emote.dataMessage, { body: "/me waves", bodyRanges: [{ start: 4, length: 5, style: 1 }] });
 });
 
-test("Matrix -> Signal: a reply becomes a quote, without the reply fallback", () => {
+test("Matrix -> Signal: a reply becomes a quote, without the reply fallback", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -97,9 +100,9 @@ test("Matrix -> Signal: a reply becomes a quote, without the reply fallback", ()
   });
 });
 
-test("Matrix -> Signal: a plain-text reply loses its fallback too", () => {
+test("Matrix -> Signal: a plain-text reply loses its fallback too", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -115,9 +118,9 @@ test("Matrix -> Signal: a plain-text reply loses its fallback too", () => {
   assert.equal(result.dataMessage.quote?.text, "q");
 });
 
-test("Matrix -> Signal: a reply to an event not on Signal is sent without a quote", () => {
+test("Matrix -> Signal: a reply to an event not on Signal is sent without a quote", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -132,8 +135,8 @@ test("Matrix -> Signal: a reply to an event not on Signal is sent without a quot
   assert.deepEqual(result.dataMessage, { body: "hi" });
 });
 
-test("Matrix -> Signal: an edit sends the new content as an edit of the Signal message", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: an edit sends the new content as an edit of the Signal message", async () => {
+  const result = await matrixEventToSignal(
     {
       type: "m.room.message",
       content: {
@@ -157,8 +160,8 @@ test("Matrix -> Signal: an edit sends the new content as an edit of the Signal m
   });
 });
 
-test("Matrix -> Signal: an edit of something not on Signal is ignored with a reason", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: an edit of something not on Signal is ignored with a reason", async () => {
+  const result = await matrixEventToSignal(
     {
       type: "m.room.message",
       content: {
@@ -173,7 +176,7 @@ test("Matrix -> Signal: an edit of something not on Signal is ignored with a rea
   assert.equal(result.kind, "ignored");
 });
 
-test("Matrix -> Signal: a reaction and its redaction", () => {
+test("Matrix -> Signal: a reaction and its redaction", async () => {
   const reaction = matrixEventToSignal(
     {
       type: "m.reaction",
@@ -181,7 +184,7 @@ test("Matrix -> Signal: a reaction and its redaction", () => {
     },
     ctx,
   );
-  assert.deepEqual(reaction, {
+  assert.deepEqual(await reaction, {
     kind: "reaction",
     dataMessage: {
       reaction: { emoji: "❤️", remove: false, targetAuthorAci: BOB, targetSentTimestamp: 1000 },
@@ -202,8 +205,8 @@ test("Matrix -> Signal: a reaction and its redaction", () => {
   );
 });
 
-test("Matrix -> Signal: a text reaction is not an emoji and is ignored", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: a text reaction is not an emoji and is ignored", async () => {
+  const result = await matrixEventToSignal(
     {
       type: "m.reaction",
       content: { "m.relates_to": { rel_type: "m.annotation", event_id: "$signal-msg", key: "+1" } },
@@ -223,9 +226,9 @@ test("Matrix -> Signal: redacting a message deletes it for everyone", () => {
   );
 });
 
-test("Matrix -> Signal: an image becomes an attachment description with its metadata", () => {
+test("Matrix -> Signal: an image becomes an attachment description with its metadata", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -255,7 +258,7 @@ test("Matrix -> Signal: an image becomes an attachment description with its meta
   ]);
 });
 
-test("Matrix -> Signal: a captioned file in an encrypted room keeps the caption as text", () => {
+test("Matrix -> Signal: a captioned file in an encrypted room keeps the caption as text", async () => {
   const file = {
     url: "mxc://hs/enc",
     key: { kty: "oct", key_ops: ["decrypt"], alg: "A256CTR", k: "abc", ext: true },
@@ -264,7 +267,7 @@ test("Matrix -> Signal: a captioned file in an encrypted room keeps the caption 
     v: "v2",
   };
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -288,9 +291,9 @@ test("Matrix -> Signal: a captioned file in an encrypted room keeps the caption 
   assert.equal(result.dataMessage.quote?.id, 1000);
 });
 
-test("Matrix -> Signal: a voice message is a Signal voice note and a GIF keeps its flag", () => {
+test("Matrix -> Signal: a voice message is a Signal voice note and a GIF keeps its flag", async () => {
   const voice = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: {
@@ -306,7 +309,7 @@ test("Matrix -> Signal: a voice message is a Signal voice note and a GIF keeps i
   );
   assert.equal(voice.attachments[0]?.pointer.flags, 1);
   const gif = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: { msgtype: "m.image", body: "a.gif", url: "mxc://hs/g", info: { mimetype: "image/gif" } },
@@ -317,9 +320,9 @@ test("Matrix -> Signal: a voice message is a Signal voice note and a GIF keeps i
   assert.equal(gif.attachments[0]?.pointer.flags, 8);
 });
 
-test("Matrix -> Signal: a sticker is sent as an image", () => {
+test("Matrix -> Signal: a sticker is sent as an image", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.sticker",
         content: { body: "party", url: "mxc://hs/s", info: { mimetype: "image/webp", w: 256, h: 256 } },
@@ -336,31 +339,31 @@ test("Matrix -> Signal: a sticker is sent as an image", () => {
   assert.equal(result.attachments[0]?.shown, "image", "the bridge converts what Signal does not show");
 });
 
-test("Matrix -> Signal: images and videos are marked as shown inline; files and audio are not", () => {
-  const shownFor = (msgtype: string) =>
+test("Matrix -> Signal: images and videos are marked as shown inline; files and audio are not", async () => {
+  const shownFor = async (msgtype: string) =>
     message(
-      matrixEventToSignal(
+      await matrixEventToSignal(
         { type: "m.room.message", content: { msgtype, body: "x", url: "mxc://hs/x" } },
         ctx,
       ),
     ).attachments[0]?.shown;
-  assert.equal(shownFor("m.image"), "image");
-  assert.equal(shownFor("m.video"), "video");
-  assert.equal(shownFor("m.file"), undefined);
-  assert.equal(shownFor("m.audio"), undefined);
+  assert.equal(await shownFor("m.image"), "image");
+  assert.equal(await shownFor("m.video"), "video");
+  assert.equal(await shownFor("m.file"), undefined);
+  assert.equal(await shownFor("m.audio"), undefined);
 });
 
-test("Matrix -> Signal: media without an mxc URL is refused with a reason", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: media without an mxc URL is refused with a reason", async () => {
+  const result = await matrixEventToSignal(
     { type: "m.room.message", content: { msgtype: "m.image", body: "x", url: "https://evil.example/x.png" } },
     ctx,
   );
   assert.equal(result.kind, "ignored");
 });
 
-test("Matrix -> Signal: a location becomes text with a map link", () => {
+test("Matrix -> Signal: a location becomes text with a map link", async () => {
   const result = message(
-    matrixEventToSignal(
+    await matrixEventToSignal(
       {
         type: "m.room.message",
         content: { msgtype: "m.location", body: "Dam Square", geo_uri: "geo:52.3731,4.8926;u=20" },
@@ -371,28 +374,34 @@ test("Matrix -> Signal: a location becomes text with a map link", () => {
   assert.deepEqual(result.dataMessage, { body: "Dam Square\nhttps://maps.google.com/maps?q=52.3731,4.8926" });
 });
 
-test("Matrix -> Signal: unknown message types and empty messages are ignored with a reason", () => {
+test("Matrix -> Signal: unknown message types and empty messages are ignored with a reason", async () => {
   assert.equal(
-    matrixEventToSignal({ type: "m.room.message", content: { msgtype: "m.server_notice", body: "x" } }, ctx)
-      .kind,
-    "ignored",
-  );
-  assert.equal(
-    matrixEventToSignal(
-      {
-        type: "m.room.message",
-        content: {
-          msgtype: "m.text",
-          body: "x",
-          format: "org.matrix.custom.html",
-          formatted_body: "<script>x</script>",
-        },
-      },
-      ctx,
+    (
+      await matrixEventToSignal(
+        { type: "m.room.message", content: { msgtype: "m.server_notice", body: "x" } },
+        ctx,
+      )
     ).kind,
     "ignored",
   );
-  assert.equal(matrixEventToSignal({ type: "m.room.encrypted", content: {} }, ctx).kind, "ignored");
+  assert.equal(
+    (
+      await matrixEventToSignal(
+        {
+          type: "m.room.message",
+          content: {
+            msgtype: "m.text",
+            body: "x",
+            format: "org.matrix.custom.html",
+            formatted_body: "<script>x</script>",
+          },
+        },
+        ctx,
+      )
+    ).kind,
+    "ignored",
+  );
+  assert.equal((await matrixEventToSignal({ type: "m.room.encrypted", content: {} }, ctx)).kind, "ignored");
 });
 
 const fallbackCases: { name: string; body: string; expected: ReturnType<typeof stripReplyFallback> }[] = [

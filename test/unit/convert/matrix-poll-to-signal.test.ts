@@ -29,11 +29,11 @@ const response = (answers: unknown, pollEventId = "$poll") => ({
 
 const withPoll = (answerIds?: string[]): MatrixToSignalContext => ({
   ...matrixContext({ $poll: { authorAci: BOB, sentTimestamp: 1000 } }),
-  pollAnswersOf: (eventId) => (eventId === "$poll" ? answerIds : undefined),
+  pollAnswersOf: async (eventId) => (eventId === "$poll" ? answerIds : undefined),
 });
 
-test("Matrix -> Signal: a poll becomes a Signal poll, remembering its answer ids in order", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: a poll becomes a Signal poll, remembering its answer ids in order", async () => {
+  const result = await matrixEventToSignal(
     pollStart(
       [
         { id: "p", "org.matrix.msc1767.text": "Pizza" },
@@ -52,24 +52,24 @@ test("Matrix -> Signal: a poll becomes a Signal poll, remembering its answer ids
   });
 });
 
-test("Matrix -> Signal: a poll without two answers is not sent, with a reason", () => {
-  const result = matrixEventToSignal(
+test("Matrix -> Signal: a poll without two answers is not sent, with a reason", async () => {
+  const result = await matrixEventToSignal(
     pollStart([{ id: "a", "org.matrix.msc1767.text": "Only" }]),
     matrixContext(),
   );
   assert.equal(result.kind, "ignored");
-  assert.equal(matrixEventToSignal(pollStart("nonsense"), matrixContext()).kind, "ignored");
+  assert.equal((await matrixEventToSignal(pollStart("nonsense"), matrixContext())).kind, "ignored");
 });
 
-test("Matrix -> Signal: a poll keeps at most 10 answers", () => {
+test("Matrix -> Signal: a poll keeps at most 10 answers", async () => {
   const answers = Array.from({ length: 15 }, (_, i) => ({ id: `a${i}`, "org.matrix.msc1767.text": `${i}` }));
-  const result = matrixEventToSignal(pollStart(answers), matrixContext());
+  const result = await matrixEventToSignal(pollStart(answers), matrixContext());
   assert.ok(result.kind === "poll");
   assert.equal(result.answerIds.length, 10);
 });
 
-test("Matrix -> Signal: a vote on a Matrix poll names the answers by their position", () => {
-  const result = matrixEventToSignal(response(["s", "nope", "p", "s"]), withPoll(["p", "s"]));
+test("Matrix -> Signal: a vote on a Matrix poll names the answers by their position", async () => {
+  const result = await matrixEventToSignal(response(["s", "nope", "p", "s"]), withPoll(["p", "s"]));
   assert.deepEqual(result, {
     kind: "poll-update",
     dataMessage: {
@@ -83,22 +83,22 @@ test("Matrix -> Signal: a vote on a Matrix poll names the answers by their posit
   });
 });
 
-test("Matrix -> Signal: a vote on a poll from Signal uses the positions the ids are", () => {
-  const result = matrixEventToSignal(response(["2", "x", 3]), withPoll(undefined));
+test("Matrix -> Signal: a vote on a poll from Signal uses the positions the ids are", async () => {
+  const result = await matrixEventToSignal(response(["2", "x", 3]), withPoll(undefined));
   assert.ok(result.kind === "poll-update");
   assert.deepEqual(result.dataMessage.pollVote?.optionIndexes, [2]);
 });
 
-test("Matrix -> Signal: a vote or end for a poll not on Signal is not sent", () => {
-  assert.equal(matrixEventToSignal(response(["0"], "$unknown"), withPoll()).kind, "ignored");
+test("Matrix -> Signal: a vote or end for a poll not on Signal is not sent", async () => {
+  assert.equal((await matrixEventToSignal(response(["0"], "$unknown"), withPoll())).kind, "ignored");
   const end = {
     type: "org.matrix.msc3381.poll.end",
     content: { "m.relates_to": { rel_type: "m.reference", event_id: "$unknown" } },
   };
-  assert.equal(matrixEventToSignal(end, withPoll()).kind, "ignored");
+  assert.equal((await matrixEventToSignal(end, withPoll())).kind, "ignored");
 });
 
-test("Matrix -> Signal: the end of a poll ends the Signal poll", () => {
+test("Matrix -> Signal: the end of a poll ends the Signal poll", async () => {
   const end = {
     type: "org.matrix.msc3381.poll.end",
     content: {
@@ -106,10 +106,10 @@ test("Matrix -> Signal: the end of a poll ends the Signal poll", () => {
       "m.relates_to": { rel_type: "m.reference", event_id: "$poll" },
     },
   };
-  assert.deepEqual(matrixEventToSignal({ ...end, sender: ghostOf(BOB) }, withPoll()), {
+  assert.deepEqual(await matrixEventToSignal({ ...end, sender: ghostOf(BOB) }, withPoll()), {
     kind: "poll-update",
     dataMessage: { pollTerminate: { targetSentTimestamp: 1000 } },
   });
-  const notAuthor = matrixEventToSignal({ ...end, sender: ghostOf(ALICE) }, withPoll());
+  const notAuthor = await matrixEventToSignal({ ...end, sender: ghostOf(ALICE) }, withPoll());
   assert.equal(notAuthor.kind, "ignored", "only the poll's author can end it");
 });

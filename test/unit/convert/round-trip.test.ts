@@ -26,13 +26,20 @@ function toWire(ranges: readonly TextRange[]): signalservice.IBodyRange[] {
 }
 
 /** Sends Signal text to Matrix and back; returns the Matrix content and what came back. */
-function roundTrip(text: string, ranges: readonly TextRange[]) {
-  const actions = signalMessageToMatrix({ body: text, bodyRanges: toWire(ranges) }, ALICE, signalContext());
+async function roundTrip(text: string, ranges: readonly TextRange[]) {
+  const actions = await signalMessageToMatrix(
+    { body: text, bodyRanges: toWire(ranges) },
+    ALICE,
+    signalContext(),
+  );
   assert.equal(actions.length, 1);
   const action = actions[0];
   assert.ok(action?.kind === "send" && action.eventType === "m.room.message");
   const content = action.content as MessageContent;
-  const back = matrixEventToSignal({ type: "m.room.message", content: { ...content } }, matrixContext());
+  const back = await matrixEventToSignal(
+    { type: "m.room.message", content: { ...content } },
+    matrixContext(),
+  );
   assert.equal(back.kind, "message");
   if (back.kind !== "message") throw new Error("unreachable");
   return { content, back: fromBodyRanges(back.dataMessage.body ?? "", back.dataMessage.bodyRanges) };
@@ -75,8 +82,8 @@ const examples: { name: string; text: string; ranges: TextRange[] }[] = [
 ];
 
 for (const example of examples) {
-  test(`round trip Signal -> Matrix -> Signal: ${example.name}`, () => {
-    const { back } = roundTrip(example.text, example.ranges);
+  test(`round trip Signal -> Matrix -> Signal: ${example.name}`, async () => {
+    const { back } = await roundTrip(example.text, example.ranges);
     assert.equal(back.text, example.text);
     assert.deepEqual(back.ranges, normalizeRanges(example.text, example.ranges));
   });
@@ -138,10 +145,10 @@ const styledText = fc
   })
   .filter(({ text }) => text.trim() !== "");
 
-test("property: random styled text survives Signal -> Matrix -> Signal", () => {
-  fc.assert(
-    fc.property(styledText, ({ text, ranges }) => {
-      const { back } = roundTrip(text, ranges);
+test("property: random styled text survives Signal -> Matrix -> Signal", async () => {
+  await fc.assert(
+    fc.asyncProperty(styledText, async ({ text, ranges }) => {
+      const { back } = await roundTrip(text, ranges);
       assert.equal(back.text, text);
       assert.deepEqual(back.ranges, normalizeRanges(text, ranges));
     }),
@@ -151,13 +158,13 @@ test("property: random styled text survives Signal -> Matrix -> Signal", () => {
 
 const ALLOWED_TAGS = new Set(["strong", "em", "del", "code", "span", "a", "br"]);
 
-test("property: Signal text never produces HTML elements of its own", () => {
-  fc.assert(
-    fc.property(
+test("property: Signal text never produces HTML elements of its own", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       styledText,
       fc.string({ unit: "grapheme-ascii", maxLength: 30 }),
-      ({ text, ranges }, noise) => {
-        const { content } = roundTrip(noise + text, ranges);
+      async ({ text, ranges }, noise) => {
+        const { content } = await roundTrip(noise + text, ranges);
         if (content.formatted_body === undefined) return;
         const tags: string[] = [];
         const parser = new Parser({ onopentag: (name) => tags.push(name) });

@@ -24,9 +24,9 @@ function onlyContent(actions: MatrixAction[]): MessageContent {
   return action.content;
 }
 
-test("Signal -> Matrix: formatted text with a mention becomes HTML, a pill and m.mentions", () => {
+test("Signal -> Matrix: formatted text with a mention becomes HTML, a pill and m.mentions", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       {
         body: "hi \uFFFC, *this* is <b>",
         bodyRanges: [
@@ -47,14 +47,16 @@ test("Signal -> Matrix: formatted text with a mention becomes HTML, a pill and m
   });
 });
 
-test("Signal -> Matrix: unformatted text is plain, with no accidental mentions", () => {
-  const content = onlyContent(signalMessageToMatrix({ body: "<script>hi</script>" }, BOB, signalContext()));
+test("Signal -> Matrix: unformatted text is plain, with no accidental mentions", async () => {
+  const content = onlyContent(
+    await signalMessageToMatrix({ body: "<script>hi</script>" }, BOB, signalContext()),
+  );
   assert.deepEqual(content, { msgtype: "m.text", body: "<script>hi</script>", "m.mentions": {} });
 });
 
-test("Signal -> Matrix: a quote of a bridged message is a reply with a fallback", () => {
+test("Signal -> Matrix: a quote of a bridged message is a reply with a fallback", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { body: "agreed", quote: { id: 1000, authorAci: BOB, text: "shall we <go>?" } },
       ALICE,
       signalContext({ bridged: [bridgedBobMessage] }),
@@ -70,9 +72,9 @@ test("Signal -> Matrix: a quote of a bridged message is a reply with a fallback"
   );
 });
 
-test("Signal -> Matrix: a quote of an unknown message is shown inline", () => {
+test("Signal -> Matrix: a quote of an unknown message is shown inline", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { body: "yes", quote: { id: 5, authorAci: BOB, text: "old" } },
       ALICE,
       signalContext(),
@@ -86,8 +88,8 @@ test("Signal -> Matrix: a quote of an unknown message is shown inline", () => {
   );
 });
 
-test("Signal -> Matrix: a reaction annotates the first part and replaces the reactor's earlier one", () => {
-  const actions = signalMessageToMatrix(
+test("Signal -> Matrix: a reaction annotates the first part and replaces the reactor's earlier one", async () => {
+  const actions = await signalMessageToMatrix(
     { reaction: { emoji: "👍", targetAuthorAci: BOB, targetSentTimestamp: 1000 } },
     ALICE,
     signalContext({ bridged: [bridgedBobMessage], reactions: { [`${ALICE}/${BOB}/1000`]: "$old-reaction" } }),
@@ -102,8 +104,8 @@ test("Signal -> Matrix: a reaction annotates the first part and replaces the rea
   ]);
 });
 
-test("Signal -> Matrix: removing a reaction redacts it", () => {
-  const actions = signalMessageToMatrix(
+test("Signal -> Matrix: removing a reaction redacts it", async () => {
+  const actions = await signalMessageToMatrix(
     { reaction: { emoji: "👍", remove: true, targetAuthorAci: BOB, targetSentTimestamp: 1000 } },
     ALICE,
     signalContext({ bridged: [bridgedBobMessage], reactions: { [`${ALICE}/${BOB}/1000`]: "$old-reaction" } }),
@@ -113,8 +115,8 @@ test("Signal -> Matrix: removing a reaction redacts it", () => {
   ]);
 });
 
-test("Signal -> Matrix: a remote delete redacts every part of the message", () => {
-  const actions = signalMessageToMatrix(
+test("Signal -> Matrix: a remote delete redacts every part of the message", async () => {
+  const actions = await signalMessageToMatrix(
     { delete: { targetSentTimestamp: 1000 } },
     BOB,
     signalContext({ bridged: [bridgedBobMessage] }),
@@ -125,8 +127,8 @@ test("Signal -> Matrix: a remote delete redacts every part of the message", () =
   );
 });
 
-test("Signal -> Matrix: a delete by someone else's id does not touch the message", () => {
-  const actions = signalMessageToMatrix(
+test("Signal -> Matrix: a delete by someone else's id does not touch the message", async () => {
+  const actions = await signalMessageToMatrix(
     { delete: { targetSentTimestamp: 1000 } },
     ALICE,
     signalContext({ bridged: [bridgedBobMessage] }),
@@ -134,8 +136,8 @@ test("Signal -> Matrix: a delete by someone else's id does not touch the message
   assert.deepEqual(actions, []);
 });
 
-test("Signal -> Matrix: an edit replaces the text part with m.new_content and a * fallback", () => {
-  const actions = signalEditToMatrix(
+test("Signal -> Matrix: an edit replaces the text part with m.new_content and a * fallback", async () => {
+  const actions = await signalEditToMatrix(
     {
       targetSentTimestamp: 1000,
       dataMessage: { body: "fixed typo", bodyRanges: [{ start: 0, length: 5, style: 2 }] },
@@ -161,9 +163,9 @@ test("Signal -> Matrix: an edit replaces the text part with m.new_content and a 
   });
 });
 
-test("Signal -> Matrix: an edit of a message never bridged arrives as a new message", () => {
+test("Signal -> Matrix: an edit of a message never bridged arrives as a new message", async () => {
   const content = onlyContent(
-    signalEditToMatrix({ targetSentTimestamp: 9, dataMessage: { body: "v2" } }, BOB, signalContext()),
+    await signalEditToMatrix({ targetSentTimestamp: 9, dataMessage: { body: "v2" } }, BOB, signalContext()),
   );
   assert.equal(content.body, "v2");
   assert.equal(content["m.relates_to"], undefined);
@@ -178,7 +180,7 @@ const image = {
   fileName: "cat.jpg",
 };
 
-test("Signal -> Matrix: attachments come first with full info, then the text", () => {
+test("Signal -> Matrix: attachments come first with full info, then the text", async () => {
   const message = {
     body: "look",
     attachments: [image, { contentType: "application/pdf", fileName: "a.pdf", size: 9 }],
@@ -187,7 +189,7 @@ test("Signal -> Matrix: attachments come first with full info, then the text", (
     mediaSlotsOf(message).map((s) => s.slot),
     ["attachment:0", "attachment:1"],
   );
-  const actions = signalMessageToMatrix(
+  const actions = await signalMessageToMatrix(
     message,
     BOB,
     signalContext({
@@ -224,9 +226,9 @@ test("Signal -> Matrix: attachments come first with full info, then the text", (
   });
 });
 
-test("Signal -> Matrix: an attachment caption is the body, with the file name in filename", () => {
+test("Signal -> Matrix: an attachment caption is the body, with the file name in filename", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { attachments: [{ ...image, caption: "my cat" }] },
       BOB,
       signalContext({ media: { "attachment:0": { url: "mxc://hs/cat" } } }),
@@ -236,7 +238,7 @@ test("Signal -> Matrix: an attachment caption is the body, with the file name in
   assert.equal(content.filename, "cat.jpg");
 });
 
-test("Signal -> Matrix: a voice note is an MSC3245 voice message with duration", () => {
+test("Signal -> Matrix: a voice note is an MSC3245 voice message with duration", async () => {
   const encrypted = {
     url: "mxc://hs/voice",
     key: {
@@ -251,7 +253,7 @@ test("Signal -> Matrix: a voice note is an MSC3245 voice message with duration",
     v: "v2" as const,
   };
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { attachments: [{ contentType: "audio/aac", size: 300, flags: 1 }] },
       BOB,
       signalContext({
@@ -268,13 +270,13 @@ test("Signal -> Matrix: a voice note is an MSC3245 voice message with duration",
   assert.deepEqual(content["org.matrix.msc1767.audio"], { duration: 4200, waveform: [0, 512, 1024] });
 });
 
-test("Signal -> Matrix: video, audio and GIF attachments", () => {
+test("Signal -> Matrix: video, audio and GIF attachments", async () => {
   const media = {
     "attachment:0": { url: "mxc://hs/0" },
     "attachment:1": { url: "mxc://hs/1" },
     "attachment:2": { url: "mxc://hs/2" },
   };
-  const actions = signalMessageToMatrix(
+  const actions = await signalMessageToMatrix(
     {
       attachments: [
         { contentType: "video/mp4" },
@@ -299,9 +301,9 @@ test("Signal -> Matrix: video, audio and GIF attachments", () => {
   assert.equal(contents[2]?.info?.["fi.mau.loop"], true);
 });
 
-test("Signal -> Matrix: view-once media says so", () => {
+test("Signal -> Matrix: view-once media says so", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { isViewOnce: true, attachments: [image] },
       BOB,
       signalContext({ media: { "attachment:0": { url: "mxc://hs/cat" } } }),
@@ -311,13 +313,13 @@ test("Signal -> Matrix: view-once media says so", () => {
   assert.equal(content.filename, "cat.jpg");
 });
 
-test("Signal -> Matrix: an attachment the bridge could not fetch becomes a visible notice", () => {
-  const content = onlyContent(signalMessageToMatrix({ attachments: [image] }, BOB, signalContext()));
+test("Signal -> Matrix: an attachment the bridge could not fetch becomes a visible notice", async () => {
+  const content = onlyContent(await signalMessageToMatrix({ attachments: [image] }, BOB, signalContext()));
   assert.equal(content.msgtype, "m.notice");
   assert.match(content.body, /cat\.jpg.*could not be bridged/);
 });
 
-test("Signal -> Matrix: a sticker is an m.sticker with its emoji", () => {
+test("Signal -> Matrix: a sticker is an m.sticker with its emoji", async () => {
   const message = {
     sticker: {
       emoji: "🐱",
@@ -329,7 +331,7 @@ test("Signal -> Matrix: a sticker is an m.sticker with its emoji", () => {
     mediaSlotsOf(message).map((s) => s.slot),
     ["sticker"],
   );
-  const actions = signalMessageToMatrix(
+  const actions = await signalMessageToMatrix(
     message,
     BOB,
     signalContext({ media: { sticker: { url: "mxc://hs/st" } } }),
@@ -344,9 +346,9 @@ test("Signal -> Matrix: a sticker is an m.sticker with its emoji", () => {
   });
 });
 
-test("Signal -> Matrix: a contact card is readable text", () => {
+test("Signal -> Matrix: a contact card is readable text", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       {
         contact: [
           {
@@ -368,13 +370,13 @@ test("Signal -> Matrix: a contact card is readable text", () => {
   );
 });
 
-test("Signal -> Matrix: a shared location becomes m.location with a geo: URI", () => {
+test("Signal -> Matrix: a shared location becomes m.location with a geo: URI", async () => {
   const body = "Rijksmuseum\nMuseumstraat 1, Amsterdam\nhttps://maps.google.com/maps?q=52.36%2C4.885";
-  const content = onlyContent(signalMessageToMatrix({ body }, BOB, signalContext()));
+  const content = onlyContent(await signalMessageToMatrix({ body }, BOB, signalContext()));
   assert.deepEqual(content, { msgtype: "m.location", body, geo_uri: "geo:52.36,4.885", "m.mentions": {} });
 });
 
-test("Signal -> Matrix: link previews are attached to the text", () => {
+test("Signal -> Matrix: link previews are attached to the text", async () => {
   const message = {
     body: "see https://signal.org",
     preview: [
@@ -391,7 +393,11 @@ test("Signal -> Matrix: link previews are attached to the text", () => {
     ["preview:0"],
   );
   const content = onlyContent(
-    signalMessageToMatrix(message, BOB, signalContext({ media: { "preview:0": { url: "mxc://hs/og" } } })),
+    await signalMessageToMatrix(
+      message,
+      BOB,
+      signalContext({ media: { "preview:0": { url: "mxc://hs/og" } } }),
+    ),
   );
   assert.deepEqual(content["com.beeper.linkpreviews"], [
     {
@@ -449,16 +455,16 @@ const noticeCases: { name: string; message: Parameters<typeof signalMessageToMat
 ];
 
 for (const c of noticeCases) {
-  test(`Signal -> Matrix notice: ${c.name}`, () => {
-    const content = onlyContent(signalMessageToMatrix(c.message, BOB, signalContext()));
+  test(`Signal -> Matrix notice: ${c.name}`, async () => {
+    const content = onlyContent(await signalMessageToMatrix(c.message, BOB, signalContext()));
     assert.equal(content.msgtype, "m.notice");
     assert.match(content.body, c.body);
   });
 }
 
-test("Signal -> Matrix: a pin notice replies to the pinned message", () => {
+test("Signal -> Matrix: a pin notice replies to the pinned message", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       {
         pinMessage: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, pinDurationForever: true },
       },
@@ -469,8 +475,8 @@ test("Signal -> Matrix: a pin notice replies to the pinned message", () => {
   assert.deepEqual(content["m.relates_to"], { "m.in_reply_to": { event_id: "$pinned" } });
 });
 
-test("Signal -> Matrix: a poll is an MSC3381 poll with the option indexes as answer ids and a text fallback", () => {
-  const actions = signalMessageToMatrix(
+test("Signal -> Matrix: a poll is an MSC3381 poll with the option indexes as answer ids and a text fallback", async () => {
+  const actions = await signalMessageToMatrix(
     { pollCreate: { question: "Lunch?", options: ["Pizza", "Soup"], allowMultiple: true } },
     BOB,
     signalContext(),
@@ -493,8 +499,8 @@ test("Signal -> Matrix: a poll is an MSC3381 poll with the option indexes as ans
   assert.equal(action.content["org.matrix.msc1767.text"], fallback);
 });
 
-test("Signal -> Matrix: a single-answer poll allows one selection", () => {
-  const [action] = signalMessageToMatrix(
+test("Signal -> Matrix: a single-answer poll allows one selection", async () => {
+  const [action] = await signalMessageToMatrix(
     { pollCreate: { question: "Q", options: ["a", "b", "c"], allowMultiple: false } },
     BOB,
     signalContext(),
@@ -505,8 +511,8 @@ test("Signal -> Matrix: a single-answer poll allows one selection", () => {
 
 const bridgedPoll = { ref: { authorAci: ALICE, sentTimestamp: 7 }, eventIds: ["$poll"] };
 
-test("Signal -> Matrix: a vote is the voter's MSC3381 response to the poll", () => {
-  const [action] = signalMessageToMatrix(
+test("Signal -> Matrix: a vote is the voter's MSC3381 response to the poll", async () => {
+  const [action] = await signalMessageToMatrix(
     {
       pollVote: {
         targetAuthorAciBinary: ALICE_BYTES,
@@ -529,8 +535,8 @@ test("Signal -> Matrix: a vote is the voter's MSC3381 response to the poll", () 
   });
 });
 
-test("Signal -> Matrix: a withdrawn vote is a response without answers", () => {
-  const [action] = signalMessageToMatrix(
+test("Signal -> Matrix: a withdrawn vote is a response without answers", async () => {
+  const [action] = await signalMessageToMatrix(
     { pollVote: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, optionIndexes: [] } },
     BOB,
     signalContext({ bridged: [bridgedPoll] }),
@@ -539,8 +545,8 @@ test("Signal -> Matrix: a withdrawn vote is a response without answers", () => {
   assert.deepEqual(action.content["org.matrix.msc3381.poll.response"].answers, []);
 });
 
-test("Signal -> Matrix: ending a bridged poll is an MSC3381 end with a text fallback", () => {
-  const [action] = signalMessageToMatrix(
+test("Signal -> Matrix: ending a bridged poll is an MSC3381 end with a text fallback", async () => {
+  const [action] = await signalMessageToMatrix(
     { pollTerminate: { targetSentTimestamp: 7 } },
     ALICE,
     signalContext({ bridged: [bridgedPoll] }),
@@ -550,9 +556,9 @@ test("Signal -> Matrix: ending a bridged poll is an MSC3381 end with a text fall
   assert.equal(action.content.body, "Ended the poll");
 });
 
-test("Signal -> Matrix: a story reply says whose story it answers", () => {
+test("Signal -> Matrix: a story reply says whose story it answers", async () => {
   const content = onlyContent(
-    signalMessageToMatrix(
+    await signalMessageToMatrix(
       { body: "nice!", storyContext: { authorAci: ALICE, sentTimestamp: 3 } },
       BOB,
       signalContext(),
@@ -561,9 +567,9 @@ test("Signal -> Matrix: a story reply says whose story it answers", () => {
   assert.equal(content.body, "> Replied to Alice's story\n\nnice!");
 });
 
-test("Signal -> Matrix: a message with nothing to show (profile key update) sends nothing", () => {
+test("Signal -> Matrix: a message with nothing to show (profile key update) sends nothing", async () => {
   assert.deepEqual(
-    signalMessageToMatrix({ flags: 4, profileKey: new Uint8Array(32) }, BOB, signalContext()),
+    await signalMessageToMatrix({ flags: 4, profileKey: new Uint8Array(32) }, BOB, signalContext()),
     [],
   );
 });
@@ -574,41 +580,49 @@ test("Signal -> Matrix: a message with nothing to show (profile key update) send
 const textSize = (content: MessageContent): number =>
   Buffer.byteLength(JSON.stringify([content.body, content.formatted_body ?? ""]));
 
-test("Signal -> Matrix: a formatted 10 KB text arrives whole, with its formatting", () => {
+test("Signal -> Matrix: a formatted 10 KB text arrives whole, with its formatting", async () => {
   const body = "ten kilobytes of words ".repeat(450);
   const content = onlyContent(
-    signalMessageToMatrix({ body, bodyRanges: [{ start: 0, length: 3, style: 1 }] }, BOB, signalContext()),
+    await signalMessageToMatrix(
+      { body, bodyRanges: [{ start: 0, length: 3, style: 1 }] },
+      BOB,
+      signalContext(),
+    ),
   );
   assert.equal(content.body, body);
   assert.ok(content.formatted_body?.startsWith("<strong>ten</strong>"));
 });
 
-test("Signal -> Matrix: text too long for Matrix with formatting keeps its text and drops the HTML", () => {
+test("Signal -> Matrix: text too long for Matrix with formatting keeps its text and drops the HTML", async () => {
   const body = "x".repeat(30 * 1024);
   const content = onlyContent(
-    signalMessageToMatrix({ body, bodyRanges: [{ start: 0, length: 5, style: 2 }] }, BOB, signalContext()),
+    await signalMessageToMatrix(
+      { body, bodyRanges: [{ start: 0, length: 5, style: 2 }] },
+      BOB,
+      signalContext(),
+    ),
   );
   assert.equal(content.body, body);
   assert.equal(content.formatted_body, undefined);
   assert.equal(content.format, undefined);
 });
 
-test("Signal -> Matrix: a 1 MB body with thousands of ranges is cut to fit, with a note", () => {
+test("Signal -> Matrix: a 1 MB body with thousands of ranges is cut to fit, with a note", async () => {
   const body = 'a "quoted" line\n'.repeat(65_000);
   const bodyRanges = Array.from({ length: 5000 }, (_, i) => ({
     start: i * 13 - 100,
     length: i % 40,
     style: 1 + (i % 5),
   }));
-  const content = onlyContent(signalMessageToMatrix({ body, bodyRanges }, BOB, signalContext()));
+  const content = onlyContent(await signalMessageToMatrix({ body, bodyRanges }, BOB, signalContext()));
   assert.ok(textSize(content) <= MAX_MATRIX_TEXT_BYTES + 8, `${textSize(content)} bytes`);
   assert.ok(content.body.startsWith('a "quoted" line\na "quoted"'));
   assert.match(content.body, /… \[The rest is too long for Matrix\. Read it in a Signal app\.\]$/);
 });
 
-test("Signal -> Matrix: an edit to a long text has a short fallback", () => {
+test("Signal -> Matrix: an edit to a long text has a short fallback", async () => {
   const body = "edited ".repeat(3000);
-  const actions = signalEditToMatrix(
+  const actions = await signalEditToMatrix(
     { targetSentTimestamp: 1000, dataMessage: { body, bodyRanges: [{ start: 0, length: 6, style: 1 }] } },
     BOB,
     signalContext({ bridged: [bridgedBobMessage] }),
@@ -619,7 +633,7 @@ test("Signal -> Matrix: an edit to a long text has a short fallback", () => {
   assert.equal(content.formatted_body, undefined);
 });
 
-test("Signal -> Matrix: a huge quote and many link previews stay small", () => {
+test("Signal -> Matrix: a huge quote and many link previews stay small", async () => {
   const message = {
     body: "answer",
     quote: { id: 1000, authorAci: BOB, text: "<q>".repeat(50_000) },
@@ -634,19 +648,19 @@ test("Signal -> Matrix: a huge quote and many link previews stay small", () => {
     ["preview:0"],
   );
   const content = onlyContent(
-    signalMessageToMatrix(message, ALICE, signalContext({ bridged: [bridgedBobMessage] })),
+    await signalMessageToMatrix(message, ALICE, signalContext({ bridged: [bridgedBobMessage] })),
   );
   assert.ok(Buffer.byteLength(JSON.stringify(content)) < 16 * 1024, `${JSON.stringify(content).length}`);
   assert.equal(content["com.beeper.linkpreviews"]?.length, 1);
 });
 
-test("Signal -> Matrix: a vote on a Matrix poll names the Matrix answer ids", () => {
-  const [action] = signalMessageToMatrix(
+test("Signal -> Matrix: a vote on a Matrix poll names the Matrix answer ids", async () => {
+  const [action] = await signalMessageToMatrix(
     { pollVote: { targetAuthorAciBinary: ALICE_BYTES, targetSentTimestamp: 7, optionIndexes: [1, 5] } },
     BOB,
     {
       ...signalContext({ bridged: [{ ref: { authorAci: ALICE, sentTimestamp: 7 }, eventIds: ["$poll"] }] }),
-      pollAnswersOf: (eventId) => (eventId === "$poll" ? ["mon", "tue"] : undefined),
+      pollAnswersOf: async (eventId) => (eventId === "$poll" ? ["mon", "tue"] : undefined),
     },
   );
   assert.ok(action?.kind === "send" && action.eventType === "org.matrix.msc3381.poll.response");

@@ -66,15 +66,15 @@ const groupCases: { action: GroupChangeAction; text: string; editor?: string }[]
 ];
 
 for (const c of groupCases) {
-  test(`group change notice: ${c.action.kind} -> "${c.text}"`, () => {
-    const content = signalGroupChangeToMatrix({ editorAci: ALICE, actions: [c.action] }, ctx);
+  test(`group change notice: ${c.action.kind} -> "${c.text}"`, async () => {
+    const content = await signalGroupChangeToMatrix({ editorAci: ALICE, actions: [c.action] }, ctx);
     assert.equal(content?.msgtype, "m.notice");
     assert.equal(content?.body, c.text);
   });
 }
 
-test("group change notice: several actions are one notice, an unknown editor is 'Someone'", () => {
-  const content = signalGroupChangeToMatrix(
+test("group change notice: several actions are one notice, an unknown editor is 'Someone'", async () => {
+  const content = await signalGroupChangeToMatrix(
     {
       actions: [
         { kind: "title", title: "A" },
@@ -84,7 +84,7 @@ test("group change notice: several actions are one notice, an unknown editor is 
     ctx,
   );
   assert.equal(content?.body, 'Someone changed the group name to "A"\nSomeone removed the group avatar');
-  assert.equal(signalGroupChangeToMatrix({ editorAci: ALICE, actions: [] }, ctx), undefined);
+  assert.equal(await signalGroupChangeToMatrix({ editorAci: ALICE, actions: [] }, ctx), undefined);
 });
 
 test("call notices: offer, hangup kinds, ICE only", () => {
@@ -103,24 +103,27 @@ test("call event notices from other devices", () => {
   assert.equal(signalCallEventToMatrix({ type: 1, direction: 1, event: 3 }), undefined);
 });
 
-test("story notices: text (escaped, styled), link, media", () => {
-  const text = signalStoryToMatrix(
+test("story notices: text (escaped, styled), link, media", async () => {
+  const text = await signalStoryToMatrix(
     { textAttachment: { text: "<hello>" }, bodyRanges: [{ start: 1, length: 5, style: 1 }] },
     ctx,
   );
   assert.equal(text.body, "Posted a story: <hello>");
   assert.equal(text.formatted_body, "Posted a story:<br>&lt;<strong>hello</strong>&gt;");
   assert.equal(
-    signalStoryToMatrix({ textAttachment: { preview: { url: "https://x.org" } } }, ctx).body,
+    (await signalStoryToMatrix({ textAttachment: { preview: { url: "https://x.org" } } }, ctx)).body,
     "Posted a story with a link: https://x.org",
   );
   assert.match(
-    signalStoryToMatrix({ fileAttachment: { contentType: "video/mp4" } }, ctx).body,
+    (await signalStoryToMatrix({ fileAttachment: { contentType: "video/mp4" } }, ctx)).body,
     /with a video/,
   );
 });
 
-test("safety number and decryption failure notices name the contact", () => {
-  assert.match(safetyNumberChangedNotice(BOB, ctx).body, /safety number with Bob <the builder> changed/);
-  assert.match(decryptionFailedNotice(ALICE, ctx).body, /from Alice could not be decrypted/);
+test("safety number and decryption failure notices name the contact", async () => {
+  assert.match(
+    (await safetyNumberChangedNotice(BOB, ctx)).body,
+    /safety number with Bob <the builder> changed/,
+  );
+  assert.match((await decryptionFailedNotice(ALICE, ctx)).body, /from Alice could not be decrypted/);
 });

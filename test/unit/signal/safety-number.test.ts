@@ -12,39 +12,46 @@ const publicKeyOf = (account: AccountRecord) =>
   IdentityKeyPair.deserialize(new Uint8Array(account.aciIdentityKeyPair)).publicKey.serialize();
 
 test("both sides compute the same 60-digit safety number; a changed key changes it", async (t) => {
-  const { store } = openTempStore(t);
+  const { store } = await openTempStore(t);
   const alice = sampleAccount();
   const bob = { ...sampleAccount(), aci: BOB_ACI };
   const seen = { verification: "default", firstSeenAt: 1 } as const;
-  await store.signalStorage("@alice:x").commit([
+  await (
+    await store.signalStorage("@alice:x")
+  ).commit([
     { type: "account", account: alice },
     { type: "identity", serviceId: BOB_ACI, identity: { ...seen, publicKey: publicKeyOf(bob) } },
   ]);
-  await store.signalStorage("@bob:x").commit([
+  await (
+    await store.signalStorage("@bob:x")
+  ).commit([
     { type: "account", account: bob },
     { type: "identity", serviceId: alice.aci, identity: { ...seen, publicKey: publicKeyOf(alice) } },
   ]);
 
-  const aliceView = await safetyNumber({ storage: store.signalStorage("@alice:x"), contactAci: BOB_ACI });
-  const bobView = await safetyNumber({ storage: store.signalStorage("@bob:x"), contactAci: alice.aci });
+  const aliceView = await safetyNumber({
+    storage: await store.signalStorage("@alice:x"),
+    contactAci: BOB_ACI,
+  });
+  const bobView = await safetyNumber({ storage: await store.signalStorage("@bob:x"), contactAci: alice.aci });
   assert.match(aliceView, /^\d{60}$/);
   assert.equal(aliceView, bobView);
 
   const newBobKey = IdentityKeyPair.generate().publicKey.serialize();
-  await store
-    .signalStorage("@alice:x")
-    .commit([{ type: "identity", serviceId: BOB_ACI, identity: { ...seen, publicKey: newBobKey } }]);
+  await (
+    await store.signalStorage("@alice:x")
+  ).commit([{ type: "identity", serviceId: BOB_ACI, identity: { ...seen, publicKey: newBobKey } }]);
   assert.notEqual(
-    await safetyNumber({ storage: store.signalStorage("@alice:x"), contactAci: BOB_ACI }),
+    await safetyNumber({ storage: await store.signalStorage("@alice:x"), contactAci: BOB_ACI }),
     aliceView,
   );
 });
 
 test("a contact without a known identity key has no safety number, and the error says what to do", async (t) => {
-  const { store } = openTempStore(t);
-  await store.signalStorage("@alice:x").commit([{ type: "account", account: sampleAccount() }]);
+  const { store } = await openTempStore(t);
+  await (await store.signalStorage("@alice:x")).commit([{ type: "account", account: sampleAccount() }]);
   await assert.rejects(
-    safetyNumber({ storage: store.signalStorage("@alice:x"), contactAci: BOB_ACI }),
+    safetyNumber({ storage: await store.signalStorage("@alice:x"), contactAci: BOB_ACI }),
     (error: unknown) => error instanceof UnknownIdentityKeyError && /Exchange a message/.test(error.message),
   );
 });

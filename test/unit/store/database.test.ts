@@ -8,6 +8,7 @@ import { DatabaseTooNewError, openDatabase, StoreError } from "../../../src/stor
 import { migrate } from "../../../src/store/migrate.js";
 import type { Migration } from "../../../src/store/migrations/migration.js";
 import { migrations } from "../../../src/store/migrations/list.js";
+import { SqliteDatabase } from "../../../src/store/sql/sqlite-database.js";
 import { sampleAccount } from "./sample-records.js";
 import { storePaths, tempDir } from "./temp-store.js";
 
@@ -34,10 +35,10 @@ function userVersion(databasePath: string): number {
   }
 }
 
-test("opening a missing database creates it, in WAL mode, at the latest schema version", (t) => {
+test("opening a missing database creates it, in WAL mode, at the latest schema version", async (t) => {
   const paths = storePaths(tempDir(t));
-  const store = openDatabase(paths);
-  store.close();
+  const store = await openDatabase(paths);
+  await store.close();
 
   assert.equal(userVersion(paths.databasePath), migrations.length);
   assert.deepEqual(tableNames(paths.databasePath), [
@@ -82,25 +83,25 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
 test("reopening keeps the data and the schema version", async (t) => {
   const paths = storePaths(tempDir(t));
   const account = sampleAccount();
-  const first = openDatabase(paths);
-  await first.signalStorage("@alice:example.org").commit([{ type: "account", account }]);
-  first.close();
+  const first = await openDatabase(paths);
+  await (await first.signalStorage("@alice:example.org")).commit([{ type: "account", account }]);
+  await first.close();
 
-  const second = openDatabase(paths);
+  const second = await openDatabase(paths);
   t.after(() => second.close());
-  assert.deepEqual(await second.signalStorage("@alice:example.org").getAccount(), account);
-  assert.deepEqual(second.listSignalAccounts(), ["@alice:example.org"]);
+  assert.deepEqual(await (await second.signalStorage("@alice:example.org")).getAccount(), account);
+  assert.deepEqual(await second.listSignalAccounts(), ["@alice:example.org"]);
   assert.equal(userVersion(paths.databasePath), migrations.length);
 });
 
-test("a database from a newer bridge version is refused with the versions in the message", (t) => {
+test("a database from a newer bridge version is refused with the versions in the message", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   const db = new BetterSqlite3(paths.databasePath);
   db.pragma(`user_version = ${migrations.length + 5}`);
   db.close();
 
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) =>
       error instanceof DatabaseTooNewError &&
@@ -109,51 +110,48 @@ test("a database from a newer bridge version is refused with the versions in the
   );
 });
 
-test("a failing migration leaves the database at the previous version with none of its changes", (t) => {
+test("a failing migration leaves the database at the previous version with none of its changes", async (t) => {
   const databasePath = storePaths(tempDir(t)).databasePath;
-  const db = new BetterSqlite3(":memory:");
+  const raw = new BetterSqlite3(":memory:");
+  const db = new SqliteDatabase(raw);
   t.after(() => db.close());
   const steps: Migration[] = [
-    { version: 1, description: "first", up: (d) => d.exec("CREATE TABLE bridge_one (x INTEGER) STRICT") },
+    { version: 1, description: "first", sql: "CREATE TABLE bridge_one (x INTEGER) STRICT" },
     {
       version: 2,
       description: "broken",
-      up: (d) => {
-        d.exec("CREATE TABLE bridge_two (x INTEGER) STRICT");
-        d.exec("INSERT INTO no_such_table VALUES (1)");
-      },
+      sql: "CREATE TABLE bridge_two (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);",
     },
   ];
 
-  assert.throws(() => migrate(db, steps, databasePath), /no such table: no_such_table/);
-  assert.equal(db.pragma("user_version", { simple: true }), 1);
-  const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+  await assert.rejects(migrate(db, steps, databasePath), /no such table: no_such_table/);
+  assert.equal(raw.pragma("user_version", { simple: true }), 1);
+  const names = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
   assert.deepEqual(names, ["bridge_one"]);
 
   // Fixing the step and migrating again finishes the job.
-  steps[1] = { ...steps[1]!, up: (d) => d.exec("CREATE TABLE bridge_two (x INTEGER) STRICT") };
-  migrate(db, steps, databasePath);
-  assert.equal(db.pragma("user_version", { simple: true }), 2);
+  steps[1] = { ...steps[1]!, sql: "CREATE TABLE bridge_two (x INTEGER) STRICT" };
+  await migrate(db, steps, databasePath);
+  assert.equal(raw.pragma("user_version", { simple: true }), 2);
 });
 
-test("a migration listed out of order is rejected before anything runs", (t) => {
-  const db = new BetterSqlite3(":memory:");
+test("a migration listed out of order is rejected before anything runs", async (t) => {
+  const raw = new BetterSqlite3(":memory:");
+  const db = new SqliteDatabase(raw);
   t.after(() => db.close());
-  const steps: Migration[] = [
-    { version: 2, description: "misnumbered", up: (d) => d.exec("CREATE TABLE x (a)") },
-  ];
-  assert.throws(() => migrate(db, steps, ":memory:"), /version 2 but is listed at position 1/);
-  assert.equal(db.pragma("user_version", { simple: true }), 0);
+  const steps: Migration[] = [{ version: 2, description: "misnumbered", sql: "CREATE TABLE x (a)" }];
+  await assert.rejects(migrate(db, steps, ":memory:"), /version 2 but is listed at position 1/);
+  assert.equal(raw.pragma("user_version", { simple: true }), 0);
 });
 
-test("a file that is not a SQLite database gives a clear error", (t) => {
+test("a file that is not a SQLite database gives a clear error", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   writeFileSync(
     paths.databasePath,
     "this is not a database, just some text that is long enough ".repeat(200),
   );
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) => error instanceof StoreError && /is not a SQLite database/.test(error.message),
   );
@@ -176,9 +174,11 @@ function withLooseUmask<T>(body: () => T): T {
 
 test("the database and its -wal and -shm files are readable by their owner only", async (t) => {
   const paths = storePaths(tempDir(t));
-  const store = withLooseUmask(() => openDatabase(paths));
+  const store = await withLooseUmask(() => openDatabase(paths));
   t.after(() => store.close());
-  await store.signalStorage("@alice:example.org").commit([{ type: "account", account: sampleAccount() }]);
+  await (
+    await store.signalStorage("@alice:example.org")
+  ).commit([{ type: "account", account: sampleAccount() }]);
 
   for (const file of databaseFiles(paths.databasePath)) {
     assert.ok(existsSync(file), `${file} exists while the store is open`);
@@ -186,16 +186,16 @@ test("the database and its -wal and -shm files are readable by their owner only"
   }
 });
 
-test("database files an earlier version left readable by others are narrowed to their owner", (t) => {
+test("database files an earlier version left readable by others are narrowed to their owner", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   // A connection still open keeps the -wal and -shm files, as after a crash.
   const other = new BetterSqlite3(paths.databasePath);
   t.after(() => other.close());
   other.exec("CREATE TABLE leftover (x INTEGER)");
   for (const file of databaseFiles(paths.databasePath)) chmodSync(file, 0o644);
 
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   for (const file of databaseFiles(paths.databasePath)) {
     assert.equal(modeOf(file), "0600", `the mode of ${file}`);
   }

@@ -49,8 +49,8 @@ function sampleGroup(): SignalGroup {
 }
 
 test("a saved group reads back whole after a restart, and its members' profile keys become known", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const storage = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t);
+  const storage = await store.signalStorage(ALICE);
   await storage.commit([{ type: "account", account: sampleAccount() }]);
   const group = sampleGroup();
   const groupId = groupIdOf(group.masterKey);
@@ -58,11 +58,11 @@ test("a saved group reads back whole after a restart, and its members' profile k
 
   await saveGroup(storage, group);
   await saveMemberProfileKeys(storage, group);
-  store.close();
+  await store.close();
 
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
-  const again = reopened.signalStorage(ALICE);
+  const again = await reopened.signalStorage(ALICE);
   assert.deepEqual(await loadGroup(again, groupId), group);
   assert.deepEqual((await again.getRecipient(ADMIN))?.profileKey, group.members[0]?.profileKey);
   assert.equal(await again.getRecipient(MEMBER), null, "a member without a profile key adds nothing");
@@ -70,12 +70,12 @@ test("a saved group reads back whole after a restart, and its members' profile k
   const renamed = { ...group, revision: 8, title: "Hiking & climbing" };
   await saveGroup(again, renamed);
   assert.deepEqual(await loadGroup(again, groupId), renamed, "a newer state replaces the older one");
-  assert.equal(await loadGroup(reopened.signalStorage("@bob:example.org"), groupId), null);
+  assert.equal(await loadGroup(await reopened.signalStorage("@bob:example.org"), groupId), null);
 });
 
 test("the raw database file and WAL hold no group master key, member profile key or group link secret", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const storage = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t);
+  const storage = await store.signalStorage(ALICE);
   await storage.commit([{ type: "account", account: sampleAccount() }]);
   const group = sampleGroup();
   await saveGroup(storage, group);
@@ -94,6 +94,6 @@ test("the raw database file and WAL hold no group master key, member profile key
     "the public group identifier should be stored readable",
   );
   assertNotStored(whileOpen, secrets);
-  store.close();
+  await store.close();
   assertNotStored(rawFiles(paths.databasePath), secrets);
 });

@@ -8,9 +8,9 @@ import { KeyFileError, KeyMismatchError, openDatabase } from "../../../src/store
 import { sampleAccount } from "./sample-records.js";
 import { storePaths, tempDir } from "./temp-store.js";
 
-test("first start creates a 32-byte key file with mode 0600 in a new 0700 directory", (t) => {
+test("first start creates a 32-byte key file with mode 0600 in a new 0700 directory", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
 
   const stats = statSync(paths.keyFilePath);
   assert.equal(stats.mode & 0o777, 0o600);
@@ -21,23 +21,23 @@ test("first start creates a 32-byte key file with mode 0600 in a new 0700 direct
 test("later starts reuse the key file and can read what earlier starts wrote", async (t) => {
   const paths = storePaths(tempDir(t));
   const account = sampleAccount();
-  const first = openDatabase(paths);
-  await first.signalStorage("@alice:example.org").commit([{ type: "account", account }]);
-  first.close();
+  const first = await openDatabase(paths);
+  await (await first.signalStorage("@alice:example.org")).commit([{ type: "account", account }]);
+  await first.close();
   const keyBefore = readFileSync(paths.keyFilePath);
 
-  const second = openDatabase(paths);
+  const second = await openDatabase(paths);
   t.after(() => second.close());
   assert.deepEqual(readFileSync(paths.keyFilePath), keyBefore);
-  assert.deepEqual(await second.signalStorage("@alice:example.org").getAccount(), account);
+  assert.deepEqual(await (await second.signalStorage("@alice:example.org")).getAccount(), account);
 });
 
-test("a key file readable by others is refused with the chmod to run", (t) => {
+test("a key file readable by others is refused with the chmod to run", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   chmodSync(paths.keyFilePath, 0o644);
 
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) =>
       error instanceof KeyFileError &&
@@ -46,12 +46,12 @@ test("a key file readable by others is refused with the chmod to run", (t) => {
   );
 });
 
-test("a key file of the wrong length is refused", (t) => {
+test("a key file of the wrong length is refused", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   writeFileSync(paths.keyFilePath, randomBytes(16), { mode: 0o600 });
 
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) =>
       error instanceof KeyFileError && error.message.includes("holds 16 bytes, expected 32"),
@@ -60,12 +60,14 @@ test("a key file of the wrong length is refused", (t) => {
 
 test("a different key file is refused with 'the key file does not match this database'", async (t) => {
   const paths = storePaths(tempDir(t));
-  const store = openDatabase(paths);
-  await store.signalStorage("@alice:example.org").commit([{ type: "account", account: sampleAccount() }]);
-  store.close();
+  const store = await openDatabase(paths);
+  await (
+    await store.signalStorage("@alice:example.org")
+  ).commit([{ type: "account", account: sampleAccount() }]);
+  await store.close();
   writeFileSync(paths.keyFilePath, randomBytes(32), { mode: 0o600 });
 
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) =>
       error instanceof KeyMismatchError &&
@@ -73,25 +75,25 @@ test("a different key file is refused with 'the key file does not match this dat
   );
 });
 
-test("a missing key file is not silently replaced once the database has encrypted data", (t) => {
+test("a missing key file is not silently replaced once the database has encrypted data", async (t) => {
   const paths = storePaths(tempDir(t));
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   rmSync(paths.keyFilePath);
 
-  assert.throws(
+  await assert.rejects(
     () => openDatabase(paths),
     (error: unknown) => error instanceof KeyFileError && error.message.includes("is missing"),
   );
   assert.throws(() => statSync(paths.keyFilePath), /ENOENT/);
 });
 
-test("an existing key file is adopted by a new database", (t) => {
+test("an existing key file is adopted by a new database", async (t) => {
   const dir = tempDir(t);
   const paths = storePaths(dir);
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   const key = readFileSync(paths.keyFilePath);
   rmSync(paths.databasePath);
 
-  openDatabase(paths).close();
+  await (await openDatabase(paths)).close();
   assert.deepEqual(readFileSync(paths.keyFilePath), key);
 });

@@ -9,10 +9,10 @@ import { openTempStore } from "./temp-store.js";
 const body = (text: string) => Buffer.from(text, "utf8");
 const empty = { cleared: [], put: [], deleted: [] };
 
-test("crypto records and values survive reopening, and changes apply in one commit", (t) => {
-  const { store, paths } = openTempStore(t);
+test("crypto records and values survive reopening, and changes apply in one commit", async (t) => {
+  const { store, paths } = await openTempStore(t);
   const crypto = store.matrixCrypto;
-  crypto.commit("bot::crypto", {
+  await crypto.commit("bot::crypto", {
     ...empty,
     schema: { body: body("schema v1"), stores: ["core", "sessions"] },
     put: [
@@ -21,36 +21,33 @@ test("crypto records and values survive reopening, and changes apply in one comm
       { store: "sessions", key: "s2", body: body("session two") },
     ],
   });
-  crypto.commit("bot::crypto", {
+  await crypto.commit("bot::crypto", {
     ...empty,
     put: [{ store: "sessions", key: "s1", body: body("session one, ratcheted") }],
     deleted: [{ store: "sessions", key: "s2" }],
   });
-  crypto.setValue("device", body("BOTDEVICE"));
-  store.close();
+  await crypto.setValue("device", body("BOTDEVICE"));
+  await store.close();
 
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
   const again = reopened.matrixCrypto;
   assert.deepEqual(
-    again.databases().map((db) => ({ name: db.name, schema: db.schema.toString() })),
+    (await again.databases()).map((db) => ({ name: db.name, schema: db.schema.toString() })),
     [{ name: "bot::crypto", schema: "schema v1" }],
   );
-  assert.deepEqual(
-    again
-      .records("bot::crypto")
-      .map((record) => record.toString())
-      .sort(),
-    ["session one, ratcheted", "the account"],
-  );
-  assert.equal(again.value("device")?.toString(), "BOTDEVICE");
-  assert.equal(again.value("missing"), undefined);
+  assert.deepEqual((await again.records("bot::crypto")).map((record) => record.toString()).sort(), [
+    "session one, ratcheted",
+    "the account",
+  ]);
+  assert.equal((await again.value("device"))?.toString(), "BOTDEVICE");
+  assert.equal(await again.value("missing"), undefined);
 });
 
-test("an upgrade that drops a store drops its records; clearing a store empties it", (t) => {
-  const { store } = openTempStore(t);
+test("an upgrade that drops a store drops its records; clearing a store empties it", async (t) => {
+  const { store } = await openTempStore(t);
   const crypto = store.matrixCrypto;
-  crypto.commit("db", {
+  await crypto.commit("db", {
     ...empty,
     schema: { body: body("v1"), stores: ["a", "b"] },
     put: [
@@ -58,28 +55,28 @@ test("an upgrade that drops a store drops its records; clearing a store empties 
       { store: "b", key: "1", body: body("b1") },
     ],
   });
-  crypto.commit("db", { ...empty, schema: { body: body("v2"), stores: ["a"] } });
+  await crypto.commit("db", { ...empty, schema: { body: body("v2"), stores: ["a"] } });
   assert.deepEqual(
-    crypto.records("db").map((record) => record.toString()),
+    (await crypto.records("db")).map((record) => record.toString()),
     ["a1"],
   );
-  crypto.commit("db", { ...empty, cleared: ["a"], put: [{ store: "a", key: "2", body: body("a2") }] });
+  await crypto.commit("db", { ...empty, cleared: ["a"], put: [{ store: "a", key: "2", body: body("a2") }] });
   assert.deepEqual(
-    crypto.records("db").map((record) => record.toString()),
+    (await crypto.records("db")).map((record) => record.toString()),
     ["a2"],
   );
 });
 
-test("removing a Signal login leaves the bot's crypto state readable", (t) => {
-  const { store } = openTempStore(t);
-  store.signalStorage("@alice:example.org");
-  store.matrixCrypto.setValue("access token", body("syt_secret"));
-  store.deleteSignalAccount("@alice:example.org");
-  assert.equal(store.matrixCrypto.value("access token")?.toString(), "syt_secret");
+test("removing a Signal login leaves the bot's crypto state readable", async (t) => {
+  const { store } = await openTempStore(t);
+  await store.signalStorage("@alice:example.org");
+  await store.matrixCrypto.setValue("access token", body("syt_secret"));
+  await store.deleteSignalAccount("@alice:example.org");
+  assert.equal((await store.matrixCrypto.value("access token"))?.toString(), "syt_secret");
 });
 
-test("nothing of the crypto state is in plaintext in the database file", (t) => {
-  const { store, paths } = openTempStore(t);
+test("nothing of the crypto state is in plaintext in the database file", async (t) => {
+  const { store, paths } = await openTempStore(t);
   const secrets = {
     "Olm account pickle": randomBytes(300),
     "room key": randomBytes(128),
@@ -87,7 +84,7 @@ test("nothing of the crypto state is in plaintext in the database file", (t) => 
     "database name": "signal-bridge-bot::matrix-sdk-crypto",
     "record key": "!portal-room:example.org",
   };
-  store.matrixCrypto.commit(secrets["database name"], {
+  await store.matrixCrypto.commit(secrets["database name"], {
     ...empty,
     schema: { body: body("schema"), stores: ["inbound_group_sessions"] },
     put: [
@@ -95,8 +92,8 @@ test("nothing of the crypto state is in plaintext in the database file", (t) => 
       { store: "inbound_group_sessions", key: "account", body: secrets["Olm account pickle"] },
     ],
   });
-  store.matrixCrypto.setValue("access token", body(secrets["access token"]));
+  await store.matrixCrypto.setValue("access token", body(secrets["access token"]));
   assertNotStored(rawFiles(paths.databasePath), secrets);
-  store.close();
+  await store.close();
   assertNotStored(rawFiles(paths.databasePath), secrets);
 });

@@ -50,9 +50,9 @@ test("the raw database file and WAL contain none of the account's secrets", asyn
     { type: "event", key: "guid-1", payload: Buffer.from(message, "utf8") },
   ];
 
-  const store = openDatabase(paths);
-  await store.signalStorage("@alice:example.org").commit(writes);
-  store.doublePuppets.saveToken("@alice:example.org", secrets["Matrix access token (login-matrix)"]);
+  const store = await openDatabase(paths);
+  await (await store.signalStorage("@alice:example.org")).commit(writes);
+  await store.doublePuppets.saveToken("@alice:example.org", secrets["Matrix access token (login-matrix)"]);
 
   // While open, the latest writes sit in the WAL.
   const whileOpen = rawFiles(paths.databasePath);
@@ -69,7 +69,7 @@ test("the raw database file and WAL contain none of the account's secrets", asyn
   );
   assertNotStored(whileOpen, secrets);
 
-  store.close();
+  await store.close();
   const afterClose = rawFiles(paths.databasePath);
   assert.ok(afterClose.some((file) => file.content.includes(account.aci)));
   assertNotStored(afterClose, secrets);

@@ -24,18 +24,18 @@ function sampleDistribution(): SenderKeyDistributionRecord {
 }
 
 test("a group's sender-key distribution reads back after reopening, and a rewrite replaces it", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const storage = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t);
+  const storage = await store.signalStorage(ALICE);
   await storage.commit([{ type: "account", account: sampleAccount() }]);
   assert.equal(await storage.getSenderKeyDistribution(GROUP), null, "nothing before the first group send");
 
   const first = sampleDistribution();
   await storage.commit([{ type: "sender-key-distribution", record: first }]);
-  store.close();
+  await store.close();
 
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
-  const again = reopened.signalStorage(ALICE);
+  const again = await reopened.signalStorage(ALICE);
   assert.deepEqual(await again.getSenderKeyDistribution(GROUP), first);
 
   const rotated: SenderKeyDistributionRecord = {
@@ -45,17 +45,20 @@ test("a group's sender-key distribution reads back after reopening, and a rewrit
   };
   await again.commit([{ type: "sender-key-distribution", record: rotated }]);
   assert.deepEqual(await again.getSenderKeyDistribution(GROUP), rotated);
-  assert.equal(await reopened.signalStorage("@bob:example.org").getSenderKeyDistribution(GROUP), null);
+  assert.equal(
+    await (await reopened.signalStorage("@bob:example.org")).getSenderKeyDistribution(GROUP),
+    null,
+  );
 });
 
 test("who holds our sender key is not readable in the database file", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const storage = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t);
+  const storage = await store.signalStorage(ALICE);
   await storage.commit([
     { type: "account", account: sampleAccount() },
     { type: "sender-key-distribution", record: sampleDistribution() },
   ]);
-  store.close();
+  await store.close();
   const raw = readFileSync(paths.databasePath);
   assert.equal(raw.indexOf(Buffer.from(MEMBER)), -1, "a member's ACI is stored in plaintext");
 });

@@ -19,7 +19,7 @@ const CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
 const DISTRIBUTION = "a3b1c2d4-e5f6-4789-8abc-def012345678";
 
 test("every record kind reads back as written, also after reopening", async (t) => {
-  const { store, paths } = openTempStore(t);
+  const { store, paths } = await openTempStore(t);
   const account = sampleAccount();
   const recipient = sampleRecipient(CONTACT);
   const identity: IdentityRecord = {
@@ -35,7 +35,9 @@ test("every record kind reads back as written, also after reopening", async (t) 
   const lastResortKyber = bytes(2400);
   const baseKey = bytes(33);
   const senderKey = bytes(200);
-  await store.signalStorage(ALICE).commit([
+  await (
+    await store.signalStorage(ALICE)
+  ).commit([
     { type: "account", account },
     { type: "identity", serviceId: CONTACT, identity },
     { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 2, record: session },
@@ -50,11 +52,11 @@ test("every record kind reads back as written, also after reopening", async (t) 
     { type: "sender-key", serviceId: CONTACT, deviceId: 1, distributionId: DISTRIBUTION, record: senderKey },
     { type: "recipient", recipient },
   ]);
-  store.close();
+  await store.close();
 
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
-  const s = reopened.signalStorage(ALICE);
+  const s = await reopened.signalStorage(ALICE);
   assert.deepEqual(await s.getAccount(), account);
   assert.deepEqual(await s.getIdentity(CONTACT), identity);
   assert.deepEqual(await s.getSession("aci", CONTACT, 2), session);
@@ -83,16 +85,16 @@ test("every record kind reads back as written, also after reopening", async (t) 
 });
 
 test("an account without linking data reads as null everywhere", async (t) => {
-  const { store } = openTempStore(t);
-  const s = store.signalStorage(ALICE);
+  const { store } = await openTempStore(t);
+  const s = await store.signalStorage(ALICE);
   assert.equal(await s.getAccount(), null);
   assert.deepEqual(await s.listSessionDevices("aci", CONTACT), []);
   assert.deepEqual(await s.listPendingEvents(), []);
 });
 
 test("writes replace and delete records", async (t) => {
-  const { store } = openTempStore(t);
-  const s = store.signalStorage(ALICE);
+  const { store } = await openTempStore(t);
+  const s = await store.signalStorage(ALICE);
   const account = sampleAccount();
   const newer = bytes(400);
   await s.commit([
@@ -131,8 +133,8 @@ test("writes replace and delete records", async (t) => {
 });
 
 test("signed and last-resort Kyber key ids list oldest first, across id wrap-around", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const s = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t);
+  const s = await store.signalStorage(ALICE);
   const maxId = 0xffffff;
   await s.commit([
     { type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) },
@@ -151,19 +153,22 @@ test("signed and last-resort Kyber key ids list oldest first, across id wrap-aro
   assert.deepEqual(await s.listSignedPreKeyIds("aci"), [1, maxId]);
 
   // The order survives VACUUM, which may renumber implicit rowids.
-  store.close();
+  await store.close();
   const db = new BetterSqlite3(paths.databasePath);
   db.exec("VACUUM");
   db.close();
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
-  assert.deepEqual(await reopened.signalStorage(ALICE).listSignedPreKeyIds("aci"), [1, maxId]);
-  assert.deepEqual(await reopened.signalStorage(ALICE).listLastResortKyberPreKeyIds("aci"), [maxId, 1]);
+  assert.deepEqual(await (await reopened.signalStorage(ALICE)).listSignedPreKeyIds("aci"), [1, maxId]);
+  assert.deepEqual(await (await reopened.signalStorage(ALICE)).listLastResortKyberPreKeyIds("aci"), [
+    maxId,
+    1,
+  ]);
 });
 
 test("a batch with a failing write leaves nothing of the batch behind", async (t) => {
-  const { store } = openTempStore(t);
-  const s = store.signalStorage(ALICE);
+  const { store } = await openTempStore(t);
+  const s = await store.signalStorage(ALICE);
   const before = bytes(400);
   await s.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: before }]);
 
@@ -187,8 +192,8 @@ test("a batch with a failing write leaves nothing of the batch behind", async (t
 
 test("buffered events replay in insertion order, done ones drop out, duplicates are ignored", async (t) => {
   let clock = 1_700_000_000_000;
-  const { store, paths } = openTempStore(t, () => clock);
-  const s = store.signalStorage(ALICE);
+  const { store, paths } = await openTempStore(t, () => clock);
+  const s = await store.signalStorage(ALICE);
   const first = bytes(64);
   const second = bytes(64);
   const third = bytes(64);
@@ -223,16 +228,16 @@ test("buffered events replay in insertion order, done ones drop out, duplicates 
   assert.equal((await s.getEvent("guid-a"))?.state, "done");
 
   // Events of another account are separate.
-  const other = store.signalStorage(BOB);
+  const other = await store.signalStorage(BOB);
   await other.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
   assert.equal((await s.listPendingEvents()).length, 2);
 
   // Pending events survive a restart in the same order.
-  store.close();
-  const reopened = openDatabase({ ...paths, now: () => clock });
+  await store.close();
+  const reopened = await openDatabase({ ...paths, now: () => clock });
   t.after(() => reopened.close());
   assert.deepEqual(
-    (await reopened.signalStorage(ALICE).listPendingEvents()).map((e) => [e.key, e.payload]),
+    (await (await reopened.signalStorage(ALICE)).listPendingEvents()).map((e) => [e.key, e.payload]),
     [
       ["guid-b", first],
       ["guid-c", third],
@@ -241,13 +246,13 @@ test("buffered events replay in insertion order, done ones drop out, duplicates 
 
   // Done keys are forgotten only long after (two weeks), when the server cannot redeliver.
   clock += 15 * 24 * 60 * 60 * 1000;
-  await reopened.signalStorage(ALICE).commit([{ type: "event-done", key: "guid-b" }]);
-  assert.equal(await reopened.signalStorage(ALICE).getEvent("guid-a"), null);
-  assert.equal((await reopened.signalStorage(ALICE).getEvent("guid-b"))?.state, "done");
+  await (await reopened.signalStorage(ALICE)).commit([{ type: "event-done", key: "guid-b" }]);
+  assert.equal(await (await reopened.signalStorage(ALICE)).getEvent("guid-a"), null);
+  assert.equal((await (await reopened.signalStorage(ALICE)).getEvent("guid-b"))?.state, "done");
 });
 
 test("deleting an account removes all its Signal rows and leaves other accounts alone", async (t) => {
-  const { store, paths } = openTempStore(t);
+  const { store, paths } = await openTempStore(t);
   const everything = (): StorageWrite[] => [
     { type: "account", account: sampleAccount() },
     {
@@ -274,13 +279,13 @@ test("deleting an account removes all its Signal rows and leaves other accounts 
     { type: "group", groupId: "Z3JvdXA=", record: bytes(300) },
     { type: "event", key: "guid-1", payload: bytes(64) },
   ];
-  const alice = store.signalStorage(ALICE);
+  const alice = await store.signalStorage(ALICE);
   await alice.commit(everything());
-  await store.signalStorage(BOB).commit(everything());
+  await (await store.signalStorage(BOB)).commit(everything());
 
-  store.deleteSignalAccount(ALICE);
+  await store.deleteSignalAccount(ALICE);
 
-  assert.deepEqual(store.listSignalAccounts(), [BOB]);
+  assert.deepEqual(await store.listSignalAccounts(), [BOB]);
   const db = new BetterSqlite3(paths.databasePath, { readonly: true });
   t.after(() => db.close());
   const tables = db
@@ -299,13 +304,13 @@ test("deleting an account removes all its Signal rows and leaves other accounts 
     AccountDeletedError,
   );
   // Linking again starts from nothing.
-  assert.equal(await store.signalStorage(ALICE).getAccount(), null);
+  assert.equal(await (await store.signalStorage(ALICE)).getAccount(), null);
 });
 
 test("an encrypted value moved to another row or account does not decrypt", async (t) => {
-  const { store, paths } = openTempStore(t);
-  const alice = store.signalStorage(ALICE);
-  const bob = store.signalStorage(BOB);
+  const { store, paths } = await openTempStore(t);
+  const alice = await store.signalStorage(ALICE);
+  const bob = await store.signalStorage(BOB);
   await alice.commit([
     { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
     { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 2, record: bytes(400) },
@@ -331,10 +336,10 @@ test("an encrypted value moved to another row or account does not decrypt", asyn
 });
 
 test("an account's wrapped data key copied to another account is refused", async (t) => {
-  const { store, paths } = openTempStore(t);
-  await store.signalStorage(ALICE).commit([{ type: "account", account: sampleAccount() }]);
-  await store.signalStorage(BOB).commit([{ type: "account", account: sampleAccount() }]);
-  store.close();
+  const { store, paths } = await openTempStore(t);
+  await (await store.signalStorage(ALICE)).commit([{ type: "account", account: sampleAccount() }]);
+  await (await store.signalStorage(BOB)).commit([{ type: "account", account: sampleAccount() }]);
+  await store.close();
 
   const db = new BetterSqlite3(paths.databasePath);
   db.prepare(
@@ -344,10 +349,10 @@ test("an account's wrapped data key copied to another account is refused", async
   ).run(ALICE, BOB);
   db.close();
 
-  const reopened = openDatabase(paths);
+  const reopened = await openDatabase(paths);
   t.after(() => reopened.close());
-  assert.ok(await reopened.signalStorage(ALICE).getAccount());
-  assert.throws(
+  assert.ok(await (await reopened.signalStorage(ALICE)).getAccount());
+  await assert.rejects(
     () => reopened.signalStorage(BOB),
     (error: unknown) =>
       error instanceof KeyMismatchError && error.message.includes(`data key of account ${BOB}`),

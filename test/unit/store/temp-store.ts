@@ -18,15 +18,15 @@ export function storePaths(dir: string): OpenDatabaseOptions {
 }
 
 /** Opens a store in a fresh temp dir, closed when the test ends. */
-export function openTempStore(
+export async function openTempStore(
   t: TestContext,
   now?: () => number,
-): { store: Store; paths: OpenDatabaseOptions } {
+): Promise<{ store: Store; paths: OpenDatabaseOptions }> {
   const paths = storePaths(tempDir(t));
-  const store = openDatabase({ ...paths, now });
-  t.after(() => {
+  const store = await openDatabase({ ...paths, now });
+  t.after(async () => {
     try {
-      store.close();
+      await store.close();
     } catch {
       // already closed by the test
     }

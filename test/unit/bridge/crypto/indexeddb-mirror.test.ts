@@ -29,7 +29,7 @@ async function machineOn(mirror: IndexedDbMirror): Promise<OlmMachine> {
 
 test("the crypto library's account and room keys come back from the database after a restart", async (t) => {
   const paths = storePaths(tempDir(t));
-  let store = openDatabase(paths);
+  let store = await openDatabase(paths);
   const first = await IndexedDbMirror.open(store.matrixCrypto);
   const machine = await machineOn(first);
   const identity = machine.identityKeys.curve25519.toBase64();
@@ -56,9 +56,9 @@ test("the crypto library's account and room keys come back from the database aft
   assertNotStored(rawFiles(paths.databasePath), { "room key": Buffer.from(roomKey.session_key, "base64") });
   machine.close();
   first.detach();
-  store.close();
+  await store.close();
 
-  store = openDatabase(paths);
+  store = await openDatabase(paths);
   t.after(() => store.close());
   const second = await IndexedDbMirror.open(store.matrixCrypto);
   const restarted = await machineOn(second);

@@ -18,8 +18,8 @@ function message(roomId: string, n: number): IncomingJournalEvent {
   return { key: event.event_id, roomId, kind: "event", event };
 }
 
-function journalOf(store: Store, _txnId: string, events: IncomingJournalEvent[]) {
-  return store.matrixJournal.takeIn(events);
+async function journalOf(store: Store, _txnId: string, events: IncomingJournalEvent[]) {
+  return await store.matrixJournal.takeIn(events);
 }
 
 /** Resolves when `count` entries were handled, or rejects naming what is missing. */
@@ -39,7 +39,7 @@ function handledCount(seen: string[], count: number, timeoutMs = 5000): Promise<
 const bodyOf = (entry: JournalEntry) => String((entry.event["content"] as { body: string }).body);
 
 test("a room's entries are handled one at a time in journal order, rooms side by side", async (t) => {
-  const { store } = openTempStore(t);
+  const { store } = await openTempStore(t);
   const seen: string[] = [];
   let inRoomA = 0;
   let maxInRoomA = 0;
@@ -59,13 +59,13 @@ test("a room's entries are handled one at a time in journal order, rooms side by
       seen.push(`${entry.roomId}:${bodyOf(entry)}`);
     },
   });
-  journalOf(store, "t1", [
+  await journalOf(store, "t1", [
     ...Array.from({ length: 20 }, (_, i) => message("!a", i)),
     message("!b", 0),
     message("!c", 0),
   ]);
-  queues.resumeAll();
-  const intake = journalOf(
+  await queues.resumeAll();
+  const intake = await journalOf(
     store,
     "t2",
     Array.from({ length: 10 }, (_, i) => message("!a", 20 + i)),
@@ -81,11 +81,11 @@ test("a room's entries are handled one at a time in journal order, rooms side by
   );
   assert.equal(maxInRoomA, 1, "never two entries of one room at once");
   assert.ok(maxRoomsAtOnce > 1, "rooms are handled side by side");
-  assert.equal(store.matrixJournal.pendingCount(), 0);
+  assert.equal(await store.matrixJournal.pendingCount(), 0);
 });
 
 test("a transient failure holds the room's later entries and is retried until it succeeds", async (t) => {
-  const { store } = openTempStore(t);
+  const { store } = await openTempStore(t);
   const seen: string[] = [];
   let failuresLeft = 3;
   const queues = new RoomQueues({
@@ -100,8 +100,8 @@ test("a transient failure holds the room's later entries and is retried until it
       seen.push(`${entry.roomId}:${bodyOf(entry)}`);
     },
   });
-  journalOf(store, "t1", [message("!a", 0), message("!a", 1), message("!a", 2), message("!b", 0)]);
-  queues.resumeAll();
+  await journalOf(store, "t1", [message("!a", 0), message("!a", 1), message("!a", 2), message("!b", 0)]);
+  await queues.resumeAll();
   await handledCount(seen, 4);
   await queues.stop();
   assert.deepEqual(
@@ -112,7 +112,7 @@ test("a transient failure holds the room's later entries and is retried until it
 });
 
 test("a permanent failure or a bug skips that entry alone", async (t) => {
-  const { store } = openTempStore(t);
+  const { store } = await openTempStore(t);
   const seen: string[] = [];
   const queues = new RoomQueues({
     journal: store.matrixJournal,
@@ -125,20 +125,20 @@ test("a permanent failure or a bug skips that entry alone", async (t) => {
       seen.push(bodyOf(entry));
     },
   });
-  journalOf(
+  await journalOf(
     store,
     "t1",
     [0, 1, 2, 3].map((n) => message("!a", n)),
   );
-  queues.resumeAll();
+  await queues.resumeAll();
   await handledCount(seen, 2);
   await queues.stop();
   assert.deepEqual(seen, ["0", "3"]);
-  assert.equal(store.matrixJournal.pendingCount(), 0, "skipped entries are not handled again");
+  assert.equal(await store.matrixJournal.pendingCount(), 0, "skipped entries are not handled again");
 });
 
 test("entries stopped in the middle stay in the journal and are handled first at the next start", async (t) => {
-  const { store } = openTempStore(t);
+  const { store } = await openTempStore(t);
   let release: () => void = () => undefined;
   const first = new RoomQueues({
     journal: store.matrixJournal,
@@ -153,16 +153,20 @@ test("entries stopped in the middle stay in the journal and are handled first at
       }
     },
   });
-  journalOf(
+  await journalOf(
     store,
     "t1",
     [0, 1, 2].map((n) => message("!a", n)),
   );
   const waiting = new Promise<void>((resolve) => (release = resolve));
-  first.resumeAll();
+  await first.resumeAll();
   await waiting;
   await first.stop();
-  assert.equal(store.matrixJournal.pendingCount(), 2, "the interrupted entry and the one behind it wait");
+  assert.equal(
+    await store.matrixJournal.pendingCount(),
+    2,
+    "the interrupted entry and the one behind it wait",
+  );
 
   const seen: string[] = [];
   const second = new RoomQueues({
@@ -171,38 +175,42 @@ test("entries stopped in the middle stay in the journal and are handled first at
     logger: quiet,
     handle: async (entry) => void seen.push(bodyOf(entry)),
   });
-  journalOf(store, "t2", [message("!a", 3)]);
+  await journalOf(store, "t2", [message("!a", 3)]);
   second.kick("!a"); // before resumeAll: the bridge is still starting, the entry waits its turn
-  second.resumeAll();
+  await second.resumeAll();
   await handledCount(seen, 3);
   await second.stop();
   assert.deepEqual(seen, ["1", "2", "3"]);
 });
 
-test("a transaction taken in twice, or an event in two transactions, is journaled once", (t) => {
-  const { store } = openTempStore(t);
+test("a transaction taken in twice, or an event in two transactions, is journaled once", async (t) => {
+  const { store } = await openTempStore(t);
   const events = [message("!a", 0), message("!a", 1)];
-  assert.deepEqual(journalOf(store, "t1", events), { rooms: ["!a"], stored: 2 });
-  assert.deepEqual(journalOf(store, "t1", events), { rooms: [], stored: 0 });
-  assert.deepEqual(journalOf(store, "t2", [message("!a", 1), message("!b", 0)]), {
+  assert.deepEqual(await journalOf(store, "t1", events), { rooms: ["!a"], stored: 2 });
+  assert.deepEqual(await journalOf(store, "t1", events), { rooms: [], stored: 0 });
+  assert.deepEqual(await journalOf(store, "t2", [message("!a", 1), message("!b", 0)]), {
     rooms: ["!b"],
     stored: 1,
   });
   // A homeserver that lost its count reuses an id for new events: they are journaled all the same.
-  assert.deepEqual(journalOf(store, "t1", [message("!a", 2)]), { rooms: ["!a"], stored: 1 });
-  assert.equal(store.matrixJournal.pendingCount(), 4);
+  assert.deepEqual(await journalOf(store, "t1", [message("!a", 2)]), { rooms: ["!a"], stored: 1 });
+  assert.equal(await store.matrixJournal.pendingCount(), 4);
 });
 
-test("handled entries drop their bodies and are forgotten after the memory period", (t) => {
+test("handled entries drop their bodies and are forgotten after the memory period", async (t) => {
   let now = 1_000_000;
-  const { store } = openTempStore(t, () => now);
-  journalOf(store, "t1", [message("!a", 0)]);
-  const entry = store.matrixJournal.nextPending("!a")!;
-  store.matrixJournal.markHandled(entry.seq);
+  const { store } = await openTempStore(t, () => now);
+  await journalOf(store, "t1", [message("!a", 0)]);
+  const entry = (await store.matrixJournal.nextPending("!a"))!;
+  await store.matrixJournal.markHandled(entry.seq);
   now += 10_000;
-  store.matrixJournal.prune(60_000);
-  assert.equal(journalOf(store, "t2", [message("!a", 0)]).stored, 0, "still recognised within the period");
+  await store.matrixJournal.prune(60_000);
+  assert.equal(
+    (await journalOf(store, "t2", [message("!a", 0)])).stored,
+    0,
+    "still recognised within the period",
+  );
   now += 120_000;
-  store.matrixJournal.prune(60_000);
-  assert.equal(journalOf(store, "t3", [message("!a", 0)]).stored, 1, "forgotten after it");
+  await store.matrixJournal.prune(60_000);
+  assert.equal((await journalOf(store, "t3", [message("!a", 0)])).stored, 1, "forgotten after it");
 });

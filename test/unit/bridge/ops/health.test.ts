@@ -15,7 +15,7 @@ test("live answers while the process serves; ready only once started, with the d
   };
   const readiness: Readiness = {
     startupPending: () => state.pending,
-    databaseAnswers: () => state.database,
+    databaseAnswers: async () => state.database,
     homeserverProblem: async () => state.homeserver,
   };
   const appService = new AppService({ homeserverToken: "hs-secret" });

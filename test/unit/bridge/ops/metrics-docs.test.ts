@@ -9,11 +9,11 @@ import { projectRoot } from "../../../support/wait.js";
 
 const served = async (): Promise<Set<string>> => {
   const metrics = new PrometheusMetrics({
-    loginStates: () => [],
-    pendingSignalEvents: () => 0,
-    pendingMatrixEvents: () => 0,
-    portals: () => ({ direct: 0, group: 0 }),
-    ghosts: () => 0,
+    loginStates: async () => [],
+    pendingSignalEvents: async () => 0,
+    pendingMatrixEvents: async () => 0,
+    portals: async () => ({ direct: 0, group: 0 }),
+    ghosts: async () => 0,
   });
   const families = await metrics.registry.getMetricsAsJSON();
   return new Set(families.map((family) => family.name));

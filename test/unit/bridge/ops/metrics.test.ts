@@ -8,11 +8,11 @@ import type { BufferedSignalEvent } from "../../../../src/signal/index.js";
 import { parseMetrics, sumOf } from "../../../support/prometheus-text.js";
 
 const sources = (overrides: Partial<MetricSources> = {}): MetricSources => ({
-  loginStates: () => ["connected", "connected", "reconnecting"],
-  pendingSignalEvents: () => 4,
-  pendingMatrixEvents: () => 2,
-  portals: () => ({ direct: 3, group: 1 }),
-  ghosts: () => 7,
+  loginStates: async () => ["connected", "connected", "reconnecting"],
+  pendingSignalEvents: async () => 4,
+  pendingMatrixEvents: async () => 2,
+  portals: async () => ({ direct: 3, group: 1 }),
+  ghosts: async () => 7,
   ...overrides,
 });
 
@@ -51,7 +51,7 @@ test("relayed events are counted by direction, kind and outcome; successes are t
 
 test("gauges are read when Prometheus asks: logins by state, pending events, portals, ghosts", async () => {
   let pending = 4;
-  const metrics = new PrometheusMetrics(sources({ pendingSignalEvents: () => pending }));
+  const metrics = new PrometheusMetrics(sources({ pendingSignalEvents: async () => pending }));
   let samples = parseMetrics(await metrics.render());
   assert.equal(sumOf(samples, "signal_bridge_logins", { state: "connected" }), 2);
   assert.equal(sumOf(samples, "signal_bridge_logins", { state: "reconnecting" }), 1);

@@ -7,9 +7,10 @@ import { createLogger } from "../../../../src/logger.js";
 function memoryTokens() {
   const tokens = new Map<string, string>();
   return {
-    saveToken: (userId: string, token: string) => void tokens.set(userId, token),
-    tokenOf: (userId: string) => tokens.get(userId),
-    deleteToken: (userId: string) => tokens.delete(userId),
+    saveToken: async (userId: string, token: string) => void tokens.set(userId, token),
+    tokenOf: async (userId: string) => tokens.get(userId),
+    deleteToken: async (userId: string) => tokens.delete(userId),
+    accounts: async () => [...tokens.keys()],
   };
 }
 
@@ -134,8 +135,8 @@ test("login-matrix keeps a token the homeserver says is the user's, and requests
       { url: "http://127.0.0.1:8008/_matrix/client/v3/x", auth: "Bearer alices-token" },
     ]);
   });
-  assert.equal(own.logout("@alice:example.org"), true);
-  assert.equal(own.logout("@alice:example.org"), false);
+  assert.equal(await own.logout("@alice:example.org"), true);
+  assert.equal(await own.logout("@alice:example.org"), false);
   assert.equal(own.requesterOf("@alice:example.org"), undefined, "forgotten by logout-matrix");
 });
 

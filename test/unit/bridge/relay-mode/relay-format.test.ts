@@ -16,18 +16,18 @@ const formats: RelayFormats = {
 
 const context = {
   aciOfMatrixUser: () => undefined,
-  signalMessageOf: () => ({ authorAci: "aci-1", sentTimestamp: 7 }),
+  signalMessageOf: async () => ({ authorAci: "aci-1", sentTimestamp: 7 }),
 };
 
 /** What Signal gets for a relayed event (which must not be ignored). */
-function onSignal(type: string, content: Record<string, unknown>, name = "Carol") {
-  const outgoing = matrixEventToSignal(relayedEvent({ type, content }, formats, name), context);
+async function onSignal(type: string, content: Record<string, unknown>, name = "Carol") {
+  const outgoing = await matrixEventToSignal(relayedEvent({ type, content }, formats, name), context);
   assert.notEqual(outgoing.kind, "ignored", JSON.stringify(outgoing));
   return outgoing as Exclude<SignalOutgoing, { kind: "ignored" }>;
 }
 
-test("a relayed text reads with the sender's name in bold before it", () => {
-  const outgoing = onSignal("m.room.message", { msgtype: "m.text", body: "Hi <there>" });
+test("a relayed text reads with the sender's name in bold before it", async () => {
+  const outgoing = await onSignal("m.room.message", { msgtype: "m.text", body: "Hi <there>" });
   assert.equal(outgoing.kind, "message");
   assert.equal(outgoing.dataMessage.body, "Carol: Hi <there>");
   assert.deepEqual(
@@ -36,8 +36,8 @@ test("a relayed text reads with the sender's name in bold before it", () => {
   );
 });
 
-test("the sender's formatting is kept after the name, and their name is taken as text", () => {
-  const outgoing = onSignal(
+test("the sender's formatting is kept after the name, and their name is taken as text", async () => {
+  const outgoing = await onSignal(
     "m.room.message",
     {
       msgtype: "m.text",
@@ -51,9 +51,9 @@ test("the sender's formatting is kept after the name, and their name is taken as
   assert.equal(outgoing.dataMessage.bodyRanges?.length, 2, "the name in bold, cool in italics");
 });
 
-test("an emote gets its template instead of /me; a reply keeps its quote without the fallback", () => {
+test("an emote gets its template instead of /me; a reply keeps its quote without the fallback", async () => {
   assert.equal(
-    onSignal("m.room.message", { msgtype: "m.emote", body: "waves" }).dataMessage.body,
+    (await onSignal("m.room.message", { msgtype: "m.emote", body: "waves" })).dataMessage.body,
     "* Carol waves",
   );
   const reply = onSignal("m.room.message", {
@@ -61,18 +61,18 @@ test("an emote gets its template instead of /me; a reply keeps its quote without
     body: "> <@bob:hs> Who?\n\nMe",
     "m.relates_to": { "m.in_reply_to": { event_id: "$q" } },
   });
-  assert.equal(reply.dataMessage.body, "Carol: Me");
-  assert.equal(reply.dataMessage.quote?.id, 7);
-  assert.equal(reply.dataMessage.quote?.text, "Who?");
+  assert.equal((await reply).dataMessage.body, "Carol: Me");
+  assert.equal((await reply).dataMessage.quote?.id, 7);
+  assert.equal((await reply).dataMessage.quote?.text, "Who?");
 });
 
-test("a file goes with its name in the template, or its caption when it has one", () => {
-  const file = onSignal("m.room.message", { msgtype: "m.file", body: "notes.pdf", url: "mxc://hs/f" });
+test("a file goes with its name in the template, or its caption when it has one", async () => {
+  const file = await onSignal("m.room.message", { msgtype: "m.file", body: "notes.pdf", url: "mxc://hs/f" });
   assert.equal(file.kind, "message");
   assert.equal(file.dataMessage.body, "Carol sent a file: notes.pdf");
   assert.equal(file.kind === "message" && file.attachments[0]?.pointer.fileName, "notes.pdf");
 
-  const captioned = onSignal("m.room.message", {
+  const captioned = await onSignal("m.room.message", {
     msgtype: "m.image",
     body: "look at this",
     filename: "cat.png",
@@ -81,7 +81,7 @@ test("a file goes with its name in the template, or its caption when it has one"
   assert.equal(captioned.dataMessage.body, "Carol sent an image: look at this");
   assert.equal(captioned.kind === "message" && captioned.attachments[0]?.pointer.fileName, "cat.png");
 
-  const sticker = onSignal("m.sticker", {
+  const sticker = await onSignal("m.sticker", {
     body: "smile",
     url: "mxc://hs/s",
     info: { mimetype: "image/webp" },
@@ -89,24 +89,27 @@ test("a file goes with its name in the template, or its caption when it has one"
   assert.equal(sticker.dataMessage.body, "Carol sent an image: smile");
 });
 
-test("an edit gets the template in its new content; reactions and redactions pass unchanged", () => {
+test("an edit gets the template in its new content; reactions and redactions pass unchanged", async () => {
   const edit = onSignal("m.room.message", {
     msgtype: "m.text",
     body: "* fixed",
     "m.new_content": { msgtype: "m.text", body: "fixed" },
     "m.relates_to": { rel_type: "m.replace", event_id: "$old" },
   });
-  assert.equal(edit.kind, "edit");
-  assert.equal(edit.dataMessage.body, "Carol: fixed");
+  assert.equal((await edit).kind, "edit");
+  assert.equal((await edit).dataMessage.body, "Carol: fixed");
   const reaction = { type: "m.reaction", content: { "m.relates_to": { key: "👍" } } };
   assert.equal(relayedEvent(reaction, formats, "Carol"), reaction);
 });
 
-test("a location carries the template and the map link", () => {
+test("a location carries the template and the map link", async () => {
   const location = onSignal("m.room.message", {
     msgtype: "m.location",
     body: "Café",
     geo_uri: "geo:52.5,13.4",
   });
-  assert.match(location.dataMessage.body ?? "", /^Carol sent a location: Café\nhttps:\/\/maps\.google\.com/);
+  assert.match(
+    (await location).dataMessage.body ?? "",
+    /^Carol sent a location: Café\nhttps:\/\/maps\.google\.com/,
+  );
 });

@@ -45,7 +45,7 @@ const change: DecryptedGroupChange = {
   ],
 };
 
-test("a decrypted change becomes the notice input convert/ expects, leaving out what users need not see", () => {
+test("a decrypted change becomes the notice input convert/ expects, leaving out what users need not see", async () => {
   // Typed as convert's own input: this line stops compiling if the two shapes drift apart.
   const notice: GroupChange = groupChangeNotice(change);
   assert.deepEqual(notice, {
@@ -58,7 +58,7 @@ test("a decrypted change becomes the notice input convert/ expects, leaving out 
       { kind: "avatar", removed: true },
     ],
   });
-  const content = signalGroupChangeToMatrix(notice, signalContext());
+  const content = await signalGroupChangeToMatrix(notice, signalContext());
   assert.match(content?.body ?? "", /Alice changed the group name to "Climbers"/);
 });
 

@@ -32,8 +32,8 @@ function contact(fields: Partial<StorageContact>): StorageContact {
 }
 
 test("storage contacts become recipients named as the user named them, keeping what they leave out", async (t) => {
-  const { store } = openTempStore(t);
-  const storage = store.signalStorage("@alice:x");
+  const { store } = await openTempStore(t);
+  const storage = await store.signalStorage("@alice:x");
   const known = sampleRecipient(KNOWN);
   await storage.commit([{ type: "recipient", recipient: known }]);
 
