@@ -119,6 +119,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       throw new Error(
         `${what} failed (or did not finish within ${timeoutMs} ms): ${describeFailure(error)}` +
           (log ? `\nserver log:\n${log.split("\n").slice(-30).join("\n")}` : ""),
+        { cause: error },
       );
     }
   };
@@ -127,14 +128,19 @@ export async function startPostgres(): Promise<PostgresServer> {
   const stop = async () => {
     if (started) {
       started = false;
-      await tool("pg_ctl", ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"], 40_000, "pg_ctl stop").catch(
-        async (error: unknown) => {
-          // Leave no server behind: kill the postmaster named in its pid file.
-          const pid = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
-          if (pid > 0) process.kill(pid, "SIGKILL");
-          throw error;
-        },
-      );
+      await tool(
+        "pg_ctl",
+        ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"],
+        40_000,
+        "pg_ctl stop",
+      ).catch(async (error: unknown) => {
+        // Leave no server behind: kill the postmaster named in its pid file.
+        const pid = Number(
+          (await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0],
+        );
+        if (pid > 0) process.kill(pid, "SIGKILL");
+        throw error;
+      });
     }
     await rm(dir, { recursive: true, force: true });
   };
@@ -181,7 +187,10 @@ export async function startPostgres(): Promise<PostgresServer> {
 
     const createDatabase = async (name: string) => {
       databaseCounter += 1;
-      const database = `${name.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40)}_${process.pid}_${databaseCounter}`;
+      const database = `${name
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, "_")
+        .slice(0, 40)}_${process.pid}_${databaseCounter}`;
       const client = new pg.Client({ connectionString: uriFor("postgres") });
       await withTimeout(client.connect(), 10_000, `a connection to the test PostgreSQL on port ${port}`);
       try {

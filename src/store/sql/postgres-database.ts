@@ -361,9 +361,10 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
     });
     try {
       await client.connect();
-      const result = await client.query<{ granted: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS granted", [
-        writerLockKey,
-      ]);
+      const result = await client.query<{ granted: boolean }>(
+        "SELECT pg_try_advisory_lock($1::bigint) AS granted",
+        [writerLockKey],
+      );
       if (result.rows[0]?.granted !== true) throw new WriterLockError(writerLockMessage);
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -442,9 +443,12 @@ export async function openPostgresDatabase(
     await db.close().catch(() => undefined);
     const clean = cleanError(error, secrets);
     if (clean instanceof WriterLockError) throw clean;
-    throw new PostgresError(`cannot use the PostgreSQL database ${redactDatabaseUri(uri)}: ${clean.message}`, {
-      code: (clean as PostgresError).code,
-    });
+    throw new PostgresError(
+      `cannot use the PostgreSQL database ${redactDatabaseUri(uri)}: ${clean.message}`,
+      {
+        code: (clean as PostgresError).code,
+      },
+    );
   }
   return db;
 }

@@ -71,7 +71,10 @@ const refused: readonly [RegExp, string][] = [
   [/\bINSERT\s+OR\s+(REPLACE|IGNORE|ABORT|FAIL|ROLLBACK)\b/i, "INSERT OR ..."],
   [/\bREPLACE\s+INTO\b/i, "REPLACE INTO"],
   [/\browid\b/i, "rowid"],
-  [/\b(unixepoch|julianday|strftime|datetime|ifnull|instr|hex|randomblob|zeroblob|typeof|group_concat|printf|iif)\s*\(/i, "a SQLite-only function"],
+  [
+    /\b(unixepoch|julianday|strftime|datetime|ifnull|instr|hex|randomblob|zeroblob|typeof|group_concat|printf|iif)\s*\(/i,
+    "a SQLite-only function",
+  ],
   [/\bATTACH\b/i, "ATTACH"],
   [/\bVACUUM\b/i, "VACUUM"],
   [/\bAUTOINCREMENT\b/i, "AUTOINCREMENT on anything but an INTEGER PRIMARY KEY column"],
