@@ -243,13 +243,22 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
     this.poolExecutor = this.executor(pool);
   }
 
-  private check(): void {
-    if (this.closed) throw new PostgresError("the PostgreSQL database is closed");
+  /**
+   * Refuses work once the writer lock is lost (another process may be writing by now) and, except
+   * for statements of transactions under way (close() waits for those), once closed.
+   */
+  private check(inTransaction = false): void {
     if (this.lockLost) throw this.lockLost;
+    if (this.closed && !inTransaction) throw new PostgresError("the PostgreSQL database is closed");
   }
 
-  private async query(on: Queryable, sql: string, params: readonly SqlValue[] | undefined) {
-    this.check();
+  private async query(
+    on: Queryable,
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    inTransaction: boolean,
+  ) {
+    this.check(inTransaction);
     try {
       // Without parameters pg uses the simple protocol, which also runs several statements.
       return params && params.length > 0
@@ -260,26 +269,28 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
     }
   }
 
-  private executor(on: Queryable, isOpen: () => boolean = () => true): PostgresExecutor {
+  /** Statements on the pool, or (with `isOpen`) on the connection of one transaction. */
+  private executor(on: Queryable, isOpen?: () => boolean): PostgresExecutor {
+    const inTransaction = isOpen !== undefined;
     const guard = () => {
-      if (!isOpen()) throw new PostgresError("statement on a transaction that has already ended");
+      if (isOpen && !isOpen()) throw new PostgresError("statement on a transaction that has already ended");
     };
     return {
       all: async <Row>(sql: string, params?: readonly SqlValue[]) => {
         guard();
-        return (await this.query(on, sql, params)).rows as Row[];
+        return (await this.query(on, sql, params, inTransaction)).rows as Row[];
       },
       get: async <Row>(sql: string, params?: readonly SqlValue[]) => {
         guard();
-        return (await this.query(on, sql, params)).rows[0] as Row | undefined;
+        return (await this.query(on, sql, params, inTransaction)).rows[0] as Row | undefined;
       },
       run: async (sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult> => {
         guard();
-        return { changes: (await this.query(on, sql, params)).rowCount ?? 0 };
+        return { changes: (await this.query(on, sql, params, inTransaction)).rowCount ?? 0 };
       },
       exec: async (sql: string) => {
         guard();
-        this.check();
+        this.check(inTransaction);
         try {
           await on.query(sql);
         } catch (error) {
@@ -352,13 +363,16 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
     this.check();
     if (this.lockClient) return;
     const client = new pg.Client(this.clientConfig);
-    client.on("error", (error: Error) => {
-      if (this.closed || this.lockLost) return;
+    const lost = (reason: string) => {
+      if (this.closed || this.lockLost || this.lockClient !== client) return;
       this.lockLost = new PostgresError(
-        "lost the connection holding the PostgreSQL writer lock: " + cleanError(error, this.secrets).message,
+        `lost the connection holding the PostgreSQL writer lock (${reason}); ` +
+          "another bridge process may be writing now, so this one stops using the database",
       );
       this.options.onWriterLockLost?.(this.lockLost);
-    });
+    };
+    client.on("error", (error: Error) => lost(cleanError(error, this.secrets).message));
+    client.on("end", () => lost("connection ended"));
     try {
       await client.connect();
       const result = await client.query<{ granted: boolean }>(
@@ -432,6 +446,8 @@ export async function openPostgresDatabase(
     connectionString,
     types: typeParsers,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
+    // Notice a silently dead peer (the writer lock's connection above all).
+    keepAlive: true,
     application_name: "signal-matrix-bridge",
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 8 });

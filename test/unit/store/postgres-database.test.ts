@@ -170,6 +170,47 @@ test("a second holder of the writer lock is refused with a clear message; close(
   assert.equal(second.holdsWriterLock, true);
 });
 
+test("losing the writer lock's connection stops all use of the database", async (t) => {
+  const uri = await server.createDatabase(t.name);
+  const lost: Error[] = [];
+  const db = await open(t, { lock: true, onWriterLockLost: (error) => lost.push(error) }, uri);
+  const other = await open(t, {}, uri);
+  const holder = await other.get<{ pid: number }>(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted",
+  );
+  assert.ok(holder, "no advisory lock in pg_locks");
+  await other.get("SELECT pg_terminate_backend(?)", [holder.pid]);
+  const deadline = Date.now() + 10_000;
+  while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(lost.length, 1, "onWriterLockLost was not called within 10 s of the lock's connection ending");
+  assert.equal(db.holdsWriterLock, false);
+  await assert.rejects(db.get("SELECT 1"), /lost the connection holding the PostgreSQL writer lock/);
+  await assert.rejects(
+    db.transaction(async () => undefined),
+    /lost the connection holding the PostgreSQL writer lock/,
+  );
+});
+
+test("close() waits for a transaction under way, then refuses new work", async (t) => {
+  const uri = await server.createDatabase(t.name);
+  const db = await openPostgresDatabase(uri);
+  await db.exec("CREATE TABLE w (k TEXT PRIMARY KEY)");
+  let started!: () => void;
+  const inside = new Promise<void>((resolve) => (started = resolve));
+  const work = db.transaction(async (tx) => {
+    started();
+    await new Promise((r) => setTimeout(r, 200));
+    await tx.run("INSERT INTO w VALUES (?)", ["late"]);
+    return "committed";
+  });
+  await inside;
+  await db.close();
+  assert.equal(await work, "committed");
+  await assert.rejects(db.get("SELECT 1"), /closed/);
+  const again = await open(t, {}, uri);
+  assert.deepEqual(await again.all("SELECT k FROM w"), [{ k: "late" }]);
+});
+
 test("the password is in no error and redacted from URIs for logs", async (t) => {
   const wrong = "s3cret-Passw0rd!";
   const uri = server.uriFor("postgres", wrong);
