@@ -327,11 +327,18 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
       }
       let open = true;
       let broken: Error | undefined;
+      const control = async (sql: string) => {
+        try {
+          await client.query(sql);
+        } catch (error) {
+          throw cleanError(error, this.secrets);
+        }
+      };
       try {
-        await client.query("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        await control("BEGIN ISOLATION LEVEL SERIALIZABLE");
         const result = await work(this.executor(client, () => open));
-        await client.query("COMMIT");
         open = false;
+        await control("COMMIT");
         return result;
       } catch (error) {
         open = false;
@@ -346,7 +353,8 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
           await sleep(Math.random() * 5 * 2 ** Math.min(attempt, 6));
           continue;
         }
-        throw cleanError(error, this.secrets);
+        // Statement errors are PostgresErrors already; anything else is work's own, kept as it is.
+        throw error;
       } finally {
         client.release(broken);
       }

@@ -103,12 +103,13 @@ test("a transaction commits when work resolves and rolls back when it throws", a
     return "done";
   });
   assert.equal(result, "done");
+  class WorkError extends Error {}
   await assert.rejects(
     db.transaction(async (tx) => {
       await tx.run("INSERT INTO c VALUES (?)", ["dropped"]);
-      throw new Error("work failed");
+      throw new WorkError("work failed");
     }),
-    /work failed/,
+    (error: Error) => error instanceof WorkError && error.message === "work failed",
   );
   let leaked: SqlExecutor | undefined;
   await db.transaction(async (tx) => {
