@@ -249,6 +249,22 @@ test("the password may come from a file instead of the URI", async (t) => {
   assert.deepEqual(await db.get("SELECT 1 AS one"), { one: 1 });
 });
 
+test("without a password in the URI or a file, PGPASSWORD is used, and kept out of errors", async (t) => {
+  const saved = process.env.PGPASSWORD;
+  t.after(() => {
+    if (saved === undefined) delete process.env.PGPASSWORD;
+    else process.env.PGPASSWORD = saved;
+  });
+  const name = new URL(await server.createDatabase(t.name)).pathname.slice(1);
+  process.env.PGPASSWORD = server.password;
+  const db = await open(t, {}, server.uriFor(name, null));
+  assert.deepEqual(await db.get("SELECT 2 AS two"), { two: 2 });
+  const error = await db.get("SELECT ?::int AS n", [server.password]).catch((e: unknown) => e);
+  assert.ok(error instanceof Error);
+  assert.match(error.message, /invalid input syntax/);
+  assert.ok(!error.message.includes(server.password), error.message);
+});
+
 test("every migration, translated, applies to PostgreSQL in order", async (t) => {
   const db = await open(t);
   for (const { version, description, sql } of await migrationScripts()) {
