@@ -45,6 +45,13 @@ export interface PostgresServer {
    * so the shutdown checkpoint (seconds of fsync with a few databases) is skipped.
    */
   stop(): Promise<void>;
+  /**
+   * Kills the server as a crash would (immediate shutdown: no checkpoint, connections cut) and
+   * keeps its directory; `start()` brings it back, recovering from the WAL what was committed.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again, on the same port and data, after `crash()`. */
+  start(): Promise<void>;
 }
 
 async function executable(path: string): Promise<boolean> {
@@ -128,7 +135,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 
   let started = false;
-  const stop = async () => {
+  let port = 0;
+  const halt = async () => {
     if (started) {
       started = false;
       await tool(
@@ -145,7 +153,29 @@ export async function startPostgres(): Promise<PostgresServer> {
         throw error;
       });
     }
+  };
+  const stop = async () => {
+    await halt();
     await rm(dir, { recursive: true, force: true });
+  };
+  const start = async () => {
+    if (started) throw new Error("the test PostgreSQL is already running");
+    const serverOptions = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      "-c listen_addresses=127.0.0.1",
+      "-c fsync=on",
+      "-c shared_buffers=16MB",
+      "-c max_connections=60",
+      "-c log_min_messages=warning",
+    ].join(" ");
+    await tool(
+      "pg_ctl",
+      ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "30", "-o", serverOptions],
+      40_000,
+      `starting PostgreSQL on port ${port}`,
+    );
+    started = true;
   };
 
   try {
@@ -167,23 +197,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       60_000,
       "initdb",
     );
-    const port = await freePort();
-    const serverOptions = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      "-c listen_addresses=127.0.0.1",
-      "-c fsync=on",
-      "-c shared_buffers=16MB",
-      "-c max_connections=60",
-      "-c log_min_messages=warning",
-    ].join(" ");
-    await tool(
-      "pg_ctl",
-      ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "30", "-o", serverOptions],
-      40_000,
-      `starting PostgreSQL on port ${port}`,
-    );
-    started = true;
+    port = await freePort();
+    await start();
 
     const uriFor = (database: string, pass: string | null = password) =>
       `postgresql://${user}${pass === null ? "" : `:${encodeURIComponent(pass)}`}@127.0.0.1:${port}/${database}`;
@@ -211,7 +226,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     const logTail = async (lines = 40) =>
       (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
 
-    return { port, user, password, logFile, createDatabase, uriFor, logTail, stop };
+    return { port, user, password, logFile, createDatabase, uriFor, logTail, stop, crash: halt, start };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
