@@ -367,7 +367,15 @@ export class PostgresDatabase implements SqlDatabase, PostgresExecutor {
    * another session (another bridge process) holds it. Advisory locks are per database, so
    * bridges on other databases of the same server do not meet.
    */
-  async acquireWriterLock(): Promise<void> {
+  acquireWriterLock(): Promise<void> {
+    // Callers at once share one attempt; a failed attempt may be tried again.
+    this.locking ??= this.lockOnce().finally(() => (this.locking = undefined));
+    return this.locking;
+  }
+
+  private locking: Promise<void> | undefined;
+
+  private async lockOnce(): Promise<void> {
     this.check();
     if (this.lockClient) return;
     const client = new pg.Client(this.clientConfig);
