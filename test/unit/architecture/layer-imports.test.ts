@@ -78,13 +78,14 @@ test("convert/ is pure: itself, protobuf types and the htmlparser2 parser", () =
   );
 });
 
-test("store/ uses SQLite, Node and only the public entry of signal/", () => {
+test("store/ uses SQLite, PostgreSQL (pg), Node and only the public entry of signal/", () => {
   assertOnly(
     "store",
     (ref) =>
       within("store")(ref) ||
       isNodeBuiltin(ref) ||
       ref.specifier === "better-sqlite3" ||
+      ref.specifier === "pg" ||
       publicEntryOf("signal")(ref) ||
       generatedProto(ref),
   );
