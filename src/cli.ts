@@ -23,7 +23,13 @@ import {
 } from "./config/index.js";
 import { RotatingLogFile } from "./log-file.js";
 import { createLogger, type Logger } from "./logger.js";
-import { openDatabase, StoreError, type Store } from "./store/index.js";
+import {
+  databaseSecrets,
+  describeDatabase,
+  openConfiguredStore,
+  StoreError,
+  type Store,
+} from "./store/index.js";
 
 const program = "signal-matrix-bridge";
 
@@ -253,7 +259,12 @@ function openLog(config: BridgeConfig, configPath: string, registration: Registr
       logFile.write(line);
     };
   }
-  const secrets = [registration.as_token, registration.hs_token, config.provisioning.shared_secret];
+  const secrets = [
+    registration.as_token,
+    registration.hs_token,
+    config.provisioning.shared_secret,
+    ...databaseSecrets(config.database),
+  ];
   return createLogger({
     level,
     format,
@@ -271,11 +282,14 @@ async function run(
   logger.info(`config loaded from ${resolve(configPath)}`);
   logger.info(`registration "${registration.id}" loaded from ${config.appservice.registration}`);
 
-  const store: Store = await openDatabase({
-    databasePath: config.database.path,
-    keyFilePath: config.database.key_file,
+  const store: Store = await openConfiguredStore(config.database, {
+    onWriterLockLost: (error) => {
+      // Another process may be writing by now: stopping is the only safe answer.
+      logger.error(`${error.message}; stopping`);
+      process.exit(1);
+    },
   });
-  logger.info(`database opened at ${config.database.path}`);
+  logger.info(`database (${config.database.type}) opened at ${describeDatabase(config.database)}`);
 
   let running: RunningBridge;
   try {

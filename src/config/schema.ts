@@ -95,10 +95,26 @@ export const configSchema = section("Bridge configuration", {
     }),
   }),
   database: section("Where the bridge keeps its state.", {
+    type: oneOf(["sqlite", "postgres"], {
+      description:
+        "sqlite (a file, for small installs) or postgres (PostgreSQL, recommended beyond a few users; see database.uri).",
+      default: "sqlite",
+    }),
     path: path({
-      description: "SQLite database file (created if missing).",
+      description: "SQLite database file (created if missing); used when type is sqlite.",
       default: "./data/bridge.db",
     }),
+    uri: optional(
+      string({
+        description:
+          "PostgreSQL connection URI (postgres://user@host:5432/dbname?sslmode=...); required when type is postgres. The password may be in the URI, in password_file, or in the PGPASSWORD environment variable; it is never logged.",
+      }),
+    ),
+    password_file: optional(
+      path({
+        description: "File holding the PostgreSQL password (when the URI has none).",
+      }),
+    ),
     key_file: path({
       description:
         "File holding the key that encrypts Signal secrets in the database. Created with mode 0600 on first start; back it up with the database, losing it loses all logins.",

@@ -1,6 +1,12 @@
 export { DoublePuppetTables } from "./double-puppet-tables.js";
 export { openDatabase, type OpenDatabaseOptions, type Store } from "./database.js";
 export {
+  type DatabaseSettings,
+  databaseSecrets,
+  describeDatabase,
+  openConfiguredStore,
+} from "./open-store.js";
+export {
   AccountDeletedError,
   CorruptRecordError,
   DatabaseTooNewError,

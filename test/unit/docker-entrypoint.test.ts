@@ -77,7 +77,7 @@ test("first start writes the config with its files in the data directory, second
     timeoutMs: 30_000,
     what: () => `the bridge to start and wait for its homeserver; it logged:\n${output}`,
   });
-  assert.ok(output.includes(`database opened at ${join(dataDir, "bridge.db")}`), output);
+  assert.ok(output.includes(`database (sqlite) opened at ${join(dataDir, "bridge.db")}`), output);
   assert.ok(existsSync(join(dataDir, "bridge.key")));
   // The script gave way to the bridge (exec): the container's process is the bridge itself, so
   // a stop reaches it.

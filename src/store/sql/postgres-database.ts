@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import pg from "pg";
 
 import type { SqlDatabase, SqlExecutor, SqlRunResult, SqlValue } from "./sql-database.js";
+import { StoreError } from "../errors.js";
 
 export interface OpenPostgresOptions {
   /** A file holding the password (trimmed); used when the URI has none. */
@@ -30,7 +31,7 @@ export interface OpenPostgresOptions {
 }
 
 /** An error from PostgreSQL or the connection, with the URI's password removed. */
-export class PostgresError extends Error {
+export class PostgresError extends StoreError {
   override name = "PostgresError";
   /** SQLSTATE for server errors (e.g. 23505 unique violation), or Node's code (ECONNREFUSED). */
   readonly code: string | undefined;
@@ -46,7 +47,7 @@ export class PostgresError extends Error {
 }
 
 /** Thrown by acquireWriterLock when another session holds the lock. */
-export class WriterLockError extends Error {
+export class WriterLockError extends StoreError {
   override name = "WriterLockError";
 }
 
@@ -74,7 +75,7 @@ export function redactDatabaseUri(uri: string): string {
 }
 
 /** The password a URI names, if any (authority or `password=` parameter). */
-function passwordOf(uri: string): string | undefined {
+export function passwordOf(uri: string): string | undefined {
   try {
     const url = new URL(uri);
     const fromParam = url.searchParams.get("password");

@@ -16,7 +16,7 @@ import {
 import { toPostgresDdl } from "../../../src/store/sql/postgres-ddl.js";
 import type { SqlExecutor } from "../../../src/store/sql/sql-database.js";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.js";
-import { migrationScripts } from "./migration-scripts.js";
+import { migrations } from "../../../src/store/migrations/list.js";
 
 let server: PostgresServer;
 
@@ -290,10 +290,10 @@ test("committed transactions survive a server crash, and the pool reconnects aft
 
 test("every migration, translated, applies to PostgreSQL in order", async (t) => {
   const db = await open(t);
-  for (const { version, description, sql } of await migrationScripts()) {
+  for (const { version, description, sql } of migrations) {
     await db
       .transaction(async (tx) => {
-        await (tx as SqlExecutor & { exec(sql: string): Promise<void> }).exec(toPostgresDdl(sql));
+        await tx.exec(toPostgresDdl(sql));
       })
       .catch((error: Error) => {
         throw new Error(`migration ${version} (${description}): ${error.message}`);

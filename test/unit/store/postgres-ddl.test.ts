@@ -3,7 +3,6 @@ import { test } from "node:test";
 
 import { migrations } from "../../../src/store/migrations/list.js";
 import { toPostgresDdl } from "../../../src/store/sql/postgres-ddl.js";
-import { migrationScripts } from "./migration-scripts.js";
 
 const squash = (sql: string) => sql.replace(/\s+/g, " ").trim();
 
@@ -92,10 +91,8 @@ test("SQLite-only statements are refused with the word that cannot be translated
   }
 });
 
-test("every migration's SQL translates (applying it to PostgreSQL is postgres-database.test.ts's)", async () => {
-  const scripts = await migrationScripts();
-  assert.equal(scripts.length, migrations.length);
-  for (const { version, sql } of scripts) {
+test("every migration's SQL translates (applying it to PostgreSQL is postgres-database.test.ts's)", () => {
+  for (const { version, sql } of migrations) {
     const translated = toPostgresDdl(sql);
     const code = translated.replace(/--[^\n]*/g, "");
     assert.doesNotMatch(code, /\bSTRICT\b|\bBLOB\b|\bINTEGER\b|\bAUTOINCREMENT\b/, `migration ${version}`);
