@@ -1,0 +1,74 @@
+// The end-to-end section of `npm run bench`: Synapse, the mock Signal server and the bridge as
+// its own process, each figure next to a reference measured in the same run. Everything it
+// starts is stopped and removed when it ends, fails or is interrupted.
+import type { Figure } from "../measure.js";
+import { measureLibsignalCost } from "./libsignal-cost.js";
+import { idleRss, linkedUsersFigures } from "./linked-users.js";
+import { matrixToSignal } from "./matrix-to-signal.js";
+import { signalToMatrixChats } from "./signal-to-matrix-chats.js";
+import { signalToMatrixOneChat } from "./signal-to-matrix-one-chat.js";
+import { startE2eWorld } from "./world.js";
+
+const LINKED_USER_COUNTS = [50, 500];
+
+const progress = (text: string) => console.error(`bench e2e: ${text}`);
+
+export async function e2eFigures(): Promise<Figure[]> {
+  progress("libsignal's own cost per message (in-process)");
+  const libsignal = await measureLibsignalCost();
+  progress("starting the mock Signal server, Synapse and the bridge");
+  const world = await startE2eWorld();
+  const interrupted = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping what the benchmark started`);
+    void world.close().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  const figures: Figure[] = [];
+  const step = async (what: string, body: () => Promise<void>): Promise<boolean> => {
+    progress(what);
+    try {
+      await body();
+      return true;
+    } catch (error) {
+      // Figures measured so far are still printed; the failure goes to stderr.
+      progress(`${what} failed: ${(error as Error).stack ?? String(error)}`);
+      return false;
+    }
+  };
+  try {
+    await step("memory with no linked user", async () => {
+      figures.push(await idleRss(world, "0 linked users"));
+    });
+    let alice: Awaited<ReturnType<typeof world.linkAlice>> | undefined;
+    await step("linking Alice through the bot and opening her portals", async () => {
+      alice = await world.linkAlice();
+      figures.push(await idleRss(world, `1 linked user (${alice.portals.length} portals)`));
+    });
+    if (alice) {
+      const { device, portals } = alice;
+      const chats = world.contacts.map((contact, i) => ({ contact, portal: portals[i]! }));
+      let appserviceSend = { synapseCpuMs: NaN, count: 0 };
+      await step("Signal -> Matrix, one chat", async () => {
+        const result = await signalToMatrixOneChat(world, { device, ...chats[0]! }, libsignal);
+        appserviceSend = result.appserviceSend;
+        figures.push(...result.figures);
+      });
+      await step(`Signal -> Matrix, ${chats.length} chats`, async () => {
+        figures.push(...(await signalToMatrixChats(world, device, chats, libsignal)));
+      });
+      await step("Matrix -> Signal, one at a time", async () => {
+        figures.push(...(await matrixToSignal(world, chats[0]!, libsignal, appserviceSend)));
+      });
+    }
+    await step(`linked users: ${LINKED_USER_COUNTS.join(", ")}`, async () => {
+      await linkedUsersFigures(world, LINKED_USER_COUNTS, (figure) => figures.push(figure));
+    });
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    progress("stopping everything");
+    await world.close();
+  }
+  return figures;
+}
