@@ -13,7 +13,28 @@ const LINKED_USER_COUNTS = [50, 500];
 
 const progress = (text: string) => console.error(`bench e2e: ${text}`);
 
+/**
+ * matrix-js-sdk logs its sync steps at debug level through console.log/info/debug, looked up at
+ * each call: those would end up in the middle of the table. They are dropped while the section
+ * runs (its warnings and errors still go to stderr).
+ */
+function quietConsole(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug, trace: console.trace };
+  const drop = () => {};
+  Object.assign(console, { log: drop, info: drop, debug: drop, trace: drop });
+  return () => Object.assign(console, saved);
+}
+
 export async function e2eFigures(): Promise<Figure[]> {
+  const restoreConsole = quietConsole();
+  try {
+    return await measureAll();
+  } finally {
+    restoreConsole();
+  }
+}
+
+async function measureAll(): Promise<Figure[]> {
   progress("libsignal's own cost per message (in-process)");
   const libsignal = await measureLibsignalCost();
   progress("starting the mock Signal server, Synapse and the bridge");

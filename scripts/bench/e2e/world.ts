@@ -2,7 +2,8 @@
 // server in this process, the bridge as its own process, Alice (matrix-js-sdk) linked through
 // the bot to her phone, her direct portals with contacts, Bob (a plain Matrix user) and a
 // reference appservice on the same Synapse. `close()` stops and removes all of it.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
@@ -53,6 +54,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
   let reference: ReferenceAppservice | undefined;
   let setting: BridgeWithSignal | undefined;
   let bob: MatrixUser | undefined;
+  let synapsePid: number | undefined;
   const close = async () => {
     const steps: Array<() => Promise<unknown> | unknown> = [
       () => bob?.stop(),
@@ -94,9 +96,9 @@ export async function startE2eWorld(): Promise<E2eWorld> {
       metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
       contacts,
       async synapsePid() {
-        // Synapse writes its pid file next to its log.
-        const text = await readFile(join(dirname(setting!.synapse.logFile), "homeserver.pid"), "utf8");
-        return Number(text.trim());
+        // Synapse runs from the config file next to its log (it writes its pid file only as a daemon).
+        synapsePid ??= pidWithArgument(join(dirname(setting!.synapse.logFile), "homeserver.yaml"));
+        return synapsePid;
       },
       bridgePid() {
         const pid = setting!.bridge.pid;
@@ -141,4 +143,19 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     await close();
     throw error;
   }
+}
+
+/** The process whose command line has `argument` as one of its arguments. */
+function pidWithArgument(argument: string): number {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (args.includes(argument)) return Number(entry);
+  }
+  throw new Error(`no process runs with ${argument}`);
 }
