@@ -7,7 +7,7 @@ import { cpus, platform, release, tmpdir } from "node:os";
 import { attachmentFigures } from "./attachment-benchmarks.js";
 import { parseArgs } from "node:util";
 import { conversionFigures } from "./conversion-benchmarks.js";
-import { e2eFigures } from "./e2e/index.js";
+import { e2eFigures, synapseVersion } from "./e2e/index.js";
 import { hostileInputFigures } from "./hostile-input-benchmarks.js";
 import type { Figure } from "./measure.js";
 import { mockSignalFigures } from "./mock-signal-benchmark.js";
@@ -32,12 +32,13 @@ function commitOf(): string {
   }
 }
 
-function printHeader(): void {
+function printHeader(withE2e: boolean): void {
   const cpuList = cpus();
   const onTmpfs = statfsSync(tmpdir()).type === TMPFS_MAGIC;
   console.log(`commit   ${commitOf()}`);
   console.log(`node     ${process.version} (${platform()} ${release()})`);
   console.log(`cpu      ${cpuList[0]?.model.trim() ?? "unknown"} x ${cpuList.length}`);
+  if (withE2e) console.log(`synapse  ${synapseVersion()} (e2e section)`);
   console.log(
     `database ${tmpdir()}${onTmpfs ? " is a tmpfs: durable writes look faster than on disk (set TMPDIR)" : ""}`,
   );
@@ -81,7 +82,7 @@ const sections: Record<string, () => Figure[] | Promise<Figure[]>> = {
   e2e: e2eFigures,
 };
 
-function chosenSections(): Array<() => Figure[] | Promise<Figure[]>> {
+function chosenSections(): string[] {
   const { values } = parseArgs({
     options: { only: { type: "string" }, "no-e2e": { type: "boolean", default: false } },
   });
@@ -91,13 +92,13 @@ function chosenSections(): Array<() => Figure[] | Promise<Figure[]>> {
     console.error(`unknown section ${unknown.join(", ")}; sections: ${Object.keys(sections).join(", ")}`);
     process.exit(2);
   }
-  return names.filter((name) => !(values["no-e2e"] && name === "e2e")).map((name) => sections[name]!);
+  return names.filter((name) => !(values["no-e2e"] && name === "e2e"));
 }
 
 const chosen = chosenSections();
-printHeader();
+printHeader(chosen.includes("e2e"));
 console.log(row(["figure", "rate", "unit", "p50 ms", "p99 ms", "n"]));
 console.log(row(COLUMNS.map(({ width }) => "-".repeat(width))));
-for (const section of chosen) {
-  for (const figure of await section()) printFigure(figure);
+for (const name of chosen) {
+  for (const figure of await sections[name]!()) printFigure(figure);
 }

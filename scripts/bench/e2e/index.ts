@@ -1,6 +1,9 @@
 // The end-to-end section of `npm run bench`: Synapse, the mock Signal server and the bridge as
 // its own process, each figure next to a reference measured in the same run. Everything it
 // starts is stopped and removed when it ends, fails or is interrupted.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { projectRoot } from "../../../test/support/wait.js";
 import type { Figure } from "../measure.js";
 import { measureLibsignalCost } from "./libsignal-cost.js";
 import { idleRss, linkedUsersFigures } from "./linked-users.js";
@@ -10,6 +13,17 @@ import { signalToMatrixOneChat } from "./signal-to-matrix-one-chat.js";
 import { startE2eWorld } from "./world.js";
 
 const LINKED_USER_COUNTS = [50, 500];
+
+/** The Synapse version the e2e figures are measured with, for the header. */
+export function synapseVersion(): string {
+  try {
+    const python = join(projectRoot, ".cache/synapse-venv/bin/python");
+    const script = "import synapse; print(synapse.__version__)";
+    return execFileSync(python, ["-c", script], { encoding: "utf8" }).trim();
+  } catch {
+    return "not installed yet (the e2e section installs it into .cache/synapse-venv)";
+  }
+}
 
 const progress = (text: string) => console.error(`bench e2e: ${text}`);
 
