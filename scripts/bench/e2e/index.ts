@@ -61,13 +61,14 @@ async function measureAll(): Promise<Figure[]> {
   process.once("SIGTERM", interrupted);
   const figures: Figure[] = [];
   const step = async (what: string, body: () => Promise<void>): Promise<boolean> => {
+    if (world.closed) return false;
     progress(what);
     try {
       await body();
       return true;
     } catch (error) {
       // Figures measured so far are still printed; the failure goes to stderr.
-      progress(`${what} failed: ${(error as Error).stack ?? String(error)}`);
+      if (!world.closed) progress(`${what} failed: ${(error as Error).stack ?? String(error)}`);
       return false;
     }
   };

@@ -17,6 +17,8 @@ export interface LinkedAccountsOptions {
   accounts: Array<{ userId: string; phone: PrimaryDevice }>;
   /** Stops linking (with those linked so far kept) once this time (Date.now()) has passed. */
   deadline: number;
+  /** Stops linking (with those linked so far kept) once this says so. */
+  stopped?: () => boolean;
 }
 
 /** Links each phone's account for its user; resolves to how many were linked. */
@@ -25,7 +27,7 @@ export async function writeLinkedAccounts(options: LinkedAccountsOptions): Promi
   let linked = 0;
   try {
     for (const { userId, phone } of options.accounts) {
-      if (Date.now() > options.deadline) break;
+      if (Date.now() > options.deadline || options.stopped?.()) break;
       await linkToPhone(options.mock, store.signalStorage(userId), phone);
       linked++;
     }

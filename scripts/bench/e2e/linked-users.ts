@@ -55,8 +55,16 @@ export async function linkedUsersFigures(
       phones.push(phone);
       accounts.push({ userId: `@benchuser${n}:localhost`, phone });
     }
+    if (world.closed) throw new Error("the benchmark is stopping");
     const linkStart = performance.now();
-    linked += await writeLinkedAccounts({ mock: world.mock, databasePath, keyFilePath, accounts, deadline });
+    linked += await writeLinkedAccounts({
+      mock: world.mock,
+      databasePath,
+      keyFilePath,
+      accounts,
+      deadline,
+      stopped: () => world.closed,
+    });
     const linkSeconds = (performance.now() - linkStart) / 1000;
     const label = linked === wanted ? `${linked}` : `${linked} (of ${wanted} wanted: linking budget spent)`;
     emit({
@@ -66,6 +74,7 @@ export async function linkedUsersFigures(
       count: accounts.length,
     });
 
+    if (world.closed) throw new Error("the benchmark is stopping");
     const start = performance.now();
     await bridge.start({ waitForStarted: false });
     let connected: number | undefined;

@@ -45,6 +45,9 @@ export interface E2eWorld {
   linkAlice(): Promise<{ phone: PrimaryDevice; device: Device; portals: string[] }>;
   /** Bob, a second plain Matrix user (started on first use). */
   bob(): Promise<MatrixUser>;
+  /** Whether `close()` was called: nothing may be started any more. */
+  readonly closed: boolean;
+  /** Stops and removes everything (once; later calls wait for the first). */
   close(): Promise<void>;
 }
 
@@ -55,10 +58,14 @@ export async function startE2eWorld(): Promise<E2eWorld> {
   let setting: BridgeWithSignal | undefined;
   let bob: MatrixUser | undefined;
   let synapsePid: number | undefined;
-  const close = async () => {
+  let closing: Promise<void> | undefined;
+  // Each part on its own, so that one failing to stop does not leave the others running.
+  const closeAll = async () => {
     const steps: Array<() => Promise<unknown> | unknown> = [
       () => bob?.stop(),
-      () => setting?.stop(),
+      () => setting?.alice.stop(),
+      () => setting?.bridge.cleanup(),
+      () => setting?.synapse.stop(),
       () => reference?.close(),
       () => mock?.close(),
       () => rm(dir, { recursive: true, force: true }),
@@ -71,6 +78,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
       }
     }
   };
+  const close = () => (closing ??= closeAll());
   try {
     mock = await startMockSignalServer();
     const contacts: PrimaryDevice[] = [];
@@ -135,6 +143,9 @@ export async function startE2eWorld(): Promise<E2eWorld> {
           bob = await startMatrixUser(setting!.synapse.url, credentials);
         }
         return bob;
+      },
+      get closed() {
+        return closing !== undefined;
       },
       close,
     };
