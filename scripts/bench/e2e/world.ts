@@ -1,9 +1,10 @@
 // The one setting every e2e figure shares: Synapse (from the project venv), the mock Signal
 // server in this process, the bridge as its own process, Alice (matrix-js-sdk) linked through
 // the bot to her phone, her direct portals with contacts, Bob (a plain Matrix user) and a
-// reference appservice on the same Synapse. `close()` stops and removes all of it.
+// reference appservice on the same Synapse. `close()` stops and removes all of it (keeping the
+// bridge and Synapse logs in E2E_LOG_DIR when that is set).
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
@@ -62,6 +63,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
   // Each part on its own, so that one failing to stop does not leave the others running.
   const closeAll = async () => {
     const steps: Array<() => Promise<unknown> | unknown> = [
+      () => keepLogs(setting),
       () => bob?.stop(),
       () => setting?.alice.stop(),
       () => setting?.bridge.cleanup(),
@@ -154,6 +156,16 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     await close();
     throw error;
   }
+}
+
+/** With E2E_LOG_DIR set (as for the e2e tests), the whole bridge and Synapse logs are kept there. */
+async function keepLogs(setting: BridgeWithSignal | undefined): Promise<void> {
+  const dir = process.env["E2E_LOG_DIR"];
+  if (!dir || !setting) return;
+  const base = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-bench`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${base}-bridge.log`, setting.bridge.output());
+  await copyFile(setting.synapse.logFile, `${base}-synapse.log`);
 }
 
 /** The process whose command line has `argument` as one of its arguments. */
