@@ -1,0 +1,30 @@
+// What the kernel says about a process's CPU time (Linux /proc), for the e2e figures.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let ticksPerSecond: number | undefined;
+
+/** Clock ticks per second of /proc/<pid>/stat's times (`getconf CLK_TCK`, usually 100). */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    const answer = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    ticksPerSecond = Number.isFinite(answer) && answer > 0 ? answer : 100;
+  }
+  return ticksPerSecond;
+}
+
+/** User plus system CPU time process `pid` has used so far, in milliseconds (utime + stime). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) is in parentheses and may contain spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 (utime) and 15 (stime) of the whole line are 11 and 12 after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicksPerSecond();
+}
+
+/** Measures the CPU time `pid` uses from now until `stop()`. */
+export function cpuMeter(pid: number): { stop(): number } {
+  const start = cpuMs(pid);
+  return { stop: () => cpuMs(pid) - start };
+}

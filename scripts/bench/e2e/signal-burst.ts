@@ -1,0 +1,125 @@
+// Bursts into Matrix rooms, timed until Alice's client has seen the last message of each room:
+// from Signal contacts through the bridge, and from the reference appservice straight to Synapse.
+import { performance } from "node:perf_hooks";
+import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import { numbered } from "../../../test/support/message-burst.js";
+import { roomHistory } from "../../../test/support/room-history.js";
+import { withTimeout } from "../../../test/support/wait.js";
+import { cpuMeter } from "./process-stats.js";
+import type { E2eWorld } from "./world.js";
+
+const ARRIVAL_TIMEOUT_MS = 600_000;
+
+export interface BurstResult {
+  /** Messages that arrived (distinct bodies of the burst in the rooms' histories). */
+  arrived: number;
+  sent: number;
+  seconds: number;
+  /** CPU milliseconds of the bridge process over the burst (0 for the reference). */
+  bridgeCpuMs: number;
+  synapseCpuMs: number;
+}
+
+/** Distinct bodies starting with `prefix` in `roomId`'s history, as Alice can read it. */
+async function arrivedIn(world: E2eWorld, roomId: string, prefix: string): Promise<number> {
+  const history = await roomHistory(world.setting.alice, roomId);
+  const bodies = history
+    .filter((event) => event.type === "m.room.message")
+    .map((event) => String(event.content["body"] ?? ""))
+    .filter((body) => body.startsWith(prefix));
+  return new Set(bodies).size;
+}
+
+/** Resolves when Alice's client shows `body` in `roomId`. */
+const seen = (world: E2eWorld, roomId: string, body: string) =>
+  world.setting.alice.waitForEvent(
+    roomId,
+    (event) => event.getContent()["body"] === body,
+    `"${body}" to be seen in ${roomId}`,
+    ARRIVAL_TIMEOUT_MS,
+  );
+
+/**
+ * Each contact sends `perChat` texts to the bridge's device, all handed to the mock server at
+ * once (encrypted beforehand, each with its own timestamp); timed until Alice has seen the last
+ * text of every contact's portal.
+ */
+export async function burstFromSignal(
+  world: E2eWorld,
+  device: Device,
+  chats: Array<{ contact: PrimaryDevice; portal: string }>,
+  perChat: number,
+  prefix: string,
+): Promise<BurstResult> {
+  const sentAt = Date.now();
+  const plans = [];
+  for (const [c, { contact, portal }] of chats.entries()) {
+    const bodies = numbered(`${prefix} chat ${c + 1}`, perChat);
+    const envelopes = [];
+    for (const [i, body] of bodies.entries()) {
+      envelopes.push(await contact.encryptText(device, body, { timestamp: sentAt + i }));
+    }
+    plans.push({ portal, bodies, envelopes });
+  }
+  const bridgeCpu = cpuMeter(world.bridgePid());
+  const synapseCpu = cpuMeter(await world.synapsePid());
+  const start = performance.now();
+  const waits = plans.map(({ portal, bodies }) => seen(world, portal, bodies.at(-1)!));
+  const deliveries: Array<Promise<void>> = [];
+  // Interleaved, as messages of several chats reach a device.
+  for (let i = 0; i < perChat; i++) {
+    for (const plan of plans) deliveries.push(world.mock.server.send(device, plan.envelopes[i]!));
+  }
+  const delivered = Promise.all(deliveries);
+  // Awaited below, unless a wait fails first: then a failed delivery must not end the process.
+  delivered.catch(() => undefined);
+  await Promise.all(waits);
+  const seconds = (performance.now() - start) / 1000;
+  const bridgeCpuMs = bridgeCpu.stop();
+  const synapseCpuMs = synapseCpu.stop();
+  await withTimeout(delivered, 60_000, "the mock server to finish its deliveries");
+  let arrived = 0;
+  for (const [c, { portal }] of plans.entries())
+    arrived += await arrivedIn(world, portal, `${prefix} chat ${c + 1} `);
+  return { arrived, sent: perChat * chats.length, seconds, bridgeCpuMs, synapseCpuMs };
+}
+
+/**
+ * The reference appservice sends `perRoom` texts into each room, one at a time per room (each
+ * once Synapse accepted the one before) and the rooms at once; timed until Alice has seen the
+ * last text of every room.
+ */
+export async function burstFromAppservice(
+  world: E2eWorld,
+  rooms: string[],
+  perRoom: number,
+  prefix: string,
+): Promise<BurstResult> {
+  const plans = rooms.map((room, r) => ({ room, bodies: numbered(`${prefix} room ${r + 1}`, perRoom) }));
+  const synapseCpu = cpuMeter(await world.synapsePid());
+  const start = performance.now();
+  const waits = plans.map(({ room, bodies }) => seen(world, room, bodies.at(-1)!));
+  const senders = plans.map(async ({ room, bodies }) => {
+    for (const body of bodies) await world.reference.sendText(room, body);
+  });
+  await Promise.all([...senders, ...waits]);
+  const seconds = (performance.now() - start) / 1000;
+  const synapseCpuMs = synapseCpu.stop();
+  let arrived = 0;
+  for (const [r, { room }] of plans.entries())
+    arrived += await arrivedIn(world, room, `${prefix} room ${r + 1} `);
+  return { arrived, sent: perRoom * rooms.length, seconds, bridgeCpuMs: 0, synapseCpuMs };
+}
+
+/** `count` rooms of the reference appservice that Alice has joined. */
+export async function referenceRooms(world: E2eWorld, count: number): Promise<string[]> {
+  const { alice } = world.setting;
+  const rooms: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const room = await world.reference.createRoom([alice.userId]);
+    await alice.client.joinRoom(room);
+    await alice.waitForMembership(room, alice.userId, "join");
+    rooms.push(room);
+  }
+  return rooms;
+}

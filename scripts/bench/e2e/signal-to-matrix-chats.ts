@@ -1,0 +1,66 @@
+// a. with several chats: each contact's burst into its own portal, all at once, against an
+// appservice sending the same events into as many rooms with one send in flight per room.
+import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import type { Figure } from "../measure.js";
+import { withReference } from "./compare.js";
+import type { LibsignalCost } from "./libsignal-cost.js";
+import { burstFromAppservice, burstFromSignal, referenceRooms } from "./signal-burst.js";
+import type { E2eWorld } from "./world.js";
+
+const PER_CHAT = 100;
+
+export async function signalToMatrixChats(
+  world: E2eWorld,
+  device: Device,
+  chats: Array<{ contact: PrimaryDevice; portal: string }>,
+  libsignal: LibsignalCost,
+): Promise<Figure[]> {
+  const rooms = await referenceRooms(world, chats.length);
+  const bridged = await burstFromSignal(world, device, chats, PER_CHAT, "chats burst");
+  const reference = await burstFromAppservice(world, rooms, PER_CHAT, "reference rooms");
+  const n = chats.length;
+  return [
+    ...withReference(
+      {
+        name: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen`,
+        unit: "msg/s",
+        rate: bridged.arrived / bridged.seconds,
+        count: bridged.arrived,
+      },
+      {
+        name: `appservice, ${n} rooms x ${PER_CHAT}, ${n} sends in flight`,
+        unit: "msg/s",
+        rate: reference.arrived / reference.seconds,
+        count: reference.arrived,
+      },
+    ),
+    ...withReference(
+      {
+        name: `bridge CPU per S->M message (${n}-chat burst)`,
+        unit: "ms/msg",
+        rate: bridged.bridgeCpuMs / bridged.arrived,
+        count: bridged.arrived,
+      },
+      {
+        name: "libsignal sealed-sender decrypt, in-process",
+        unit: "ms/msg",
+        rate: libsignal.decryptMs,
+        count: libsignal.messages,
+      },
+    ),
+    ...withReference(
+      {
+        name: `Synapse CPU per S->M message (${n}-chat burst)`,
+        unit: "ms/msg",
+        rate: bridged.synapseCpuMs / bridged.arrived,
+        count: bridged.arrived,
+      },
+      {
+        name: `Synapse CPU per appservice send (${n} in flight)`,
+        unit: "ms/msg",
+        rate: reference.synapseCpuMs / reference.arrived,
+        count: reference.arrived,
+      },
+    ),
+  ];
+}
