@@ -23,16 +23,16 @@ export interface LinkedAccountsOptions {
 
 /** Links each phone's account for its user; resolves to how many were linked. */
 export async function writeLinkedAccounts(options: LinkedAccountsOptions): Promise<number> {
-  const store = openDatabase({ databasePath: options.databasePath, keyFilePath: options.keyFilePath });
+  const store = await openDatabase({ databasePath: options.databasePath, keyFilePath: options.keyFilePath });
   let linked = 0;
   try {
     for (const { userId, phone } of options.accounts) {
       if (Date.now() > options.deadline || options.stopped?.()) break;
-      await linkToPhone(options.mock, store.signalStorage(userId), phone);
+      await linkToPhone(options.mock, await store.signalStorage(userId), phone);
       linked++;
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return linked;
 }
