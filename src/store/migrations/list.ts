@@ -13,6 +13,7 @@ import { doublePuppets } from "./011-double-puppets.js";
 import { personalSpaces } from "./012-personal-spaces.js";
 import { relayMode } from "./013-relay-mode.js";
 import { messageRequests } from "./014-message-requests.js";
+import { lookupIndexes } from "./015-lookup-indexes.js";
 
 /**
  * Every migration, oldest first. To change the schema, add a file NNN-what.ts exporting a
@@ -33,4 +34,5 @@ export const migrations: readonly Migration[] = [
   personalSpaces,
   relayMode,
   messageRequests,
+  lookupIndexes,
 ];
