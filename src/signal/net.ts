@@ -9,7 +9,27 @@ export const DEFAULT_USER_AGENT = "Signal-Matrix-Bridge";
 // not used at all, and a phone-number lookup against a local server fails to connect).
 const UNUSED_LOCAL_PORT = 9;
 
+// One Net per environment for the whole process: each Net runs its own Tokio runtime (two
+// threads here) and connection machinery, and a Net is only a factory for connections, so the
+// logins of a bridge share one rather than each starting another (500 logins: 1000 threads).
+const shared = new Map<string, Net>();
+
+/** The process's Net for `environment` (created on first use). */
 export function createNet(environment: SignalEnvironment, userAgent: string = DEFAULT_USER_AGENT): Net {
+  const key = JSON.stringify(
+    environment.kind === "production"
+      ? [userAgent]
+      : [userAgent, environment.chatPort, environment.caCertificatePem],
+  );
+  let net = shared.get(key);
+  if (net === undefined) {
+    net = newNet(environment, userAgent);
+    shared.set(key, net);
+  }
+  return net;
+}
+
+function newNet(environment: SignalEnvironment, userAgent: string): Net {
   if (environment.kind === "production") {
     return new Net({ env: Environment.Production, userAgent });
   }
