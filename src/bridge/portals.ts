@@ -353,14 +353,16 @@ export class Portals {
     this.invited.add(marker);
   }
 
-  private async findOrCreate(key: string, create: () => Promise<PortalRow>): Promise<PortalRow> {
-    const existing = await this.tables.portalByKey(key);
-    if (existing) return existing;
+  private findOrCreate(key: string, create: () => Promise<PortalRow>): Promise<PortalRow> {
+    // Registered before the first await: a second caller joins this lookup (and the creation it
+    // may lead to) instead of reading the table before the first one stored the portal.
     const pending = this.creating.get(key);
     if (pending) return pending;
-    const creation = create().finally(() => this.creating.delete(key));
-    this.creating.set(key, creation);
-    return creation;
+    const finding = (async () => (await this.tables.portalByKey(key)) ?? (await create()))().finally(() =>
+      this.creating.delete(key),
+    );
+    this.creating.set(key, finding);
+    return finding;
   }
 }
 

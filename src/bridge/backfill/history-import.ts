@@ -8,7 +8,7 @@ import {
   TransferArchiveError,
   type TransferArchiveLocation,
 } from "../../signal/index.js";
-import type { HistoryChatRow } from "../../store/index.js";
+import type { HistoryChatRow, HistoryImportState } from "../../store/index.js";
 import type { Login, LoginStart } from "../logins.js";
 import { RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
 import { backfillChat, type ChatBackfillDeps, type ChatBackfillResult } from "./chat-backfill.js";
@@ -66,7 +66,7 @@ export class HistoryImporter {
     }
     const row = await store.history.importOf(login.userId);
     if (!row || row.state === "done") return;
-    const run = this.run(login).catch(async (error: unknown) => {
+    const run = this.run(login, row.state).catch(async (error: unknown) => {
       if (error instanceof RetryStoppedError || login.signal.aborted) return;
       this.options.logger.error(`the history import of ${login.userId} failed`, error);
       await this.end(
@@ -104,9 +104,10 @@ export class HistoryImporter {
     await Promise.all(this.running);
   }
 
-  private async run(login: Login): Promise<void> {
+  /** `state` is the import's as `starting` read it: the wait for the archive is registered at once. */
+  private async run(login: Login, state: HistoryImportState): Promise<void> {
     const { store } = this.options;
-    if ((await store.history.importOf(login.userId))?.state === "waiting") {
+    if (state === "waiting") {
       const receiving = this.receive(login);
       this.receiving.set(login.userId, receiving);
       try {

@@ -50,14 +50,16 @@ export class PersonalSpaces {
     }
   }
 
-  private async spaceOf(userId: string): Promise<string> {
-    const existing = await this.options.tables.spaceOf(userId);
-    if (existing) return Promise.resolve(existing);
+  private spaceOf(userId: string): Promise<string> {
+    // Registered before the first await, so concurrent callers share one lookup and creation.
     const pending = this.creating.get(userId);
     if (pending) return pending;
-    const creation = this.create(userId).finally(() => this.creating.delete(userId));
-    this.creating.set(userId, creation);
-    return creation;
+    const finding = (async () =>
+      (await this.options.tables.spaceOf(userId)) ?? (await this.create(userId)))().finally(() =>
+      this.creating.delete(userId),
+    );
+    this.creating.set(userId, finding);
+    return finding;
   }
 
   private async create(userId: string): Promise<string> {
