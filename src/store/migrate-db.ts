@@ -166,6 +166,12 @@ async function targetTables(tx: SqlExecutor): Promise<string[]> {
   return rows.map((row) => row.table_name);
 }
 
+/** The first few of `names`, and how many more there are. */
+function listed(names: readonly string[], most = 5): string {
+  const shown = names.slice(0, most).join(", ");
+  return names.length > most ? `${shown} and ${names.length - most} more` : shown;
+}
+
 /** The database of one transaction, so that migrate() runs its steps inside the copy's transaction. */
 function withinTransaction(tx: SqlExecutor): SqlDatabase {
   return {
@@ -273,13 +279,16 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
     const batchRows = Math.max(1, options.batchRows ?? 500);
 
     say(`copying ${tables.length} tables from ${from} to ${where}`);
+    const started = Date.now();
+    let total = 0;
     await target.transaction(async (tx) => {
+      total = 0;
       const existing = (await targetTables(tx)).filter(
         (name) => name === POSTGRES_VERSION_TABLE || columns.has(name),
       );
       if (existing.length > 0) {
         throw new StoreError(
-          `the PostgreSQL database ${where} already holds bridge tables (${existing.join(", ")}); ` +
+          `the PostgreSQL database ${where} already holds bridge tables (${listed(existing)}); ` +
             `migrate-db only copies into an empty database. Create a new one (CREATE DATABASE ...), ` +
             `or drop these tables if they hold nothing you need`,
         );
@@ -289,7 +298,7 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
       const missing = tables.filter((table) => !created.has(table));
       if (missing.length > 0) {
         throw new StoreError(
-          `the SQLite database has tables the migrations do not create (${missing.join(", ")}); ` +
+          `the SQLite database has tables the migrations do not create (${listed(missing)}); ` +
             `was it written by another program, or changed by hand?`,
         );
       }
@@ -311,10 +320,14 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
           );
         }
         const copied = await copyTable(source, tx, table, sourceCols, batchRows);
-        say(`  ${table}: ${copied} rows`);
+        total += copied;
+        if (copied > 0) say(`  ${table}: ${copied} ${copied === 1 ? "row" : "rows"}`);
       }
       await fixSequences(source, tx, tables);
     });
+    say(
+      `copied ${total} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; counting them on both sides`,
+    );
 
     const counts: TableCount[] = [];
     for (const table of tables) {

@@ -245,7 +245,12 @@ test("a filled SQLite store moves to PostgreSQL and opens there with the same ke
   const order = result.counts.map((count) => count.table);
   assert.ok(order.indexOf("signal_accounts") < order.indexOf("signal_sessions"));
   assert.ok(order.indexOf("bridge_history_imports") < order.indexOf("bridge_history_chats"));
-  assert.ok(progress.some((line) => line.includes("bridge_messages: 1200 rows")));
+  assert.ok(progress.includes("  bridge_messages: 1200 rows"), progress.join("\n"));
+  assert.ok(progress.includes("  signal_accounts: 1 row"), progress.join("\n"));
+  assert.ok(
+    !progress.some((line) => line.includes("bridge_crypto_databases")),
+    "empty tables are not listed",
+  );
   assert.match(formatCounts(result), /every count matches/);
   assert.ok(!formatCounts(result).includes(server.password));
 
@@ -330,7 +335,7 @@ test("a target that already holds bridge tables is refused, and left as it was",
   const uri = await server.createDatabase("migrate_nonempty");
   assert.equal((await migrateDatabase({ from: filled.databasePath, to: uri })).matches, true);
   await assert.rejects(migrateDatabase({ from: filled.databasePath, to: uri }), (error: Error) => {
-    assert.match(error.message, /already holds bridge tables \(.*store_meta.*\)/);
+    assert.match(error.message, /already holds bridge tables \(bridge_chat_states, .* and 28 more\)/);
     assert.match(error.message, /only copies into an empty database/);
     assert.ok(!error.message.includes(server.password));
     return true;
@@ -429,4 +434,19 @@ test("the CLI: migrate-db --from --to --password-file prints the counts; a secon
 
   const store = await openTarget(t, uri, filled.keyFilePath);
   assert.equal(await store.doublePuppets.tokenOf(ACCOUNT), "syt_secret_token");
+});
+
+test("the count table marks a table whose counts differ, and says the copy is not complete", () => {
+  const text = formatCounts({
+    schemaVersion: 14,
+    matches: false,
+    counts: [
+      { table: "store_meta", source: 1, target: 1 },
+      { table: "bridge_messages", source: 1200, target: 1199 },
+    ],
+  });
+  assert.match(text, /^table\s+sqlite\s+postgres$/m);
+  assert.match(text, /^store_meta\s+1\s+1\s+ok$/m);
+  assert.match(text, /^bridge_messages\s+1200\s+1199\s+MISMATCH$/m);
+  assert.match(text, /1 of 2 tables differ: the copy is NOT complete$/);
 });
