@@ -10,11 +10,10 @@ import { promisify } from "node:util";
 
 import BetterSqlite3 from "better-sqlite3";
 
-import { openStore } from "../../../src/store/database.js";
-import { openDatabase, type Store } from "../../../src/store/index.js";
+import { openConfiguredStore, openDatabase, type Store } from "../../../src/store/index.js";
 import { formatCounts, migrateDatabase } from "../../../src/store/migrate-db.js";
 import { migrations } from "../../../src/store/migrations/list.js";
-import { openPostgresDatabase, redactDatabaseUri } from "../../../src/store/sql/postgres-database.js";
+import { openPostgresDatabase } from "../../../src/store/sql/postgres-database.js";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
 import { storePaths, tempDir } from "./temp-store.js";
@@ -203,9 +202,14 @@ async function fillSqlite(t: TestContext): Promise<Filled> {
   }
 }
 
+/** The target opened as the bridge opens its configured database (writer lock, migrate, key check). */
 async function openTarget(t: TestContext, uri: string, keyFilePath: string): Promise<Store> {
-  const db = await openPostgresDatabase(uri, { lock: true });
-  const store = await openStore(db, redactDatabaseUri(uri), keyFilePath);
+  const store = await openConfiguredStore({
+    type: "postgres",
+    path: "unused.db",
+    uri,
+    key_file: keyFilePath,
+  });
   t.after(() => store.close().catch(() => undefined));
   return store;
 }
