@@ -7,8 +7,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import BetterSqlite3 from "better-sqlite3";
 import type { StorageWrite } from "../../src/signal/index.js";
 import { openStore } from "../../src/store/database.js";
+import { formatCounts, migrateDatabase } from "../../src/store/migrate-db.js";
 import { openDatabase, type Store } from "../../src/store/index.js";
 import { openPostgresDatabase, redactDatabaseUri } from "../../src/store/sql/postgres-database.js";
 import { startPostgres } from "../../test/support/postgres-server.js";
@@ -25,52 +28,85 @@ const BUFFERED_PAYLOAD_BYTES = 300;
 const SENDER = "0e7c5a8b-2222-4a4a-8b8b-000000000002";
 const ROOM = "!portal:example.org";
 const FIRST_SENT_AT = 1_700_000_000_000;
+const MIGRATED_MAPPINGS = 100_000;
 
-/** The store figures on SQLite and on PostgreSQL, each operation's two figures one after the other. */
+/**
+ * The store figures on SQLite and on PostgreSQL, each operation's two figures one after the other,
+ * then migrate-db copying the SQLite database the run filled into a fresh PostgreSQL database.
+ */
 export async function storeFigures(): Promise<Figure[]> {
-  const sqlite = await sqliteFigures();
-  let postgres: Figure[];
-  try {
-    postgres = await postgresFigures();
-  } catch (error) {
-    // No PostgreSQL binaries here (or it would not start): the SQLite figures still count.
-    console.error(`store on PostgreSQL not measured: ${(error as Error).message.split("\n")[0]}`);
-    return sqlite;
-  }
-  return sqlite.flatMap((figure, index) => (postgres[index] ? [figure, postgres[index]] : [figure]));
-}
-
-async function sqliteFigures(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "bridge-bench-"));
-  const store = await openDatabase({
-    databasePath: join(dir, "bridge.db"),
-    keyFilePath: join(dir, "bridge.key"),
-  });
   try {
-    return await figuresOf(store, "sqlite");
+    const databasePath = join(dir, "bridge.db");
+    const keyFilePath = join(dir, "bridge.key");
+    const sqliteStore = await openDatabase({ databasePath, keyFilePath });
+    let sqlite: Figure[];
+    try {
+      sqlite = await figuresOf(sqliteStore, "sqlite");
+    } finally {
+      await sqliteStore.close();
+    }
+    let postgres: Figure[];
+    try {
+      postgres = await postgresFigures(databasePath, join(dir, "pg.key"));
+    } catch (error) {
+      // No PostgreSQL binaries here (or it would not start): the SQLite figures still count.
+      console.error(`store on PostgreSQL not measured: ${(error as Error).message.split("\n")[0]}`);
+      return sqlite;
+    }
+    const paired = sqlite.flatMap((figure, index) =>
+      postgres[index] ? [figure, postgres[index]] : [figure],
+    );
+    return [...paired, ...postgres.slice(sqlite.length)];
   } finally {
-    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresFigures(): Promise<Figure[]> {
+/** The operations on PostgreSQL, then migrate-db from `sqlitePath` (rows per second over the whole run). */
+async function postgresFigures(sqlitePath: string, keyFilePath: string): Promise<Figure[]> {
   const server = await startPostgres();
-  const dir = mkdtempSync(join(tmpdir(), "bridge-bench-"));
   try {
     const uri = await server.createDatabase("bench");
     const store = await openStore(
       await openPostgresDatabase(uri, { lock: true }),
       redactDatabaseUri(uri),
-      join(dir, "bridge.key"),
+      keyFilePath,
     );
+    let figures: Figure[];
     try {
-      return await figuresOf(store, "pg");
+      figures = await figuresOf(store, "pg");
     } finally {
       await store.close();
     }
+    // Enough rows for a rate that is not mostly start-up (connection, lock, schema): message
+    // mappings added straight into the file, beside what the run wrote through the store.
+    const file = new BetterSqlite3(sqlitePath);
+    const insert = file.prepare(
+      "INSERT INTO bridge_messages (room_id, author_aci, sent_at, part, event_id) VALUES (?, ?, ?, 0, ?)",
+    );
+    file.transaction(() => {
+      for (let i = 0; i < MIGRATED_MAPPINGS; i++) {
+        insert.run("!migrated:example.org", SENDER, FIRST_SENT_AT + i, `$migrated-${i}:example.org`);
+      }
+    })();
+    file.close();
+    const started = performance.now();
+    const result = await migrateDatabase({
+      from: sqlitePath,
+      to: await server.createDatabase("bench_migrated"),
+    });
+    const elapsedMs = performance.now() - started;
+    if (!result.matches) throw new Error(`migrate-db: the counts differ\n${formatCounts(result)}`);
+    const rows = result.counts.reduce((sum, count) => sum + count.target, 0);
+    figures.push({
+      name: "store: migrate-db SQLite -> PostgreSQL (copy + count, all tables)",
+      rate: rows / (elapsedMs / 1000),
+      unit: "rows/s",
+      count: rows,
+    });
+    return figures;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
     await server.stop();
   }
 }
