@@ -29,8 +29,13 @@ export interface MigrateDbOptions {
   to: string;
   /** A file holding the target's password, when the URI has none. */
   passwordFile?: string | undefined;
-  /** Most rows per INSERT (default 500; fewer for wide tables, under PostgreSQL's 65535 parameters). */
+  /**
+   * Most rows per INSERT (default 500; fewer for wide tables, under PostgreSQL's 65535 parameters,
+   * and fewer once a batch holds 8 MiB).
+   */
   batchRows?: number;
+  /** Bytes of values after which a batch is sent whatever its rows (default 8 MiB). */
+  batchBytes?: number;
   /** Told about each table as it is copied. */
   onProgress?: (message: string) => void;
 }
@@ -186,6 +191,11 @@ function withinTransaction(tx: SqlExecutor): SqlDatabase {
 }
 
 const MAX_PARAMETERS = 60_000;
+/** A batch is sent once its values reach this many bytes (history chats and crypto records can be big). */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+const sizeOf = (value: SqlValue): number =>
+  typeof value === "string" ? value.length * 3 : value instanceof Uint8Array ? value.byteLength : 8;
 
 async function copyTable(
   source: Database,
@@ -193,6 +203,7 @@ async function copyTable(
   table: string,
   columns: string[],
   batchRows: number,
+  batchBytes: number,
 ): Promise<number> {
   const perBatch = Math.max(1, Math.min(batchRows, Math.floor(MAX_PARAMETERS / columns.length)));
   const columnList = columns.map(quote).join(", ");
@@ -207,6 +218,7 @@ async function copyTable(
   let copied = 0;
   let batch: SqlValue[] = [];
   let rowsInBatch = 0;
+  let bytesInBatch = 0;
   const flush = async () => {
     if (rowsInBatch === 0) return;
     const { changes } = await tx.run(insert(rowsInBatch), batch);
@@ -216,12 +228,14 @@ async function copyTable(
     copied += rowsInBatch;
     batch = [];
     rowsInBatch = 0;
+    bytesInBatch = 0;
   };
   // The iterator keeps the SQLite connection busy, which is fine: nothing else reads it meanwhile.
   for (const row of select.iterate() as Iterable<SqlValue[]>) {
     batch.push(...row);
     rowsInBatch += 1;
-    if (rowsInBatch >= perBatch) await flush();
+    for (const value of row) bytesInBatch += sizeOf(value);
+    if (rowsInBatch >= perBatch || bytesInBatch >= batchBytes) await flush();
   }
   await flush();
   return copied;
@@ -277,6 +291,7 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
     const tables = sourceTables(source);
     const columns = new Map(tables.map((table) => [table, sourceColumns(source, table)]));
     const batchRows = Math.max(1, options.batchRows ?? 500);
+    const batchBytes = Math.max(1, options.batchBytes ?? BATCH_BYTES);
 
     say(`copying ${tables.length} tables from ${from} to ${where}`);
     const started = Date.now();
@@ -319,7 +334,7 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
               `(${[...targetColumns].join(", ")}) on PostgreSQL; cannot copy it`,
           );
         }
-        const copied = await copyTable(source, tx, table, sourceCols, batchRows);
+        const copied = await copyTable(source, tx, table, sourceCols, batchRows, batchBytes);
         total += copied;
         if (copied > 0) say(`  ${table}: ${copied} ${copied === 1 ? "row" : "rows"}`);
       }

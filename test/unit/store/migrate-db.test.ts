@@ -221,7 +221,9 @@ test("a filled SQLite store moves to PostgreSQL and opens there with the same ke
   const result = await migrateDatabase({
     from: filled.databasePath,
     to: uri,
+    // Small batches by bytes: the sealed blobs' tables go over several statements.
     batchRows: 500,
+    batchBytes: 4096,
     onProgress: (line) => progress.push(line),
   });
   assert.equal(result.matches, true, formatCounts(result));
