@@ -203,6 +203,18 @@ async function fillSqlite(t: TestContext): Promise<Filled> {
 }
 
 /** The target opened as the bridge opens its configured database (writer lock, migrate, key check). */
+/** A row as text that compares equal across the backends: columns by name, bytes as hex. */
+function canonical(row: Record<string, unknown>): string {
+  return JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((column) => {
+        const value = row[column];
+        return [column, Buffer.isBuffer(value) ? `hex:${value.toString("hex")}` : value];
+      }),
+  );
+}
+
 async function openTarget(t: TestContext, uri: string, keyFilePath: string): Promise<Store> {
   const store = await openConfiguredStore({
     type: "postgres",
@@ -259,6 +271,24 @@ test("a filled SQLite store moves to PostgreSQL and opens there with the same ke
   );
   assert.match(formatCounts(result), /every count matches/);
   assert.ok(!formatCounts(result).includes(server.password));
+
+  // Every row of every table arrived as it was, sealed bytes included.
+  const source = new BetterSqlite3(filled.databasePath, { readonly: true });
+  const copy = await openPostgresDatabase(uri);
+  try {
+    for (const table of sqliteTables) {
+      const fromSqlite = (source.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]).map(
+        canonical,
+      );
+      const fromPostgres = (await copy.all<Record<string, unknown>>(`SELECT * FROM "${table}"`)).map(
+        canonical,
+      );
+      assert.deepEqual(fromPostgres.sort(), fromSqlite.sort(), table);
+    }
+  } finally {
+    source.close();
+    await copy.close();
+  }
 
   const store = await openTarget(t, uri, filled.keyFilePath);
   assert.deepEqual(await store.listSignalAccounts(), [ACCOUNT]);
@@ -401,6 +431,24 @@ test("a SQLite database behind this bridge's schema version is refused with what
   await assert.rejects(
     migrateDatabase({ from: join(tempDir(t), "missing.db"), to: uri }),
     /cannot open the SQLite database .*missing\.db/,
+  );
+});
+
+test("a SQLite database with a table the migrations do not create is refused, the target left empty", async (t) => {
+  const filled = await fillSqlite(t);
+  const db = new BetterSqlite3(filled.databasePath);
+  db.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hand-made')");
+  db.close();
+  const uri = await server.createDatabase("migrate_extra");
+  await assert.rejects(
+    migrateDatabase({ from: filled.databasePath, to: uri }),
+    /the SQLite database has tables the migrations do not create \(notes\)/,
+  );
+  const target = await openPostgresDatabase(uri);
+  t.after(() => target.close());
+  assert.deepEqual(
+    await target.all("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"),
+    [],
   );
 });
 
