@@ -280,14 +280,14 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
   const source = openSource(from);
   let target: PostgresDatabase | undefined;
   try {
+    // One read transaction: the version checked and every table are read as of the same moment.
+    source.exec("BEGIN");
     const schemaVersion = checkSourceVersion(source, from);
     target = await openPostgresDatabase(to, {
       lock: true,
       maxConnections: 2,
       ...(options.passwordFile ? { passwordFile: options.passwordFile } : {}),
     });
-    // A snapshot: every table is read as of the same moment.
-    source.exec("BEGIN");
     const tables = sourceTables(source);
     const columns = new Map(tables.map((table) => [table, sourceColumns(source, table)]));
     const batchRows = Math.max(1, options.batchRows ?? 500);
@@ -298,9 +298,8 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
     let total = 0;
     await target.transaction(async (tx) => {
       total = 0;
-      const existing = (await targetTables(tx)).filter(
-        (name) => name === POSTGRES_VERSION_TABLE || columns.has(name),
-      );
+      const before = await targetTables(tx);
+      const existing = before.filter((name) => name === POSTGRES_VERSION_TABLE || columns.has(name));
       if (existing.length > 0) {
         throw new StoreError(
           `the PostgreSQL database ${where} already holds bridge tables (${listed(existing)}); ` +
@@ -315,6 +314,15 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
         throw new StoreError(
           `the SQLite database has tables the migrations do not create (${listed(missing)}); ` +
             `was it written by another program, or changed by hand?`,
+        );
+      }
+      const lacking = [...created].filter(
+        (table) => !before.includes(table) && table !== POSTGRES_VERSION_TABLE && !columns.has(table),
+      );
+      if (lacking.length > 0) {
+        throw new StoreError(
+          `the SQLite database lacks tables its schema version has (${listed(lacking)}); ` +
+            `was it changed by hand?`,
         );
       }
       for (const table of tables) {

@@ -434,7 +434,7 @@ test("a SQLite database behind this bridge's schema version is refused with what
   );
 });
 
-test("a SQLite database with a table the migrations do not create is refused, the target left empty", async (t) => {
+test("a SQLite database with a table more or less than the migrations make is refused, the target left empty", async (t) => {
   const filled = await fillSqlite(t);
   const db = new BetterSqlite3(filled.databasePath);
   db.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hand-made')");
@@ -443,6 +443,13 @@ test("a SQLite database with a table the migrations do not create is refused, th
   await assert.rejects(
     migrateDatabase({ from: filled.databasePath, to: uri }),
     /the SQLite database has tables the migrations do not create \(notes\)/,
+  );
+  const changed = new BetterSqlite3(filled.databasePath);
+  changed.exec("DROP TABLE notes; DROP TABLE bridge_poll_answers");
+  changed.close();
+  await assert.rejects(
+    migrateDatabase({ from: filled.databasePath, to: uri }),
+    /the SQLite database lacks tables its schema version has \(bridge_poll_answers\)/,
   );
   const target = await openPostgresDatabase(uri);
   t.after(() => target.close());
