@@ -26,6 +26,8 @@ import { createLogger, type Logger } from "./logger.js";
 import {
   databaseSecrets,
   describeDatabase,
+  formatCounts,
+  migrateDatabase,
   openConfiguredStore,
   StoreError,
   type Store,
@@ -34,6 +36,7 @@ import {
 const program = "signal-matrix-bridge";
 
 const usage = `Usage: ${program} [options]
+       ${program} migrate-db --from <sqlite file> --to <postgres uri> [--password-file <file>]
 
 A Matrix application service that bridges Signal accounts, linked as secondary devices.
 
@@ -47,7 +50,15 @@ Options:
   -V, --version                  Print the version.
   -h, --help                     Show this help.
 
-Without -e or -r the bridge starts, using the registration file named by appservice.registration.`;
+Without -e or -r the bridge starts, using the registration file named by appservice.registration.
+
+migrate-db copies a stopped bridge's SQLite database (database.path) into an empty PostgreSQL
+database, then counts the rows of every table on both sides (exit status 1 if any differ):
+  --from <file>                  The SQLite file; it must be at this version's schema
+                                 (start this version of the bridge on it once first).
+  --to <uri>                     postgres://user[:password]@host[:port]/database
+  --password-file <file>         The PostgreSQL password, when the URI has none.
+Afterwards set database.type: postgres and database.uri; keep the same key_file.`;
 
 class UsageError extends Error {}
 
@@ -329,8 +340,67 @@ async function run(
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
 
+interface MigrateDbCliOptions {
+  from: string;
+  to: string;
+  passwordFile?: string;
+}
+
+function parseMigrateDb(argv: string[]): MigrateDbCliOptions | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        from: { type: "string" },
+        to: { type: "string" },
+        "password-file": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`migrate-db: ${(error as Error).message}`);
+  }
+  if (values.help) return "help";
+  if (values.from === undefined || values.to === undefined) {
+    throw new UsageError("migrate-db needs both --from <sqlite file> and --to <postgres uri>");
+  }
+  return {
+    from: values.from,
+    to: values.to,
+    ...(values["password-file"] !== undefined ? { passwordFile: values["password-file"] } : {}),
+  };
+}
+
+/** `migrate-db`: SQLite to PostgreSQL, then the row counts of both sides. */
+async function runMigrateDb(argv: string[]): Promise<number> {
+  const options = parseMigrateDb(argv);
+  if (options === "help") {
+    process.stdout.write(usage + "\n");
+    return 0;
+  }
+  const from = resolve(options.from);
+  if (!existsSync(from)) throw new SetupError(`--from: there is no file ${from}`);
+  const result = await migrateDatabase({
+    from,
+    to: options.to,
+    passwordFile: options.passwordFile,
+    onProgress: (message) => process.stdout.write(`${message}\n`),
+  });
+  process.stdout.write(`\n${formatCounts(result)}\n`);
+  if (!result.matches) return 1;
+  process.stdout.write(
+    `\nDone. In the config set database.type: postgres and database.uri (and password_file if used), ` +
+      `keep database.key_file as it is, and start the bridge. Keep ${from} as a backup until it runs.\n`,
+  );
+  return 0;
+}
+
 /** Resolves to an exit code, or to undefined while the bridge keeps running. */
 async function main(argv: string[]): Promise<number | undefined> {
+  if (argv[0] === "migrate-db") return runMigrateDb(argv.slice(1));
   const options = parseCli(argv);
   if (options.help) {
     process.stdout.write(usage + "\n");

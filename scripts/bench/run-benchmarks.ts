@@ -16,7 +16,7 @@ import { storeFigures } from "./store-benchmarks.js";
 const TMPFS_MAGIC = 0x01021994;
 // Width and alignment of each column: figure, rate, unit, p50, p99, n.
 const COLUMNS: Array<{ width: number; left?: boolean }> = [
-  { width: 62, left: true },
+  { width: 66, left: true },
   { width: 9 },
   { width: 8, left: true },
   { width: 7 },

@@ -97,7 +97,7 @@ export const configSchema = section("Bridge configuration", {
   database: section("Where the bridge keeps its state.", {
     type: oneOf(["sqlite", "postgres"], {
       description:
-        "sqlite (a file, for small installs) or postgres (PostgreSQL, recommended beyond a few users; see database.uri).",
+        "sqlite (a file, for small installs) or postgres (PostgreSQL, recommended beyond a few users; see database.uri). An install on sqlite moves to postgres with `signal-matrix-bridge migrate-db --from <path> --to <uri>` (docs/setup.md), keeping the same key_file.",
       default: "sqlite",
     }),
     path: path({

@@ -1,6 +1,13 @@
 export { DoublePuppetTables } from "./double-puppet-tables.js";
 export { openDatabase, type OpenDatabaseOptions, type Store } from "./database.js";
 export {
+  formatCounts,
+  migrateDatabase,
+  type MigrateDbOptions,
+  type MigrateDbResult,
+  type TableCount,
+} from "./migrate-db.js";
+export {
   type DatabaseSettings,
   databaseSecrets,
   describeDatabase,
