@@ -13,7 +13,7 @@ import type { Login, LoginStart } from "../logins.js";
 import { RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
 import { backfillChat, type ChatBackfillDeps, type ChatBackfillResult } from "./chat-backfill.js";
 import { decodePlannedChat, encodePlannedChat, isMessage, planChats } from "./history-plan.js";
-import { liveChatKey } from "./live-chat-key.js";
+import { liveChatKey } from "../signal-chat-key.js";
 
 export interface BackfillSettings {
   enabled: boolean;
