@@ -39,6 +39,8 @@ export class Ghosts {
   private readonly shownProfileFetchedAt = new Map<string, number>();
   /** Per ghost, the profile update under way: updates of one ghost happen one after another. */
   private readonly updating = new Map<string, Promise<void>>();
+  /** Per ghost, its registration under way (see registered). */
+  private readonly registering = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bridge: Bridge,
@@ -64,7 +66,7 @@ export class Ghosts {
   /** The ghost's intent, registered and showing the current name and profile picture. */
   async ensure(aci: string, names: ContactNames | undefined): Promise<Intent> {
     const intent = this.bridge.getIntent(this.userIdOf(aci));
-    await intent.ensureRegistered();
+    await this.registered(aci, intent);
     await this.oneAtATime(aci, () => this.showNames(aci, intent, names));
     return intent;
   }
@@ -85,6 +87,22 @@ export class Ghosts {
       this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
+  }
+
+  /**
+   * Registers the ghost if it is new. Chats are bridged side by side, so the same new contact may
+   * speak in two of them at once: they share one registration.
+   */
+  private async registered(aci: string, intent: Intent): Promise<void> {
+    let registration = this.registering.get(aci);
+    if (!registration) {
+      registration = intent
+        .ensureRegistered()
+        .then(() => undefined)
+        .finally(() => this.registering.delete(aci));
+      this.registering.set(aci, registration);
+    }
+    await registration;
   }
 
   private oneAtATime(aci: string, work: () => Promise<void>): Promise<void> {
