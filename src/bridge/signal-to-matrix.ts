@@ -435,6 +435,8 @@ export class SignalToMatrix {
     message: signalservice.IDataMessage,
     sent: string[],
   ): void {
+    // Most messages have no timer: their events need not be looked up.
+    if (!this.options.disappearing.disappears(message)) return;
     const recorded = this.options.store.bridge.eventsOfMessage(
       portal.roomId,
       origin.authorAci,
@@ -504,6 +506,8 @@ export class SignalToMatrix {
     draft: MatrixAction[],
     plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
+    // Most messages have no media: the parts already sent need not be looked up.
+    if (pendingMediaSlots(message, new Set(), draft).length === 0) return new Map();
     const recorded = this.options.store.bridge
       .eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
       .map((e) => e.part);
