@@ -9,7 +9,8 @@
  * when the bridge stops, which this test does with SIGTERM at its end); E2E_BRIDGE_LOG_LEVEL sets
  * the bridge's log level (the tests' default is debug, which costs CPU time of its own).
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import {
@@ -78,6 +79,16 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** The process whose working directory is `dir` (Synapse runs in its own), if any. */
+async function processIn(dir: string): Promise<number | undefined> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cwd = await readlink(join("/proc", entry, "cwd")).catch(() => undefined);
+    if (cwd === dir) return Number(entry);
+  }
+  return undefined;
+}
+
 test("bursts of two contacts arriving interleaved: each portal shows its contact's burst once, in order", async (t) => {
   const { alice, bridge } = setting!;
   const fromFriend = numbered("friend burst", PER_CONTACT);
@@ -90,6 +101,9 @@ test("bursts of two contacts arriving interleaved: each portal shows its contact
     envelopes.push(await other.encryptText(device, fromOther[i]!, { timestamp: base + i }));
   }
   const pid = bridge.pid!;
+  // Synapse's share, for comparison.
+  const synapsePid = await processIn(dirname(setting!.synapse.logFile));
+  const synapseBefore = synapsePid ? await cpuMs(synapsePid).catch(() => undefined) : undefined;
   const cpuBefore = await cpuMs(pid);
   const startedAt = Date.now();
   await withTimeout(
@@ -104,9 +118,16 @@ test("bursts of two contacts arriving interleaved: each portal shows its contact
   ]);
   const elapsedMs = Date.now() - startedAt;
   const cpu = (await cpuMs(pid)) - cpuBefore;
+  const synapseCpu =
+    synapsePid && synapseBefore !== undefined
+      ? ((await cpuMs(synapsePid).catch(() => undefined)) ?? undefined)
+      : undefined;
   const messages = 2 * PER_CONTACT;
   t.diagnostic(
-    `${messages} messages in ${elapsedMs} ms (${((messages * 1000) / elapsedMs).toFixed(1)}/s); bridge CPU ${cpu} ms, ${(cpu / messages).toFixed(2)} ms per message`,
+    `${messages} messages in ${elapsedMs} ms (${((messages * 1000) / elapsedMs).toFixed(1)}/s); bridge CPU ${cpu} ms, ${(cpu / messages).toFixed(2)} ms per message` +
+      (synapseCpu !== undefined && synapseBefore !== undefined
+        ? `; Synapse CPU ${synapseCpu - synapseBefore} ms, ${((synapseCpu - synapseBefore) / messages).toFixed(2)} ms per message`
+        : ""),
   );
 
   const findings = new Findings();
