@@ -1,7 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { BridgeConfig } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { BridgeTables } from "../store/index.js";
+import type { BridgeTables, GhostRow } from "../store/index.js";
 import { imageContentType } from "./image-content-type.js";
 
 /** A profile avatar: `key` changes whenever the picture does (Signal stores each under a new path). */
@@ -39,6 +39,11 @@ export class Ghosts {
   private readonly shownProfileFetchedAt = new Map<string, number>();
   /** Per ghost, the profile update under way: updates of one ghost happen one after another. */
   private readonly updating = new Map<string, Promise<void>>();
+  /**
+   * The ghosts' rows as stored, read once: only this class writes them, and each bridged message
+   * compares its author's names and picture with them.
+   */
+  private readonly rows = new Map<string, GhostRow | undefined>();
   /** Per ghost, its registration under way (see registered). */
   private readonly registering = new Map<string, Promise<void>>();
 
@@ -81,10 +86,10 @@ export class Ghosts {
       "{name}",
       bestName(names),
     );
-    const known = this.tables.ghost(aci);
+    const known = this.row(aci);
     if (known?.displayName !== displayName) {
       await intent.setDisplayName(displayName);
-      this.tables.saveGhost({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
+      this.save({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
   }
@@ -105,6 +110,16 @@ export class Ghosts {
     await registration;
   }
 
+  private row(aci: string): GhostRow | undefined {
+    if (!this.rows.has(aci)) this.rows.set(aci, this.tables.ghost(aci));
+    return this.rows.get(aci);
+  }
+
+  private save(row: GhostRow): void {
+    this.tables.saveGhost(row);
+    this.rows.set(row.aci, row);
+  }
+
   private oneAtATime(aci: string, work: () => Promise<void>): Promise<void> {
     const next = (this.updating.get(aci) ?? Promise.resolve()).catch(() => undefined).then(work);
     this.updating.set(aci, next);
@@ -120,7 +135,7 @@ export class Ghosts {
    * next time and never holds up the message being bridged.
    */
   private async updateAvatar(aci: string, intent: Intent, avatar: AvatarSource | null): Promise<void> {
-    const known = this.tables.ghost(aci);
+    const known = this.row(aci);
     if ((known?.avatarHash ?? null) === (avatar?.key ?? null)) return;
     const failed = this.failedAvatars.get(aci);
     if (failed && failed.key === avatar?.key && Date.now() - failed.at < AVATAR_RETRY_MS) return;
@@ -131,7 +146,7 @@ export class Ghosts {
         avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageContentType(image) });
       }
       await intent.setAvatarUrl(avatarUrl ?? "");
-      this.tables.saveGhost({
+      this.save({
         aci,
         displayName: known?.displayName,
         avatarUrl,

@@ -564,12 +564,11 @@ export class SignalToMatrix {
     const names = await this.options.names.namesOf(login, contactAci);
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
-    const existed =
-      this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
+    const existing = this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
+    if (existing) return existing;
     const portal = await this.options.portals.direct(login.userId, contactAci, bestName(names));
     // A chat the contact starts may be a message request; one the user starts (from the phone) is not.
-    if (!existed && origin.authorAci === contactAci)
-      await this.options.requests.opened(login, portal, bestName(names));
+    if (origin.authorAci === contactAci) await this.options.requests.opened(login, portal, bestName(names));
     return portal;
   }
 
