@@ -1,7 +1,8 @@
 /**
  * Signal -> Matrix bursts in two chats at once: two contacts' messages reach the bridge
  * interleaved, and each portal shows its own contact's burst complete and in the order sent
- * (chats are bridged side by side, each strictly in order). The bridge's CPU time per message
+ * (chats are bridged side by side, each strictly in order), also when they wait out a homeserver
+ * that is away and the bridge is killed meanwhile (they are bridged after the restart). The bridge's CPU time per message
  * is reported as a diagnostic (never asserted; see docs/development.md, Benchmarks).
  *
  * SIGNAL_BURST=<n> sets the messages per contact (default 60); E2E_BRIDGE_NODE_ARGS passes Node
@@ -137,6 +138,45 @@ test("bursts of two contacts arriving interleaved: each portal shows its contact
   ] as const) {
     const shown = bodiesFrom(await roomHistory(alice, room), ghostOf(contact)).filter((body) =>
       body.includes(" burst "),
+    );
+    await findings.check(what, () => assertExactlyOnceInOrder(bodies, shown, what));
+  }
+  findings.assertNone();
+});
+
+test("bursts of two contacts held while the homeserver is away, then the bridge killed: after restarting, each portal shows its burst once, in order", async () => {
+  const { alice, bridge, synapse } = setting!;
+  const fromFriend = numbered("friend held", 20);
+  const fromOther = numbered("other held", 20);
+  await synapse.stop({ keep: true });
+  try {
+    const base = Date.now();
+    const deliveries: Promise<void>[] = [];
+    for (let i = 0; i < fromFriend.length; i++) {
+      const friendEnvelope = await friend.encryptText(device, fromFriend[i]!, { timestamp: base + i });
+      deliveries.push(mock.server.send(device, friendEnvelope));
+      const otherEnvelope = await other.encryptText(device, fromOther[i]!, { timestamp: base + i });
+      deliveries.push(mock.server.send(device, otherEnvelope));
+    }
+    // Acknowledged: buffered by the bridge, their lanes waiting for the homeserver.
+    await withTimeout(Promise.all(deliveries), 120_000, "the mock to deliver both bursts to the bridge");
+    await bridge.stop("SIGKILL");
+  } finally {
+    await synapse.start();
+  }
+  await bridge.start();
+  const lastOf = (bodies: string[]) => new RegExp(`^${bodies.at(-1)!}$`);
+  await Promise.all([
+    alice.waitForEvent(friendRoom, fromUser(ghostOf(friend), lastOf(fromFriend)), "Friend's last", 180_000),
+    alice.waitForEvent(otherRoom, fromUser(ghostOf(other), lastOf(fromOther)), "Other's last", 180_000),
+  ]);
+  const findings = new Findings();
+  for (const [room, contact, bodies, what] of [
+    [friendRoom, friend, fromFriend, "Friend's portal"],
+    [otherRoom, other, fromOther, "Other's portal"],
+  ] as const) {
+    const shown = bodiesFrom(await roomHistory(alice, room), ghostOf(contact)).filter((body) =>
+      body.includes(" held "),
     );
     await findings.check(what, () => assertExactlyOnceInOrder(bodies, shown, what));
   }
