@@ -415,13 +415,10 @@ export class SignalToMatrix {
     const draft = signalMessageToMatrix(message, origin.authorAci, ctx);
     const media = await this.uploadMedia(origin, portal, message, draft, plaintextHashes);
     await this.options.disappearing.followTimer(portal, message);
-    const sent = await this.apply(
-      origin,
-      portal,
-      signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
-      message,
-      authorNames,
-    );
+    // Without media to put in, the draft is the message as it is sent (conversion is pure).
+    const actions =
+      media.size === 0 ? draft : signalMessageToMatrix(message, origin.authorAci, { ...ctx, media });
+    const sent = await this.apply(origin, portal, actions, message, authorNames);
     this.expireLater(origin, portal, message, sent);
   }
 
