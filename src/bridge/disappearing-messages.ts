@@ -144,10 +144,15 @@ export class DisappearingMessages {
     return { [DISAPPEARING_TIMER_EVENT]: disappearingTimerContent(seconds) };
   }
 
+  /** Whether a bridged `message` has its events scheduled to disappear (see bridged). */
+  disappears(message: signalservice.IDataMessage): boolean {
+    return (message.expireTimer ?? 0) !== 0 && !isTimerUpdate(message);
+  }
+
   /** Schedules the Matrix events of a bridged message that carries a timer (not a timer update). */
   async bridged({ portal, message, sentAt, startedAt, eventIds }: BridgedSignalMessage): Promise<void> {
     const seconds = message.expireTimer ?? 0;
-    if (seconds === 0 || isTimerUpdate(message) || eventIds.length === 0) return;
+    if (!this.disappears(message) || eventIds.length === 0) return;
     const timerMs = seconds * 1000;
     for (const eventId of new Set(eventIds)) {
       await this.options.store.disappearing.schedule({

@@ -1,7 +1,7 @@
 import type { Bridge, Intent } from "matrix-appservice-bridge";
 import type { BridgeConfig } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { BridgeTables } from "../store/index.js";
+import type { BridgeTables, GhostRow } from "../store/index.js";
 import { imageContentType } from "./image-content-type.js";
 
 /** A profile avatar: `key` changes whenever the picture does (Signal stores each under a new path). */
@@ -39,6 +39,13 @@ export class Ghosts {
   private readonly shownProfileFetchedAt = new Map<string, number>();
   /** Per ghost, the profile update under way: updates of one ghost happen one after another. */
   private readonly updating = new Map<string, Promise<void>>();
+  /**
+   * The ghosts' rows as stored, read once: only this class writes them, and each bridged message
+   * compares its author's names and picture with them.
+   */
+  private readonly rows = new Map<string, GhostRow | undefined>();
+  /** Per ghost, its registration under way (see registered). */
+  private readonly registering = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bridge: Bridge,
@@ -64,7 +71,7 @@ export class Ghosts {
   /** The ghost's intent, registered and showing the current name and profile picture. */
   async ensure(aci: string, names: ContactNames | undefined): Promise<Intent> {
     const intent = this.bridge.getIntent(this.userIdOf(aci));
-    await intent.ensureRegistered();
+    await this.registered(aci, intent);
     await this.oneAtATime(aci, () => this.showNames(aci, intent, names));
     return intent;
   }
@@ -79,17 +86,38 @@ export class Ghosts {
       "{name}",
       bestName(names),
     );
-    const known = await this.tables.ghost(aci);
+    const known = await this.row(aci);
     if (known?.displayName !== displayName) {
       await intent.setDisplayName(displayName);
-      await this.tables.saveGhost({
-        aci,
-        displayName,
-        avatarUrl: known?.avatarUrl,
-        avatarHash: known?.avatarHash,
-      });
+      await this.save({ aci, displayName, avatarUrl: known?.avatarUrl, avatarHash: known?.avatarHash });
     }
     if (names?.avatar !== undefined) await this.updateAvatar(aci, intent, names.avatar);
+  }
+
+  /**
+   * Registers the ghost if it is new. Chats are bridged side by side, so the same new contact may
+   * speak in two of them at once: they share one registration.
+   */
+  private async registered(aci: string, intent: Intent): Promise<void> {
+    let registration = this.registering.get(aci);
+    if (!registration) {
+      registration = intent
+        .ensureRegistered()
+        .then(() => undefined)
+        .finally(() => this.registering.delete(aci));
+      this.registering.set(aci, registration);
+    }
+    await registration;
+  }
+
+  private async row(aci: string): Promise<GhostRow | undefined> {
+    if (!this.rows.has(aci)) this.rows.set(aci, await this.tables.ghost(aci));
+    return this.rows.get(aci);
+  }
+
+  private async save(row: GhostRow): Promise<void> {
+    await this.tables.saveGhost(row);
+    this.rows.set(row.aci, row);
   }
 
   private oneAtATime(aci: string, work: () => Promise<void>): Promise<void> {
@@ -107,7 +135,7 @@ export class Ghosts {
    * next time and never holds up the message being bridged.
    */
   private async updateAvatar(aci: string, intent: Intent, avatar: AvatarSource | null): Promise<void> {
-    const known = await this.tables.ghost(aci);
+    const known = await this.row(aci);
     if ((known?.avatarHash ?? null) === (avatar?.key ?? null)) return;
     const failed = this.failedAvatars.get(aci);
     if (failed && failed.key === avatar?.key && Date.now() - failed.at < AVATAR_RETRY_MS) return;
@@ -118,7 +146,7 @@ export class Ghosts {
         avatarUrl = await intent.uploadContent(image, { name: "avatar", type: imageContentType(image) });
       }
       await intent.setAvatarUrl(avatarUrl ?? "");
-      await this.tables.saveGhost({
+      await this.save({
         aci,
         displayName: known?.displayName,
         avatarUrl,

@@ -10,8 +10,14 @@ import {
   type SignalRequestReporter,
 } from "../signal/index.js";
 import type { Store } from "../store/index.js";
+import { LoginEventQueue } from "./login-event-queue.js";
 import type { RelayOutcome } from "./relay-outcome.js";
-import { RetryStoppedError, retryWhileTransient } from "./retry-policy.js";
+import { Semaphore } from "./semaphore.js";
+
+/** How many of a login's events are bridged at the same time (each of another chat). */
+const LOGIN_CONCURRENCY = 8;
+/** How many Signal events are bridged at the same time across all logins. */
+const TOTAL_CONCURRENCY = 32;
 
 /** A Matrix user's running Signal client. */
 export interface Login {
@@ -55,6 +61,8 @@ export interface LoginManagerOptions {
   onStarting?(login: Login, start: LoginStart): Promise<void>;
   /** Hears how the logins fare (for metrics). */
   observer?: LoginObserver;
+  /** How many events of one login are bridged at once (default 8), and of all logins (default 32). */
+  concurrency?: { login: number; total: number };
 }
 
 export interface LoginObserver {
@@ -73,13 +81,18 @@ export interface LoginObserver {
 export class LoginManager {
   private readonly logins = new Map<string, Login>();
   private readonly pendingLinks = new Map<string, AbortController>();
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Per login: its events waiting or being bridged, in lanes by chat (see enqueue). */
+  private readonly queues = new Map<string, LoginEventQueue>();
+  /** Caps the events being bridged at once across all logins. */
+  private readonly totalSlots: Semaphore;
   /** Per login: aborted on logout or shutdown, ending the waits of events that could not be bridged yet. */
   private readonly stops = new Map<string, AbortController>();
   /** Users whose login Signal ended (the device was unlinked) and who have not linked again. */
   private readonly loggedOut = new Set<string>();
 
-  constructor(private readonly options: LoginManagerOptions) {}
+  constructor(private readonly options: LoginManagerOptions) {
+    this.totalSlots = new Semaphore(options.concurrency?.total ?? TOTAL_CONCURRENCY);
+  }
 
   /** Starts the client of every user who had linked an account. */
   async startAll(): Promise<void> {
@@ -178,8 +191,9 @@ export class LoginManager {
     this.stops.get(userId)?.abort();
     this.stops.delete(userId);
     await login?.client.stop();
-    await this.queues.get(userId);
-    this.queues.delete(userId);
+    const queue = this.queues.get(userId);
+    await queue?.idle();
+    if (this.queues.get(userId) === queue) this.queues.delete(userId);
   }
 
   /** Logs the user out for good: stops their client (see logout) and deletes their stored account. */
@@ -193,7 +207,7 @@ export class LoginManager {
     for (const abort of this.pendingLinks.values()) abort.abort();
     for (const stop of this.stops.values()) stop.abort();
     await Promise.all([...this.logins.values()].map((login) => login.client.stop()));
-    await Promise.all(this.queues.values());
+    await Promise.all([...this.queues.values()].map((queue) => queue.idle()));
     this.logins.clear();
   }
 
@@ -223,9 +237,23 @@ export class LoginManager {
     });
     this.logins.set(userId, login);
     this.loggedOut.delete(userId);
-    for (const type of BUFFERED_EVENT_TYPES) {
-      client.on(type, (event) => this.enqueue(login, event, stop.signal));
-    }
+    // The login's events, in lanes by chat (see LoginEventQueue); those still buffered from
+    // before a restart are delivered first, in the order they came.
+    const { observer, reconsiderFailure } = this.options;
+    const queue = new LoginEventQueue({
+      userId,
+      ownAci: account.aci,
+      handle: (event) => this.options.handleSignalEvent(login, event),
+      markHandled: (id) => client.markHandled(id),
+      ...(observer ? { settled: observer.eventSettled.bind(observer) } : {}),
+      ...(reconsiderFailure ? { reconsider: reconsiderFailure } : {}),
+      stop: stop.signal,
+      concurrency: this.options.concurrency?.login ?? LOGIN_CONCURRENCY,
+      totalSlots: this.totalSlots,
+      logger: this.options.logger,
+    });
+    this.queues.set(userId, queue);
+    for (const type of BUFFERED_EVENT_TYPES) client.on(type, (event) => queue.push(event));
     client.on("identity-change", (event) => {
       this.options
         .onIdentityChange(login, event.serviceId)
@@ -244,64 +272,5 @@ export class LoginManager {
     await this.options.onStarting?.(login, start);
     await client.start();
     return true;
-  }
-
-  /** Handles a login's events one after another, in the order Signal delivered them. */
-  private enqueue(login: Login, event: BufferedSignalEvent, stop: AbortSignal): void {
-    const handedAt = Date.now();
-    const previous = this.queues.get(login.userId) ?? Promise.resolve();
-    const next = previous.then(() => this.handleWithRetries(login, event, stop, handedAt));
-    this.queues.set(login.userId, next);
-  }
-
-  /**
-   * Bridges one event, waiting out a homeserver (or Signal) that is away for as long as it takes:
-   * the login's later events wait behind it, so none overtakes. A failure that retrying cannot fix
-   * (a refusal, a bug) is logged with the event and the event is marked handled, so one bad
-   * message never blocks the chat. Stopped (logout, shutdown): the event stays buffered and is
-   * bridged at the next start.
-   */
-  private async handleWithRetries(
-    login: Login,
-    event: BufferedSignalEvent,
-    stop: AbortSignal,
-    handedAt: number,
-  ): Promise<void> {
-    const logger = this.options.logger.with({
-      user: login.userId,
-      login: login.client.account.aci,
-      signal_event: event.id,
-      ...(event.sender ? { signal_message: `${event.sender.aci}/${event.timestamp}` } : {}),
-    });
-    let outcome: RelayOutcome;
-    try {
-      const result = await retryWhileTransient(
-        () => {
-          logger.debug(`bridging ${event.type} ${event.id} of ${login.userId}`);
-          return this.options.handleSignalEvent(login, event);
-        },
-        {
-          signal: stop,
-          ...(this.options.reconsiderFailure ? { reconsider: this.options.reconsiderFailure } : {}),
-          onRetry: (error, attempt, delayMs) => {
-            const line = `bridging ${event.type} ${event.id} of ${login.userId} failed (attempt ${attempt}); trying again in ${Math.round(delayMs / 1000)} s, later events wait: ${(error as Error).message}`;
-            if (attempt === 1 || attempt % 10 === 0) logger.warn(line);
-            else logger.debug(line);
-          },
-        },
-      );
-      outcome = result ?? "bridged";
-    } catch (error) {
-      if (error instanceof RetryStoppedError || stop.aborted) return;
-      logger.error(`bridging ${event.type} ${event.id} of ${login.userId} failed for good; skipped`, error);
-      outcome = "failed";
-    }
-    await login.client.markHandled(event.id);
-    try {
-      this.options.observer?.eventSettled(event, outcome, handedAt);
-    } catch (error) {
-      // A rejection here would stop the login's queue for good; an observer's bug must not.
-      logger.error("the login observer failed", error);
-    }
   }
 }

@@ -417,13 +417,10 @@ export class SignalToMatrix {
     const draft = await signalMessageToMatrix(message, origin.authorAci, ctx);
     const media = await this.uploadMedia(origin, portal, message, draft, plaintextHashes);
     await this.options.disappearing.followTimer(portal, message);
-    const sent = await this.apply(
-      origin,
-      portal,
-      await signalMessageToMatrix(message, origin.authorAci, { ...ctx, media }),
-      message,
-      authorNames,
-    );
+    // Without media to put in, the draft is the message as it is sent (conversion is pure).
+    const actions =
+      media.size === 0 ? draft : await signalMessageToMatrix(message, origin.authorAci, { ...ctx, media });
+    const sent = await this.apply(origin, portal, actions, message, authorNames);
     await this.expireLater(origin, portal, message, sent);
   }
 
@@ -437,6 +434,8 @@ export class SignalToMatrix {
     message: signalservice.IDataMessage,
     sent: string[],
   ): Promise<void> {
+    // Most messages have no timer: their events need not be looked up.
+    if (!this.options.disappearing.disappears(message)) return;
     const recorded = await this.options.store.bridge.eventsOfMessage(
       portal.roomId,
       origin.authorAci,
@@ -508,6 +507,8 @@ export class SignalToMatrix {
     draft: MatrixAction[],
     plaintextHashes?: ReadonlyMap<string, Uint8Array>,
   ): Promise<ReadonlyMap<string, UploadedMedia>> {
+    // Most messages have no media: the parts already sent need not be looked up.
+    if (pendingMediaSlots(message, new Set(), draft).length === 0) return new Map();
     const recorded = (
       await this.options.store.bridge.eventsOfMessage(portal.roomId, origin.authorAci, origin.sentAt)
     ).map((e) => e.part);
@@ -564,13 +565,11 @@ export class SignalToMatrix {
     const names = await this.options.names.namesOf(login, contactAci);
     // The contact's ghost makes the room; it has its name before anyone sees it.
     await this.options.ghosts.ensure(contactAci, names);
-    const existed =
-      (await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci))) !==
-      undefined;
+    const existing = await this.options.store.bridge.portalByKey(Portals.directKey(login.userId, contactAci));
+    if (existing) return existing;
     const portal = await this.options.portals.direct(login.userId, contactAci, bestName(names));
     // A chat the contact starts may be a message request; one the user starts (from the phone) is not.
-    if (!existed && origin.authorAci === contactAci)
-      await this.options.requests.opened(login, portal, bestName(names));
+    if (origin.authorAci === contactAci) await this.options.requests.opened(login, portal, bestName(names));
     return portal;
   }
 

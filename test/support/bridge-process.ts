@@ -92,7 +92,10 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     async start({ waitForStarted = true } = {}) {
       const startedAt = output.length;
-      const process_ = spawn(process.execPath, [cli, "-c", configFile], {
+      // E2E_BRIDGE_NODE_ARGS: Node options for the bridge process only (e.g. `--cpu-prof
+      // --cpu-prof-dir=/tmp/prof`: the profile is written when the bridge stops by SIGTERM).
+      const nodeArgs = (process.env["E2E_BRIDGE_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+      const process_ = spawn(process.execPath, [...nodeArgs, cli, "-c", configFile], {
         cwd: dir,
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -13,7 +13,7 @@ import type { Login, LoginStart } from "../logins.js";
 import { RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
 import { backfillChat, type ChatBackfillDeps, type ChatBackfillResult } from "./chat-backfill.js";
 import { decodePlannedChat, encodePlannedChat, isMessage, planChats } from "./history-plan.js";
-import { liveChatKey } from "./live-chat-key.js";
+import { liveChatKey } from "../signal-chat-key.js";
 
 export interface BackfillSettings {
   enabled: boolean;
@@ -53,6 +53,11 @@ export class HistoryImporter {
   /** Per user and chat position: the backfill of a chat, while it runs. */
   private readonly backfills = new Map<string, Promise<ChatBackfillResult>>();
   private readonly running = new Set<Promise<void>>();
+  /**
+   * Users known to have no import under way (none, or done): their live events need not look
+   * it up again. Only a new link (starting) begins an import.
+   */
+  private readonly noImport = new Set<string>();
 
   constructor(private readonly options: HistoryImporterOptions) {}
 
@@ -60,6 +65,7 @@ export class HistoryImporter {
   async starting(login: Login, start: LoginStart): Promise<void> {
     const { store, settings } = this.options;
     if (!settings.enabled) return;
+    this.noImport.delete(login.userId);
     if (start === "linked") {
       if (!login.client.historyTransferOffered) return;
       await store.history.begin(login.userId);
@@ -83,10 +89,13 @@ export class HistoryImporter {
    * shown (then it is shown first, ahead of the other chats) or the archive is still awaited.
    */
   async beforeLive(login: Login, event: BufferedSignalEvent): Promise<void> {
-    if (!this.options.settings.enabled) return;
+    if (!this.options.settings.enabled || this.noImport.has(login.userId)) return;
     const history = this.options.store.history;
     const state = (await history.importOf(login.userId))?.state;
-    if (state === undefined || state === "done") return;
+    if (state === undefined || state === "done") {
+      this.noImport.add(login.userId);
+      return;
+    }
     // A failed import is reported by its run; the live event goes on regardless. Stopped, it
     // stays buffered (the stop error reaches the login's queue).
     const goOn = () => {

@@ -6,6 +6,7 @@ import type { Logger } from "../../logger.js";
 import type { JournalEntry, MatrixJournal } from "../../store/index.js";
 import type { RelayOutcome } from "../relay-outcome.js";
 import { abortableSleep, RetryStoppedError, retryWhileTransient } from "../retry-policy.js";
+import { Semaphore } from "../semaphore.js";
 
 export interface RoomQueuesOptions {
   journal: Pick<MatrixJournal, "nextPending" | "markHandled" | "pendingRooms">;
@@ -157,24 +158,4 @@ function describe(entry: JournalEntry): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** At most `size` callers run at once; the others wait their turn in order. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }

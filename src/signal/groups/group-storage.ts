@@ -9,8 +9,22 @@ const FORMAT_VERSION = 1;
 
 /** The group's identifier as base64 (how groups are named outside the client), from its master key. */
 export function groupIdOf(masterKey: Uint8Array): string {
-  return Buffer.from(new GroupCipher(masterKey).groupId).toString("base64");
+  const key = Buffer.from(masterKey.buffer, masterKey.byteOffset, masterKey.byteLength).toString("base64");
+  let groupId = recentGroupIds.get(key);
+  if (groupId === undefined) {
+    groupId = Buffer.from(new GroupCipher(masterKey).groupId).toString("base64");
+    if (recentGroupIds.size >= RECENT_GROUP_IDS) recentGroupIds.clear();
+    recentGroupIds.set(key, groupId);
+  }
+  return groupId;
 }
+
+/**
+ * Group ids of the master keys seen lately: deriving one costs about 0.2 ms (a zkgroup key
+ * derivation), and each group message needs it several times.
+ */
+const recentGroupIds = new Map<string, string>();
+const RECENT_GROUP_IDS = 1000;
 
 /** The group's stored state, or null if it was never saved. */
 export async function loadGroup(storage: SignalStorage, groupId: string): Promise<SignalGroup | null> {

@@ -11,10 +11,18 @@ const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 
 /** A homeserver as one ghost sees it: what it uploaded and what its profile shows. */
 function fakeHomeserver() {
-  const seen = { uploads: [] as Array<{ bytes: Buffer; type?: string }>, avatarUrl: "", displayName: "" };
+  const seen = {
+    uploads: [] as Array<{ bytes: Buffer; type?: string }>,
+    avatarUrl: "",
+    displayName: "",
+    registrations: 0,
+  };
   const intent = {
     userId: `@signal_${aci}:localhost`,
-    ensureRegistered: async () => undefined,
+    ensureRegistered: async () => {
+      seen.registrations++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    },
     setDisplayName: async (name: string) => void (seen.displayName = name),
     uploadContent: async (bytes: Buffer, opts?: { type?: string }) => {
       seen.uploads.push({ bytes, type: opts?.type });
@@ -109,4 +117,14 @@ test("updates of one ghost are shown in the order they were asked for", async (t
   ]);
   assert.equal(seen.displayName, "Second (Signal)");
   assert.equal(seen.avatarUrl, "", "the later update's picture (none) wins over the slow earlier one");
+});
+
+test("a new contact speaking in two chats at once is registered once", async (t) => {
+  const { ghosts, seen } = await ghostsWith(t);
+  await Promise.all([
+    ghosts.ensure(aci, { profileName: "Dana" }),
+    ghosts.ensure(aci, { profileName: "Dana" }),
+  ]);
+  assert.equal(seen.registrations, 1);
+  assert.equal(seen.displayName, "Dana (Signal)");
 });

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+// Makes matrix-appservice-bridge loadable without the native crypto library, as in the bridge.
+import "../../../src/bridge/native-matrix-crypto.js";
+import { GlobalLogger, Logger as LibraryLogger } from "matrix-appservice-bridge";
 import {
   botSdkLineLevel,
   formatPart,
   isExpectedAnswer,
   libraryLineLevel,
+  routeLibraryLogs,
 } from "../../../src/bridge/library-logs.js";
+import { createLogger, type LogLevel } from "../../../src/logger.js";
 
 /** A matrix-bot-sdk MatrixError as its client throws and logs it. */
 const matrixError = (statusCode: number, errcode: string, error: string) =>
@@ -79,4 +84,28 @@ test("logged values become one line: errors without stack, Matrix errors by stat
   assert.equal(formatPart({ errcode: "M_UNKNOWN", error: "x" }), "M_UNKNOWN: x");
   assert.equal(formatPart({ a: 1 }), '{"a":1}');
   assert.equal(formatPart("x".repeat(600)).length, 501);
+});
+
+test("library lines below the bridge's level are dropped; warnings and errors come through", async () => {
+  const linesAt = async (level: LogLevel) => {
+    const lines: string[] = [];
+    const root = new GlobalLogger();
+    routeLibraryLogs(
+      createLogger(level, "test", (line) => lines.push(line)),
+      level,
+      root,
+    );
+    const library = new LibraryLogger("Intent", {}, root);
+    library.debug("checking registration");
+    library.info("sending an event");
+    library.warn("slow homeserver");
+    library.error("room gone");
+    await new Promise((resolve) => setImmediate(resolve));
+    return lines.filter((line) => line.includes(" Intent ")).map((line) => line.replace(/^\S+ /, "").trim());
+  };
+  assert.deepEqual(await linesAt("info"), [
+    "WARN  [test:appservice-lib] Intent slow homeserver",
+    "ERROR [test:appservice-lib] Intent room gone",
+  ]);
+  assert.equal((await linesAt("debug")).length, 4, "at debug, the narration too");
 });

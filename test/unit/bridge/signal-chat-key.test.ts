@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { liveChatKey } from "../../../../src/bridge/backfill/live-chat-key.js";
-import { Portals } from "../../../../src/bridge/portals.js";
-import { signalservice } from "../../../../src/proto/generated/signal.js";
-import { type BufferedSignalEvent, groupIdOf } from "../../../../src/signal/index.js";
+import { liveChatKey } from "../../../src/bridge/signal-chat-key.js";
+import { Portals } from "../../../src/bridge/portals.js";
+import { signalservice } from "../../../src/proto/generated/signal.js";
+import { type BufferedSignalEvent, groupIdOf } from "../../../src/signal/index.js";
 
 const ALICE = "@alice:hs";
 const OWN = "00000000-0000-4000-8000-000000000000";

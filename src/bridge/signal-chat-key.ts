@@ -1,9 +1,11 @@
-import { type BufferedSignalEvent, groupIdOf } from "../../signal/index.js";
-import { Portals } from "../portals.js";
+import { type BufferedSignalEvent, groupIdOf } from "../signal/index.js";
+import { Portals } from "./portals.js";
 
 /**
  * The portal key of the chat a live Signal event belongs to, or null for events of no one chat
- * (receipts, syncs of contacts or storage, reads).
+ * (receipts, syncs of contacts or storage, reads, answers to message requests). The login's
+ * events of one chat are bridged in order, chats side by side (see LoginManager); the history
+ * import shows a chat's history before its first live event.
  */
 export function liveChatKey(userId: string, ownAci: string, event: BufferedSignalEvent): string | null {
   switch (event.type) {
