@@ -251,7 +251,10 @@ export async function startBridge({
     logger.child("media"),
     config.media.ffmpeg_path,
   );
-  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
+  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"), {
+    statusEvents: config.bridge.message_status_events,
+    deliveryReceipts: config.bridge.delivery_receipts,
+  });
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({
     bridge,
@@ -356,6 +359,7 @@ export async function startBridge({
     portals,
     media,
     status,
+    errorNotices: config.bridge.message_error_notices,
     disappearing,
     challenges,
     relay,
