@@ -142,7 +142,7 @@ export async function startBridge({
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
+  const monitoring = await Monitoring.create({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
   const doublePuppets = new DoublePuppets({
     homeserverUrl: config.homeserver.url,
