@@ -33,7 +33,9 @@ import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
 import { registerBotAccount } from "./crypto/bot-device.js";
-import { BridgeCrypto, type RoomEvent, UndecryptableEventError } from "./crypto/bridge-crypto.js";
+// Loaded only with encryption.allow: matrix-sdk-crypto-wasm and fake-indexeddb cost memory.
+import type { BridgeCrypto, RoomEvent } from "./crypto/bridge-crypto.js";
+import { UndecryptableEventError } from "./crypto/undecryptable.js";
 import { ENCRYPTION_OFF_NOTICE, ENCRYPTION_REQUIRED_NOTICE } from "./crypto/encryption-notices.js";
 import { JournalingAppService } from "./matrix/journaling-appservice.js";
 import { RoomQueues } from "./matrix/room-queues.js";
@@ -598,6 +600,7 @@ export async function startBridge({
     logger,
   );
   if (config.encryption.allow) {
+    const { BridgeCrypto } = await import("./crypto/bridge-crypto.js");
     crypto = await BridgeCrypto.start({
       homeserverUrl,
       asToken: registration.as_token,
