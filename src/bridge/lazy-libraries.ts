@@ -20,6 +20,7 @@ const rarelyUsed: Record<string, string[]> = {
     "lowdb/adapters/FileSync",
     "postgres", // SimplePostgresStorageProvider
     "chalk", // RichConsoleLogger
+    "request", // its HTTP client, replaced by bridge/matrix-http-client.ts when the bridge starts
   ],
   "matrix-appservice-bridge": [
     "prom-client", // PrometheusMetrics (the bridge has its own, bridge/ops/metrics.ts)

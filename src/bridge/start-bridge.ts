@@ -24,6 +24,7 @@ import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js"
 import { pingHomeserver } from "./homeserver-ping.js";
 import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
+import { useNodeHttpForMatrix } from "./matrix-http-client.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
 import { joinCommand } from "./commands/join-command.js";
@@ -140,6 +141,7 @@ export async function startBridge({
   logger,
 }: BridgeOptions): Promise<RunningBridge> {
   checkEncryptionRequest(config);
+  useNodeHttpForMatrix();
   routeLibraryLogs(logger, config.logging.level, LibraryLogger.root);
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
