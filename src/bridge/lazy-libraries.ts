@@ -18,6 +18,8 @@ const rarelyUsed: Record<string, string[]> = {
     "htmlencode", // MatrixClient.replyText and friends
     "lowdb", // SimpleFsStorageProvider, RustSdkCryptoStorageProvider (lodash under it)
     "lowdb/adapters/FileSync",
+    "hash.js/lib/hash/sha/512", // SimpleFsStorageProvider
+    "mkdirp", // SimpleFsStorageProvider, RustSdkCryptoStorageProvider
     "postgres", // SimplePostgresStorageProvider
     "chalk", // RichConsoleLogger
     "request", // its HTTP client, replaced by bridge/matrix-http-client.ts when the bridge starts
