@@ -19,6 +19,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# At most two malloc arenas: glibc otherwise gives each thread that allocates (libsignal's, the
+# libuv pool's) one of its own, which a bridge at rest keeps resident (about 8 MiB with one linked
+# user; docs/development.md, "Memory at rest").
+ENV MALLOC_ARENA_MAX=2
 # Voice messages are converted (Ogg/Opus -> AAC) and measured, and images and videos Signal's
 # apps do not show are converted, with Debian's ffmpeg (media.ffmpeg_path).
 RUN apt-get update \

@@ -30,6 +30,8 @@ export interface MatrixToSignalOptions {
   portals: Portals;
   media: MediaRelay;
   status: MessageStatusReporter;
+  /** Whether a message that did not reach Signal gets a notice in its room (`bridge.message_error_notices`). */
+  errorNotices: boolean;
   disappearing: DisappearingMessages;
   challenges: RateLimitChallenges;
   /** Whose account sends for a Matrix user (theirs, or the portal's relay). */
@@ -210,14 +212,17 @@ export class MatrixToSignal {
     return typeof target === "string" ? target : "an event it does not name";
   }
 
-  /** Says so in the room (a notice, coalesced when they come in a row) and to the sender's client. */
+  /**
+   * Says so in the room (a notice, coalesced when they come in a row; when error notices are on)
+   * and to the sender's client (a status event; when status events are on).
+   */
   private async fail(
     portal: PortalRow,
     event: WeakEvent,
     failure: SendFailure,
     notice = failure.message,
   ): Promise<void> {
-    const text = this.failureNotices.admit(portal.roomId, notice);
+    const text = this.options.errorNotices ? this.failureNotices.admit(portal.roomId, notice) : undefined;
     if (text !== undefined) await this.notice(portal, text);
     await this.options.status.failed(portal, event.event_id, failure);
   }
@@ -316,7 +321,7 @@ export class MatrixToSignal {
       startedAt: timestamp,
       eventIds: [event.event_id],
     });
-    if (result.failed.length > 0) {
+    if (result.failed.length > 0 && this.options.errorNotices) {
       await this.notice(
         portal,
         `Not delivered to ${result.failed.length} member(s): ${result.failed.map((f) => f.error.message).join("; ")}`,

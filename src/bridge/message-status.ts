@@ -103,10 +103,19 @@ export function sendFailureOf(error: unknown): SendFailure {
 /** How many messages' recipients are remembered for group delivery reports. */
 const REMEMBERED_MESSAGES = 1000;
 
+/** What the bridge tells a Matrix sender about their message (config `bridge.*`). */
+export interface MessageStatusOptions {
+  /** `message_status_events`: status events (SUCCESS, deliveries, failures). */
+  statusEvents: boolean;
+  /** `delivery_receipts`: a read receipt from whoever speaks for the bridge once Signal accepted it. */
+  deliveryReceipts: boolean;
+}
+
 /**
- * Sends status events for what Matrix users send to Signal, and updates them as recipients
- * confirm delivery. They come from whoever can post in the portal (the contact's ghost in a
- * direct chat, where the bot is not a member).
+ * Tells Matrix senders what became of their messages: status events (when configured), updated
+ * as recipients confirm delivery, and read receipts for what Signal accepted (when configured).
+ * They come from whoever can post in the portal (the contact's ghost in a direct chat, where the
+ * bot is not a member). With both off nothing is written, and deliveries are not even looked up.
  */
 export class MessageStatusReporter {
   /**
@@ -120,31 +129,50 @@ export class MessageStatusReporter {
     private readonly portals: Portals,
     private readonly tables: BridgeTables,
     private readonly logger: Logger,
+    private readonly options: MessageStatusOptions,
   ) {}
+
+  /** Whether delivery confirmations from Signal matter at all. */
+  get reportsDeliveries(): boolean {
+    return this.options.statusEvents;
+  }
 
   /**
    * Signal accepted the message; deliveries will follow. Some may already have: a recipient can
    * confirm while the transcript to the user's own devices is still being sent.
    */
   async sent(portal: PortalRow, eventId: string): Promise<void> {
-    const deliveredTo = [...(this.deliveredTo.get(eventId) ?? [])];
-    await this.send(portal, eventId, { status: "SUCCESS", deliveredTo });
+    if (this.options.statusEvents) {
+      const deliveredTo = [...(this.deliveredTo.get(eventId) ?? [])];
+      await this.send(portal, eventId, { status: "SUCCESS", deliveredTo });
+    }
+    if (this.options.deliveryReceipts) {
+      await this.portals
+        .adminIntent(portal)
+        .sendReadReceipt(portal.roomId, eventId)
+        .catch((error: unknown) => {
+          this.logger.warn(`could not send the delivery receipt of ${eventId} in ${portal.roomId}`, error);
+        });
+    }
   }
 
   async failed(portal: PortalRow, eventId: string, failure: SendFailure): Promise<void> {
-    await this.send(portal, eventId, failure);
+    if (this.options.statusEvents) await this.send(portal, eventId, failure);
   }
 
   /**
    * A recipient's device confirmed delivery of the Signal message behind `eventId`. Messages the
-   * user sent from their phone have no Matrix sender waiting for a status, so they are skipped.
+   * user sent from their phone have no Matrix sender waiting for a status, so they are skipped,
+   * and so is a recipient already named (each of their devices confirms).
    */
   async delivered(portal: PortalRow, eventId: string, recipientUserId: string): Promise<void> {
+    if (!this.options.statusEvents) return;
+    const recipients = this.deliveredTo.get(eventId) ?? new Set<string>();
+    if (recipients.has(recipientUserId)) return;
     if (!(await this.tables.outgoing(eventId))) {
       this.logger.debug(`delivery of ${eventId} not reported: it was not sent from Matrix`);
       return;
     }
-    const recipients = this.deliveredTo.get(eventId) ?? new Set<string>();
     recipients.add(recipientUserId);
     // Re-inserted so the map's order is least recently confirmed first.
     this.deliveredTo.delete(eventId);

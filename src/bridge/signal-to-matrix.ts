@@ -236,6 +236,7 @@ export class SignalToMatrix {
   /** A contact's device got our messages: the Matrix senders get a message status saying so. */
   private async bridgeDelivery(login: Login, event: SignalEventOf<"receipt">): Promise<void> {
     const { store, ghosts, status } = this.options;
+    if (!status.reportsDeliveries) return;
     const recipient = ghosts.userIdOf(event.sender.aci);
     for (const timestamp of event.timestamps) {
       for (const ref of await store.bridge.eventsOfMessageAnywhere(login.client.account.aci, timestamp)) {

@@ -24,6 +24,7 @@ import { describeRequestFailure, homeserverRequest } from "./homeserver-http.js"
 import { pingHomeserver } from "./homeserver-ping.js";
 import { waitForHomeserver, waitUntilAccepted } from "./homeserver-wait.js";
 import { formatPart, routeLibraryLogs } from "./library-logs.js";
+import { useNodeHttpForMatrix } from "./matrix-http-client.js";
 import { accountCommands } from "./commands/account-commands.js";
 import { describeChatSync } from "./commands/sync-command.js";
 import { joinCommand } from "./commands/join-command.js";
@@ -33,7 +34,9 @@ import { loginCommands } from "./login-commands.js";
 import { LoginManager } from "./logins.js";
 import { type EphemeralEvent, MatrixEphemeral } from "./matrix-ephemeral.js";
 import { registerBotAccount } from "./crypto/bot-device.js";
-import { BridgeCrypto, type RoomEvent, UndecryptableEventError } from "./crypto/bridge-crypto.js";
+// Loaded only with encryption.allow: matrix-sdk-crypto-wasm and fake-indexeddb cost memory.
+import type { BridgeCrypto, RoomEvent } from "./crypto/bridge-crypto.js";
+import { UndecryptableEventError } from "./crypto/undecryptable.js";
 import { ENCRYPTION_OFF_NOTICE, ENCRYPTION_REQUIRED_NOTICE } from "./crypto/encryption-notices.js";
 import { JournalingAppService } from "./matrix/journaling-appservice.js";
 import { RoomQueues } from "./matrix/room-queues.js";
@@ -138,11 +141,12 @@ export async function startBridge({
   logger,
 }: BridgeOptions): Promise<RunningBridge> {
   checkEncryptionRequest(config);
+  useNodeHttpForMatrix();
   routeLibraryLogs(logger, config.logging.level, LibraryLogger.root);
   const environment = signalEnvironmentFrom(config);
   const botUserId = `@${config.appservice.bot.localpart}:${config.homeserver.domain}`;
 
-  const monitoring = new Monitoring({ config, store, logger: logger.child("monitoring") });
+  const monitoring = await Monitoring.create({ config, store, logger: logger.child("monitoring") });
   const journal = store.matrixJournal;
   const doublePuppets = new DoublePuppets({
     homeserverUrl: config.homeserver.url,
@@ -252,7 +256,10 @@ export async function startBridge({
     logger.child("media"),
     config.media.ffmpeg_path,
   );
-  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"));
+  const status = new MessageStatusReporter(portals, store.bridge, logger.child("message-status"), {
+    statusEvents: config.bridge.message_status_events,
+    deliveryReceipts: config.bridge.delivery_receipts,
+  });
   const disappearing = new DisappearingMessages({ store, portals, logger: logger.child("disappearing") });
   const groupPortals = new GroupPortalSync({
     bridge,
@@ -357,6 +364,7 @@ export async function startBridge({
     portals,
     media,
     status,
+    errorNotices: config.bridge.message_error_notices,
     disappearing,
     challenges,
     relay,
@@ -595,6 +603,7 @@ export async function startBridge({
     logger,
   );
   if (config.encryption.allow) {
+    const { BridgeCrypto } = await import("./crypto/bridge-crypto.js");
     crypto = await BridgeCrypto.start({
       homeserverUrl,
       asToken: registration.as_token,

@@ -218,6 +218,21 @@ export const configSchema = section("Bridge configuration", {
         "Which changes of a login's connection state the bot tells its user in the management room: all, errors (bad credentials, unknown errors, a disconnection lasting 3 minutes, and the recovery after one of these), or none.",
       default: "errors",
     }),
+    message_status_events: boolean({
+      description:
+        "Send a com.beeper.message_send_status event for each message from Matrix (mautrix's name): SUCCESS once Signal accepted it, updated as recipients' devices confirm delivery, or why it failed. Clients such as Beeper show them; each one is an event the homeserver stores, so they cost homeserver work per message.",
+      default: false,
+    }),
+    message_error_notices: boolean({
+      description:
+        "Post a notice in the room when a message from Matrix could not be sent to Signal (or read by the bridge), saying why.",
+      default: true,
+    }),
+    delivery_receipts: boolean({
+      description:
+        "Send a read receipt on a message from Matrix once Signal accepted it, from whoever speaks for the bridge in the room (the bot in groups, the contact in direct chats).",
+      default: false,
+    }),
     personal_filtering_spaces: boolean({
       description:
         'Give each logged-in user a "Signal" space holding all of their portals, so clients can show their Signal chats apart.',

@@ -1,10 +1,12 @@
 /**
  * What goes wrong on the Signal side is shown in the portal, never swallowed: a message the
  * bridge cannot decrypt (a notice, a retry request, and the message once the sender sends it
- * again), a contact whose safety number changed, and a send held by a rate-limit challenge.
+ * again), a contact whose safety number changed, a send held by a rate-limit challenge, and a
+ * refused send (a notice; no status event unless configured).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import type { MatrixEvent } from "matrix-js-sdk";
 import { withBridgeLog } from "../support/bridge-process.js";
 import { fromUser, ghostOf } from "../support/bridge-with-signal.js";
 import { type LinkedDirectChat, startLinkedDirectChat } from "../support/linked-direct-chat.js";
@@ -137,5 +139,38 @@ test("a send refused with a rate-limit challenge is held, the user is told how t
       bodies.push(received.body);
     }
     assert.deepEqual(bodies, ["First reply, held by the challenge", "Second reply, behind the first"]);
+  });
+});
+
+test("with the default config a refused send gets a notice but no status event, and neither does an accepted one", async () => {
+  const { mock, setting, friend, device, directRoom } = chat!;
+  await withBridgeLog(setting.bridge, async () => {
+    const { alice } = setting;
+    const isStatus = (event: MatrixEvent) => event.getType() === "com.beeper.message_send_status";
+    await alice.sendText(directRoom, "This one arrives");
+    const received = await withTimeout(friend.waitForMessage(), 30_000, "the contact to receive it");
+    assert.equal(received.body, "This one arrives");
+
+    mock.server.unregister(friend);
+    try {
+      await alice.sendText(directRoom, "This one is refused");
+      await alice.waitForEvent(
+        directRoom,
+        fromUser(ghostOf(friend), /not delivered to Signal: .*is not registered on Signal/, "m.notice"),
+        "the notice that the message was not delivered",
+      );
+    } finally {
+      mock.server.register(friend);
+    }
+    // The contact's answer is bridged after both messages were handled (one room, in order), so a
+    // status of either would be in the timeline before it.
+    await friend.sendText(device, "Answer after both");
+    await alice.waitForEvent(directRoom, fromUser(ghostOf(friend), /^Answer after both$/), "the answer");
+    const events = alice.client.getRoom(directRoom)?.getLiveTimeline().getEvents() ?? [];
+    assert.deepEqual(
+      events.filter(isStatus).map((e) => e.getContent()["status"]),
+      [],
+      "no status events",
+    );
   });
 });

@@ -43,7 +43,7 @@ before(async () => {
     profileName: "Alice Phone",
     contacts: [friend, blockedPal],
   });
-  setting = await startBridgeWithSignal(mock);
+  setting = await startBridgeWithSignal(mock, { bridge: { message_status_events: true } });
   device = await loginThroughBot(setting, mock, phone);
   for (const contact of [friend, stranger, blockedPal]) await introduce(contact, device);
 });

@@ -1,7 +1,8 @@
 /**
- * Message status events (com.beeper.message_send_status, as mautrix bridges send them) for what
- * a Matrix user sends to Signal: accepted by Signal, delivered to the contact's device (and to
- * each member of a group), or refused, with a notice besides.
+ * Message status events (com.beeper.message_send_status, as mautrix bridges send them; here
+ * turned on with bridge.message_status_events, and bridge.delivery_receipts) for what a Matrix
+ * user sends to Signal: accepted by Signal (and marked read by the bridge), delivered to the
+ * contact's device (and to each member of a group), or refused, with a notice besides.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -17,7 +18,9 @@ const STATUS = "com.beeper.message_send_status";
 let chat: LinkedDirectChat | undefined;
 
 before(async () => {
-  chat = await startLinkedDirectChat();
+  chat = await startLinkedDirectChat({
+    extraConfig: { bridge: { message_status_events: true, delivery_receipts: true } },
+  });
 });
 
 after(async () => {
@@ -49,6 +52,10 @@ test("a message Signal accepted gets a SUCCESS status, and the contact's deliver
     assert.equal(accepted.getSender(), ghostOf(friend), "the contact's ghost speaks for the bridge here");
     assert.equal(accepted.getContent()["m.relates_to"]?.rel_type, "m.reference");
     assert.equal(accepted.getContent()["network"], `signal/${friend.device.aci}`);
+    await waitFor(
+      () => alice.client.getRoom(directRoom)?.getEventReadUpTo(ghostOf(friend), true) === eventId,
+      { timeoutMs: 30_000, what: "the bridge's read receipt on the sent message (delivery_receipts)" },
+    );
 
     await friend.sendReceipt(device, {
       type: ReceiptType.Delivery,

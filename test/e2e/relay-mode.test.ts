@@ -20,7 +20,7 @@ let chat: LinkedDirectChat;
 let carol: MatrixUser;
 
 before(async () => {
-  chat = await startLinkedDirectChat();
+  chat = await startLinkedDirectChat({ extraConfig: { bridge: { message_status_events: true } } });
   carol = await startMatrixUser(chat.setting.synapse.url, await chat.setting.synapse.registerUser("carol"));
   await carol.client.setDisplayName("Carol");
   await chat.setting.alice.client.invite(chat.directRoom, carol.userId);

@@ -34,10 +34,11 @@ export interface LinkedDirectChat {
 /**
  * Starts the setting; with `signalProxy` the bridge reaches the mock server (chat, storage,
  * groups and CDN alike) only through a TCP proxy the test can slow down or cut; with
- * `appserviceTap` Synapse pushes to the bridge through a relay that notes each transaction.
+ * `appserviceTap` Synapse pushes to the bridge through a relay that notes each transaction;
+ * `extraConfig` as for `startBridgeWithSignal`.
  */
 export async function startLinkedDirectChat(
-  options: { signalProxy?: boolean; appserviceTap?: boolean } = {},
+  options: { signalProxy?: boolean; appserviceTap?: boolean; extraConfig?: Record<string, unknown> } = {},
 ): Promise<LinkedDirectChat> {
   const mock = await startMockSignalServer();
   let setting: BridgeWithSignal | undefined;
@@ -51,11 +52,10 @@ export async function startLinkedDirectChat(
     if (options.signalProxy) proxy = await startTcpProxy(mock.port);
     const friend = await mock.server.createPrimaryDevice({ profileName: "Friend Contact" });
     const phone = await mock.server.createPrimaryDevice({ profileName: "Alice Phone", contacts: [friend] });
-    setting = await startBridgeWithSignal(
-      mock,
-      {},
-      { signalPort: proxy?.port ?? mock.port, appserviceTap: options.appserviceTap ?? false },
-    );
+    setting = await startBridgeWithSignal(mock, options.extraConfig ?? {}, {
+      signalPort: proxy?.port ?? mock.port,
+      appserviceTap: options.appserviceTap ?? false,
+    });
     const device = await loginThroughBot(setting, mock, phone);
     await introduce(phone, device);
     await introduce(friend, device);

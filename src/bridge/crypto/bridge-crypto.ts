@@ -28,6 +28,7 @@ import { ensureBotDevice, type CryptoValues } from "./bot-device.js";
 import { CryptoHttp, HomeserverError } from "./crypto-http.js";
 import type { TransactionDeviceData } from "../matrix/transaction-events.js";
 import { type CryptoDatabaseStorage, IndexedDbMirror } from "./indexeddb-mirror.js";
+import { UndecryptableEventError } from "./undecryptable.js";
 
 /** The crypto library's store in the (mirrored) IndexedDB. */
 const STORE_NAME = "signal-bridge-bot";
@@ -44,10 +45,7 @@ export interface BridgeCryptoOptions {
   logger: Logger;
 }
 
-/** A Matrix event the bridge could not decrypt; the message says why, for the sender. */
-export class UndecryptableEventError extends Error {
-  override name = "UndecryptableEventError";
-}
+export { UndecryptableEventError };
 
 /** A Matrix room event as the homeserver delivers it. */
 export interface RoomEvent {

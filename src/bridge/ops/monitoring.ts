@@ -12,7 +12,8 @@ import type { RelayOutcome } from "../relay-outcome.js";
 import { cachedProbe, serveHealth } from "./health.js";
 import { meterMatrixRequests } from "./matrix-requests.js";
 import { matrixEventKind, type MessageKind, signalEventKind } from "./message-kinds.js";
-import { type BridgeMetrics, noMetrics, PrometheusMetrics } from "./metrics.js";
+import { type BridgeMetrics, noMetrics } from "./metrics-api.js";
+import type { PrometheusMetrics } from "./metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 
 export interface MonitoringOptions {
@@ -40,10 +41,26 @@ export class Monitoring {
   /** Kinds of decrypted events not yet settled, by event id. */
   private readonly decryptedKinds = new Map<string, MessageKind>();
 
-  constructor(private readonly options: MonitoringOptions) {
+  /**
+   * Monitoring as configured. prom-client (with the metrics code) is loaded only when metrics are
+   * enabled: several MiB of memory that other installs keep.
+   */
+  static async create(options: MonitoringOptions): Promise<Monitoring> {
+    if (!options.config.metrics.enabled) return new Monitoring(options);
+    const { PrometheusMetrics } = await import("./metrics.js");
+    return new Monitoring(options, PrometheusMetrics);
+  }
+
+  /** With metrics enabled, pass the PrometheusMetrics class (or use `create`, which loads it). */
+  constructor(
+    private readonly options: MonitoringOptions,
+    Prometheus?: typeof PrometheusMetrics,
+  ) {
     const { store, logger } = options;
     if (options.config.metrics.enabled) {
-      this.prometheus = new PrometheusMetrics(
+      if (!Prometheus)
+        throw new Error("Monitoring with metrics enabled needs PrometheusMetrics: use Monitoring.create");
+      this.prometheus = new Prometheus(
         {
           loginStates: async () => (await this.logins?.loginStates()) ?? [],
           pendingSignalEvents: () => store.pendingSignalEventCount(),

@@ -100,11 +100,12 @@ function recordingPortals() {
 }
 
 const quiet = createLogger("error", "test", () => true);
+const statusOn = { statusEvents: true, deliveryReceipts: false };
 
-test("delivery confirmations accumulate per message, and messages not sent from Matrix get none", async (t) => {
+test("delivery confirmations accumulate per message; a recipient's other device and messages not sent from Matrix add none", async (t) => {
   const store = await openStore(t);
   const { portals, sent } = recordingPortals();
-  const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
+  const reporter = new MessageStatusReporter(portals, store.bridge, quiet, statusOn);
   await store.bridge.claimOutgoing("$fromMatrix", group.roomId, "@alice:hs");
 
   await reporter.sent(group, "$fromMatrix");
@@ -116,14 +117,14 @@ test("delivery confirmations accumulate per message, and messages not sent from 
   assert.ok(sent.every((e) => e.type === MESSAGE_STATUS_EVENT_TYPE && e.roomId === group.roomId));
   assert.deepEqual(
     sent.map((e) => e.content["delivered_to_users"]),
-    [[], ["@signal_bob:hs"], ["@signal_bob:hs", "@signal_carol:hs"], ["@signal_bob:hs", "@signal_carol:hs"]],
+    [[], ["@signal_bob:hs"], ["@signal_bob:hs", "@signal_carol:hs"]],
   );
 });
 
 test("a delivery confirmed before Signal's send finished is not forgotten by the SUCCESS status", async (t) => {
   const store = await openStore(t);
   const { portals, sent } = recordingPortals();
-  const reporter = new MessageStatusReporter(portals, store.bridge, quiet);
+  const reporter = new MessageStatusReporter(portals, store.bridge, quiet, statusOn);
   await store.bridge.claimOutgoing("$quick", group.roomId, "@alice:hs");
 
   await reporter.delivered(group, "$quick", "@signal_bob:hs");
@@ -143,7 +144,40 @@ test("a status that cannot be sent is logged, not thrown: the message itself was
     portals,
     store.bridge,
     createLogger("warn", "test", (line) => lines.push(line) > 0),
+    statusOn,
   );
   await reporter.sent(group, "$event");
   assert.match(lines.join(""), /could not send the status of \$event/);
+});
+
+test("with status events off (the default) nothing is sent, and deliveries are not looked up", async (t) => {
+  const store = await openStore(t);
+  const { portals, sent } = recordingPortals();
+  const reporter = new MessageStatusReporter(portals, store.bridge, quiet, {
+    statusEvents: false,
+    deliveryReceipts: false,
+  });
+  await store.bridge.claimOutgoing("$fromMatrix", group.roomId, "@alice:hs");
+  await reporter.sent(group, "$fromMatrix");
+  await reporter.delivered(group, "$fromMatrix", "@signal_bob:hs");
+  await reporter.failed(group, "$fromMatrix", sendFailureOf(new UnregisteredRecipientError("aci")));
+  assert.equal(reporter.reportsDeliveries, false);
+  assert.deepEqual(sent, []);
+});
+
+test("with delivery receipts on, what Signal accepted is marked read by whoever speaks for the bridge", async (t) => {
+  const store = await openStore(t);
+  const receipts: string[] = [];
+  const portals = {
+    adminIntent: () => ({
+      sendReadReceipt: async (roomId: string, eventId: string) => void receipts.push(`${roomId} ${eventId}`),
+    }),
+  } as unknown as Portals;
+  const reporter = new MessageStatusReporter(portals, store.bridge, quiet, {
+    statusEvents: false,
+    deliveryReceipts: true,
+  });
+  await reporter.sent(group, "$accepted");
+  await reporter.failed(group, "$refused", sendFailureOf(new UnregisteredRecipientError("aci")));
+  assert.deepEqual(receipts, [`${group.roomId} $accepted`]);
 });

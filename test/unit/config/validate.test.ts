@@ -60,6 +60,23 @@ test("wrong types, ranges, unknown keys and bad values all reported at once", ()
   assert.match(byKey.get('permissions["not a valid entry"]')!.problem, /neither a user ID/);
 });
 
+test("message status events are off and error notices on by default, as in mautrix; a misspelt key is named", () => {
+  const config = validateConfig(minimal);
+  assert.equal(config.bridge.message_status_events, false);
+  assert.equal(config.bridge.message_error_notices, true);
+  assert.equal(config.bridge.delivery_receipts, false);
+  const on = validateConfig({ ...minimal, bridge: { message_status_events: true } });
+  assert.equal(on.bridge.message_status_events, true);
+  const problems = problemsOf({
+    ...minimal,
+    bridge: { message_status_event: true, message_error_notices: "no" },
+  });
+  const byKey = new Map(problems.map((p) => [p.key, p]));
+  assert.match(byKey.get("bridge.message_status_event")!.problem, /unknown key/);
+  assert.match(byKey.get("bridge.message_status_event")!.fix, /known keys here: .*message_status_events/);
+  assert.match(byKey.get("bridge.message_error_notices")!.problem, /expected/);
+});
+
 test("a ghost template without {aci} is refused", () => {
   const problems = problemsOf({ ...minimal, appservice: { ghosts: { localpart_template: "signal_user" } } });
   assert.equal(problems[0]?.key, "appservice.ghosts.localpart_template");

@@ -22,7 +22,7 @@ const entry = (event: Record<string, unknown>): JournalEntry => ({
 });
 
 test("an encrypted event counts as the kind of its decrypted content; one never decrypted as other", async () => {
-  const monitoring = new Monitoring({ config, store: {} as Store, logger: quiet });
+  const monitoring = await Monitoring.create({ config, store: {} as Store, logger: quiet });
   monitoring.decrypted({ event_id: "$e", type: "m.room.message", content: { msgtype: "m.image" } });
   monitoring.matrixEventSettled(entry({ type: "m.room.encrypted", content: {} }), "bridged");
   monitoring.matrixEventSettled(entry({ type: "m.room.encrypted", content: {} }), "failed");
@@ -51,4 +51,14 @@ test("with metrics off nothing is counted and the hooks cost nothing", () => {
     monitoring.loginObserver.reconnecting();
   });
   assert.equal(monitoring.loginObserver.onRequest, undefined, "Signal clients are not asked to report");
+});
+
+test("prom-client is loaded only when metrics are enabled", async () => {
+  const off = await Monitoring.create({
+    config: { ...config, metrics: { enabled: false, listen: "127.0.0.1:0" } },
+    store: {} as Store,
+    logger: quiet,
+  });
+  assert.equal("render" in off.metrics, false);
+  assert.throws(() => new Monitoring({ config, store: {} as Store, logger: quiet }), /Monitoring\.create/);
 });
