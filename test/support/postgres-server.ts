@@ -32,10 +32,16 @@ export interface PostgresServer {
   /** The server's log file (removed with its directory by `stop()`). */
   logFile: string;
   /**
-   * Creates an empty database and returns its URI (postgresql://user:password@127.0.0.1:port/name).
-   * `name` is made unique, so tests may pass the same one.
+   * The server's data directory (PGDATA: base/, global/, pg_wal/ ...), for tests that read its
+   * files raw. As root it belongs to the user the server runs as (root reads it anyway).
    */
-  createDatabase(name: string): Promise<string>;
+  dataDirectory: string;
+  /**
+   * Creates an empty database and returns its URI (postgresql://user:password@127.0.0.1:port/name).
+   * `name` is made unique, so tests may pass the same one. With `template`, the database starts as
+   * a copy of that one (which must have no open connections) instead of template0.
+   */
+  createDatabase(name: string, options?: { template?: string }): Promise<string>;
   /** The URI of database `name` with `password` instead of the right one (for failure tests). */
   uriFor(database: string, password?: string | null): string;
   /** The end of the server's log, for failure messages. */
@@ -50,7 +56,12 @@ export interface PostgresServer {
    * keeps its directory; `start()` brings it back, recovering from the WAL what was committed.
    */
   crash(): Promise<void>;
-  /** Starts the server again, on the same port and data, after `crash()`. */
+  /**
+   * Stops the server cleanly (fast mode: connections cut, then the shutdown checkpoint writes
+   * everything to the data files) and keeps its directory; `start()` brings it back.
+   */
+  shutdown(): Promise<void>;
+  /** Starts the server again, on the same port and data, after `crash()` or `shutdown()`. */
   start(): Promise<void>;
 }
 
@@ -136,12 +147,12 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   let started = false;
   let port = 0;
-  const halt = async () => {
+  const halt = async (mode: "immediate" | "fast" = "immediate") => {
     if (started) {
       started = false;
       await tool(
         "pg_ctl",
-        ["stop", "-D", dataDir, "-m", "immediate", "-w", "-t", "30"],
+        ["stop", "-D", dataDir, "-m", mode, "-w", "-t", "30"],
         40_000,
         "pg_ctl stop",
       ).catch(async (error: unknown) => {
@@ -203,7 +214,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     const uriFor = (database: string, pass: string | null = password) =>
       `postgresql://${user}${pass === null ? "" : `:${encodeURIComponent(pass)}`}@127.0.0.1:${port}/${database}`;
 
-    const createDatabase = async (name: string) => {
+    const createDatabase = async (name: string, options: { template?: string } = {}) => {
       databaseCounter += 1;
       const database = `${name
         .toLowerCase()
@@ -213,7 +224,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       await withTimeout(client.connect(), 10_000, `a connection to the test PostgreSQL on port ${port}`);
       try {
         await withTimeout(
-          client.query(`CREATE DATABASE "${database}" TEMPLATE template0`),
+          client.query(`CREATE DATABASE "${database}" TEMPLATE "${options.template ?? "template0"}"`),
           20_000,
           `CREATE DATABASE ${database}`,
         );
@@ -226,7 +237,20 @@ export async function startPostgres(): Promise<PostgresServer> {
     const logTail = async (lines = 40) =>
       (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
 
-    return { port, user, password, logFile, createDatabase, uriFor, logTail, stop, crash: halt, start };
+    return {
+      port,
+      user,
+      password,
+      logFile,
+      dataDirectory: dataDir,
+      createDatabase,
+      uriFor,
+      logTail,
+      stop,
+      crash: () => halt("immediate"),
+      shutdown: () => halt("fast"),
+      start,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
