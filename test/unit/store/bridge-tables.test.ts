@@ -270,3 +270,25 @@ storeTest(
     assert.equal(await tables.spaceOf("@bob:hs"), undefined);
   },
 );
+
+storeTest(
+  "events claimed at once (concurrent transactions) still get distinct timestamps",
+  async (t, backend) => {
+    const frozen = () => 1_700_000_000_000;
+    const { store } = await openTempStore(t, frozen, backend);
+    const claims = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => store.bridge.claimOutgoing(`$c${i}`, "!r:hs", "@alice:hs")),
+    );
+    const stamps = claims.map((c) => c.claim.sentAt);
+    assert.equal(new Set(stamps).size, 24, "no two share a timestamp");
+    assert.equal(Math.min(...stamps), frozen());
+    assert.equal(Math.max(...stamps), frozen() + 23, "no timestamp is skipped");
+    assert.ok(claims.every((c) => c.isNew));
+    // The same event claimed at once from two places is claimed once.
+    const twice = await Promise.all(
+      [0, 1].map(() => store.bridge.claimOutgoing("$same", "!r:hs", "@alice:hs")),
+    );
+    assert.deepEqual(twice.map((c) => c.isNew).sort(), [false, true]);
+    assert.equal(twice[0]!.claim.sentAt, twice[1]!.claim.sentAt);
+  },
+);

@@ -361,3 +361,26 @@ storeTest("an account's wrapped data key copied to another account is refused", 
       error instanceof KeyMismatchError && error.message.includes(`data key of account ${BOB}`),
   );
 });
+
+storeTest("commits of several accounts and of one account at once all apply", async (t, backend) => {
+  const { store } = await openTempStore(t, undefined, backend);
+  const accounts = ["@a:hs", "@b:hs", "@c:hs", "@d:hs"];
+  // First use of each account at once (each creates its account row and data key).
+  const storages = await Promise.all(accounts.map((account) => store.signalStorage(account)));
+  await Promise.all(
+    storages.flatMap((s) =>
+      Array.from({ length: 6 }, (_, i) =>
+        s.commit([
+          { type: "session", ours: "aci", serviceId: CONTACT, deviceId: i + 1, record: bytes(400) },
+          { type: "event", key: `guid-${i}`, payload: bytes(64) },
+        ]),
+      ),
+    ),
+  );
+  for (const s of storages) {
+    assert.deepEqual(await s.listSessionDevices("aci", CONTACT), [1, 2, 3, 4, 5, 6]);
+    assert.equal((await s.listPendingEvents()).length, 6);
+  }
+  assert.equal(await store.pendingSignalEventCount(), 24);
+  assert.deepEqual([...(await store.listSignalAccounts())].sort(), accounts);
+});
