@@ -292,3 +292,26 @@ storeTest(
     assert.equal(twice[0]!.claim.sentAt, twice[1]!.claim.sentAt);
   },
 );
+
+storeTest("a ghost's and a portal's names with NUL characters are stored (as U+FFFD)", async (t, backend) => {
+  const { bridge } = (await openTempStore(t, undefined, backend)).store;
+  await bridge.saveGhost({
+    aci: "aci-1",
+    displayName: "Mal\u0000lory",
+    avatarUrl: undefined,
+    avatarHash: undefined,
+  });
+  assert.equal((await bridge.ghost("aci-1"))?.displayName, "Mal\uFFFDlory");
+  await bridge.savePortal({
+    portalKey: "group:Z3JvdXA=",
+    roomId: "!group:hs",
+    kind: "group",
+    chatId: "Z3JvdXA=",
+    receiver: undefined,
+    name: "\u0000club",
+    topic: "a\u0000b",
+    avatarUrl: undefined,
+  });
+  const portal = await bridge.portalByRoom("!group:hs");
+  assert.deepEqual([portal?.name, portal?.topic], ["\uFFFDclub", "a\uFFFDb"]);
+});

@@ -384,3 +384,24 @@ storeTest("commits of several accounts and of one account at once all apply", as
   assert.equal(await store.pendingSignalEventCount(), 24);
   assert.deepEqual([...(await store.listSignalAccounts())].sort(), accounts);
 });
+
+storeTest(
+  "a contact's names with NUL characters are stored (as U+FFFD) rather than failing the commit",
+  async (t, backend) => {
+    // PostgreSQL's text cannot hold U+0000, and a Signal profile name is whatever its owner set.
+    const { store } = await openTempStore(t, undefined, backend);
+    const s = await store.signalStorage(ALICE);
+    const recipient = { ...sampleRecipient(CONTACT), profileName: "Eve\u0000 ", contactName: "\u0000" };
+    await s.commit([
+      { type: "recipient", recipient },
+      { type: "event", key: "guid-\u0000", payload: bytes(64) },
+    ]);
+    assert.deepEqual(await s.getRecipient(CONTACT), {
+      ...recipient,
+      profileName: "Eve\uFFFD ",
+      contactName: "\uFFFD",
+    });
+    // Keys are mapped the same way when written and when looked up.
+    assert.equal((await s.getEvent("guid-\u0000"))?.state, "pending");
+  },
+);
