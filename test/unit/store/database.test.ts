@@ -85,7 +85,7 @@ test("opening a missing database creates it, in WAL mode, at the latest schema v
   db.close();
 });
 
-test("an empty PostgreSQL database is migrated to every table at the latest schema version", async (t) => {
+test("an empty database is migrated to every table at the latest schema version [postgres]", async (t) => {
   // Not from the migrated template temp-store copies: from nothing, as on a first start.
   const uri = await (await postgresServer()).createDatabase("empty");
   const dir = tempDir(t);
