@@ -315,3 +315,33 @@ storeTest("a ghost's and a portal's names with NUL characters are stored (as U+F
   const portal = await bridge.portalByRoom("!group:hs");
   assert.deepEqual([portal?.name, portal?.topic], ["\uFFFDclub", "a\uFFFDb"]);
 });
+
+storeTest(
+  "portals made in the same millisecond list in one order, also after one is updated",
+  async (t, backend) => {
+    // PostgreSQL returns rows of equal sort keys in storage order, which an UPDATE changes.
+    const { bridge } = (await openTempStore(t, () => 5_000, backend)).store;
+    const portal = (key: string, kind: "direct" | "group") => ({
+      portalKey: key,
+      roomId: `!${key}:hs`,
+      kind,
+      chatId: key,
+      receiver: kind === "direct" ? "@alice:hs" : undefined,
+      name: key,
+      topic: undefined,
+      avatarUrl: undefined,
+    });
+    for (const key of ["direct:b", "direct:a", "direct:c"]) await bridge.savePortal(portal(key, "direct"));
+    for (const key of ["group:b", "group:a"]) await bridge.savePortal(portal(key, "group"));
+    await bridge.savePortal({ ...portal("direct:a", "direct"), name: "renamed" });
+    await bridge.savePortal({ ...portal("group:a", "group"), name: "renamed" });
+    assert.deepEqual(
+      (await bridge.portalsOf("@alice:hs")).map((p) => p.portalKey),
+      ["direct:a", "direct:b", "direct:c"],
+    );
+    assert.deepEqual(
+      (await bridge.groupPortals()).map((p) => p.portalKey),
+      ["group:a", "group:b"],
+    );
+  },
+);
