@@ -10,12 +10,27 @@
  *
  * TCP connections need a password (scram-sha-256), so tests exercise password URIs; the server
  * keeps fsync on (durability is part of what is tested) with small shared buffers.
+ *
+ * initdb takes most of a start (~0.7 s of CPU, once per test file): its output is made once per
+ * machine, binaries and user into a cache directory beside the servers' (built aside, then renamed
+ * into place, so processes starting at once never see half of one) and copied for each server,
+ * which then gets a fresh random password. Delete /tmp/postgres-initdb-cache-* to rebuild it.
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { access, chown, constants, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  access,
+  chown,
+  constants,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { freePort, withTimeout } from "./wait.js";
@@ -63,6 +78,13 @@ export interface PostgresServer {
   shutdown(): Promise<void>;
   /** Starts the server again, on the same port and data, after `crash()` or `shutdown()`. */
   start(): Promise<void>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function executable(path: string): Promise<boolean> {
@@ -189,27 +211,70 @@ export async function startPostgres(): Promise<PostgresServer> {
     started = true;
   };
 
+  const initdbArgs = [
+    "-U",
+    user,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "--encoding=UTF8",
+    "--no-locale",
+    // Only initdb's own final flush: the server below keeps fsync on.
+    "--no-sync",
+  ];
+  const initdb = (target: string, pwfile: string) =>
+    tool("initdb", ["-D", target, ...initdbArgs, `--pwfile=${pwfile}`], 60_000, "initdb");
+
+  /** The cached initdb output for these binaries, user and arguments, made if missing. */
+  const cachedCluster = async (): Promise<string> => {
+    const key = createHash("sha256")
+      .update(JSON.stringify(["v1", bin, runAs?.name ?? "", initdbArgs]))
+      .digest("hex")
+      .slice(0, 16);
+    const cache = join(dirname(dir), `postgres-initdb-cache-${key}`);
+    const complete = join(cache, "complete");
+    if (await exists(complete)) return join(cache, "data");
+    const building = await mkdtemp(`${cache}.building-`);
+    try {
+      const pwfile = join(building, "password");
+      await writeFile(pwfile, `${randomBytes(12).toString("hex")}\n`, { mode: 0o600 });
+      if (runAs) {
+        await chown(building, runAs.uid, runAs.gid);
+        await chown(pwfile, runAs.uid, runAs.gid);
+      }
+      await initdb(join(building, "data"), pwfile);
+      await rm(pwfile);
+      await writeFile(join(building, "complete"), "");
+      // Fails when another process put its copy in place first: then that one is used.
+      await rename(building, cache).catch(() => undefined);
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+    if (!(await exists(complete))) throw new Error(`no initdb cache at ${cache} after building one`);
+    return join(cache, "data");
+  };
+
   try {
-    await tool(
-      "initdb",
-      [
-        "-D",
-        dataDir,
-        "-U",
-        user,
-        `--pwfile=${passwordFile}`,
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "--encoding=UTF8",
-        "--no-locale",
-        // Only initdb's own final flush: the server below keeps fsync on.
-        "--no-sync",
-      ],
-      60_000,
-      "initdb",
-    );
+    let copied = false;
+    try {
+      await run("cp", ["-a", await cachedCluster(), dataDir], { timeout: 60_000 });
+      copied = true;
+    } catch {
+      // No cache (unwritable directory, a broken copy): initdb here, as without one.
+      await rm(dataDir, { recursive: true, force: true });
+      await initdb(dataDir, passwordFile);
+    }
     port = await freePort();
     await start();
+    if (copied) {
+      // The copy holds the cache's password: set this server's own (over the Unix socket, trusted).
+      const admin = new pg.Client({ host: dir, port, user, database: "postgres" });
+      await withTimeout(admin.connect(), 10_000, `a socket connection to the test PostgreSQL in ${dir}`);
+      try {
+        await admin.query(`ALTER ROLE "${user}" PASSWORD '${password}'`);
+      } finally {
+        await admin.end();
+      }
+    }
 
     const uriFor = (database: string, pass: string | null = password) =>
       `postgresql://${user}${pass === null ? "" : `:${encodeURIComponent(pass)}`}@127.0.0.1:${port}/${database}`;
