@@ -17,7 +17,7 @@ import {
 } from "../../../src/store/database.js";
 import { migrate } from "../../../src/store/migrate.js";
 import { migrations } from "../../../src/store/migrations/list.js";
-import { openPostgresDatabase } from "../../../src/store/sql/postgres-database.js";
+import { openPostgresDatabase, redactDatabaseUri } from "../../../src/store/sql/postgres-database.js";
 import type { SqlDatabase } from "../../../src/store/sql/sql-database.js";
 import { SqliteDatabase } from "../../../src/store/sql/sqlite-database.js";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.js";
@@ -134,7 +134,7 @@ export async function openTempStore(
     const store =
       uri === undefined
         ? await openDatabase({ ...paths, now: clock })
-        : await openStore(await openPostgresDatabase(uri), uri, paths.keyFilePath, clock);
+        : await openStore(await openPostgresDatabase(uri), redactDatabaseUri(uri), paths.keyFilePath, clock);
     t.after(() => closeQuietly(store));
     return store;
   };
