@@ -161,7 +161,7 @@ export class BridgeTables {
   /** Direct-chat portals of one Matrix user. */
   async portalsOf(receiver: string): Promise<PortalRow[]> {
     const records = await this.db.all<PortalRecord>(
-      "SELECT * FROM bridge_portals WHERE receiver = ? ORDER BY created_at",
+      "SELECT * FROM bridge_portals WHERE receiver = ? ORDER BY created_at, portal_key",
       [receiver],
     );
     return records.map((r) => portalFromRecord(r)!);
@@ -170,7 +170,7 @@ export class BridgeTables {
   /** Every group portal. */
   async groupPortals(): Promise<PortalRow[]> {
     const records = await this.db.all<PortalRecord>(
-      "SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at",
+      "SELECT * FROM bridge_portals WHERE kind = 'group' ORDER BY created_at, portal_key",
     );
     return records.map((r) => portalFromRecord(r)!);
   }

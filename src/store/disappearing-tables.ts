@@ -109,7 +109,7 @@ export class DisappearingTables {
   async due(now: number, limit: number): Promise<DisappearingEvent[]> {
     const records = await this.db.all<EventRecord>(
       `SELECT * FROM bridge_disappearing_events WHERE expires_at IS NOT NULL AND expires_at <= ?
-       ORDER BY expires_at LIMIT ?`,
+       ORDER BY expires_at, event_id LIMIT ?`,
       [now, limit],
     );
     return records.map(eventFromRecord);

@@ -85,7 +85,7 @@ export class HistoryTables {
   /** Accounts whose import is not done, oldest first. */
   async unfinished(): Promise<string[]> {
     const rows = await this.db.all<{ account_id: string }>(
-      "SELECT account_id FROM bridge_history_imports WHERE state != 'done' ORDER BY started_at",
+      "SELECT account_id FROM bridge_history_imports WHERE state != 'done' ORDER BY started_at, account_id",
     );
     return rows.map((row) => row.account_id);
   }

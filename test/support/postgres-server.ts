@@ -10,12 +10,27 @@
  *
  * TCP connections need a password (scram-sha-256), so tests exercise password URIs; the server
  * keeps fsync on (durability is part of what is tested) with small shared buffers.
+ *
+ * initdb takes most of a start (~0.7 s of CPU, once per test file): its output is made once per
+ * machine, binaries and user into a cache directory beside the servers' (built aside, then renamed
+ * into place, so processes starting at once never see half of one) and copied for each server,
+ * which then gets a fresh random password. Delete /tmp/postgres-initdb-cache-* to rebuild it.
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { access, chown, constants, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  access,
+  chown,
+  constants,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { freePort, withTimeout } from "./wait.js";
@@ -32,10 +47,16 @@ export interface PostgresServer {
   /** The server's log file (removed with its directory by `stop()`). */
   logFile: string;
   /**
-   * Creates an empty database and returns its URI (postgresql://user:password@127.0.0.1:port/name).
-   * `name` is made unique, so tests may pass the same one.
+   * The server's data directory (PGDATA: base/, global/, pg_wal/ ...), for tests that read its
+   * files raw. As root it belongs to the user the server runs as (root reads it anyway).
    */
-  createDatabase(name: string): Promise<string>;
+  dataDirectory: string;
+  /**
+   * Creates an empty database and returns its URI (postgresql://user:password@127.0.0.1:port/name).
+   * `name` is made unique, so tests may pass the same one. With `template`, the database starts as
+   * a copy of that one (which must have no open connections) instead of template0.
+   */
+  createDatabase(name: string, options?: { template?: string }): Promise<string>;
   /** The URI of database `name` with `password` instead of the right one (for failure tests). */
   uriFor(database: string, password?: string | null): string;
   /** The end of the server's log, for failure messages. */
@@ -50,8 +71,20 @@ export interface PostgresServer {
    * keeps its directory; `start()` brings it back, recovering from the WAL what was committed.
    */
   crash(): Promise<void>;
-  /** Starts the server again, on the same port and data, after `crash()`. */
+  /**
+   * Stops the server cleanly (fast mode: connections cut, then the shutdown checkpoint writes
+   * everything to the data files) and keeps its directory; `start()` brings it back.
+   */
+  shutdown(): Promise<void>;
+  /** Starts the server again, on the same port and data, after `crash()` or `shutdown()`. */
   start(): Promise<void>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function executable(path: string): Promise<boolean> {
@@ -136,12 +169,12 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   let started = false;
   let port = 0;
-  const halt = async () => {
+  const halt = async (mode: "immediate" | "fast" = "immediate") => {
     if (started) {
       started = false;
       await tool(
         "pg_ctl",
-        ["stop", "-D", dataDir, "-m", "immediate", "-w", "-t", "30"],
+        ["stop", "-D", dataDir, "-m", mode, "-w", "-t", "30"],
         40_000,
         "pg_ctl stop",
       ).catch(async (error: unknown) => {
@@ -178,32 +211,75 @@ export async function startPostgres(): Promise<PostgresServer> {
     started = true;
   };
 
+  const initdbArgs = [
+    "-U",
+    user,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "--encoding=UTF8",
+    "--no-locale",
+    // Only initdb's own final flush: the server below keeps fsync on.
+    "--no-sync",
+  ];
+  const initdb = (target: string, pwfile: string) =>
+    tool("initdb", ["-D", target, ...initdbArgs, `--pwfile=${pwfile}`], 60_000, "initdb");
+
+  /** The cached initdb output for these binaries, user and arguments, made if missing. */
+  const cachedCluster = async (): Promise<string> => {
+    const key = createHash("sha256")
+      .update(JSON.stringify(["v1", bin, runAs?.name ?? "", initdbArgs]))
+      .digest("hex")
+      .slice(0, 16);
+    const cache = join(dirname(dir), `postgres-initdb-cache-${key}`);
+    const complete = join(cache, "complete");
+    if (await exists(complete)) return join(cache, "data");
+    const building = await mkdtemp(`${cache}.building-`);
+    try {
+      const pwfile = join(building, "password");
+      await writeFile(pwfile, `${randomBytes(12).toString("hex")}\n`, { mode: 0o600 });
+      if (runAs) {
+        await chown(building, runAs.uid, runAs.gid);
+        await chown(pwfile, runAs.uid, runAs.gid);
+      }
+      await initdb(join(building, "data"), pwfile);
+      await rm(pwfile);
+      await writeFile(join(building, "complete"), "");
+      // Fails when another process put its copy in place first: then that one is used.
+      await rename(building, cache).catch(() => undefined);
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+    if (!(await exists(complete))) throw new Error(`no initdb cache at ${cache} after building one`);
+    return join(cache, "data");
+  };
+
   try {
-    await tool(
-      "initdb",
-      [
-        "-D",
-        dataDir,
-        "-U",
-        user,
-        `--pwfile=${passwordFile}`,
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "--encoding=UTF8",
-        "--no-locale",
-        // Only initdb's own final flush: the server below keeps fsync on.
-        "--no-sync",
-      ],
-      60_000,
-      "initdb",
-    );
+    let copied = false;
+    try {
+      await run("cp", ["-a", await cachedCluster(), dataDir], { timeout: 60_000 });
+      copied = true;
+    } catch {
+      // No cache (unwritable directory, a broken copy): initdb here, as without one.
+      await rm(dataDir, { recursive: true, force: true });
+      await initdb(dataDir, passwordFile);
+    }
     port = await freePort();
     await start();
+    if (copied) {
+      // The copy holds the cache's password: set this server's own (over the Unix socket, trusted).
+      const admin = new pg.Client({ host: dir, port, user, database: "postgres" });
+      await withTimeout(admin.connect(), 10_000, `a socket connection to the test PostgreSQL in ${dir}`);
+      try {
+        await admin.query(`ALTER ROLE "${user}" PASSWORD '${password}'`);
+      } finally {
+        await admin.end();
+      }
+    }
 
     const uriFor = (database: string, pass: string | null = password) =>
       `postgresql://${user}${pass === null ? "" : `:${encodeURIComponent(pass)}`}@127.0.0.1:${port}/${database}`;
 
-    const createDatabase = async (name: string) => {
+    const createDatabase = async (name: string, options: { template?: string } = {}) => {
       databaseCounter += 1;
       const database = `${name
         .toLowerCase()
@@ -213,7 +289,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       await withTimeout(client.connect(), 10_000, `a connection to the test PostgreSQL on port ${port}`);
       try {
         await withTimeout(
-          client.query(`CREATE DATABASE "${database}" TEMPLATE template0`),
+          client.query(`CREATE DATABASE "${database}" TEMPLATE "${options.template ?? "template0"}"`),
           20_000,
           `CREATE DATABASE ${database}`,
         );
@@ -226,7 +302,20 @@ export async function startPostgres(): Promise<PostgresServer> {
     const logTail = async (lines = 40) =>
       (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
 
-    return { port, user, password, logFile, createDatabase, uriFor, logTail, stop, crash: halt, start };
+    return {
+      port,
+      user,
+      password,
+      logFile,
+      dataDirectory: dataDir,
+      createDatabase,
+      uriFor,
+      logTail,
+      stop,
+      crash: () => halt("immediate"),
+      shutdown: () => halt("fast"),
+      start,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -12,7 +12,13 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 
-import type { SqlDatabase, SqlExecutor, SqlRunResult, SqlValue } from "./sql-database.js";
+import {
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlRunResult,
+  type SqlValue,
+  storableText,
+} from "./sql-database.js";
 import { StoreError } from "../errors.js";
 
 export interface OpenPostgresOptions {
@@ -198,6 +204,7 @@ const typeParsers = {
 } as unknown as pg.CustomTypesConfig;
 
 function toParam(value: SqlValue): unknown {
+  if (typeof value === "string") return storableText(value);
   if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   }

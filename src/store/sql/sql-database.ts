@@ -6,6 +6,11 @@
 //
 // Integers come back as JavaScript numbers on both (PostgreSQL's BIGINT is parsed, since every
 // value we store - milliseconds, ids, counters - stays below 2^53); byte columns as Buffers.
+//
+// PostgreSQL's text cannot hold U+0000 (the statement fails), yet text we store comes from others
+// (a Signal profile or contact name, a group title, a Matrix display name): both backends bind a
+// string with NUL characters as the same string with U+FFFD in their place (`storableText`), so
+// such a value neither fails a commit on PostgreSQL nor reads back differently on the two.
 
 /** A value bound to a `?` placeholder. */
 export type SqlValue = string | number | bigint | Buffer | Uint8Array | null;
@@ -40,4 +45,9 @@ export interface SqlDatabase extends SqlExecutor {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Waits for statements under way, then closes every connection. */
   close(): Promise<void>;
+}
+
+/** `value` with every U+0000 replaced by U+FFFD, which both backends can store as text. */
+export function storableText(value: string): string {
+  return value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value;
 }

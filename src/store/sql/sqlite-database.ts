@@ -1,6 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
 
-import type { SqlDatabase, SqlExecutor, SqlRunResult, SqlValue } from "./sql-database.js";
+import {
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlRunResult,
+  type SqlValue,
+  storableText,
+} from "./sql-database.js";
 
 // better-sqlite3 is synchronous and has one connection. A transaction that awaits between its
 // statements would let any other caller's statement run inside it (and be rolled back with it),
@@ -11,9 +17,11 @@ type Binding = string | number | bigint | Buffer | null;
 
 function bind(params: readonly SqlValue[]): Binding[] {
   return params.map((value) =>
-    value instanceof Uint8Array && !Buffer.isBuffer(value)
-      ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-      : (value as Binding),
+    typeof value === "string"
+      ? storableText(value)
+      : value instanceof Uint8Array && !Buffer.isBuffer(value)
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : (value as Binding),
   );
 }
 

@@ -1,32 +1,33 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { openDatabase } from "../../../src/store/index.js";
 import { sampleAccount } from "./sample-records.js";
-import { openTempStore } from "./temp-store.js";
+import { openTempStore, storeTest } from "./temp-store.js";
 
 const ALICE = "@alice:hs";
 
-test("a login-matrix token is kept across a reopen, replaced, forgotten, and goes with the account", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  await (await store.signalStorage(ALICE)).commit([{ type: "account", account: sampleAccount() }]);
-  const tokens = store.doublePuppets;
-  assert.equal(await tokens.tokenOf(ALICE), undefined);
-  await tokens.saveToken(ALICE, "first-token");
-  await tokens.saveToken(ALICE, "second-token");
-  await store.close();
+storeTest(
+  "a login-matrix token is kept across a reopen, replaced, forgotten, and goes with the account",
+  async (t, backend) => {
+    const { store, reopen } = await openTempStore(t, undefined, backend);
+    await (await store.signalStorage(ALICE)).commit([{ type: "account", account: sampleAccount() }]);
+    const tokens = store.doublePuppets;
+    assert.equal(await tokens.tokenOf(ALICE), undefined);
+    await tokens.saveToken(ALICE, "first-token");
+    await tokens.saveToken(ALICE, "second-token");
+    await store.close();
 
-  const reopened = await openDatabase(paths);
-  assert.equal(await reopened.doublePuppets.tokenOf(ALICE), "second-token");
-  assert.equal(await reopened.doublePuppets.deleteToken(ALICE), true);
-  assert.equal(await reopened.doublePuppets.tokenOf(ALICE), undefined);
-  assert.equal(await reopened.doublePuppets.deleteToken(ALICE), false);
+    const reopened = await reopen();
+    assert.equal(await reopened.doublePuppets.tokenOf(ALICE), "second-token");
+    assert.equal(await reopened.doublePuppets.deleteToken(ALICE), true);
+    assert.equal(await reopened.doublePuppets.tokenOf(ALICE), undefined);
+    assert.equal(await reopened.doublePuppets.deleteToken(ALICE), false);
 
-  await reopened.doublePuppets.saveToken(ALICE, "third-token");
-  await reopened.deleteSignalAccount(ALICE);
-  assert.equal(
-    await reopened.doublePuppets.tokenOf(ALICE),
-    undefined,
-    "a Signal logout forgets the token too",
-  );
-  await reopened.close();
-});
+    await reopened.doublePuppets.saveToken(ALICE, "third-token");
+    await reopened.deleteSignalAccount(ALICE);
+    assert.equal(
+      await reopened.doublePuppets.tokenOf(ALICE),
+      undefined,
+      "a Signal logout forgets the token too",
+    );
+    await reopened.close();
+  },
+);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 
 import {
   groupIdOf,
@@ -8,10 +7,9 @@ import {
   saveMemberProfileKeys,
   type SignalGroup,
 } from "../../../src/signal/index.js";
-import { openDatabase } from "../../../src/store/index.js";
-import { assertNotStored, rawFiles } from "./raw-files.js";
+import { assertNotStored } from "./raw-files.js";
 import { bytes, sampleAccount } from "./sample-records.js";
-import { openTempStore } from "./temp-store.js";
+import { openTempStore, storeTest } from "./temp-store.js";
 
 const ALICE = "@alice:example.org";
 const ADMIN = "7c9d1e2f-3a4b-4c5d-8e6f-708192a3b4c5";
@@ -48,52 +46,57 @@ function sampleGroup(): SignalGroup {
   };
 }
 
-test("a saved group reads back whole after a restart, and its members' profile keys become known", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  const storage = await store.signalStorage(ALICE);
-  await storage.commit([{ type: "account", account: sampleAccount() }]);
-  const group = sampleGroup();
-  const groupId = groupIdOf(group.masterKey);
-  assert.equal(await loadGroup(storage, groupId), null, "nothing before the group is saved");
+storeTest(
+  "a saved group reads back whole after a restart, and its members' profile keys become known",
+  async (t, backend) => {
+    const { store, reopen } = await openTempStore(t, undefined, backend);
+    const storage = await store.signalStorage(ALICE);
+    await storage.commit([{ type: "account", account: sampleAccount() }]);
+    const group = sampleGroup();
+    const groupId = groupIdOf(group.masterKey);
+    assert.equal(await loadGroup(storage, groupId), null, "nothing before the group is saved");
 
-  await saveGroup(storage, group);
-  await saveMemberProfileKeys(storage, group);
-  await store.close();
+    await saveGroup(storage, group);
+    await saveMemberProfileKeys(storage, group);
+    await store.close();
 
-  const reopened = await openDatabase(paths);
-  t.after(() => reopened.close());
-  const again = await reopened.signalStorage(ALICE);
-  assert.deepEqual(await loadGroup(again, groupId), group);
-  assert.deepEqual((await again.getRecipient(ADMIN))?.profileKey, group.members[0]?.profileKey);
-  assert.equal(await again.getRecipient(MEMBER), null, "a member without a profile key adds nothing");
+    const reopened = await reopen();
+    const again = await reopened.signalStorage(ALICE);
+    assert.deepEqual(await loadGroup(again, groupId), group);
+    assert.deepEqual((await again.getRecipient(ADMIN))?.profileKey, group.members[0]?.profileKey);
+    assert.equal(await again.getRecipient(MEMBER), null, "a member without a profile key adds nothing");
 
-  const renamed = { ...group, revision: 8, title: "Hiking & climbing" };
-  await saveGroup(again, renamed);
-  assert.deepEqual(await loadGroup(again, groupId), renamed, "a newer state replaces the older one");
-  assert.equal(await loadGroup(await reopened.signalStorage("@bob:example.org"), groupId), null);
-});
+    const renamed = { ...group, revision: 8, title: "Hiking & climbing" };
+    await saveGroup(again, renamed);
+    assert.deepEqual(await loadGroup(again, groupId), renamed, "a newer state replaces the older one");
+    assert.equal(await loadGroup(await reopened.signalStorage("@bob:example.org"), groupId), null);
+  },
+);
 
-test("the raw database file and WAL hold no group master key, member profile key or group link secret", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  const storage = await store.signalStorage(ALICE);
-  await storage.commit([{ type: "account", account: sampleAccount() }]);
-  const group = sampleGroup();
-  await saveGroup(storage, group);
+storeTest(
+  "the raw database file and WAL hold no group master key, member profile key or group link secret",
+  async (t, backend) => {
+    const { store, rawFiles } = await openTempStore(t, undefined, backend);
+    const storage = await store.signalStorage(ALICE);
+    await storage.commit([{ type: "account", account: sampleAccount() }]);
+    const group = sampleGroup();
+    await saveGroup(storage, group);
 
-  const secrets = {
-    "group master key": group.masterKey,
-    "member profile key": group.members[0]!.profileKey!,
-    "group link password": group.inviteLinkPassword!,
-    // The whole record is sealed, so even what is not secret on its own is unreadable.
-    "group title": group.title,
-  };
-  const whileOpen = rawFiles(paths.databasePath);
-  // The search itself works: the public group identifier is stored readable as the row key.
-  assert.ok(
-    whileOpen.some((file) => file.content.includes(groupIdOf(group.masterKey))),
-    "the public group identifier should be stored readable",
-  );
-  assertNotStored(whileOpen, secrets);
-  await store.close();
-  assertNotStored(rawFiles(paths.databasePath), secrets);
-});
+    const secrets = {
+      "group master key": group.masterKey,
+      "member profile key": group.members[0]!.profileKey!,
+      "group link password": group.inviteLinkPassword!,
+      // The whole record is sealed, so even what is not secret on its own is unreadable.
+      "group title": group.title,
+    };
+    const whileOpen = await rawFiles();
+    // The search itself works: the public group identifier is stored readable as the row key.
+    assert.ok(
+      whileOpen.some((file) => file.content.includes(groupIdOf(group.masterKey))),
+      "the public group identifier should be stored readable",
+    );
+    assertNotStored(whileOpen, secrets);
+    await store.close();
+    assertNotStored(await rawFiles(), secrets);
+  },
+);

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { test } from "node:test";
 
 import type { SenderKeyDistributionRecord } from "../../../src/signal/index.js";
-import { openDatabase } from "../../../src/store/index.js";
 import { sampleAccount } from "./sample-records.js";
-import { openTempStore } from "./temp-store.js";
+import { openTempStore, storeTest } from "./temp-store.js";
 
 const ALICE = "@alice:example.org";
 const GROUP = "Zm9vYmFyYmF6Z3JvdXBpZGVudGlmaWVyMTIzNDU2Nzg=";
@@ -23,42 +20,49 @@ function sampleDistribution(): SenderKeyDistributionRecord {
   };
 }
 
-test("a group's sender-key distribution reads back after reopening, and a rewrite replaces it", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  const storage = await store.signalStorage(ALICE);
-  await storage.commit([{ type: "account", account: sampleAccount() }]);
-  assert.equal(await storage.getSenderKeyDistribution(GROUP), null, "nothing before the first group send");
+storeTest(
+  "a group's sender-key distribution reads back after reopening, and a rewrite replaces it",
+  async (t, backend) => {
+    const { store, reopen } = await openTempStore(t, undefined, backend);
+    const storage = await store.signalStorage(ALICE);
+    await storage.commit([{ type: "account", account: sampleAccount() }]);
+    assert.equal(await storage.getSenderKeyDistribution(GROUP), null, "nothing before the first group send");
 
-  const first = sampleDistribution();
-  await storage.commit([{ type: "sender-key-distribution", record: first }]);
-  await store.close();
+    const first = sampleDistribution();
+    await storage.commit([{ type: "sender-key-distribution", record: first }]);
+    await store.close();
 
-  const reopened = await openDatabase(paths);
-  t.after(() => reopened.close());
-  const again = await reopened.signalStorage(ALICE);
-  assert.deepEqual(await again.getSenderKeyDistribution(GROUP), first);
+    const reopened = await reopen();
+    const again = await reopened.signalStorage(ALICE);
+    assert.deepEqual(await again.getSenderKeyDistribution(GROUP), first);
 
-  const rotated: SenderKeyDistributionRecord = {
-    ...first,
-    distributionId: "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f",
-    sharedWith: [],
-  };
-  await again.commit([{ type: "sender-key-distribution", record: rotated }]);
-  assert.deepEqual(await again.getSenderKeyDistribution(GROUP), rotated);
-  assert.equal(
-    await (await reopened.signalStorage("@bob:example.org")).getSenderKeyDistribution(GROUP),
-    null,
-  );
-});
+    const rotated: SenderKeyDistributionRecord = {
+      ...first,
+      distributionId: "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f",
+      sharedWith: [],
+    };
+    await again.commit([{ type: "sender-key-distribution", record: rotated }]);
+    assert.deepEqual(await again.getSenderKeyDistribution(GROUP), rotated);
+    assert.equal(
+      await (await reopened.signalStorage("@bob:example.org")).getSenderKeyDistribution(GROUP),
+      null,
+    );
+  },
+);
 
-test("who holds our sender key is not readable in the database file", async (t) => {
-  const { store, paths } = await openTempStore(t);
+storeTest("who holds our sender key is not readable in the database file", async (t, backend) => {
+  const { store, rawFiles } = await openTempStore(t, undefined, backend);
   const storage = await store.signalStorage(ALICE);
   await storage.commit([
     { type: "account", account: sampleAccount() },
     { type: "sender-key-distribution", record: sampleDistribution() },
   ]);
   await store.close();
-  const raw = readFileSync(paths.databasePath);
-  assert.equal(raw.indexOf(Buffer.from(MEMBER)), -1, "a member's ACI is stored in plaintext");
+  for (const file of await rawFiles()) {
+    assert.equal(
+      file.content.indexOf(Buffer.from(MEMBER)),
+      -1,
+      `a member's ACI is in plaintext in ${file.name}`,
+    );
+  }
 });

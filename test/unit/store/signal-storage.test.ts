@@ -1,25 +1,17 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-
-import BetterSqlite3 from "better-sqlite3";
 
 import type { IdentityRecord, StorageWrite } from "../../../src/signal/index.js";
-import {
-  AccountDeletedError,
-  CorruptRecordError,
-  KeyMismatchError,
-  openDatabase,
-} from "../../../src/store/index.js";
+import { AccountDeletedError, CorruptRecordError, KeyMismatchError } from "../../../src/store/index.js";
 import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
-import { openTempStore } from "./temp-store.js";
+import { openTempStore, storeTest, tableNames } from "./temp-store.js";
 
 const ALICE = "@alice:example.org";
 const BOB = "@bob:example.org";
 const CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
 const DISTRIBUTION = "a3b1c2d4-e5f6-4789-8abc-def012345678";
 
-test("every record kind reads back as written, also after reopening", async (t) => {
-  const { store, paths } = await openTempStore(t);
+storeTest("every record kind reads back as written, also after reopening", async (t, backend) => {
+  const { store, reopen } = await openTempStore(t, undefined, backend);
   const account = sampleAccount();
   const recipient = sampleRecipient(CONTACT);
   const identity: IdentityRecord = {
@@ -54,8 +46,7 @@ test("every record kind reads back as written, also after reopening", async (t) 
   ]);
   await store.close();
 
-  const reopened = await openDatabase(paths);
-  t.after(() => reopened.close());
+  const reopened = await reopen();
   const s = await reopened.signalStorage(ALICE);
   assert.deepEqual(await s.getAccount(), account);
   assert.deepEqual(await s.getIdentity(CONTACT), identity);
@@ -84,16 +75,16 @@ test("every record kind reads back as written, also after reopening", async (t) 
   assert.equal(await s.getRecipient("00000000-0000-4000-8000-000000000000"), null);
 });
 
-test("an account without linking data reads as null everywhere", async (t) => {
-  const { store } = await openTempStore(t);
+storeTest("an account without linking data reads as null everywhere", async (t, backend) => {
+  const { store } = await openTempStore(t, undefined, backend);
   const s = await store.signalStorage(ALICE);
   assert.equal(await s.getAccount(), null);
   assert.deepEqual(await s.listSessionDevices("aci", CONTACT), []);
   assert.deepEqual(await s.listPendingEvents(), []);
 });
 
-test("writes replace and delete records", async (t) => {
-  const { store } = await openTempStore(t);
+storeTest("writes replace and delete records", async (t, backend) => {
+  const { store } = await openTempStore(t, undefined, backend);
   const s = await store.signalStorage(ALICE);
   const account = sampleAccount();
   const newer = bytes(400);
@@ -132,42 +123,45 @@ test("writes replace and delete records", async (t) => {
   assert.equal(await s.getSession("aci", CONTACT, 1), null);
 });
 
-test("signed and last-resort Kyber key ids list oldest first, across id wrap-around", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  const s = await store.signalStorage(ALICE);
-  const maxId = 0xffffff;
-  await s.commit([
-    { type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) },
-    { type: "kyber-pre-key", ours: "aci", id: maxId, record: bytes(2400), lastResort: true },
-  ]);
-  await s.commit([
-    { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
-    { type: "kyber-pre-key", ours: "aci", id: 2, record: bytes(2400), lastResort: false },
-    { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
-  ]);
-  assert.deepEqual(await s.listSignedPreKeyIds("aci"), [maxId, 1]);
-  assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), [maxId, 1]);
+storeTest(
+  "signed and last-resort Kyber key ids list oldest first, across id wrap-around",
+  async (t, backend) => {
+    const { store, reopen, raw } = await openTempStore(t, undefined, backend);
+    const s = await store.signalStorage(ALICE);
+    const maxId = 0xffffff;
+    await s.commit([
+      { type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) },
+      { type: "kyber-pre-key", ours: "aci", id: maxId, record: bytes(2400), lastResort: true },
+    ]);
+    await s.commit([
+      { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
+      { type: "kyber-pre-key", ours: "aci", id: 2, record: bytes(2400), lastResort: false },
+      { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
+    ]);
+    assert.deepEqual(await s.listSignedPreKeyIds("aci"), [maxId, 1]);
+    assert.deepEqual(await s.listLastResortKyberPreKeyIds("aci"), [maxId, 1]);
 
-  // A key written again under an old id is a new key.
-  await s.commit([{ type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) }]);
-  assert.deepEqual(await s.listSignedPreKeyIds("aci"), [1, maxId]);
+    // A key written again under an old id is a new key.
+    await s.commit([{ type: "signed-pre-key", ours: "aci", id: maxId, record: bytes(150) }]);
+    assert.deepEqual(await s.listSignedPreKeyIds("aci"), [1, maxId]);
 
-  // The order survives VACUUM, which may renumber implicit rowids.
-  await store.close();
-  const db = new BetterSqlite3(paths.databasePath);
-  db.exec("VACUUM");
-  db.close();
-  const reopened = await openDatabase(paths);
-  t.after(() => reopened.close());
-  assert.deepEqual(await (await reopened.signalStorage(ALICE)).listSignedPreKeyIds("aci"), [1, maxId]);
-  assert.deepEqual(await (await reopened.signalStorage(ALICE)).listLastResortKyberPreKeyIds("aci"), [
-    maxId,
-    1,
-  ]);
-});
+    // The order survives VACUUM, which may renumber implicit rowids.
+    await store.close();
+    const db = await raw();
+    // VACUUM FULL rewrites every PostgreSQL table, moving its rows.
+    await db.exec(backend === "sqlite" ? "VACUUM" : "VACUUM FULL");
+    await db.close();
+    const reopened = await reopen();
+    assert.deepEqual(await (await reopened.signalStorage(ALICE)).listSignedPreKeyIds("aci"), [1, maxId]);
+    assert.deepEqual(await (await reopened.signalStorage(ALICE)).listLastResortKyberPreKeyIds("aci"), [
+      maxId,
+      1,
+    ]);
+  },
+);
 
-test("a batch with a failing write leaves nothing of the batch behind", async (t) => {
-  const { store } = await openTempStore(t);
+storeTest("a batch with a failing write leaves nothing of the batch behind", async (t, backend) => {
+  const { store } = await openTempStore(t, undefined, backend);
   const s = await store.signalStorage(ALICE);
   const before = bytes(400);
   await s.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: before }]);
@@ -179,7 +173,7 @@ test("a batch with a failing write leaves nothing of the batch behind", async (t
     // Violates the CHECK on `ours`, as a disk error or a bug in a later write would fail.
     { type: "pre-key", ours: "bogus" as "aci", id: 2, record: bytes(80) },
   ];
-  await assert.rejects(s.commit(failing), /CHECK constraint failed/);
+  await assert.rejects(s.commit(failing), /CHECK constraint failed|violates check constraint/);
 
   assert.deepEqual(await s.getSession("aci", CONTACT, 1), before);
   assert.equal(await s.getEvent("envelope-1"), null);
@@ -190,125 +184,133 @@ test("a batch with a failing write leaves nothing of the batch behind", async (t
   assert.notEqual(await s.getEvent("envelope-1"), null);
 });
 
-test("buffered events replay in insertion order, done ones drop out, duplicates are ignored", async (t) => {
-  let clock = 1_700_000_000_000;
-  const { store, paths } = await openTempStore(t, () => clock);
-  const s = await store.signalStorage(ALICE);
-  const first = bytes(64);
-  const second = bytes(64);
-  const third = bytes(64);
-  await s.commit([{ type: "event", key: "guid-b", payload: first }]);
-  await s.commit([
-    { type: "event", key: "guid-a", payload: second },
-    { type: "event", key: "guid-c", payload: third },
-  ]);
-  // A redelivered envelope already buffered keeps its first content.
-  await s.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
+storeTest(
+  "buffered events replay in insertion order, done ones drop out, duplicates are ignored",
+  async (t, backend) => {
+    let clock = 1_700_000_000_000;
+    const { store, reopen } = await openTempStore(t, () => clock, backend);
+    const s = await store.signalStorage(ALICE);
+    const first = bytes(64);
+    const second = bytes(64);
+    const third = bytes(64);
+    await s.commit([{ type: "event", key: "guid-b", payload: first }]);
+    await s.commit([
+      { type: "event", key: "guid-a", payload: second },
+      { type: "event", key: "guid-c", payload: third },
+    ]);
+    // A redelivered envelope already buffered keeps its first content.
+    await s.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
 
-  assert.deepEqual(await s.listPendingEvents(), [
-    { key: "guid-b", payload: first, state: "pending" },
-    { key: "guid-a", payload: second, state: "pending" },
-    { key: "guid-c", payload: third, state: "pending" },
-  ]);
+    assert.deepEqual(await s.listPendingEvents(), [
+      { key: "guid-b", payload: first, state: "pending" },
+      { key: "guid-a", payload: second, state: "pending" },
+      { key: "guid-c", payload: third, state: "pending" },
+    ]);
 
-  await s.commit([{ type: "event-done", key: "guid-a" }]);
-  assert.deepEqual(
-    (await s.listPendingEvents()).map((e) => e.key),
-    ["guid-b", "guid-c"],
-  );
-  const done = await s.getEvent("guid-a");
-  assert.equal(done?.state, "done");
-  // Marking done again, or an unknown key, changes nothing.
-  await s.commit([
-    { type: "event-done", key: "guid-a" },
-    { type: "event-done", key: "guid-unknown" },
-  ]);
-  // A done event is still recognised when its envelope comes again, and is not revived.
-  await s.commit([{ type: "event", key: "guid-a", payload: bytes(64) }]);
-  assert.equal((await s.getEvent("guid-a"))?.state, "done");
+    await s.commit([{ type: "event-done", key: "guid-a" }]);
+    assert.deepEqual(
+      (await s.listPendingEvents()).map((e) => e.key),
+      ["guid-b", "guid-c"],
+    );
+    const done = await s.getEvent("guid-a");
+    assert.equal(done?.state, "done");
+    // Marking done again, or an unknown key, changes nothing.
+    await s.commit([
+      { type: "event-done", key: "guid-a" },
+      { type: "event-done", key: "guid-unknown" },
+    ]);
+    // A done event is still recognised when its envelope comes again, and is not revived.
+    await s.commit([{ type: "event", key: "guid-a", payload: bytes(64) }]);
+    assert.equal((await s.getEvent("guid-a"))?.state, "done");
 
-  // Events of another account are separate.
-  const other = await store.signalStorage(BOB);
-  await other.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
-  assert.equal((await s.listPendingEvents()).length, 2);
+    // Events of another account are separate.
+    const other = await store.signalStorage(BOB);
+    await other.commit([{ type: "event", key: "guid-b", payload: bytes(64) }]);
+    assert.equal((await s.listPendingEvents()).length, 2);
 
-  // Pending events survive a restart in the same order.
-  await store.close();
-  const reopened = await openDatabase({ ...paths, now: () => clock });
-  t.after(() => reopened.close());
-  assert.deepEqual(
-    (await (await reopened.signalStorage(ALICE)).listPendingEvents()).map((e) => [e.key, e.payload]),
-    [
-      ["guid-b", first],
-      ["guid-c", third],
-    ],
-  );
+    // Pending events survive a restart in the same order.
+    await store.close();
+    const reopened = await reopen(() => clock);
+    assert.deepEqual(
+      (await (await reopened.signalStorage(ALICE)).listPendingEvents()).map((e) => [e.key, e.payload]),
+      [
+        ["guid-b", first],
+        ["guid-c", third],
+      ],
+    );
 
-  // Done keys are forgotten only long after (two weeks), when the server cannot redeliver.
-  clock += 15 * 24 * 60 * 60 * 1000;
-  await (await reopened.signalStorage(ALICE)).commit([{ type: "event-done", key: "guid-b" }]);
-  assert.equal(await (await reopened.signalStorage(ALICE)).getEvent("guid-a"), null);
-  assert.equal((await (await reopened.signalStorage(ALICE)).getEvent("guid-b"))?.state, "done");
-});
+    // Done keys are forgotten only long after (two weeks), when the server cannot redeliver.
+    clock += 15 * 24 * 60 * 60 * 1000;
+    await (await reopened.signalStorage(ALICE)).commit([{ type: "event-done", key: "guid-b" }]);
+    assert.equal(await (await reopened.signalStorage(ALICE)).getEvent("guid-a"), null);
+    assert.equal((await (await reopened.signalStorage(ALICE)).getEvent("guid-b"))?.state, "done");
+  },
+);
 
-test("deleting an account removes all its Signal rows and leaves other accounts alone", async (t) => {
-  const { store, paths } = await openTempStore(t);
-  const everything = (): StorageWrite[] => [
-    { type: "account", account: sampleAccount() },
-    {
-      type: "identity",
-      serviceId: CONTACT,
-      identity: { publicKey: bytes(33), verification: "default", firstSeenAt: 1 },
-    },
-    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
-    { type: "pre-key", ours: "aci", id: 1, record: bytes(80) },
-    { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
-    { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
-    { type: "kyber-base-key-used", ours: "aci", id: 1, signedPreKeyId: 1, baseKey: bytes(33) },
-    { type: "sender-key", serviceId: CONTACT, deviceId: 1, distributionId: DISTRIBUTION, record: bytes(200) },
-    {
-      type: "sender-key-distribution",
-      record: {
-        groupId: "Z3JvdXA=",
-        distributionId: DISTRIBUTION,
-        createdAt: 1,
-        sharedWith: [{ serviceId: CONTACT, deviceId: 1, registrationId: 7 }],
+storeTest(
+  "deleting an account removes all its Signal rows and leaves other accounts alone",
+  async (t, backend) => {
+    const { store, raw } = await openTempStore(t, undefined, backend);
+    const everything = (): StorageWrite[] => [
+      { type: "account", account: sampleAccount() },
+      {
+        type: "identity",
+        serviceId: CONTACT,
+        identity: { publicKey: bytes(33), verification: "default", firstSeenAt: 1 },
       },
-    },
-    { type: "recipient", recipient: sampleRecipient(CONTACT) },
-    { type: "group", groupId: "Z3JvdXA=", record: bytes(300) },
-    { type: "event", key: "guid-1", payload: bytes(64) },
-  ];
-  const alice = await store.signalStorage(ALICE);
-  await alice.commit(everything());
-  await (await store.signalStorage(BOB)).commit(everything());
+      { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) },
+      { type: "pre-key", ours: "aci", id: 1, record: bytes(80) },
+      { type: "signed-pre-key", ours: "aci", id: 1, record: bytes(150) },
+      { type: "kyber-pre-key", ours: "aci", id: 1, record: bytes(2400), lastResort: true },
+      { type: "kyber-base-key-used", ours: "aci", id: 1, signedPreKeyId: 1, baseKey: bytes(33) },
+      {
+        type: "sender-key",
+        serviceId: CONTACT,
+        deviceId: 1,
+        distributionId: DISTRIBUTION,
+        record: bytes(200),
+      },
+      {
+        type: "sender-key-distribution",
+        record: {
+          groupId: "Z3JvdXA=",
+          distributionId: DISTRIBUTION,
+          createdAt: 1,
+          sharedWith: [{ serviceId: CONTACT, deviceId: 1, registrationId: 7 }],
+        },
+      },
+      { type: "recipient", recipient: sampleRecipient(CONTACT) },
+      { type: "group", groupId: "Z3JvdXA=", record: bytes(300) },
+      { type: "event", key: "guid-1", payload: bytes(64) },
+    ];
+    const alice = await store.signalStorage(ALICE);
+    await alice.commit(everything());
+    await (await store.signalStorage(BOB)).commit(everything());
 
-  await store.deleteSignalAccount(ALICE);
+    await store.deleteSignalAccount(ALICE);
 
-  assert.deepEqual(await store.listSignalAccounts(), [BOB]);
-  const db = new BetterSqlite3(paths.databasePath, { readonly: true });
-  t.after(() => db.close());
-  const tables = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'signal_%'")
-    .pluck()
-    .all() as string[];
-  for (const table of tables) {
-    const count = (name: string) =>
-      db.prepare(`SELECT count(*) FROM ${table} WHERE account_id = ?`).pluck().get(name) as number;
-    assert.equal(count(ALICE), 0, `${table} still holds rows of the deleted account`);
-    assert.ok(count(BOB) > 0, `${table} lost rows of the other account`);
-  }
-  // A client still holding the deleted account's storage cannot write it back.
-  await assert.rejects(
-    alice.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) }]),
-    AccountDeletedError,
-  );
-  // Linking again starts from nothing.
-  assert.equal(await (await store.signalStorage(ALICE)).getAccount(), null);
-});
+    assert.deepEqual(await store.listSignalAccounts(), [BOB]);
+    const db = await raw();
+    const tables = await tableNames(db, "signal_");
+    assert.ok(tables.length >= 12, `the signal_ tables: ${tables.join(", ")}`);
+    for (const table of tables) {
+      const count = async (name: string) =>
+        (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE account_id = ?`, [name]))!.n;
+      assert.equal(await count(ALICE), 0, `${table} still holds rows of the deleted account`);
+      assert.ok((await count(BOB)) > 0, `${table} lost rows of the other account`);
+    }
+    // A client still holding the deleted account's storage cannot write it back.
+    await assert.rejects(
+      alice.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: bytes(400) }]),
+      AccountDeletedError,
+    );
+    // Linking again starts from nothing.
+    assert.equal(await (await store.signalStorage(ALICE)).getAccount(), null);
+  },
+);
 
-test("an encrypted value moved to another row or account does not decrypt", async (t) => {
-  const { store, paths } = await openTempStore(t);
+storeTest("an encrypted value moved to another row or account does not decrypt", async (t, backend) => {
+  const { store, raw } = await openTempStore(t, undefined, backend);
   const alice = await store.signalStorage(ALICE);
   const bob = await store.signalStorage(BOB);
   await alice.commit([
@@ -317,40 +319,41 @@ test("an encrypted value moved to another row or account does not decrypt", asyn
   ]);
   await bob.commit([{ type: "session", ours: "aci", serviceId: CONTACT, deviceId: 3, record: bytes(400) }]);
 
-  const db = new BetterSqlite3(paths.databasePath);
-  t.after(() => db.close());
-  db.prepare(
+  const db = await raw();
+  await db.run(
     `UPDATE signal_sessions SET record_sealed =
        (SELECT record_sealed FROM signal_sessions WHERE account_id = ? AND device_id = 1)
      WHERE account_id = ? AND device_id IN (2, 3)`,
-  ).run(ALICE, ALICE);
-  db.prepare(
+    [ALICE, ALICE],
+  );
+  await db.run(
     `UPDATE signal_sessions SET record_sealed =
        (SELECT record_sealed FROM signal_sessions WHERE account_id = ? AND device_id = 1)
      WHERE account_id = ?`,
-  ).run(ALICE, BOB);
+    [ALICE, BOB],
+  );
 
   await assert.rejects(alice.getSession("aci", CONTACT, 2), CorruptRecordError);
   await assert.rejects(bob.getSession("aci", CONTACT, 3), CorruptRecordError);
   assert.ok(await alice.getSession("aci", CONTACT, 1));
 });
 
-test("an account's wrapped data key copied to another account is refused", async (t) => {
-  const { store, paths } = await openTempStore(t);
+storeTest("an account's wrapped data key copied to another account is refused", async (t, backend) => {
+  const { store, reopen, raw } = await openTempStore(t, undefined, backend);
   await (await store.signalStorage(ALICE)).commit([{ type: "account", account: sampleAccount() }]);
   await (await store.signalStorage(BOB)).commit([{ type: "account", account: sampleAccount() }]);
   await store.close();
 
-  const db = new BetterSqlite3(paths.databasePath);
-  db.prepare(
+  const db = await raw();
+  await db.run(
     `UPDATE signal_accounts SET data_key_wrapped =
        (SELECT data_key_wrapped FROM signal_accounts WHERE account_id = ?)
      WHERE account_id = ?`,
-  ).run(ALICE, BOB);
-  db.close();
+    [ALICE, BOB],
+  );
+  await db.close();
 
-  const reopened = await openDatabase(paths);
-  t.after(() => reopened.close());
+  const reopened = await reopen();
   assert.ok(await (await reopened.signalStorage(ALICE)).getAccount());
   await assert.rejects(
     () => reopened.signalStorage(BOB),
@@ -358,3 +361,47 @@ test("an account's wrapped data key copied to another account is refused", async
       error instanceof KeyMismatchError && error.message.includes(`data key of account ${BOB}`),
   );
 });
+
+storeTest("commits of several accounts and of one account at once all apply", async (t, backend) => {
+  const { store } = await openTempStore(t, undefined, backend);
+  const accounts = ["@a:hs", "@b:hs", "@c:hs", "@d:hs"];
+  // First use of each account at once (each creates its account row and data key).
+  const storages = await Promise.all(accounts.map((account) => store.signalStorage(account)));
+  await Promise.all(
+    storages.flatMap((s) =>
+      Array.from({ length: 6 }, (_, i) =>
+        s.commit([
+          { type: "session", ours: "aci", serviceId: CONTACT, deviceId: i + 1, record: bytes(400) },
+          { type: "event", key: `guid-${i}`, payload: bytes(64) },
+        ]),
+      ),
+    ),
+  );
+  for (const s of storages) {
+    assert.deepEqual(await s.listSessionDevices("aci", CONTACT), [1, 2, 3, 4, 5, 6]);
+    assert.equal((await s.listPendingEvents()).length, 6);
+  }
+  assert.equal(await store.pendingSignalEventCount(), 24);
+  assert.deepEqual([...(await store.listSignalAccounts())].sort(), accounts);
+});
+
+storeTest(
+  "a contact's names with NUL characters are stored (as U+FFFD) rather than failing the commit",
+  async (t, backend) => {
+    // PostgreSQL's text cannot hold U+0000, and a Signal profile name is whatever its owner set.
+    const { store } = await openTempStore(t, undefined, backend);
+    const s = await store.signalStorage(ALICE);
+    const recipient = { ...sampleRecipient(CONTACT), profileName: "Eve\u0000 ", contactName: "\u0000" };
+    await s.commit([
+      { type: "recipient", recipient },
+      { type: "event", key: "guid-\u0000", payload: bytes(64) },
+    ]);
+    assert.deepEqual(await s.getRecipient(CONTACT), {
+      ...recipient,
+      profileName: "Eve\uFFFD ",
+      contactName: "\uFFFD",
+    });
+    // Keys are mapped the same way when written and when looked up.
+    assert.equal((await s.getEvent("guid-\u0000"))?.state, "pending");
+  },
+);
