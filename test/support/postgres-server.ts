@@ -13,6 +13,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
 import { access, chown, constants, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -52,6 +53,11 @@ export interface PostgresServer {
   crash(): Promise<void>;
   /** Starts the server again, on the same port and data, after `crash()`. */
   start(): Promise<void>;
+  /**
+   * Synchronous last resort for a process `exit` handler, where `stop()` cannot run: asks the
+   * postmaster for an immediate shutdown (SIGQUIT) and deletes the directory.
+   */
+  stopNow(): void;
 }
 
 async function executable(path: string): Promise<boolean> {
@@ -226,7 +232,39 @@ export async function startPostgres(): Promise<PostgresServer> {
     const logTail = async (lines = 40) =>
       (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
 
-    return { port, user, password, logFile, createDatabase, uriFor, logTail, stop, crash: halt, start };
+    const stopNow = () => {
+      if (started) {
+        started = false;
+        let pid = 0;
+        try {
+          pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+        } catch {
+          // no pid file: the server is not running
+        }
+        if (pid > 0) {
+          try {
+            process.kill(pid, "SIGQUIT");
+          } catch {
+            // already gone
+          }
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
+
+    return {
+      port,
+      user,
+      password,
+      logFile,
+      createDatabase,
+      uriFor,
+      logTail,
+      stop,
+      crash: halt,
+      start,
+      stopNow,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
