@@ -9,7 +9,7 @@
  * server once the module's tests and hooks are done and fails the run if a bridge logged the
  * password. Should that hook not run, the server is stopped when the process exits.
  */
-import { after } from "node:test";
+import { after, type TestContext } from "node:test";
 import { type PostgresServer, startPostgres } from "./postgres-server.js";
 
 export type TestDatabaseType = "sqlite" | "postgres";
@@ -100,4 +100,15 @@ export async function runOnPostgres(load: () => Promise<unknown>): Promise<void>
   process.env["BRIDGE_TEST_DATABASE"] = "postgres";
   await load();
   after(finishPostgresRun);
+}
+
+/**
+ * For a test of a PostgreSQL rerun that adds little there (what it faults is not the store) and
+ * would make the run much longer: on PostgreSQL, marks it skipped and returns true (the test
+ * returns), else returns false.
+ */
+export function skippedOnPostgres(t: TestContext, why: string): boolean {
+  if (testDatabaseType() !== "postgres") return false;
+  t.skip(`runs on SQLite only: ${why}`);
+  return true;
 }
