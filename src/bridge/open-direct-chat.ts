@@ -27,7 +27,7 @@ export async function openDirectChat(
 ): Promise<OpenedDirectChat> {
   const contactNames = await names.namesOf(login, contactAci);
   const name = bestName(contactNames);
-  const existed = store.bridge.portalByKey(Portals.directKey(login.userId, contactAci)) !== undefined;
+  const existed = (await store.bridge.portalByKey(Portals.directKey(login.userId, contactAci))) !== undefined;
   // The contact's ghost creates the room; it has its name before the user sees it.
   await ghosts.ensure(contactAci, contactNames);
   const portal = await portals.direct(login.userId, contactAci, name);
