@@ -244,7 +244,9 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
       const login = loginFor(request, userId);
       const contacts = await contactsOf(await store.signalStorage(userId), login.client.account.aci);
       response.json({
-        contacts: contacts.map((contact) => resolved(userId, contact.aci, bestName(contact), contact.number)),
+        contacts: await Promise.all(
+          contacts.map((contact) => resolved(userId, contact.aci, bestName(contact), contact.number)),
+        ),
       });
     }),
   );
@@ -254,7 +256,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
     guarded(async (request, response, userId) => {
       const { login, aci } = await resolve(request, userId);
       const names = await deps.names.namesOf(login, aci);
-      response.json(resolved(userId, aci, bestName(names), names.number ?? null));
+      response.json(await resolved(userId, aci, bestName(names), names.number ?? null));
     }),
   );
 
@@ -264,7 +266,7 @@ export function serveProvisioning(app: Application, deps: ProvisioningApiDeps): 
       const { login, aci } = await resolve(request, userId);
       const opened = await openDirectChat(deps, login, aci);
       const number = (await (await store.signalStorage(userId)).getRecipient(aci))?.number ?? null;
-      response.status(opened.existed ? 200 : 201).json(resolved(userId, aci, opened.name, number));
+      response.status(opened.existed ? 200 : 201).json(await resolved(userId, aci, opened.name, number));
     }),
   );
 
