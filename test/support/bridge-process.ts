@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
+import { newBridgeDatabase, watchLogForSecret } from "./bridge-database.js";
 import { freePort, projectRoot, waitFor } from "./wait.js";
 
 const run = promisify(execFile);
@@ -19,6 +20,11 @@ export interface BridgeProcess {
   url: string;
   configFile: string;
   registrationFile: string;
+  /**
+   * The PostgreSQL URI of the bridge's database (BRIDGE_TEST_DATABASE=postgres, see
+   * bridge-database.ts), or undefined on SQLite.
+   */
+  databaseUri: string | undefined;
   botUserId: string;
   /** Where the homeserver reaches the bridge: `http://127.0.0.1:<appservice port>`. */
   appserviceUrl: string;
@@ -42,7 +48,11 @@ export interface BridgeSetup {
   homeserverUrl: string;
   serverName: string;
   permissions: Record<string, string>;
-  /** Extra top-level config sections, merged key by key into the defaults' sections. */
+  /**
+   * Extra top-level config sections, merged key by key into the defaults' sections. A `database`
+   * section with a `uri` replaces the bridge's own database (e.g. a second bridge on another's
+   * PostgreSQL database).
+   */
   extraConfig?: Record<string, unknown>;
   /** Sets appservice.public_address to the listener's own address (for the web login page). */
   publicAddress?: boolean;
@@ -54,6 +64,15 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
   const port = await freePort();
   const configFile = join(dir, "config.yaml");
   const registrationFile = join(dir, "registration.yaml");
+  const givenDatabase = setup.extraConfig?.["database"];
+  const database =
+    isMapping(givenDatabase) && typeof givenDatabase["uri"] === "string"
+      ? {
+          section: { key_file: "bridge.key" },
+          uri: givenDatabase["uri"],
+          secret: decodeURIComponent(new URL(givenDatabase["uri"]).password) || undefined,
+        }
+      : await newBridgeDatabase();
   const config = {
     homeserver: { url: setup.homeserverUrl, domain: setup.serverName },
     appservice: {
@@ -63,7 +82,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
       registration: "registration.yaml",
       ...(setup.publicAddress ? { public_address: `http://127.0.0.1:${port}` } : {}),
     },
-    database: { path: "bridge.db", key_file: "bridge.key" },
+    database: database.section,
     permissions: setup.permissions,
     logging: { level: "debug" },
   };
@@ -83,6 +102,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
     url: `http://127.0.0.1:${port}`,
     configFile,
     registrationFile,
+    databaseUri: database.uri,
     botUserId: `@signalbot:${setup.serverName}`,
     appserviceUrl: `http://127.0.0.1:${port}`,
     get pid() {
@@ -127,6 +147,7 @@ export async function prepareBridge(setup: BridgeSetup): Promise<BridgeProcess> 
       await rm(dir, { recursive: true, force: true });
     },
   };
+  if (database.secret) watchLogForSecret(() => output, database.secret);
   return handle;
 }
 

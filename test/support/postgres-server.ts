@@ -18,6 +18,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
 import {
   access,
   chown,
@@ -78,6 +79,11 @@ export interface PostgresServer {
   shutdown(): Promise<void>;
   /** Starts the server again, on the same port and data, after `crash()` or `shutdown()`. */
   start(): Promise<void>;
+  /**
+   * Synchronous last resort for a process `exit` handler, where `stop()` cannot run: asks the
+   * postmaster for an immediate shutdown (SIGQUIT) and deletes the directory.
+   */
+  stopNow(): void;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -302,6 +308,26 @@ export async function startPostgres(): Promise<PostgresServer> {
     const logTail = async (lines = 40) =>
       (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
 
+    const stopNow = () => {
+      if (started) {
+        started = false;
+        let pid = 0;
+        try {
+          pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+        } catch {
+          // no pid file: the server is not running
+        }
+        if (pid > 0) {
+          try {
+            process.kill(pid, "SIGQUIT");
+          } catch {
+            // already gone
+          }
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
+
     return {
       port,
       user,
@@ -315,6 +341,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       crash: () => halt("immediate"),
       shutdown: () => halt("fast"),
       start,
+      stopNow,
     };
   } catch (error) {
     await stop().catch(() => undefined);
