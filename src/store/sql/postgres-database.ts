@@ -20,6 +20,7 @@ import {
   storableText,
 } from "./sql-database.js";
 import { StoreError } from "../errors.js";
+import { sqlSegments } from "./sql-segments.js";
 
 export interface OpenPostgresOptions {
   /** A file holding the password (trimmed); used when the URI has none. */
@@ -131,48 +132,10 @@ const maxTranslations = 2000;
 export function numberPlaceholders(sql: string): string {
   const cached = translations.get(sql);
   if (cached !== undefined) return cached;
-  let out = "";
   let n = 0;
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"') {
-      // To the closing quote; a doubled quote inside is an escaped one and is skipped over.
-      let j = i + 1;
-      for (;;) {
-        const close = sql.indexOf(c, j);
-        if (close === -1) {
-          j = sql.length;
-          break;
-        }
-        if (sql[close + 1] === c) {
-          j = close + 2;
-          continue;
-        }
-        j = close + 1;
-        break;
-      }
-      out += sql.slice(i, j);
-      i = j;
-    } else if (c === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      const j = end === -1 ? sql.length : end;
-      out += sql.slice(i, j);
-      i = j;
-    } else if (c === "/" && sql[i + 1] === "*") {
-      const end = sql.indexOf("*/", i + 2);
-      const j = end === -1 ? sql.length : end + 2;
-      out += sql.slice(i, j);
-      i = j;
-    } else if (c === "?") {
-      n += 1;
-      out += `$${n}`;
-      i += 1;
-    } else {
-      out += c;
-      i += 1;
-    }
-  }
+  const out = sqlSegments(sql)
+    .map((segment) => (segment.code ? segment.text.replace(/\?/g, () => `$${++n}`) : segment.text))
+    .join("");
   if (translations.size >= maxTranslations) translations.clear();
   translations.set(sql, out);
   return out;
