@@ -77,10 +77,10 @@ export async function syncChats(deps: ChatSyncDeps, login: Login): Promise<ChatS
 async function renameGhosts({ store, ghosts, names }: ChatSyncDeps, login: Login): Promise<string[]> {
   const renamed: string[] = [];
   for (const recipient of await (await store.signalStorage(login.userId)).listRecipients()) {
-    const before = await store.bridge.ghost(recipient.aci);
+    const before = await ghosts.known(recipient.aci);
     if (!before) continue;
     await ghosts.ensure(recipient.aci, await names.namesOf(login, recipient.aci, { current: true }));
-    const after = (await store.bridge.ghost(recipient.aci))?.displayName;
+    const after = (await ghosts.known(recipient.aci))?.displayName;
     if (after !== undefined && after !== before.displayName) renamed.push(after);
   }
   return renamed;

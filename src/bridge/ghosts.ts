@@ -110,6 +110,11 @@ export class Ghosts {
     await registration;
   }
 
+  /** The ghost's stored row (names and picture it shows), or undefined when it was never made. */
+  async known(aci: string): Promise<GhostRow | undefined> {
+    return this.row(aci);
+  }
+
   private async row(aci: string): Promise<GhostRow | undefined> {
     if (!this.rows.has(aci)) this.rows.set(aci, await this.tables.ghost(aci));
     return this.rows.get(aci);

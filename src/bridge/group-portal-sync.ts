@@ -179,7 +179,7 @@ export class GroupPortalSync {
     group: SignalGroup,
     changes: readonly DecryptedGroupChange[],
   ): Promise<void> {
-    const { ghosts, names, store } = this.options;
+    const { ghosts, names } = this.options;
     const named = new Set(group.members.map((member) => member.aci));
     for (const change of changes) {
       const notice = groupChangeNotice(change);
@@ -190,8 +190,7 @@ export class GroupPortalSync {
       }
     }
     for (const aci of named) {
-      if ((await store.bridge.ghost(aci)) === undefined)
-        await ghosts.ensure(aci, await names.namesOf(login, aci));
+      if ((await ghosts.known(aci)) === undefined) await ghosts.ensure(aci, await names.namesOf(login, aci));
     }
   }
 
@@ -304,9 +303,9 @@ export class GroupPortalSync {
     group: SignalGroup,
     change: DecryptedGroupChange,
   ): Promise<void> {
-    const { bridge, ghosts, store, botUserId } = this.options;
+    const { bridge, ghosts, botUserId } = this.options;
     const notice = groupChangeNotice(change);
-    const content = await signalGroupChangeToMatrix(notice, noticeContext(portal, ghosts, store));
+    const content = await signalGroupChangeToMatrix(notice, noticeContext(portal, ghosts));
     if (!content) return;
     const editor = notice.editorAci;
     const byEditor = editor !== undefined && group.members.some((member) => member.aci === editor);
@@ -339,11 +338,11 @@ export class GroupPortalSync {
 }
 
 /** Names for a change notice: the ghosts' display names; a notice refers to no message or media. */
-function noticeContext(portal: PortalRow, ghosts: Ghosts, store: Store): SignalToMatrixContext {
+function noticeContext(portal: PortalRow, ghosts: Ghosts): SignalToMatrixContext {
   return {
     roomId: portal.roomId,
     ghostUserIdOf: (aci) => ghosts.userIdOf(aci),
-    displayNameOf: async (aci) => (await store.bridge.ghost(aci))?.displayName,
+    displayNameOf: async (aci) => (await ghosts.known(aci))?.displayName,
     eventIdsOf: async () => [],
     reactionEventIdOf: async () => undefined,
     media: new Map(),

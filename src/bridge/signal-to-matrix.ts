@@ -228,7 +228,7 @@ export class SignalToMatrix {
     });
     logger.info(`contact list of ${login.userId}: ${contacts.length} contacts`);
     for (const contact of contacts) {
-      if (await store.bridge.ghost(contact.aci))
+      if (await ghosts.known(contact.aci))
         await ghosts.ensure(contact.aci, await names.namesOf(login, contact.aci, { current: true }));
     }
   }
@@ -582,7 +582,7 @@ export class SignalToMatrix {
       roomId: portal.roomId,
       // Mentions and replies notify a linked user's own account; their ghost would notify nobody.
       ghostUserIdOf: (aci) => linkedUserOf(aci) ?? ghosts.userIdOf(aci),
-      displayNameOf: async (aci) => names.get(aci) ?? (await tables.ghost(aci))?.displayName,
+      displayNameOf: async (aci) => names.get(aci) ?? (await ghosts.known(aci))?.displayName,
       eventIdsOf: async (ref) =>
         (await tables.eventsOfMessage(portal.roomId, ref.authorAci, ref.sentTimestamp)).map((e) => e.eventId),
       reactionEventIdOf: async (reactor, target) =>

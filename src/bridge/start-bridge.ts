@@ -247,7 +247,7 @@ export async function startBridge({
     profileRefreshMs: config.signal.profile_refresh_minutes * 60_000,
     // Only ghosts that exist: a new contact's ghost is made by what brought them, with these names.
     onRefreshed: async (_login, aci, contactNames) => {
-      if (await store.bridge.ghost(aci)) await ghosts.ensure(aci, contactNames);
+      if (await ghosts.known(aci)) await ghosts.ensure(aci, contactNames);
     },
   });
   const media = new MediaRelay(
