@@ -45,6 +45,9 @@ export class MatrixJournal {
    * by their id: a homeserver that lost its own count may reuse an id for new events.
    */
   async takeIn(events: readonly IncomingJournalEvent[]): Promise<JournalIntake> {
+    // Most transactions carry only the bridge's own events back (left out before this): nothing
+    // to commit, and no reason to wait for a transaction that is open.
+    if (events.length === 0) return { rooms: [], stored: 0 };
     const receivedAt = this.now();
     return this.db.transaction(async (tx): Promise<JournalIntake> => {
       const rooms = new Set<string>();

@@ -114,9 +114,10 @@ export class JournalingAppService extends AppService {
       const intake = await this.options.journal.takeIn(journal);
       answer(res, 200, {});
       logger.debug(`transaction ${txnId}: ${intake.stored} new of ${journal.length} journaled events`);
-      // The library keeps its membership caches from room events (its own handling is a no-op).
       for (const event of events.roomEvents) {
-        this.emit("event", event);
+        // The library keeps its membership and power level caches from state events; its handling
+        // of any other event is a no-op here that still costs a request object and a queue entry.
+        if (typeof event["state_key"] === "string") this.emit("event", event);
         this.options.onRoomEvent?.(event);
       }
       this.options.onJournaled(intake);
