@@ -19,6 +19,7 @@ import { migrations } from "./migrations/list.js";
 import { SignalStorageTables } from "./signal-storage-tables.js";
 import type { SqlDatabase } from "./sql/sql-database.js";
 import { SqliteDatabase } from "./sql/sqlite-database.js";
+import { acquireSqliteWriterLock } from "./sql/sqlite-writer-lock.js";
 
 export interface OpenDatabaseOptions {
   /** SQLite file; it and its directory are created if missing. */
@@ -27,6 +28,12 @@ export interface OpenDatabaseOptions {
   keyFilePath: string;
   /** Clock for stored timestamps; tests pass their own. */
   now?: () => number;
+  /**
+   * Take the single-writer lock first (`<database>.lock`, see sqlite-writer-lock.ts): a second
+   * process that asks for it while this store is open is refused. The bridge does; tools and
+   * tests that open a store beside it do not.
+   */
+  writerLock?: boolean;
 }
 
 /** The bridge's persistent state. */
@@ -68,14 +75,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Store>
   const { databasePath, keyFilePath } = options;
   mkdirSync(dirname(databasePath), { recursive: true, mode: 0o700 });
   restrictToOwner(databasePath);
-  const raw = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
+  const lock = options.writerLock ? acquireSqliteWriterLock(databasePath) : undefined;
+  let raw: Database;
   try {
-    configure(raw, databasePath);
+    raw = openConfigured(databasePath);
   } catch (error) {
-    raw.close();
+    lock?.release();
     throw error;
   }
-  return openStore(new SqliteDatabase(raw), databasePath, keyFilePath, options.now ?? Date.now);
+  const db = new SqliteDatabase(raw, lock && (() => lock.release()));
+  return openStore(db, databasePath, keyFilePath, options.now ?? Date.now);
 }
 
 /**
@@ -115,6 +124,17 @@ function restrictToOwner(databasePath: string): void {
       `cannot make ${databasePath} (and its -wal/-shm files) readable by their owner only (${code}); ` +
         `check database.path in the config, and that the bridge's user owns these files`,
     );
+  }
+}
+
+function openConfigured(databasePath: string): Database {
+  const raw = new BetterSqlite3(databasePath, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    configure(raw, databasePath);
+    return raw;
+  } catch (error) {
+    raw.close();
+    throw error;
   }
 }
 

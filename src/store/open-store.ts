@@ -26,9 +26,9 @@ export function describeDatabase(settings: DatabaseSettings): string {
 }
 
 /**
- * Opens, migrates and checks the configured database. On PostgreSQL the bridge takes a writer
- * lock first: a second bridge process pointed at the same database refuses to start instead of
- * writing beside the first. (SQLite has no such guard: its file is meant for one process.)
+ * Opens, migrates and checks the configured database. The bridge takes a writer lock first (an
+ * advisory lock on PostgreSQL, a lock file beside a SQLite database): a second bridge process
+ * pointed at the same database refuses to start instead of bridging beside the first.
  */
 export async function openConfiguredStore(
   settings: DatabaseSettings,
@@ -38,6 +38,7 @@ export async function openConfiguredStore(
     return openDatabase({
       databasePath: settings.path,
       keyFilePath: settings.key_file,
+      writerLock: true,
       ...(options.now ? { now: options.now } : {}),
     });
   }

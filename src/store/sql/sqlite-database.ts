@@ -37,7 +37,11 @@ export class SqliteDatabase implements SqlDatabase {
     exec: async (sql) => void this.raw.exec(sql),
   };
 
-  constructor(readonly raw: Database) {}
+  /** `afterClose` runs once the connection is closed (the writer lock is released there). */
+  constructor(
+    readonly raw: Database,
+    private readonly afterClose?: () => void,
+  ) {}
 
   async all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     while (this.openTransaction) await this.openTransaction;
@@ -84,7 +88,11 @@ export class SqliteDatabase implements SqlDatabase {
   async close(): Promise<void> {
     while (this.openTransaction) await this.openTransaction;
     this.statements.clear();
-    this.raw.close();
+    try {
+      this.raw.close();
+    } finally {
+      this.afterClose?.();
+    }
   }
 
   private runNow(sql: string, params: readonly SqlValue[]): SqlRunResult {
