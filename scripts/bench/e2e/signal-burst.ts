@@ -123,3 +123,37 @@ export async function referenceRooms(world: E2eWorld, count: number): Promise<st
   }
   return rooms;
 }
+
+/** Bursts measured in several rounds, taken together: what they carried over what they took. */
+function pooled(results: readonly BurstResult[]): BurstResult {
+  const sum = (pick: (result: BurstResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    arrived: sum((r) => r.arrived),
+    sent: sum((r) => r.sent),
+    seconds: sum((r) => r.seconds),
+    bridgeCpuMs: sum((r) => r.bridgeCpuMs),
+    synapseCpuMs: sum((r) => r.synapseCpuMs),
+  };
+}
+
+/** How many times each side of a comparison is measured, alternating. */
+export const BURST_ROUNDS = 2;
+
+/**
+ * Measures the bridged burst and its reference BURST_ROUNDS times each, alternating (bridged,
+ * reference, bridged, ...), and pools each side's rounds. One round each made the ratio depend on
+ * the order: what a burst leaves Synapse doing after its last event was seen (its appservice
+ * transactions, caches, the other user's sync) fell on the burst after it, and the 8-chat ratio
+ * ranged from 0.80 to 0.99 on one quiet machine. `round` (from 1) goes into each burst's prefix.
+ */
+export async function alternatedBursts(
+  bridged: (round: number) => Promise<BurstResult>,
+  reference: (round: number) => Promise<BurstResult>,
+): Promise<{ bridged: BurstResult; reference: BurstResult }> {
+  const sides = { bridged: [] as BurstResult[], reference: [] as BurstResult[] };
+  for (let round = 1; round <= BURST_ROUNDS; round++) {
+    sides.bridged.push(await bridged(round));
+    sides.reference.push(await reference(round));
+  }
+  return { bridged: pooled(sides.bridged), reference: pooled(sides.reference) };
+}

@@ -4,7 +4,13 @@ import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { Figure } from "../measure.js";
 import { withReference } from "./compare.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
-import { burstFromAppservice, burstFromSignal, referenceRooms } from "./signal-burst.js";
+import {
+  alternatedBursts,
+  BURST_ROUNDS,
+  burstFromAppservice,
+  burstFromSignal,
+  referenceRooms,
+} from "./signal-burst.js";
 import type { E2eWorld } from "./world.js";
 
 const PER_CHAT = 100;
@@ -16,13 +22,15 @@ export async function signalToMatrixChats(
   libsignal: LibsignalCost,
 ): Promise<Figure[]> {
   const rooms = await referenceRooms(world, chats.length);
-  const bridged = await burstFromSignal(world, device, chats, PER_CHAT, "chats burst");
-  const reference = await burstFromAppservice(world, rooms, PER_CHAT, "reference rooms");
+  const { bridged, reference } = await alternatedBursts(
+    (round) => burstFromSignal(world, device, chats, PER_CHAT, `chats burst round ${round}`),
+    (round) => burstFromAppservice(world, rooms, PER_CHAT, `reference rooms round ${round}`),
+  );
   const n = chats.length;
   return [
     ...withReference(
       {
-        name: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen`,
+        name: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen (${BURST_ROUNDS} rounds)`,
         unit: "msg/s",
         rate: bridged.arrived / bridged.seconds,
         count: bridged.arrived,
