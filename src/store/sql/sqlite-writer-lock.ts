@@ -11,10 +11,8 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { StoreError } from "../errors.js";
 
-export const sqliteWriterLockMessage = "another bridge process is using this SQLite database";
-
 export interface SqliteWriterLock {
-  readonly path: string;
+  /** Ends the lock (once; later calls do nothing). */
   release(): void;
 }
 
@@ -32,13 +30,14 @@ export function acquireSqliteWriterLock(databasePath: string): SqliteWriterLock 
   } catch (error) {
     lock.close();
     if ((error as { code?: string }).code === "SQLITE_BUSY") {
-      throw new StoreError(`${sqliteWriterLockMessage} (${path} is locked); stop it first`);
+      throw new StoreError(
+        `another bridge process is using this SQLite database (${path} is locked); stop it first`,
+      );
     }
     throw error;
   }
   let held = true;
   return {
-    path,
     release() {
       if (!held) return;
       held = false;
