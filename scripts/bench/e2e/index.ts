@@ -32,7 +32,7 @@ const progress = (text: string) => console.error(`bench e2e: ${text}`);
  * each call: those would end up in the middle of the table. They are dropped while the section
  * runs (its warnings and errors still go to stderr).
  */
-function quietConsole(): () => void {
+export function quietConsole(): () => void {
   const saved = { log: console.log, info: console.info, debug: console.debug, trace: console.trace };
   const drop = () => {};
   Object.assign(console, { log: drop, info: drop, debug: drop, trace: drop });

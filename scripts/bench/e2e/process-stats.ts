@@ -1,6 +1,6 @@
 // What the kernel says about a process's CPU time (Linux /proc), for the e2e figures.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticksPerSecond: number | undefined;
 
@@ -27,4 +27,29 @@ export function cpuMs(pid: number): number {
 export function cpuMeter(pid: number): { stop(): number } {
   const start = cpuMs(pid);
   return { stop: () => cpuMs(pid) - start };
+}
+
+/**
+ * User and system CPU milliseconds each thread of `pid` has used so far, summed by thread name
+ * (`node` is the main thread; libsignal's runtime, V8's and libuv's helpers have names of their
+ * own). Threads that ended meanwhile are not counted.
+ */
+export function threadCpuMs(pid: number): Map<string, { user: number; system: number }> {
+  const byName = new Map<string, { user: number; system: number }>();
+  const toMs = (ticks: string | undefined) => (Number(ticks) * 1000) / clockTicksPerSecond();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const sum = byName.get(name) ?? { user: 0, system: 0 };
+    sum.user += toMs(fields[11]);
+    sum.system += toMs(fields[12]);
+    byName.set(name, sum);
+  }
+  return byName;
 }
