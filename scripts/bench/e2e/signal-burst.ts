@@ -5,6 +5,9 @@ import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import { numbered } from "../../../test/support/message-burst.js";
 import { roomHistory } from "../../../test/support/room-history.js";
 import { withTimeout } from "../../../test/support/wait.js";
+import type { Figure } from "../measure.js";
+import { withReference } from "./compare.js";
+import type { LibsignalCost } from "./libsignal-cost.js";
 import { cpuMeter } from "./process-stats.js";
 import type { E2eWorld } from "./world.js";
 
@@ -156,4 +159,62 @@ export async function alternatedBursts(
     sides.reference.push(await reference(round));
   }
   return { bridged: pooled(sides.bridged), reference: pooled(sides.reference) };
+}
+
+/** What the rows of a burst comparison are called. */
+export interface BurstNames {
+  /** The bridged burst, e.g. "S->M: 500 msgs of 1 chat at once, until all seen (2 rounds)". */
+  burst: string;
+  /** The reference burst. */
+  reference: string;
+  /** Which burst the CPU rows are of, e.g. "1-chat burst". */
+  burstKind: string;
+  /** How the reference sent, e.g. "one at a time". */
+  referenceSends: string;
+}
+
+/**
+ * The rows of a bridged burst against its reference: throughput, the bridge's CPU per message
+ * against libsignal's own decrypt, Synapse's CPU per message against per reference send.
+ */
+export function burstFigures(
+  bridged: BurstResult,
+  reference: BurstResult,
+  libsignal: LibsignalCost,
+  names: BurstNames,
+): Figure[] {
+  const perBridged = (value: number) => ({ rate: value / bridged.arrived, count: bridged.arrived });
+  const perReference = (value: number) => ({ rate: value / reference.arrived, count: reference.arrived });
+  const throughput = (burst: BurstResult) => ({ rate: burst.arrived / burst.seconds, count: burst.arrived });
+  return [
+    ...withReference(
+      { name: names.burst, unit: "msg/s", ...throughput(bridged) },
+      { name: names.reference, unit: "msg/s", ...throughput(reference) },
+    ),
+    ...withReference(
+      {
+        name: `bridge CPU per S->M message (${names.burstKind})`,
+        unit: "ms/msg",
+        ...perBridged(bridged.bridgeCpuMs),
+      },
+      {
+        name: "libsignal sealed-sender decrypt, in-process",
+        unit: "ms/msg",
+        rate: libsignal.decryptMs,
+        count: libsignal.messages,
+      },
+    ),
+    ...withReference(
+      {
+        name: `Synapse CPU per S->M message (${names.burstKind})`,
+        unit: "ms/msg",
+        ...perBridged(bridged.synapseCpuMs),
+      },
+      {
+        name: `Synapse CPU per appservice send (${names.referenceSends})`,
+        unit: "ms/msg",
+        ...perReference(reference.synapseCpuMs),
+      },
+    ),
+  ];
 }

@@ -2,12 +2,12 @@
 // appservice sending the same events into as many rooms with one send in flight per room.
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { Figure } from "../measure.js";
-import { withReference } from "./compare.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
 import {
   alternatedBursts,
   BURST_ROUNDS,
   burstFromAppservice,
+  burstFigures,
   burstFromSignal,
   referenceRooms,
 } from "./signal-burst.js";
@@ -27,48 +27,10 @@ export async function signalToMatrixChats(
     (round) => burstFromAppservice(world, rooms, PER_CHAT, `reference rooms round ${round}`),
   );
   const n = chats.length;
-  return [
-    ...withReference(
-      {
-        name: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen (${BURST_ROUNDS} rounds)`,
-        unit: "msg/s",
-        rate: bridged.arrived / bridged.seconds,
-        count: bridged.arrived,
-      },
-      {
-        name: `appservice, ${n} rooms x ${PER_CHAT}, ${n} sends in flight`,
-        unit: "msg/s",
-        rate: reference.arrived / reference.seconds,
-        count: reference.arrived,
-      },
-    ),
-    ...withReference(
-      {
-        name: `bridge CPU per S->M message (${n}-chat burst)`,
-        unit: "ms/msg",
-        rate: bridged.bridgeCpuMs / bridged.arrived,
-        count: bridged.arrived,
-      },
-      {
-        name: "libsignal sealed-sender decrypt, in-process",
-        unit: "ms/msg",
-        rate: libsignal.decryptMs,
-        count: libsignal.messages,
-      },
-    ),
-    ...withReference(
-      {
-        name: `Synapse CPU per S->M message (${n}-chat burst)`,
-        unit: "ms/msg",
-        rate: bridged.synapseCpuMs / bridged.arrived,
-        count: bridged.arrived,
-      },
-      {
-        name: `Synapse CPU per appservice send (${n} in flight)`,
-        unit: "ms/msg",
-        rate: reference.synapseCpuMs / reference.arrived,
-        count: reference.arrived,
-      },
-    ),
-  ];
+  return burstFigures(bridged, reference, libsignal, {
+    burst: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen (${BURST_ROUNDS} rounds)`,
+    reference: `appservice, ${n} rooms x ${PER_CHAT}, ${n} sends in flight`,
+    burstKind: `${n}-chat burst`,
+    referenceSends: `${n} in flight`,
+  });
 }

@@ -3,12 +3,12 @@
 // own decrypt; Synapse's CPU per bridged message against per appservice send.
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { Figure } from "../measure.js";
-import { withReference } from "./compare.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
 import {
   alternatedBursts,
   BURST_ROUNDS,
   burstFromAppservice,
+  burstFigures,
   burstFromSignal,
   referenceRooms,
 } from "./signal-burst.js";
@@ -36,49 +36,11 @@ export async function signalToMatrixOneChat(
     synapseCpuMs: reference.synapseCpuMs / reference.arrived,
     count: reference.arrived,
   };
-  const figures = [
-    ...withReference(
-      {
-        name: `S->M: ${MESSAGES} msgs of 1 chat at once, until all seen (${BURST_ROUNDS} rounds)`,
-        unit: "msg/s",
-        rate: bridged.arrived / bridged.seconds,
-        count: bridged.arrived,
-      },
-      {
-        name: `appservice sends ${MESSAGES} one at a time, until all seen`,
-        unit: "msg/s",
-        rate: reference.arrived / reference.seconds,
-        count: reference.arrived,
-      },
-    ),
-    ...withReference(
-      {
-        name: "bridge CPU per S->M message (1-chat burst)",
-        unit: "ms/msg",
-        rate: bridged.bridgeCpuMs / bridged.arrived,
-        count: bridged.arrived,
-      },
-      {
-        name: "libsignal sealed-sender decrypt, in-process",
-        unit: "ms/msg",
-        rate: libsignal.decryptMs,
-        count: libsignal.messages,
-      },
-    ),
-    ...withReference(
-      {
-        name: "Synapse CPU per S->M message (1-chat burst)",
-        unit: "ms/msg",
-        rate: bridged.synapseCpuMs / bridged.arrived,
-        count: bridged.arrived,
-      },
-      {
-        name: "Synapse CPU per appservice send (one at a time)",
-        unit: "ms/msg",
-        rate: appserviceSend.synapseCpuMs,
-        count: reference.arrived,
-      },
-    ),
-  ];
+  const figures = burstFigures(bridged, reference, libsignal, {
+    burst: `S->M: ${MESSAGES} msgs of 1 chat at once, until all seen (${BURST_ROUNDS} rounds)`,
+    reference: `appservice sends ${MESSAGES} one at a time, until all seen`,
+    burstKind: "1-chat burst",
+    referenceSends: "one at a time",
+  });
   return { figures, appserviceSend };
 }
