@@ -13,14 +13,23 @@ export function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
-/** User plus system CPU time process `pid` has used so far, in milliseconds (utime + stime). */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/** The name and the user and system CPU milliseconds of a /proc `stat` line (a process or a thread). */
+function cpuOfStat(stat: string): { name: string; user: number; system: number } {
   // The command name (field 2) is in parentheses and may contain spaces: count from after it.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const toMs = (ticks: string | undefined) => (Number(ticks) * 1000) / clockTicksPerSecond();
   // Fields 14 (utime) and 15 (stime) of the whole line are 11 and 12 after the name.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / clockTicksPerSecond();
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    user: toMs(fields[11]),
+    system: toMs(fields[12]),
+  };
+}
+
+/** User plus system CPU time process `pid` has used so far, in milliseconds (utime + stime). */
+export function cpuMs(pid: number): number {
+  const { user, system } = cpuOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  return user + system;
 }
 
 /** Measures the CPU time `pid` uses from now until `stop()`. */
@@ -36,7 +45,6 @@ export function cpuMeter(pid: number): { stop(): number } {
  */
 export function threadCpuMs(pid: number): Map<string, { user: number; system: number }> {
   const byName = new Map<string, { user: number; system: number }>();
-  const toMs = (ticks: string | undefined) => (Number(ticks) * 1000) / clockTicksPerSecond();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let stat: string;
     try {
@@ -44,12 +52,11 @@ export function threadCpuMs(pid: number): Map<string, { user: number; system: nu
     } catch {
       continue; // ended meanwhile
     }
-    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const sum = byName.get(name) ?? { user: 0, system: 0 };
-    sum.user += toMs(fields[11]);
-    sum.system += toMs(fields[12]);
-    byName.set(name, sum);
+    const thread = cpuOfStat(stat);
+    const sum = byName.get(thread.name) ?? { user: 0, system: 0 };
+    sum.user += thread.user;
+    sum.system += thread.system;
+    byName.set(thread.name, sum);
   }
   return byName;
 }
