@@ -76,15 +76,20 @@ class MemorySessions extends SessionStore {
   }
 }
 
+/** The record stored under `id`; libsignal asks only for keys it was given, so a miss is a bug. */
+function stored<T>(records: Map<number, T>, id: number, what: string): T {
+  const record = records.get(id);
+  if (record === undefined) throw new Error(`no ${what} ${id}`);
+  return record;
+}
+
 class MemoryPreKeys extends PreKeyStore {
   readonly records = new Map<number, PreKeyRecord>();
   override async savePreKey(id: number, record: PreKeyRecord) {
     this.records.set(id, record);
   }
   override async getPreKey(id: number): Promise<PreKeyRecord> {
-    const record = this.records.get(id);
-    if (!record) throw new Error(`no pre-key ${id}`);
-    return record;
+    return stored(this.records, id, "pre-key");
   }
   override async removePreKey(id: number) {
     this.records.delete(id);
@@ -97,9 +102,7 @@ class MemorySignedPreKeys extends SignedPreKeyStore {
     this.records.set(id, record);
   }
   override async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
-    const record = this.records.get(id);
-    if (!record) throw new Error(`no signed pre-key ${id}`);
-    return record;
+    return stored(this.records, id, "signed pre-key");
   }
 }
 
@@ -109,9 +112,7 @@ class MemoryKyberPreKeys extends KyberPreKeyStore {
     this.records.set(id, record);
   }
   override async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
-    const record = this.records.get(id);
-    if (!record) throw new Error(`no kyber pre-key ${id}`);
-    return record;
+    return stored(this.records, id, "kyber pre-key");
   }
   override async markKyberPreKeyUsed() {}
 }
