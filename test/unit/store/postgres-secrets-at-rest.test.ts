@@ -13,11 +13,10 @@ import pg from "pg";
 
 import { saveGroup, groupIdOf, type SignalGroup, type StorageWrite } from "../../../src/signal/index.js";
 import { assertNotStored, type RawFile } from "./raw-files.js";
-import { bytes, sampleAccount, sampleRecipient } from "./sample-records.js";
+import { bytes, SAMPLE_CONTACT, sampleSignalState } from "./sample-records.js";
 import { openTempStore, postgresServer } from "./temp-store.js";
 
 const ALICE = "@alice:example.org";
-const CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
 const MEMBER = "7c9d1e2f-3a4b-4c5d-8e6f-708192a3b4c5";
 const GHOST_NAME = "Bobby Tables (Signal), stored in clear";
 
@@ -38,9 +37,8 @@ function everyFile(dir: string): RawFile[] {
 test("the whole PostgreSQL data directory and log, read raw, hold none of the Signal secrets", async (t) => {
   const { store, paths, uri } = await openTempStore(t, undefined, "postgres");
   const server = await postgresServer();
-  const account = sampleAccount();
-  const recipient = sampleRecipient(CONTACT);
-  const message = "meet me at the old oak tree at midnight, bring the documents";
+  const state = sampleSignalState();
+  const { account } = state;
   const groupMasterKey = bytes(32);
   const group: SignalGroup = {
     masterKey: groupMasterKey,
@@ -60,27 +58,13 @@ test("the whole PostgreSQL data directory and log, read raw, hold none of the Si
     terminated: false,
   };
   const secrets = {
-    password: account.password,
-    "ACI identity key pair": account.aciIdentityKeyPair,
+    ...state.secrets,
     "ACI identity private key": IdentityKeyPair.deserialize(
       new Uint8Array(account.aciIdentityKeyPair),
     ).privateKey.serialize(),
-    "PNI identity key pair": account.pniIdentityKeyPair,
     "PNI identity private key": IdentityKeyPair.deserialize(
       new Uint8Array(account.pniIdentityKeyPair),
     ).privateKey.serialize(),
-    "profile key": account.profileKey!,
-    "master key": account.masterKey!,
-    "account entropy pool": account.accountEntropyPool!,
-    "media root backup key": account.mediaRootBackupKey!,
-    "history transfer key": account.ephemeralBackupKey!,
-    "session record": bytes(420),
-    "pre-key record": bytes(80),
-    "signed pre-key record": bytes(150),
-    "Kyber pre-key record": bytes(2400),
-    "sender key record": bytes(220),
-    "contact's profile key": recipient.profileKey!,
-    "buffered message": message,
     "group master key": group.masterKey,
     "group member's profile key": group.members[0]!.profileKey!,
     "group link password": group.inviteLinkPassword!,
@@ -93,18 +77,7 @@ test("the whole PostgreSQL data directory and log, read raw, hold none of the Si
     "bot's access token": "syt_Ym90_botTokenNobodyMayRead_9f8e7d",
   };
   const writes: StorageWrite[] = [
-    { type: "account", account },
-    { type: "session", ours: "aci", serviceId: CONTACT, deviceId: 1, record: secrets["session record"] },
-    { type: "pre-key", ours: "aci", id: 1, record: secrets["pre-key record"] },
-    { type: "signed-pre-key", ours: "aci", id: 1, record: secrets["signed pre-key record"] },
-    { type: "kyber-pre-key", ours: "pni", id: 1, record: secrets["Kyber pre-key record"], lastResort: true },
-    {
-      type: "sender-key",
-      serviceId: CONTACT,
-      deviceId: 1,
-      distributionId: "a3b1c2d4-e5f6-4789-8abc-def012345678",
-      record: secrets["sender key record"],
-    },
+    ...state.writes,
     {
       type: "sender-key-distribution",
       record: {
@@ -114,8 +87,6 @@ test("the whole PostgreSQL data directory and log, read raw, hold none of the Si
         sharedWith: [{ serviceId: MEMBER, deviceId: 1, registrationId: 1234 }],
       },
     },
-    { type: "recipient", recipient },
-    { type: "event", key: "guid-1", payload: Buffer.from(message, "utf8") },
   ];
 
   const storage = await store.signalStorage(ALICE);
@@ -142,7 +113,7 @@ test("the whole PostgreSQL data directory and log, read raw, hold none of the Si
   await store.matrixCrypto.setValue("access token", Buffer.from(secrets["bot's access token"]));
   // A control value the store keeps in clear: the scan must find it, or it is not looking.
   await store.bridge.saveGhost({
-    aci: CONTACT,
+    aci: SAMPLE_CONTACT,
     displayName: GHOST_NAME,
     avatarUrl: undefined,
     avatarHash: undefined,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import { IdentityKeyPair } from "@signalapp/libsignal-client";
 
-import type { AccountRecord, RecipientRecord } from "../../../src/signal/index.js";
+import type { AccountRecord, RecipientRecord, StorageWrite } from "../../../src/signal/index.js";
 
 export const bytes = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 
@@ -41,4 +41,58 @@ export function sampleRecipient(aci: string): RecipientRecord {
     profileName: "Alice",
     contactName: "Alice from work",
   };
+}
+
+/** The contact of `sampleSignalState`. */
+export const SAMPLE_CONTACT = "5d1c3b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d";
+
+/**
+ * One account's Signal state for the secrets-at-rest scans: every secret in it by name, and the
+ * store writes that hold them (the account, one record of each protocol kind, the contact, a
+ * buffered message). Scans add secrets and writes of their own.
+ */
+export function sampleSignalState() {
+  const account = sampleAccount();
+  const recipient = sampleRecipient(SAMPLE_CONTACT);
+  const message = "meet me at the old oak tree at midnight, bring the documents";
+  const secrets = {
+    password: account.password,
+    "ACI identity key pair": account.aciIdentityKeyPair,
+    "PNI identity key pair": account.pniIdentityKeyPair,
+    "profile key": account.profileKey!,
+    "master key": account.masterKey!,
+    "account entropy pool": account.accountEntropyPool!,
+    "media root backup key": account.mediaRootBackupKey!,
+    "history transfer key": account.ephemeralBackupKey!,
+    "session record": bytes(420),
+    "pre-key record": bytes(80),
+    "signed pre-key record": bytes(150),
+    "Kyber pre-key record": bytes(2400),
+    "sender key record": bytes(220),
+    "contact's profile key": recipient.profileKey!,
+    "buffered message": message,
+  };
+  const writes: StorageWrite[] = [
+    { type: "account", account },
+    {
+      type: "session",
+      ours: "aci",
+      serviceId: SAMPLE_CONTACT,
+      deviceId: 1,
+      record: secrets["session record"],
+    },
+    { type: "pre-key", ours: "aci", id: 1, record: secrets["pre-key record"] },
+    { type: "signed-pre-key", ours: "aci", id: 1, record: secrets["signed pre-key record"] },
+    { type: "kyber-pre-key", ours: "pni", id: 1, record: secrets["Kyber pre-key record"], lastResort: true },
+    {
+      type: "sender-key",
+      serviceId: SAMPLE_CONTACT,
+      deviceId: 1,
+      distributionId: "a3b1c2d4-e5f6-4789-8abc-def012345678",
+      record: secrets["sender key record"],
+    },
+    { type: "recipient", recipient },
+    { type: "event", key: "guid-1", payload: Buffer.from(message, "utf8") },
+  ];
+  return { account, recipient, secrets, writes };
 }
