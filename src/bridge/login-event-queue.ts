@@ -40,6 +40,8 @@ export interface LoginEventQueueOptions {
 export class LoginEventQueue {
   private readonly lanes: ChatLanes;
   private readonly slots: Semaphore;
+  /** Marks of handled events not committed yet. */
+  private readonly marking = new Set<Promise<void>>();
 
   constructor(private readonly options: LoginEventQueueOptions) {
     this.lanes = new ChatLanes({
@@ -54,9 +56,10 @@ export class LoginEventQueue {
     this.lanes.push(lane, () => this.handleWithRetries(event, handedAt));
   }
 
-  /** Resolves once every event pushed so far is done with, or left for the next start. */
-  idle(): Promise<void> {
-    return this.lanes.idle();
+  /** Resolves once every event pushed so far is done with (and marked so), or left for the next start. */
+  async idle(): Promise<void> {
+    await this.lanes.idle();
+    await Promise.all(this.marking);
   }
 
   /**
@@ -102,12 +105,23 @@ export class LoginEventQueue {
       logger.error(`bridging ${event.type} ${event.id} of ${userId} failed for good; skipped`, error);
       outcome = "failed";
     }
-    await this.options.markHandled(event.id);
-    try {
-      this.options.settled?.(event, outcome, handedAt);
-    } catch (error) {
-      logger.error("the login observer failed", error);
-    }
+    // The chat's next event does not wait for this mark to be committed (it shares a commit with
+    // the marks of other events, see SignalClient.markHandled): until it is, a restart delivers
+    // the event again, and bridging it again sends nothing twice (the message's recorded parts,
+    // idempotent transaction IDs).
+    const marked = this.options.markHandled(event.id).then(
+      () => {
+        try {
+          this.options.settled?.(event, outcome, handedAt);
+        } catch (error) {
+          logger.error("the login observer failed", error);
+        }
+      },
+      (error: unknown) =>
+        logger.error(`marking ${event.id} handled failed; it is bridged again at the next start`, error),
+    );
+    this.marking.add(marked);
+    void marked.then(() => this.marking.delete(marked));
     return true;
   }
 }

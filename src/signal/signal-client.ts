@@ -20,6 +20,7 @@ import {
   type TransferArchiveLocation,
 } from "./backups/transfer-archive.js";
 import { EnvelopeReceiver, type RetryRequest } from "./envelope-receiver.js";
+import { HandledMarks } from "./handled-marks.js";
 import type { SignalEnvironment } from "./environment.js";
 import { SignalClientError } from "./errors.js";
 import type { ConnectionState, SignalEvent, SignalEventOf, SignalEventType } from "./events.js";
@@ -66,12 +67,14 @@ export class SignalClient {
   private state: ConnectionState = "stopped";
   private started = false;
   private maintenanceTimer: NodeJS.Timeout | undefined;
+  private readonly handledMarks: HandledMarks;
 
   private constructor(
     private readonly options: SignalClientOptions,
     private readonly accountRecord: AccountRecord,
   ) {
     this.net = createNet(options.environment, options.userAgent ?? DEFAULT_USER_AGENT);
+    this.handledMarks = new HandledMarks(options.storage);
     this.receiver = new EnvelopeReceiver(
       options.storage,
       accountRecord,
@@ -227,9 +230,12 @@ export class SignalClient {
     await this.processing;
   }
 
-  /** Marks a buffered event handled: it will not be emitted again. */
-  async markHandled(id: string): Promise<void> {
-    await this.options.storage.commit([{ type: "event-done", key: id }]);
+  /**
+   * Marks a buffered event handled: it will not be emitted again. Marks asked for in the same
+   * turn of the event loop share one commit (see HandledMarks).
+   */
+  markHandled(id: string): Promise<void> {
+    return this.handledMarks.mark(id);
   }
 
   /** A 1:1 sender; its requests go over whichever connection is current (each waits for one). */

@@ -303,7 +303,10 @@ export class BridgeTables {
 
   /** Records a bridged message part; false when that part was already recorded (a redelivery). */
   async recordMessage(ref: MessageRef): Promise<boolean> {
-    const { changes } = await this.db.run(
+    // Recorded right after the send, on the path to the chat's next send; its flush to disk
+    // comes with the next commit, the handled mark of the event (or journal entry) it bridged:
+    // a power cut before that redoes the send, under the same transaction ID.
+    const { changes } = await this.db.runFlushedByNextCommit(
       `INSERT INTO bridge_messages (room_id, author_aci, sent_at, part, event_id)
        VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [ref.roomId, ref.authorAci, ref.sentAt, ref.part, ref.eventId],

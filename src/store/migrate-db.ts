@@ -184,6 +184,8 @@ function withinTransaction(tx: SqlExecutor): SqlDatabase {
     all: (sql, params) => tx.all(sql, params),
     get: (sql, params) => tx.get(sql, params),
     run: (sql, params) => tx.run(sql, params),
+    // Committed with the copy, like everything else in it.
+    runFlushedByNextCommit: (sql, params) => tx.run(sql, params),
     exec: (sql) => tx.exec(sql),
     transaction: (work) => work(tx),
     close: async () => undefined,

@@ -43,6 +43,14 @@ export interface SqlDatabase extends SqlExecutor {
    * not nest; statements outside `tx` never see a transaction's uncommitted rows.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs a statement on its own, committed and visible at once, whose flush to disk rides with
+   * the next durable commit instead of waiting for one of its own: it survives the bridge
+   * crashing, but a power cut before the next commit may lose it. Only for writes that a commit
+   * made right after them covers (a message's mapping, recorded after its send and flushed by
+   * the event's handled mark): the work they record is then redone, idempotently.
+   */
+  runFlushedByNextCommit(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult>;
   /** Waits for statements under way, then closes every connection. */
   close(): Promise<void>;
 }

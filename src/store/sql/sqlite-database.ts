@@ -58,6 +58,21 @@ export class SqliteDatabase implements SqlDatabase {
     return this.runNow(sql, params);
   }
 
+  async runFlushedByNextCommit(sql: string, params: readonly SqlValue[] = []): Promise<SqlRunResult> {
+    while (this.openTransaction) await this.openTransaction;
+    // In WAL mode a commit under synchronous = NORMAL writes the log without syncing it; the next
+    // commit under FULL (the store's setting) syncs the log, this commit's frames with its own.
+    // (Through pragma(), which compiles each time: SQLite applies this setting when it compiles
+    // the statement, so running a compiled one again changes nothing.)
+    const setting = this.raw.pragma("synchronous", { simple: true }) as number;
+    this.raw.pragma("synchronous = NORMAL");
+    try {
+      return this.runNow(sql, params);
+    } finally {
+      this.raw.pragma(`synchronous = ${setting}`);
+    }
+  }
+
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     while (this.openTransaction) await this.openTransaction;
     let end!: () => void;

@@ -298,6 +298,50 @@ test("events of a group, its typing and a sync transcript to it share the group'
   assert.deepEqual(h.handled, ["b-1", "g-1", "g-2"]);
 });
 
+test("a chat's next event starts before the last one's mark is committed; idle() and the observer wait for the mark", async () => {
+  const commit = gate();
+  const committed: string[] = [];
+  const h = harness(async () => undefined, {
+    markHandled: async (id) => {
+      await commit.promise;
+      committed.push(id);
+    },
+  });
+  h.queue.push(message(BOB, "b-1"));
+  h.queue.push(message(BOB, "b-2"));
+  await until("the chat's second event started", () => h.started.length === 2);
+  let idle = false;
+  const waiting = h.queue.idle().then(() => (idle = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(committed, [], "no mark committed yet");
+  assert.deepEqual(h.settled, [], "the observer hears of an event once its mark is committed");
+  assert.equal(idle, false, "idle() waits for the marks");
+  commit.open();
+  await waiting;
+  assert.deepEqual(committed, ["b-1", "b-2"]);
+  assert.deepEqual(h.settled, ["b-1", "b-2"]);
+});
+
+test("a mark that fails to commit is logged; the chat goes on", async () => {
+  const lines: string[] = [];
+  const logger = createLogger("error", "test", (line) => lines.push(line));
+  const h = harness(async () => undefined, {
+    logger,
+    markHandled: async (id) => {
+      if (id === "b-1") throw new Error("disk full");
+    },
+  });
+  h.queue.push(message(BOB, "b-1"));
+  h.queue.push(message(BOB, "b-2"));
+  await h.queue.idle();
+  assert.deepEqual(h.started, ["b-1", "b-2"]);
+  assert.deepEqual(h.settled, ["b-2"], "only the committed mark is reported settled");
+  assert.ok(
+    lines.some((line) => line.includes("marking b-1 handled failed") && line.includes("disk full")),
+    `the failure is logged: ${lines.join("\n")}`,
+  );
+});
+
 test("ChatLanes: work that throws is reported and its lane goes on", async () => {
   const errors: unknown[] = [];
   const done: string[] = [];
