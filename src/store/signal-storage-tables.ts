@@ -17,6 +17,9 @@ import { AccountDeletedError } from "./errors.js";
 import { open, rowBinding, seal } from "./sealing.js";
 import type { SqlDatabase, SqlValue } from "./sql/sql-database.js";
 
+/** How many recipients an account keeps decoded (see SignalStorageTables.recipients). */
+const RECIPIENT_CACHE_SIZE = 256;
+
 /** Done events keep their key this long, so a late redelivery is still recognised as seen. */
 export const DONE_EVENT_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 
@@ -46,6 +49,14 @@ interface RecipientRow {
  * key with the value's place (table.column, account, primary key) as associated data.
  */
 export class SignalStorageTables implements SignalStorage {
+  /**
+   * Recipients read lately, decoded: bridging a message asks for its sender's several times (names,
+   * profile), and each read opened the sealed profile key again. Every recipient write drops its
+   * entry; `recipientWrites` keeps a read that overlapped a write from caching what it read.
+   */
+  private readonly recipients = new Map<string, Readonly<RecipientRecord> | null>();
+  private recipientWrites = 0;
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly accountId: string,
@@ -57,6 +68,18 @@ export class SignalStorageTables implements SignalStorage {
     // Sealing happens before the transaction opens, so the transaction holds the database for
     // its statements only.
     const statements = writes.map((write) => this.statementsOf(write));
+    const recipientsWritten = writes.flatMap((write) =>
+      write.type === "recipient" ? [write.recipient.aci] : [],
+    );
+    this.forgetRecipients(recipientsWritten);
+    try {
+      await this.commitStatements(statements);
+    } finally {
+      this.forgetRecipients(recipientsWritten);
+    }
+  }
+
+  private async commitStatements(statements: readonly [string, SqlValue[]][][]): Promise<void> {
     await this.db.transaction(async (tx) => {
       // A client still running for a logged-out account must not recreate its rows.
       if ((await tx.get(SQL.accountExists, [this.accountId])) === undefined) {
@@ -201,8 +224,24 @@ export class SignalStorageTables implements SignalStorage {
   }
 
   async getRecipient(aci: string): Promise<RecipientRecord | null> {
+    const cached = this.recipients.get(aci);
+    if (cached !== undefined) return cached;
+    const writesBefore = this.recipientWrites;
     const row = await this.db.get<RecipientRow>(SQL.getRecipient, [this.accountId, aci]);
-    return row === undefined ? null : this.recipientFrom({ ...row, aci });
+    const record = row === undefined ? null : Object.freeze(this.recipientFrom({ ...row, aci }));
+    if (this.recipientWrites === writesBefore) {
+      if (this.recipients.size >= RECIPIENT_CACHE_SIZE) {
+        this.recipients.delete(this.recipients.keys().next().value!);
+      }
+      this.recipients.set(aci, record);
+    }
+    return record;
+  }
+
+  private forgetRecipients(acis: readonly string[]): void {
+    if (acis.length === 0) return;
+    this.recipientWrites++;
+    for (const aci of acis) this.recipients.delete(aci);
   }
 
   async listRecipients(): Promise<RecipientRecord[]> {

@@ -83,6 +83,33 @@ storeTest("an account without linking data reads as null everywhere", async (t, 
   assert.deepEqual(await s.listPendingEvents(), []);
 });
 
+storeTest(
+  "a recipient read again shows every write, also one committed while it was read",
+  async (t, backend) => {
+    const { store } = await openTempStore(t, undefined, backend);
+    const s = await store.signalStorage(ALICE);
+    await s.commit([{ type: "account", account: sampleAccount() }]);
+    assert.equal(await s.getRecipient(CONTACT), null, "not known yet");
+    const first = sampleRecipient(CONTACT);
+    await s.commit([{ type: "recipient", recipient: first }]);
+    assert.deepEqual(await s.getRecipient(CONTACT), first, "known once written");
+    assert.deepEqual(await s.getRecipient(CONTACT), first, "read twice, the same");
+
+    const renamed = { ...first, profileName: "Alice B.", profileKey: null };
+    // The read starts once the write has dropped the cached record, and ends after the commit.
+    const [, during] = await Promise.all([
+      s.commit([{ type: "recipient", recipient: renamed }]),
+      s.getRecipient(CONTACT),
+    ]);
+    assert.ok(during !== null, "a read during the write sees the old or the new record");
+    assert.deepEqual(await s.getRecipient(CONTACT), renamed, "after the write, the new record");
+    await assert.rejects(async () => {
+      (await s.getRecipient(CONTACT))!.profileName = "changed by a caller";
+    }, TypeError);
+    assert.deepEqual(await s.getRecipient(CONTACT), renamed, "a record read cannot be changed in place");
+  },
+);
+
 storeTest("writes replace and delete records", async (t, backend) => {
   const { store } = await openTempStore(t, undefined, backend);
   const s = await store.signalStorage(ALICE);
