@@ -466,8 +466,17 @@ export class BridgeTables {
     return outgoingIn(this.db, eventId);
   }
 
+  /**
+   * The outcome of a claimed send. Its flush to disk comes with the next commit, the handled mark
+   * of the journal entry that made the send: a power cut before that leaves the claim "sending",
+   * and the send is made again with the claimed timestamp, which Signal's clients take as the
+   * same message (as after a crash between the send and this write).
+   */
   async setOutgoingState(eventId: string, state: OutgoingState): Promise<void> {
-    await this.db.run("UPDATE bridge_outgoing SET state = ? WHERE event_id = ?", [state, eventId]);
+    await this.db.runFlushedByNextCommit("UPDATE bridge_outgoing SET state = ? WHERE event_id = ?", [
+      state,
+      eventId,
+    ]);
   }
 
   async ghost(aci: string): Promise<GhostRow | undefined> {
