@@ -13,7 +13,8 @@ import type { StorageWrite } from "../../src/signal/index.js";
 import { openStore } from "../../src/store/database.js";
 import { formatCounts, migrateDatabase } from "../../src/store/migrate-db.js";
 import { openDatabase, type Store } from "../../src/store/index.js";
-import { openPostgresDatabase, redactDatabaseUri } from "../../src/store/sql/postgres-database.js";
+import { openPostgresDatabase } from "../../src/store/sql/postgres-database.js";
+import { redactDatabaseUri } from "../../src/store/sql/postgres-uri.js";
 import { startPostgres } from "../../test/support/postgres-server.js";
 import { measureLatency, type Figure } from "./measure.js";
 

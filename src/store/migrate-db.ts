@@ -19,7 +19,8 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import { DatabaseTooNewError, StoreError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { migrations } from "./migrations/list.js";
-import { openPostgresDatabase, type PostgresDatabase, redactDatabaseUri } from "./sql/postgres-database.js";
+import type { PostgresDatabase } from "./sql/postgres-database.js";
+import { redactDatabaseUri } from "./sql/postgres-uri.js";
 import type { SqlDatabase, SqlExecutor, SqlValue } from "./sql/sql-database.js";
 
 export interface MigrateDbOptions {
@@ -285,6 +286,8 @@ export async function migrateDatabase(options: MigrateDbOptions): Promise<Migrat
     // One read transaction: the version checked and every table are read as of the same moment.
     source.exec("BEGIN");
     const schemaVersion = checkSourceVersion(source, from);
+    // pg is loaded for this command only (see open-store.ts).
+    const { openPostgresDatabase } = await import("./sql/postgres-database.js");
     target = await openPostgresDatabase(to, {
       lock: true,
       maxConnections: 2,

@@ -1,7 +1,7 @@
 // Opens the store the configuration names: SQLite (a file) or PostgreSQL (a URI).
 import { openDatabase, openStore, type Store } from "./database.js";
 import { StoreError } from "./errors.js";
-import { openPostgresDatabase, passwordOf, redactDatabaseUri } from "./sql/postgres-database.js";
+import { passwordOf, redactDatabaseUri } from "./sql/postgres-uri.js";
 
 export interface DatabaseSettings {
   type: "sqlite" | "postgres";
@@ -45,6 +45,8 @@ export async function openConfiguredStore(
   if (!settings.uri) {
     throw new StoreError("database.type is postgres but database.uri is not set; set it to postgres://...");
   }
+  // Loaded only here: a SQLite bridge has no use for pg (about 0.5 MiB once the rest is loaded).
+  const { openPostgresDatabase } = await import("./sql/postgres-database.js");
   const db = await openPostgresDatabase(settings.uri, {
     lock: true,
     ...(settings.password_file ? { passwordFile: settings.password_file } : {}),

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
+import { passwordOf, redactDatabaseUri } from "./postgres-uri.js";
 
 import {
   type SqlDatabase,
@@ -67,31 +68,6 @@ export const writerLockKey: string = createHash("sha256")
   .digest()
   .readBigInt64BE(0)
   .toString();
-
-/** `uri` with its password (in the authority or a `password=` parameter) replaced by `***`. */
-export function redactDatabaseUri(uri: string): string {
-  try {
-    const url = new URL(uri);
-    if (url.password) url.password = "***";
-    if (url.searchParams.has("password")) url.searchParams.set("password", "***");
-    return url.toString();
-  } catch {
-    // Not a URL: cut what looks like user:password@ and password=... anyway.
-    return uri.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@").replace(/(password=)[^&\s]*/gi, "$1***");
-  }
-}
-
-/** The password a URI names, if any (authority or `password=` parameter). */
-export function passwordOf(uri: string): string | undefined {
-  try {
-    const url = new URL(uri);
-    const fromParam = url.searchParams.get("password");
-    if (fromParam) return fromParam;
-    return url.password ? decodeURIComponent(url.password) : undefined;
-  } catch {
-    return /\/\/[^:/@]*:([^@]*)@/.exec(uri)?.[1] ?? undefined;
-  }
-}
 
 /** `text` with every form of each secret (raw, URI-encoded) replaced by `***`. */
 function scrub(text: string, secrets: readonly string[]): string {

@@ -11,8 +11,8 @@ import {
   openPostgresDatabase,
   type OpenPostgresOptions,
   type PostgresDatabase,
-  redactDatabaseUri,
 } from "../../../src/store/sql/postgres-database.js";
+import { redactDatabaseUri } from "../../../src/store/sql/postgres-uri.js";
 import { toPostgresDdl } from "../../../src/store/sql/postgres-ddl.js";
 import type { SqlExecutor } from "../../../src/store/sql/sql-database.js";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.js";

@@ -17,7 +17,8 @@ import {
 } from "../../../src/store/database.js";
 import { migrate } from "../../../src/store/migrate.js";
 import { migrations } from "../../../src/store/migrations/list.js";
-import { openPostgresDatabase, redactDatabaseUri } from "../../../src/store/sql/postgres-database.js";
+import { openPostgresDatabase } from "../../../src/store/sql/postgres-database.js";
+import { redactDatabaseUri } from "../../../src/store/sql/postgres-uri.js";
 import type { SqlDatabase } from "../../../src/store/sql/sql-database.js";
 import { SqliteDatabase } from "../../../src/store/sql/sqlite-database.js";
 import { type PostgresServer, startPostgres } from "../../support/postgres-server.js";
