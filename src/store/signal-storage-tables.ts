@@ -68,6 +68,10 @@ export class SignalStorageTables implements SignalStorage {
     // Sealing happens before the transaction opens, so the transaction holds the database for
     // its statements only.
     const statements = writes.map((write) => this.statementsOf(write));
+    // Marking events done forgets those done long ago, once for a commit's marks however many.
+    if (writes.some((write) => write.type === "event-done")) {
+      statements.push([[SQL.pruneDoneEvents, [this.accountId, this.now() - DONE_EVENT_RETENTION_MS]]]);
+    }
     const recipientsWritten = writes.flatMap((write) =>
       write.type === "recipient" ? [write.recipient.aci] : [],
     );
@@ -388,14 +392,10 @@ export class SignalStorageTables implements SignalStorage {
         const sealed = this.seal(write.payload, "signal_event_buffer.payload_sealed", write.key);
         return [[SQL.insertEvent, [account, write.key, sealed, this.now()]]];
       }
-      case "event-done": {
-        const now = this.now();
+      case "event-done":
         // The payload is the decrypted message: once handled it has no reason to stay on disk.
-        return [
-          [SQL.markEventDone, [now, account, write.key]],
-          [SQL.pruneDoneEvents, [account, now - DONE_EVENT_RETENTION_MS]],
-        ];
-      }
+        // (Old done events are pruned once per commit, see commit().)
+        return [[SQL.markEventDone, [this.now(), account, write.key]]];
       default: {
         const unknown: never = write;
         throw new TypeError(`unknown storage write ${JSON.stringify(unknown)}`);

@@ -30,6 +30,8 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly statements = new Map<string, Statement>();
   /** Settles when the open transaction ends; undefined while none is open. */
   private openTransaction: Promise<void> | undefined;
+  /** The connection's own `synchronous` setting, restored after runFlushedByNextCommit. */
+  private synchronous: number | undefined;
   private readonly inside: SqlExecutor = {
     all: async (sql, params = []) => this.statement(sql).all(...bind(params)) as never,
     get: async (sql, params = []) => this.statement(sql).get(...bind(params)) as never,
@@ -64,12 +66,13 @@ export class SqliteDatabase implements SqlDatabase {
     // commit under FULL (the store's setting) syncs the log, this commit's frames with its own.
     // (Through pragma(), which compiles each time: SQLite applies this setting when it compiles
     // the statement, so running a compiled one again changes nothing.)
-    const setting = this.raw.pragma("synchronous", { simple: true }) as number;
+    // The setting is read once: nothing else changes it after the store is configured.
+    this.synchronous ??= this.raw.pragma("synchronous", { simple: true }) as number;
     this.raw.pragma("synchronous = NORMAL");
     try {
       return this.runNow(sql, params);
     } finally {
-      this.raw.pragma(`synchronous = ${setting}`);
+      this.raw.pragma(`synchronous = ${this.synchronous}`);
     }
   }
 
