@@ -92,7 +92,7 @@ export async function burstFromSignal(
  * once Synapse accepted the one before) and the rooms at once; timed until Alice has seen the
  * last text of every room.
  */
-export async function burstFromAppservice(
+async function burstFromAppservice(
   world: E2eWorld,
   rooms: string[],
   perRoom: number,
@@ -115,7 +115,7 @@ export async function burstFromAppservice(
 }
 
 /** `count` rooms of the reference appservice that Alice has joined. */
-export async function referenceRooms(world: E2eWorld, count: number): Promise<string[]> {
+async function referenceRooms(world: E2eWorld, count: number): Promise<string[]> {
   const { alice } = world.setting;
   const rooms: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -143,20 +143,28 @@ function pooled(results: readonly BurstResult[]): BurstResult {
 export const BURST_ROUNDS = 2;
 
 /**
- * Measures the bridged burst and its reference BURST_ROUNDS times each, alternating (bridged,
- * reference, bridged, ...), and pools each side's rounds. One round each made the ratio depend on
- * the order: what a burst leaves Synapse doing after its last event was seen (its appservice
- * transactions, caches, the other user's sync) fell on the burst after it, and the 8-chat ratio
- * ranged from 0.80 to 0.99 on one quiet machine. `round` (from 1) goes into each burst's prefix.
+ * `perChat` texts from each of `chats` into its portal, against the reference appservice sending
+ * as many into as many rooms of its own (created here), one send in flight per room. Each side is
+ * measured BURST_ROUNDS times, alternating (bridged, reference, bridged, ...), and its rounds are
+ * pooled. One round each made the ratio depend on the order: what a burst leaves Synapse doing
+ * after its last event was seen (its appservice transactions, caches, the other user's sync) fell
+ * on the burst after it, and the 8-chat ratio ranged from 0.80 to 0.99 on one quiet machine.
+ * `label` and the round go into each burst's prefix.
  */
-export async function alternatedBursts(
-  bridged: (round: number) => Promise<BurstResult>,
-  reference: (round: number) => Promise<BurstResult>,
+export async function comparedBursts(
+  world: E2eWorld,
+  device: Device,
+  chats: Array<{ contact: PrimaryDevice; portal: string }>,
+  perChat: number,
+  label: string,
 ): Promise<{ bridged: BurstResult; reference: BurstResult }> {
+  const rooms = await referenceRooms(world, chats.length);
   const sides = { bridged: [] as BurstResult[], reference: [] as BurstResult[] };
   for (let round = 1; round <= BURST_ROUNDS; round++) {
-    sides.bridged.push(await bridged(round));
-    sides.reference.push(await reference(round));
+    sides.bridged.push(await burstFromSignal(world, device, chats, perChat, `${label} round ${round}`));
+    sides.reference.push(
+      await burstFromAppservice(world, rooms, perChat, `${label} reference round ${round}`),
+    );
   }
   return { bridged: pooled(sides.bridged), reference: pooled(sides.reference) };
 }

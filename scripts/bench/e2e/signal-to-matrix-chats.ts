@@ -3,14 +3,7 @@
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { Figure } from "../measure.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
-import {
-  alternatedBursts,
-  BURST_ROUNDS,
-  burstFromAppservice,
-  burstFigures,
-  burstFromSignal,
-  referenceRooms,
-} from "./signal-burst.js";
+import { BURST_ROUNDS, burstFigures, comparedBursts } from "./signal-burst.js";
 import type { E2eWorld } from "./world.js";
 
 const PER_CHAT = 100;
@@ -21,11 +14,7 @@ export async function signalToMatrixChats(
   chats: Array<{ contact: PrimaryDevice; portal: string }>,
   libsignal: LibsignalCost,
 ): Promise<Figure[]> {
-  const rooms = await referenceRooms(world, chats.length);
-  const { bridged, reference } = await alternatedBursts(
-    (round) => burstFromSignal(world, device, chats, PER_CHAT, `chats burst round ${round}`),
-    (round) => burstFromAppservice(world, rooms, PER_CHAT, `reference rooms round ${round}`),
-  );
+  const { bridged, reference } = await comparedBursts(world, device, chats, PER_CHAT, "chats");
   const n = chats.length;
   return burstFigures(bridged, reference, libsignal, {
     burst: `S->M: ${n} chats x ${PER_CHAT} msgs at once, until all seen (${BURST_ROUNDS} rounds)`,

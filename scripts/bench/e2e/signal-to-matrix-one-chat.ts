@@ -4,14 +4,7 @@
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { Figure } from "../measure.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
-import {
-  alternatedBursts,
-  BURST_ROUNDS,
-  burstFromAppservice,
-  burstFigures,
-  burstFromSignal,
-  referenceRooms,
-} from "./signal-burst.js";
+import { BURST_ROUNDS, burstFigures, comparedBursts } from "./signal-burst.js";
 import type { E2eWorld } from "./world.js";
 
 const MESSAGES = 500;
@@ -27,11 +20,7 @@ export async function signalToMatrixOneChat(
   chat: { device: Device; contact: PrimaryDevice; portal: string },
   libsignal: LibsignalCost,
 ): Promise<OneChatResult> {
-  const [room] = await referenceRooms(world, 1);
-  const { bridged, reference } = await alternatedBursts(
-    (round) => burstFromSignal(world, chat.device, [chat], MESSAGES, `one chat burst round ${round}`),
-    (round) => burstFromAppservice(world, [room!], MESSAGES, `reference one room round ${round}`),
-  );
+  const { bridged, reference } = await comparedBursts(world, chat.device, [chat], MESSAGES, "one chat");
   const appserviceSend = {
     synapseCpuMs: reference.synapseCpuMs / reference.arrived,
     count: reference.arrived,
