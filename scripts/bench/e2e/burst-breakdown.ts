@@ -46,7 +46,7 @@ try {
     const n = burst.arrived;
     print(
       `round ${round}: ${n} of ${burst.sent} arrived in ${burst.seconds.toFixed(1)} s; ` +
-        `bridge ${perMessage(burst.bridgeCpuMs, n)} ms CPU/msg, Synapse ${perMessage(burst.synapseCpuMs, n)}`,
+        `bridge ${perMessage(burst.senderCpuMs, n)} ms CPU/msg, Synapse ${perMessage(burst.synapseCpuMs, n)}`,
     );
     for (const [name, after] of threadsAfter) {
       const before = threadsBefore.get(name) ?? { user: 0, system: 0 };

@@ -98,7 +98,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
       },
       { extraAppserviceFiles: [reference.registrationFile] },
     );
-    reference.connect(setting.synapse.url);
+    await reference.connect(setting.synapse.url);
     const world: E2eWorld = {
       mock,
       setting,
