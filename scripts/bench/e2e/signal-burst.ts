@@ -6,9 +6,10 @@ import { numbered } from "../../../test/support/message-burst.js";
 import { roomHistory } from "../../../test/support/room-history.js";
 import { withTimeout } from "../../../test/support/wait.js";
 import type { Figure } from "../measure.js";
-import { withReference } from "./compare.js";
+import { percentiles, withReference } from "./compare.js";
 import type { LibsignalCost } from "./libsignal-cost.js";
 import { cpuMeter } from "./process-stats.js";
+import { accessLogFrom } from "./synapse-access-log.js";
 import type { E2eWorld } from "./world.js";
 
 const ARRIVAL_TIMEOUT_MS = 600_000;
@@ -21,6 +22,8 @@ export interface BurstResult {
   /** CPU milliseconds of the sending process over the burst: the bridge, or the reference appservice. */
   senderCpuMs: number;
   synapseCpuMs: number;
+  /** Synapse's time for each of the burst's send requests, from its access log (ms). */
+  synapseSendMs: number[];
 }
 
 /** Distinct bodies starting with `prefix` in `roomId`'s history, as Alice can read it. */
@@ -66,6 +69,7 @@ export async function burstFromSignal(
   }
   const senderCpu = cpuMeter(world.bridgePid());
   const synapseCpu = cpuMeter(await world.synapsePid());
+  const accessLog = accessLogFrom(world.setting.synapse.logFile);
   const start = performance.now();
   const waits = plans.map(({ portal, bodies }) => seen(world, portal, bodies.at(-1)!));
   const deliveries: Array<Promise<void>> = [];
@@ -84,7 +88,9 @@ export async function burstFromSignal(
   let arrived = 0;
   for (const [c, { portal }] of plans.entries())
     arrived += await arrivedIn(world, portal, `${prefix} chat ${c + 1} `);
-  return { arrived, sent: perChat * chats.length, seconds, senderCpuMs, synapseCpuMs };
+  // The bridge sends as each contact's ghost.
+  const synapseSendMs = accessLog.sendTimes("@signal_");
+  return { arrived, sent: perChat * chats.length, seconds, senderCpuMs, synapseCpuMs, synapseSendMs };
 }
 
 /**
@@ -101,6 +107,7 @@ async function burstFromAppservice(
   const plans = rooms.map((room, r) => ({ room, bodies: numbered(`${prefix} room ${r + 1}`, perRoom) }));
   const senderCpu = cpuMeter(world.reference.pid);
   const synapseCpu = cpuMeter(await world.synapsePid());
+  const accessLog = accessLogFrom(world.setting.synapse.logFile);
   const start = performance.now();
   const waits = plans.map(({ room, bodies }) => seen(world, room, bodies.at(-1)!));
   const senders = plans.map(({ room, bodies }) => world.reference.sendTexts(room, bodies));
@@ -111,7 +118,8 @@ async function burstFromAppservice(
   let arrived = 0;
   for (const [r, { room }] of plans.entries())
     arrived += await arrivedIn(world, room, `${prefix} room ${r + 1} `);
-  return { arrived, sent: perRoom * rooms.length, seconds, senderCpuMs, synapseCpuMs };
+  const synapseSendMs = accessLog.sendTimes(world.reference.userId);
+  return { arrived, sent: perRoom * rooms.length, seconds, senderCpuMs, synapseCpuMs, synapseSendMs };
 }
 
 /** `count` rooms of the reference appservice that Alice has joined. */
@@ -136,6 +144,7 @@ function pooled(results: readonly BurstResult[]): BurstResult {
     seconds: sum((r) => r.seconds),
     senderCpuMs: sum((r) => r.senderCpuMs),
     synapseCpuMs: sum((r) => r.synapseCpuMs),
+    synapseSendMs: results.flatMap((r) => r.synapseSendMs),
   };
 }
 
@@ -184,7 +193,8 @@ export interface BurstNames {
 /**
  * The rows of a bridged burst against its reference: throughput; the bridge's CPU per message
  * against the reference appservice's per send (the Matrix-side floor) and libsignal's own
- * decrypt; Synapse's CPU per message against per reference send.
+ * decrypt; Synapse's CPU per message against per reference send, and its own time per send
+ * request (access log) against per reference send request.
  */
 export function burstFigures(
   bridged: BurstResult,
@@ -230,5 +240,16 @@ export function burstFigures(
         ...perReference(reference.synapseCpuMs),
       },
     ),
+    ...withReference(
+      requestTimes(`Synapse's time per bridged send request (${names.burstKind}, access log)`, bridged),
+      requestTimes(`Synapse's time per appservice send request (${names.referenceSends})`, reference),
+    ),
   ];
+}
+
+/** The mean (as the rate), p50 and p99 of a burst's send requests in Synapse's access log. */
+function requestTimes(name: string, burst: BurstResult): Figure {
+  const times = burst.synapseSendMs;
+  const mean = times.reduce((total, ms) => total + ms, 0) / times.length;
+  return { name, unit: "ms/req", rate: mean, count: times.length, ...percentiles(times) };
 }
