@@ -1,7 +1,8 @@
-// Decrypts one incoming envelope and stores the result in the event buffer, in the same atomic
-// batch as the protocol-state changes the decryption caused. The caller acknowledges the
-// envelope only after `receive` resolved, so a crash never loses a message, and a redelivered
-// envelope that is already buffered is recognised and not decrypted a second time.
+// Decrypts incoming envelopes and stores the results in the event buffer, in the same atomic
+// commit as the protocol-state changes the decryption caused (one commit for the envelopes that
+// arrived together). The caller acknowledges an envelope only after `receive`/`receiveBatch`
+// resolved, so a crash never loses a message, and a redelivered envelope that is already buffered
+// is recognised and not decrypted a second time.
 import { createHash } from "node:crypto";
 import {
   CiphertextMessageType,
@@ -34,7 +35,7 @@ import {
   type IdentityKeyChange,
   type ProtocolStores,
 } from "./protocol-stores.js";
-import type { AccountRecord, OwnIdentity, SignalStorage, StorageWrite } from "./storage.js";
+import type { AccountRecord, OwnIdentity, SignalStorage } from "./storage.js";
 
 /** Ask the sender to resend: a DecryptionErrorMessage for the envelope we could not decrypt. */
 export interface RetryRequest {
@@ -124,10 +125,39 @@ export class EnvelopeReceiver {
   }
 
   async receive(raw: Uint8Array, receivedAt: number): Promise<ReceiveResult> {
-    return withProtocolLock(this.storage, () => this.receiveLocked(raw, receivedAt));
+    const [result] = await this.receiveBatch([{ raw, receivedAt }]);
+    return result!;
   }
 
-  private async receiveLocked(raw: Uint8Array, receivedAt: number): Promise<ReceiveResult> {
+  /**
+   * Receives envelopes in their order and stores them all in one commit (one fsync for a
+   * backlog): each is decrypted on the protocol state the ones before it left, and what one
+   * that fails to decrypt changed is dropped, as on its own. Nothing is stored if the commit
+   * fails, so none of them may be acknowledged then.
+   */
+  async receiveBatch(
+    envelopes: ReadonlyArray<{ raw: Uint8Array; receivedAt: number }>,
+  ): Promise<ReceiveResult[]> {
+    return withProtocolLock(this.storage, async () => {
+      const batch = new StoreTransaction(this.storage, this.account);
+      const keys = new Set<string>();
+      const results: ReceiveResult[] = [];
+      for (const { raw, receivedAt } of envelopes) {
+        results.push(await this.receiveInto(batch, keys, raw, receivedAt));
+      }
+      // Only redeliveries of stored envelopes: nothing to commit.
+      if (batch.writes.length > 0) await batch.commit();
+      return results;
+    });
+  }
+
+  /** One envelope of a batch: its writes are queued in `batch`; `keys` are the batch's so far. */
+  private async receiveInto(
+    batch: StoreTransaction,
+    keys: Set<string>,
+    raw: Uint8Array,
+    receivedAt: number,
+  ): Promise<ReceiveResult> {
     let envelope: signalservice.Envelope | null;
     try {
       envelope = signalservice.Envelope.decode(raw);
@@ -135,7 +165,10 @@ export class EnvelopeReceiver {
       envelope = null;
     }
     const key = envelopeKey(envelope, raw);
-    if (await this.storage.getEvent(key)) return { key, item: null, identityChanges: [], retry: null };
+    if (keys.has(key) || (await this.storage.getEvent(key))) {
+      return { key, item: null, identityChanges: [], retry: null };
+    }
+    keys.add(key);
 
     const timestamp = Number(envelope?.timestamp ?? 0);
     const serverTimestamp = Number(envelope?.serverTimestamp ?? 0) || receivedAt;
@@ -147,20 +180,19 @@ export class EnvelopeReceiver {
         serverTimestamp,
         reason: "envelope is not a valid Envelope",
       };
-      await this.storage.commit([{ type: "event", key, payload: encodeBufferedItem(item) }]);
+      batch.write({ type: "event", key, payload: encodeBufferedItem(item) });
       return { key, item, identityChanges: [], retry: null };
     }
 
-    const tx = new StoreTransaction(this.storage, this.account);
+    const tx = new StoreTransaction(this.storage, this.account, batch);
     try {
       const decrypted = await this.decrypt(tx, envelope, serverTimestamp);
       if (!decrypted) {
         // Nothing to keep (our own sealed-sender echo, a server receipt without content):
         // remember the key so a redelivery is acknowledged at once.
-        await tx.commit([
-          { type: "event", key, payload: new Uint8Array() },
-          { type: "event-done", key },
-        ]);
+        batch.absorb(tx);
+        batch.write({ type: "event", key, payload: new Uint8Array() });
+        batch.write({ type: "event-done", key });
         return { key, item: null, identityChanges: tx.identityChanges, retry: null };
       }
       const content = decrypted.padded ? unpadContent(decrypted.plaintext) : decrypted.plaintext;
@@ -174,10 +206,10 @@ export class EnvelopeReceiver {
         sealed: decrypted.sealed,
         content,
       };
-      const writes: StorageWrite[] = [{ type: "event", key, payload: encodeBufferedItem(item) }];
+      batch.absorb(tx);
+      batch.write({ type: "event", key, payload: encodeBufferedItem(item) });
       const hasEvent = eventFromItem(key, item) !== null;
-      if (!hasEvent) writes.push({ type: "event-done", key });
-      await tx.commit(writes);
+      if (!hasEvent) batch.write({ type: "event-done", key });
       return { key, item: hasEvent ? item : null, identityChanges: tx.identityChanges, retry: null };
     } catch (error) {
       const failure =
@@ -191,8 +223,9 @@ export class EnvelopeReceiver {
         serverTimestamp,
         reason: failure.reason,
       };
-      // Protocol state from a failed decryption is discarded; only the failure is kept.
-      await this.storage.commit([{ type: "event", key, payload: encodeBufferedItem(item) }]);
+      // Protocol state from a failed decryption is discarded (tx is not absorbed); only the
+      // failure is kept.
+      batch.write({ type: "event", key, payload: encodeBufferedItem(item) });
       const original = failure.original ?? this.unsealedOriginal(envelope);
       const retry = failure.sender && original ? retryRequest(failure.sender, original, timestamp) : null;
       return { key, item, identityChanges: [], retry };

@@ -65,70 +65,107 @@ export async function withProtocolLock<T>(storage: SignalStorage, operation: () 
   }
 }
 
+type OverlayValue = Uint8Array | IdentityRecord | KyberPreKeyEntry | null;
+
+/** The record a write replaces, for the writes of protocol state read back through a transaction. */
+function overlayKeyOf(entry: StorageWrite): string | undefined {
+  switch (entry.type) {
+    case "identity":
+      return `identity:${entry.serviceId}`;
+    case "session":
+    case "session-delete":
+      return `session:${entry.ours}:${entry.serviceId}.${entry.deviceId}`;
+    case "pre-key":
+    case "pre-key-delete":
+      return `pre-key:${entry.ours}:${entry.id}`;
+    case "signed-pre-key":
+    case "signed-pre-key-delete":
+      return `signed-pre-key:${entry.ours}:${entry.id}`;
+    case "kyber-pre-key":
+    case "kyber-pre-key-delete":
+      return `kyber-pre-key:${entry.ours}:${entry.id}`;
+    case "sender-key":
+      return `sender-key:${entry.serviceId}.${entry.deviceId}:${entry.distributionId}`;
+    default:
+      return undefined;
+  }
+}
+
+/** What a read through the transaction sees after `entry` (null: deleted). */
+function overlayValueOf(entry: StorageWrite): OverlayValue {
+  switch (entry.type) {
+    case "identity":
+      return entry.identity;
+    case "session":
+    case "pre-key":
+    case "signed-pre-key":
+    case "sender-key":
+      return entry.record;
+    case "kyber-pre-key":
+      return { record: entry.record, lastResort: entry.lastResort };
+    default:
+      return null;
+  }
+}
+
+/** `writes` without those a later write to the same record overrides, in their order. */
+function lastWritesOnly(writes: readonly StorageWrite[]): StorageWrite[] {
+  const lastIndex = new Map<string, number>();
+  let keyed = 0;
+  writes.forEach((entry, index) => {
+    const key = overlayKeyOf(entry);
+    if (key === undefined) return;
+    keyed++;
+    lastIndex.set(key, index);
+  });
+  if (lastIndex.size === keyed) return [...writes];
+  return writes.filter((entry, index) => {
+    const key = overlayKeyOf(entry);
+    return key === undefined || lastIndex.get(key) === index;
+  });
+}
+
 export class StoreTransaction {
   readonly writes: StorageWrite[] = [];
   readonly identityChanges: IdentityKeyChange[] = [];
-  private readonly overlay = new Map<string, Uint8Array | IdentityRecord | KyberPreKeyEntry | null>();
+  private readonly overlay = new Map<string, OverlayValue>();
 
+  /**
+   * With a `parent`, reads see the parent's queued writes (and the parent's parent's, ...)
+   * before the storage: a step of a batch whose writes join the batch only if it succeeds
+   * (see absorb).
+   */
   constructor(
     readonly storage: SignalStorage,
     readonly account: AccountRecord,
+    private readonly parent?: StoreTransaction,
   ) {}
 
   /** Queues a write and makes it visible to later reads of this transaction. */
   write(entry: StorageWrite): void {
     this.writes.push(entry);
-    switch (entry.type) {
-      case "identity":
-        this.overlay.set(`identity:${entry.serviceId}`, entry.identity);
-        break;
-      case "session":
-        this.overlay.set(`session:${entry.ours}:${entry.serviceId}.${entry.deviceId}`, entry.record);
-        break;
-      case "session-delete":
-        this.overlay.set(`session:${entry.ours}:${entry.serviceId}.${entry.deviceId}`, null);
-        break;
-      case "pre-key":
-        this.overlay.set(`pre-key:${entry.ours}:${entry.id}`, entry.record);
-        break;
-      case "pre-key-delete":
-        this.overlay.set(`pre-key:${entry.ours}:${entry.id}`, null);
-        break;
-      case "signed-pre-key":
-        this.overlay.set(`signed-pre-key:${entry.ours}:${entry.id}`, entry.record);
-        break;
-      case "signed-pre-key-delete":
-        this.overlay.set(`signed-pre-key:${entry.ours}:${entry.id}`, null);
-        break;
-      case "kyber-pre-key":
-        this.overlay.set(`kyber-pre-key:${entry.ours}:${entry.id}`, {
-          record: entry.record,
-          lastResort: entry.lastResort,
-        });
-        break;
-      case "kyber-pre-key-delete":
-        this.overlay.set(`kyber-pre-key:${entry.ours}:${entry.id}`, null);
-        break;
-      case "sender-key":
-        this.overlay.set(
-          `sender-key:${entry.serviceId}.${entry.deviceId}:${entry.distributionId}`,
-          entry.record,
-        );
-        break;
-      default:
-        break;
-    }
+    const key = overlayKeyOf(entry);
+    if (key !== undefined) this.overlay.set(key, overlayValueOf(entry));
   }
 
-  /** Commits all queued writes plus `extra` as one atomic batch. */
+  /** Queues `child`'s writes here, in their order (a step of this batch that succeeded). */
+  absorb(child: StoreTransaction): void {
+    for (const entry of child.writes) this.write(entry);
+  }
+
+  /**
+   * Commits all queued writes plus `extra` as one atomic batch. Of several writes to one record
+   * (a session a batch of envelopes advanced each time) only the last is made: it alone decides
+   * what is stored.
+   */
   async commit(extra: readonly StorageWrite[] = []): Promise<void> {
-    await this.storage.commit([...this.writes, ...extra]);
+    await this.storage.commit(lastWritesOnly([...this.writes, ...extra]));
     this.writes.length = 0;
   }
 
   private async read<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
     if (this.overlay.has(key)) return this.overlay.get(key) as T | null;
-    return load();
+    return this.parent ? this.parent.read(key, load) : load();
   }
 
   async getIdentity(serviceId: string): Promise<IdentityRecord | null> {

@@ -50,6 +50,8 @@ export class NotLinkedError extends SignalClientError {
 }
 
 const KEY_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** At most this many received envelopes share one commit. */
+const RECEIVE_BATCH = 16;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -64,6 +66,12 @@ export class SignalClient {
   private readonly keeper: ChatConnectionKeeper;
   private readonly sending: SendContext;
   private processing: Promise<void> = Promise.resolve();
+  /** Envelopes received and not yet stored, in arrival order. */
+  private readonly received: Array<{
+    envelope: Uint8Array;
+    serverTimestamp: number;
+    ack: ChatServerMessageAck;
+  }> = [];
   private state: ConnectionState = "stopped";
   private started = false;
   private maintenanceTimer: NodeJS.Timeout | undefined;
@@ -279,38 +287,45 @@ export class SignalClient {
     }
   }
 
-  // Envelopes are handled one at a time, in arrival order: decryption must see the protocol
-  // state left by the previous envelope.
+  // Envelopes are handled in arrival order: decryption must see the protocol state left by the
+  // previous envelope. Those that arrived while the previous ones were being stored go into one
+  // commit together (a backlog after a reconnect, a busy group), at most RECEIVE_BATCH of them so
+  // that a send waiting for the protocol lock does not wait for a whole backlog.
   private enqueue(envelope: Uint8Array, serverTimestamp: number, ack: ChatServerMessageAck): void {
-    this.processing = this.processing.then(() => this.process(envelope, serverTimestamp, ack));
+    this.received.push({ envelope, serverTimestamp, ack });
+    this.processing = this.processing.then(() => this.processReceived());
   }
 
-  private async process(
-    envelope: Uint8Array,
-    serverTimestamp: number,
-    ack: ChatServerMessageAck,
-  ): Promise<void> {
-    let result;
+  private async processReceived(): Promise<void> {
+    // Earlier calls may have taken this call's envelope into their batch already.
+    const batch = this.received.splice(0, RECEIVE_BATCH);
+    if (batch.length === 0) return;
+    let results;
     try {
-      result = await this.receiver.receive(envelope, serverTimestamp);
+      results = await this.receiver.receiveBatch(
+        batch.map(({ envelope, serverTimestamp }) => ({ raw: envelope, receivedAt: serverTimestamp })),
+      );
     } catch (error) {
-      // Not buffered, so not acknowledged: the server delivers it again after a reconnect.
-      this.emit({ type: "client-error", message: `could not store an incoming message: ${describe(error)}` });
+      // Not buffered, so not acknowledged: the server delivers them again after a reconnect.
+      const what = batch.length === 1 ? "an incoming message" : `${batch.length} incoming messages`;
+      this.emit({ type: "client-error", message: `could not store ${what}: ${describe(error)}` });
       return;
     }
-    try {
-      ack.send(200);
-    } catch {
-      // The connection closed after the envelope was buffered; the server redelivers it and
-      // the buffer recognises it, so the event is still emitted exactly once (below).
+    for (const [index, result] of results.entries()) {
+      try {
+        batch[index]!.ack.send(200);
+      } catch {
+        // The connection closed after the envelope was buffered; the server redelivers it and
+        // the buffer recognises it, so the event is still emitted exactly once (below).
+      }
+      for (const change of result.identityChanges)
+        this.emit({ type: "identity-change", serviceId: change.serviceId });
+      if (result.item) {
+        const event = eventFromItem(result.key, result.item);
+        if (event) this.emit(event);
+      }
+      if (result.retry) void this.sendRetryRequest(result.retry);
     }
-    for (const change of result.identityChanges)
-      this.emit({ type: "identity-change", serviceId: change.serviceId });
-    if (result.item) {
-      const event = eventFromItem(result.key, result.item);
-      if (event) this.emit(event);
-    }
-    if (result.retry) void this.sendRetryRequest(result.retry);
   }
 
   private async sendRetryRequest(retry: RetryRequest): Promise<void> {

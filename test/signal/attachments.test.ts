@@ -18,7 +18,12 @@ import { createNet } from "../../src/signal/net.js";
 import { httpsRequestOk } from "../../src/signal/service-https.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
 import { decryptAsContact, encryptAsContact, cdn3PointerAsContact } from "../support/contact-attachments.js";
-import { EventLog, introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
+import {
+  EventLog,
+  introduce,
+  startConnectedClient,
+  linkPhoneWithFriend,
+} from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -67,10 +72,7 @@ async function authenticatedConnection(): Promise<AuthenticatedChatConnection> {
 before(async () => {
   mock = await startMockSignalServer();
   testStore = await openTestStore();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = await testStore.store.signalStorage("@alice:localhost");
-  device = await linkToPhone(mock, storage, phone);
+  ({ friend, phone, storage, device } = await linkPhoneWithFriend(mock, testStore));
   await introduce(phone, device);
   await introduce(friend, device);
   ({ client: client, log: log } = await startConnectedClient(mock, storage, "the client to connect"));

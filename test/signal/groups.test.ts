@@ -16,7 +16,7 @@ import { groupChangeNotice } from "../../src/signal/groups/group-change-notice.j
 import type { SignalGroup } from "../../src/signal/groups/group-model.js";
 import { GroupsClient } from "../../src/signal/groups/groups-client.js";
 import { StorageServiceReader } from "../../src/signal/storage-service/storage-service-reader.js";
-import { introduce, linkToPhone, startConnectedClient } from "../support/linked-signal-client.js";
+import { introduce, startConnectedClient, linkPhoneWithFriend } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { withTimeout } from "../support/wait.js";
@@ -66,10 +66,7 @@ async function serverView(): Promise<Group> {
 before(async () => {
   mock = await startMockSignalServer();
   testStore = await openTestStore();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = await testStore.store.signalStorage("@alice:localhost");
-  device = await linkToPhone(mock, storage, phone);
+  ({ friend, phone, storage, device } = await linkPhoneWithFriend(mock, testStore));
   chat = await connectChat();
   const account = await storage.getAccount();
   assert.ok(account);

@@ -10,7 +10,7 @@ import { downloadProfileAvatar } from "../../src/signal/profiles/profile-avatar.
 import { ProfileCache } from "../../src/signal/profiles/profile-cache.js";
 import { fetchProfile, ProfileNotFoundError } from "../../src/signal/profiles/profile-fetch.js";
 import type { AccountRecord, SignalStorage } from "../../src/signal/storage.js";
-import { EventLog, introduce, linkToPhone } from "../support/linked-signal-client.js";
+import { EventLog, introduce, linkPhoneWithFriend } from "../support/linked-signal-client.js";
 import { startMockSignalServer, type MockSignalServer } from "../support/mock-signal-server.js";
 import { openTestStore, type TestStore } from "../support/signal-test-store.js";
 import { encryptProfileField } from "../unit/signal/profiles/profile-test-crypto.js";
@@ -29,10 +29,7 @@ let unauthenticated: UnauthenticatedChatConnection;
 before(async () => {
   mock = await startMockSignalServer();
   testStore = await openTestStore();
-  friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
-  phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
-  storage = await testStore.store.signalStorage("@alice:localhost");
-  device = await linkToPhone(mock, storage, phone);
+  ({ friend, phone, storage, device } = await linkPhoneWithFriend(mock, testStore));
   await introduce(phone, device);
   await introduce(friend, device);
   const stored = await storage.getAccount();

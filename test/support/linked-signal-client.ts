@@ -9,6 +9,7 @@ import {
 } from "../../src/signal/index.js";
 import type { SignalStorage } from "../../src/signal/storage.js";
 import type { MockSignalServer } from "./mock-signal-server.js";
+import type { TestStore } from "./signal-test-store.js";
 import { withTimeout } from "./wait.js";
 
 /**
@@ -36,6 +37,21 @@ export async function scanLinkUrl(
     mock.server as unknown as { provisionResultQueueByKey: Map<string, unknown> }
   ).provisionResultQueueByKey.clear();
   return device;
+}
+
+/**
+ * The setting most Signal tests start from: a phone with a friend among its contacts, and
+ * `@alice:localhost`'s storage in `testStore` linked to the phone.
+ */
+export async function linkPhoneWithFriend(
+  mock: MockSignalServer,
+  testStore: TestStore,
+): Promise<{ friend: PrimaryDevice; phone: PrimaryDevice; storage: SignalStorage; device: Device }> {
+  const friend = await mock.server.createPrimaryDevice({ profileName: "Friend" });
+  const phone = await mock.server.createPrimaryDevice({ profileName: "Phone Owner", contacts: [friend] });
+  const storage = await testStore.store.signalStorage("@alice:localhost");
+  const device = await linkToPhone(mock, storage, phone);
+  return { friend, phone, storage, device };
 }
 
 /** Links `storage` to `phone` and returns the mock's view of the new device. */
