@@ -7,9 +7,13 @@ import { performance } from "node:perf_hooks";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
 import type { SignalClient } from "../../src/signal/index.js";
 import type { MockSignalServer } from "../../test/support/mock-signal-server.js";
-import type { EventLog } from "../../test/support/linked-signal-client.js";
 import { withTimeout } from "../../test/support/wait.js";
-import { introduce, linkToPhone, startConnectedClient } from "../../test/support/linked-signal-client.js";
+import {
+  type EventLog,
+  introduce,
+  linkToPhone,
+  startConnectedClient,
+} from "../../test/support/linked-signal-client.js";
 import { startMockSignalServer } from "../../test/support/mock-signal-server.js";
 import { openTestStore } from "../../test/support/signal-test-store.js";
 import { measureLatency, type Figure } from "./measure.js";

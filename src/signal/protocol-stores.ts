@@ -108,27 +108,14 @@ function overlayValueOf(entry: StorageWrite): OverlayValue {
   }
 }
 
-/** `writes` without those a later write to the same record overrides, in their order. */
-function lastWritesOnly(writes: readonly StorageWrite[]): StorageWrite[] {
-  const lastIndex = new Map<string, number>();
-  let keyed = 0;
-  writes.forEach((entry, index) => {
-    const key = overlayKeyOf(entry);
-    if (key === undefined) return;
-    keyed++;
-    lastIndex.set(key, index);
-  });
-  if (lastIndex.size === keyed) return [...writes];
-  return writes.filter((entry, index) => {
-    const key = overlayKeyOf(entry);
-    return key === undefined || lastIndex.get(key) === index;
-  });
-}
-
 export class StoreTransaction {
   readonly writes: StorageWrite[] = [];
   readonly identityChanges: IdentityKeyChange[] = [];
   private readonly overlay = new Map<string, OverlayValue>();
+  /** Where in `writes` each record was last written. */
+  private readonly lastWriteOf = new Map<string, number>();
+  /** Writes a later write of the same record overrides: not made at the commit. */
+  private readonly overridden = new Set<number>();
 
   /**
    * With a `parent`, reads see the parent's queued writes (and the parent's parent's, ...)
@@ -145,7 +132,11 @@ export class StoreTransaction {
   write(entry: StorageWrite): void {
     this.writes.push(entry);
     const key = overlayKeyOf(entry);
-    if (key !== undefined) this.overlay.set(key, overlayValueOf(entry));
+    if (key === undefined) return;
+    this.overlay.set(key, overlayValueOf(entry));
+    const earlier = this.lastWriteOf.get(key);
+    if (earlier !== undefined) this.overridden.add(earlier);
+    this.lastWriteOf.set(key, this.writes.length - 1);
   }
 
   /** Queues `child`'s writes here, in their order (a step of this batch that succeeded). */
@@ -159,8 +150,14 @@ export class StoreTransaction {
    * what is stored.
    */
   async commit(extra: readonly StorageWrite[] = []): Promise<void> {
-    await this.storage.commit(lastWritesOnly([...this.writes, ...extra]));
+    const made =
+      this.overridden.size === 0
+        ? this.writes
+        : this.writes.filter((_, index) => !this.overridden.has(index));
+    await this.storage.commit([...made, ...extra]);
     this.writes.length = 0;
+    this.lastWriteOf.clear();
+    this.overridden.clear();
   }
 
   private async read<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {

@@ -2,6 +2,7 @@
 // from Signal contacts through the bridge, and from the reference appservice straight to Synapse.
 import { performance } from "node:perf_hooks";
 import type { Device, PrimaryDevice } from "@signalapp/mock-server";
+import { ghostOf } from "../../../test/support/bridge-with-signal.js";
 import { numbered } from "../../../test/support/message-burst.js";
 import { roomHistory } from "../../../test/support/room-history.js";
 import { withTimeout } from "../../../test/support/wait.js";
@@ -89,7 +90,8 @@ export async function burstFromSignal(
   for (const [c, { portal }] of plans.entries())
     arrived += await arrivedIn(world, portal, `${prefix} chat ${c + 1} `);
   // The bridge sends as each contact's ghost.
-  const synapseSendMs = accessLog.sendTimes("@signal_");
+  const ghosts = new Set(chats.map(({ contact }) => ghostOf(contact)));
+  const synapseSendMs = accessLog.sendTimes((userId) => ghosts.has(userId));
   return { arrived, sent: perChat * chats.length, seconds, senderCpuMs, synapseCpuMs, synapseSendMs };
 }
 
@@ -118,7 +120,7 @@ async function burstFromAppservice(
   let arrived = 0;
   for (const [r, { room }] of plans.entries())
     arrived += await arrivedIn(world, room, `${prefix} room ${r + 1} `);
-  const synapseSendMs = accessLog.sendTimes(world.reference.userId);
+  const synapseSendMs = accessLog.sendTimes((userId) => userId === world.reference.userId);
   return { arrived, sent: perRoom * rooms.length, seconds, senderCpuMs, synapseCpuMs, synapseSendMs };
 }
 

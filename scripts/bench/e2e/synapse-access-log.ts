@@ -8,10 +8,13 @@ import { openSync, readSync, closeSync, statSync } from "node:fs";
 const SEND_LINE = /\{(@[^}]+)\} Processed request: ([\d.]+)sec\/.*"PUT \S+\/send\/m\.room\.message\//;
 
 /** The log from now on: `sendTimes` reads what was written since. */
-export function accessLogFrom(logFile: string): { sendTimes(senderPrefix: string): number[] } {
+export function accessLogFrom(logFile: string): {
+  /** The times of the send requests made as a user `isSender` accepts. */
+  sendTimes(isSender: (userId: string) => boolean): number[];
+} {
   const from = statSync(logFile).size;
   return {
-    sendTimes(senderPrefix) {
+    sendTimes(isSender) {
       const to = statSync(logFile).size;
       const buffer = Buffer.alloc(to - from);
       const fd = openSync(logFile, "r");
@@ -23,7 +26,7 @@ export function accessLogFrom(logFile: string): { sendTimes(senderPrefix: string
       const times: number[] = [];
       for (const line of buffer.toString("utf8").split("\n")) {
         const match = SEND_LINE.exec(line);
-        if (match && match[1]!.startsWith(senderPrefix)) times.push(Number(match[2]) * 1000);
+        if (match && isSender(match[1]!)) times.push(Number(match[2]) * 1000);
       }
       return times;
     },
